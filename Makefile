@@ -1,0 +1,96 @@
+# sheaf build.  `make run` and `make test` are the two commands a newcomer
+# needs; both install what is missing first (scripts/bootstrap).
+#
+#   make                      optimized build: build/release/sheaf
+#   make SANITIZE=address,undefined   sanitizer build: build/san/sheaf
+#   make run                  bootstrap, build, start `sheaf serve`
+#   make test                 bootstrap, sanitizer build, unit + API tests
+#   make unit / make api      one tier only (after a build)
+#   make bench                side-by-side HTTP benchmark (bench/http/run)
+
+SANITIZE ?=
+CC ?= cc
+PKGS := libmicrohttpd jansson sqlite3 libsodium
+
+ifeq ($(SANITIZE),)
+  BUILD := build/release
+  OPT := -O2 -g
+  SANFLAGS :=
+else
+  BUILD := build/san
+  OPT := -O1 -g -fno-omit-frame-pointer
+  SANFLAGS := -fsanitize=$(SANITIZE) -fno-sanitize-recover=all
+endif
+
+GIT_ID := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
+CFLAGS_ALL := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wvla \
+	-Isrc -I. $(OPT) $(SANFLAGS) -MMD -MP -DSHEAF_GIT='"$(GIT_ID)"' \
+	$(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(CFLAGS)
+LDLIBS_ALL := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread $(LDLIBS)
+LDFLAGS_ALL := $(SANFLAGS) $(LDFLAGS)
+
+LIB_SRC := $(filter-out src/main.c,$(wildcard src/*.c src/*/*.c))
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/web/assets.o
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+
+.PHONY: all release san run test unit api bench clean bootstrap
+all: $(BUILD)/sheaf
+
+release:
+	$(MAKE) SANITIZE=
+
+san:
+	$(MAKE) SANITIZE=address,undefined all units
+
+bootstrap:
+	scripts/bootstrap
+
+# V=1 shows the full commands.
+Q := $(if $(V),,@)
+
+$(BUILD)/sheaf: $(BUILD)/src/main.o $(LIB_OBJ)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LDLIBS_ALL)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(CFLAGS_ALL) -c -o $@ $<
+
+$(BUILD)/web/assets.o: web/assets.S web/docs.html
+	@mkdir -p $(dir $@)
+	@echo "  AS      $<"
+	$(Q)$(CC) -c -I. -o $@ web/assets.S
+
+.PHONY: units
+units: $(UNIT_BIN)
+
+$(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	@echo "  TEST    $@"
+	$(Q)$(CC) $(CFLAGS_ALL) -Itests/unit -o $@ $< $(LIB_OBJ) $(LDFLAGS_ALL) $(LDLIBS_ALL) -lcmocka
+
+run: bootstrap
+	$(MAKE) release
+	build/release/sheaf serve
+
+test: bootstrap
+	$(MAKE) san
+	scripts/test
+
+unit:
+	scripts/test unit
+
+api:
+	scripts/test api
+
+bench:
+	scripts/bootstrap --bench
+	$(MAKE) release
+	bench/http/run
+
+clean:
+	rm -rf build
+
+-include $(shell find build -name '*.d' 2>/dev/null)

@@ -1,0 +1,184 @@
+/*
+ * Builds the OpenAPI 3.1 document from the route table (see routes.c) and
+ * serves it, with the offline reference page, at /openapi.json and /docs.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "api/api.h"
+#include "app.h"
+
+#define JSON(...) #__VA_ARGS__
+
+/* Shapes shared by several operations. */
+static const char components_json[] = JSON({
+	"schemas": {
+		"Error": {
+			"type": "object",
+			"required": ["error", "detail", "timestamp", "request_id"],
+			"properties": {
+				"error": {"type": "string", "description": "Machine-readable code, e.g. not_found", "example": "not_found"},
+				"detail": {"type": "string", "description": "What went wrong, for people"},
+				"timestamp": {"type": "string", "format": "date-time"},
+				"request_id": {"type": "string", "description": "Also in the X-Request-Id header"}
+			}
+		},
+		"Health": {
+			"type": "object",
+			"required": ["status", "timestamp", "version", "checks"],
+			"properties": {
+				"status": {"type": "string", "enum": ["healthy", "unhealthy"]},
+				"timestamp": {"type": "string", "format": "date-time"},
+				"version": {"type": "string"},
+				"checks": {
+					"type": "object",
+					"description": "\"ok\" or an error message per dependency",
+					"properties": {"database": {"type": "string"}, "storage": {"type": "string"}},
+					"additionalProperties": {"type": "string"}
+				}
+			}
+		},
+		"SessionCreate": {
+			"type": "object",
+			"properties": {
+				"session_id": {"type": "string", "minLength": 1, "maxLength": 64, "pattern": "^[A-Za-z0-9_-]+$", "example": "my-session"}
+			}
+		},
+		"Session": {
+			"type": "object",
+			"required": ["session_id", "created_at", "updated_at"],
+			"properties": {
+				"session_id": {"type": "string"},
+				"created_at": {"type": "string", "format": "date-time"},
+				"updated_at": {"type": "string", "format": "date-time"},
+				"file_count": {"type": "integer", "minimum": 0, "description": "Files in the session (not in the create response)"}
+			}
+		},
+		"SessionList": {
+			"type": "object",
+			"required": ["sessions", "total", "limit", "offset"],
+			"properties": {
+				"sessions": {"type": "array", "items": {"$ref": "#/components/schemas/Session"}},
+				"total": {"type": "integer"},
+				"limit": {"type": "integer"},
+				"offset": {"type": "integer"}
+			}
+		}
+	},
+	"responses": {
+		"Error": {
+			"description": "Error",
+			"headers": {"X-Request-Id": {"schema": {"type": "string"}}},
+			"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+		}
+	}
+});
+
+static const char *path_param_pattern(const char *name, size_t len)
+{
+	if (len == 10 && memcmp(name, "session_id", 10) == 0)
+		return "^[A-Za-z0-9_-]{1,64}$";
+	return NULL;
+}
+
+/* Adds the {name} parameters of pattern that op does not document itself. */
+static void add_path_params(json_t *op, const char *pattern)
+{
+	json_t *params = json_object_get(op, "parameters");
+	if (!params) {
+		params = json_array();
+		json_object_set_new(op, "parameters", params);
+	}
+	for (const char *p = strchr(pattern, '{'); p; p = strchr(p + 1, '{')) {
+		size_t len = strcspn(p + 1, "}");
+		char name[64];
+		snprintf(name, sizeof name, "%.*s", (int)len, p + 1);
+		bool documented = false;
+		size_t i;
+		json_t *v;
+		json_array_foreach(params, i, v)
+			if (strcmp(json_string_value(json_object_get(v, "name")), name) == 0)
+				documented = true;
+		if (documented)
+			continue;
+		json_t *schema = json_pack("{s:s}", "type", "string");
+		const char *re = path_param_pattern(p + 1, len);
+		if (re)
+			json_object_set_new(schema, "pattern", json_string(re));
+		json_array_append_new(params, json_pack("{s:s, s:s, s:b, s:o}", "name", name, "in",
+							"path", "required", 1, "schema", schema));
+	}
+	if (json_array_size(params) == 0)
+		json_object_del(op, "parameters");
+}
+
+json_t *openapi_build(const struct route *routes, size_t n, const char *version,
+		      struct error *e)
+{
+	json_error_t jerr;
+	json_t *components = json_loads(components_json, 0, &jerr);
+	if (!components) {
+		error_set(e, "OpenAPI components: %s at column %d", jerr.text, jerr.column);
+		return NULL;
+	}
+	json_t *paths = json_object();
+	json_t *doc = json_pack(
+		"{s:s, s:{s:s, s:s, s:s, s:{s:s, s:s}}, s:o, s:o}", "openapi", "3.1.0",
+		"info", "title", "sheaf", "version", version, "description",
+		"One self-contained server for data analysis: sessions, files, datasets, queries, "
+		"chat, prediction, semantic search and clustering. Every error body is "
+		"{error, detail, timestamp, request_id}; lists take ?limit=&offset=.",
+		"license", "name", "MIT", "identifier", "MIT", "paths", paths, "components",
+		components);
+
+	for (size_t i = 0; i < n; i++) {
+		const struct route *r = &routes[i];
+		json_t *op = json_loads(r->operation, 0, &jerr);
+		if (!op || !json_is_object(op)) {
+			error_set(e, "OpenAPI operation of %s %s: %s at column %d",
+				  http_method_name(r->method), r->pattern, op ? "not an object" : jerr.text,
+				  jerr.column);
+			json_decref(op);
+			json_decref(doc);
+			return NULL;
+		}
+		add_path_params(op, r->pattern);
+		json_t *responses = json_object_get(op, "responses");
+		if (responses) {
+			json_t *ref = json_pack("{s:s}", "$ref", "#/components/responses/Error");
+			if (!json_object_get(responses, "4XX"))
+				json_object_set(responses, "4XX", ref);
+			if (!json_object_get(responses, "5XX"))
+				json_object_set(responses, "5XX", ref);
+			json_decref(ref);
+		}
+		json_t *item = json_object_get(paths, r->pattern);
+		if (!item) {
+			item = json_object();
+			json_object_set_new(paths, r->pattern, item);
+		}
+		char method[16];
+		const char *m = http_method_name(r->method);
+		size_t k = 0;
+		for (; m[k] && k + 1 < sizeof method; k++)
+			method[k] = (char)(m[k] | 0x20);   /* lower case */
+		method[k] = '\0';
+		json_object_set_new(item, method, op);
+	}
+	return doc;
+}
+
+void api_openapi(struct request *req)
+{
+	http_reply_static(req, 200, "application/json", req->app->openapi, req->app->openapi_len);
+}
+
+/* web/docs.html, linked in by web/assets.S. */
+extern const char web_docs_html[];
+extern const char web_docs_html_end[];
+
+void api_docs(struct request *req)
+{
+	http_reply_static(req, 200, "text/html; charset=utf-8", web_docs_html,
+			  (size_t)(web_docs_html_end - web_docs_html));
+}

@@ -1,0 +1,19 @@
+/*
+ * Allocation wrappers that never return NULL.
+ *
+ * sheaf decides out-of-memory once, here: a failed allocation prints a
+ * message and aborts.  Call sites therefore never check for NULL.  Memory is
+ * ordinary malloc memory and is released with free().
+ */
+#ifndef SHEAF_BASE_ALLOC_H
+#define SHEAF_BASE_ALLOC_H
+
+#include <stddef.h>
+
+void *xmalloc(size_t n);
+void *xcalloc(size_t count, size_t size);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+
+#endif

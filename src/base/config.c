@@ -1,0 +1,510 @@
+/*
+ * The configuration table and its readers; see config.h.
+ *
+ * Every option is one row of `options[]`: environment variable, optional
+ * flag, type, default, bounds and help.  Loading, validation, --help and the
+ * README table are all driven by that row, so they cannot disagree.
+ */
+#include "base/config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/alloc.h"
+#include "base/buf.h"
+
+extern char **environ;
+
+enum opt_type {
+	OPT_PATH,      /* free text: a path */
+	OPT_INT,       /* integer within [min, max] */
+	OPT_SIZE,      /* byte count with K/M/G suffix within [min, max] */
+	OPT_ENUM,      /* one of choices; stored as its index (int) */
+	OPT_LISTEN,    /* host:port */
+	OPT_DB_URL,
+	OPT_STORAGE_URL,
+	OPT_ORIGINS,
+};
+
+struct option {
+	const char *env;
+	const char *flag;        /* "--listen" or NULL for environment-only */
+	enum opt_type type;
+	const char *def;
+	long long min, max;
+	const char *const *choices;
+	size_t offset;           /* field in struct config */
+	const char *accepts;     /* what a valid value looks like, for errors and docs */
+	const char *help;
+};
+
+static const char *const log_levels[] = { "debug", "info", "warn", "error", "off", NULL };
+static const char *const log_formats[] = { "text", "json", NULL };
+
+#define FIELD(f) offsetof(struct config, f)
+
+static const struct option options[] = {
+	{ "SHEAF_LISTEN", "--listen", OPT_LISTEN, "127.0.0.1:8080", 0, 65535, NULL, FIELD(listen),
+	  "HOST:PORT (IPv6 as [::1]:PORT); port 0 picks a free port",
+	  "Address the HTTP server listens on." },
+	{ "SHEAF_DATA_DIR", "--data-dir", OPT_PATH, "./sheaf-data", 0, 0, NULL, FIELD(data_dir),
+	  "a directory path (created if missing)",
+	  "Where the embedded database and local object storage live." },
+	{ "SHEAF_DATABASE_URL", "--database-url", OPT_DB_URL, "", 0, 0, NULL, FIELD(database_url),
+	  "empty (SQLite file DATA_DIR/sheaf.db) or sqlite:PATH",
+	  "Metadata store. postgres:// is reserved for the PostgreSQL backend (not in this build yet)." },
+	{ "SHEAF_STORAGE_URL", "--storage-url", OPT_STORAGE_URL, "", 0, 0, NULL, FIELD(storage_url),
+	  "empty (DATA_DIR/objects) or file:PATH",
+	  "Object storage for uploaded bytes. s3:// is reserved for the S3 backend (not in this build yet)." },
+	{ "SHEAF_WORKERS", "--workers", OPT_INT, "0", 0, 1024, NULL, FIELD(workers),
+	  "an integer from 0 to 1024; 0 = one per CPU core",
+	  "HTTP worker threads (libmicrohttpd epoll thread pool)." },
+	{ "SHEAF_MAX_BODY", NULL, OPT_SIZE, "1M", 1024, 1LL << 30, NULL, FIELD(max_body),
+	  "a size from 1K to 1G (suffix K, M or G)",
+	  "Largest request body accepted; bigger bodies get 413." },
+	{ "SHEAF_MAX_CONNECTIONS", NULL, OPT_INT, "1024", 1, 100000, NULL, FIELD(max_connections),
+	  "an integer from 1 to 100000",
+	  "Concurrent client connections; more are refused." },
+	{ "SHEAF_CONNECTION_TIMEOUT", NULL, OPT_INT, "30", 1, 3600, NULL, FIELD(conn_timeout),
+	  "seconds, from 1 to 3600",
+	  "An idle keep-alive connection is closed after this long." },
+	{ "SHEAF_SHUTDOWN_TIMEOUT", NULL, OPT_INT, "10", 0, 3600, NULL, FIELD(shutdown_timeout),
+	  "seconds, from 0 to 3600",
+	  "On SIGINT/SIGTERM, how long in-flight requests may take to finish." },
+	{ "SHEAF_LOG_LEVEL", "--log-level", OPT_ENUM, "info", 0, 0, log_levels, FIELD(log_level),
+	  "debug, info, warn, error or off",
+	  "Least severe log line written (the access log is at info)." },
+	{ "SHEAF_LOG_FORMAT", "--log-format", OPT_ENUM, "text", 0, 0, log_formats, FIELD(log_format),
+	  "text or json",
+	  "Log lines as readable text or as one JSON object per line." },
+	{ "SHEAF_CORS_ORIGINS", NULL, OPT_ORIGINS, "", 0, 0, NULL, FIELD(cors_origins),
+	  "empty (no CORS), * or comma-separated origins like https://app.example",
+	  "Browser origins allowed to call the API from another site." },
+};
+
+#define N_OPTIONS (sizeof options / sizeof options[0])
+
+static void *field(struct config *cfg, const struct option *o)
+{
+	return (char *)cfg + o->offset;
+}
+
+int config_parse_size(const char *s, long long *out)
+{
+	if (!s || !isdigit((unsigned char)*s))
+		return -1;
+	errno = 0;
+	char *end;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno)
+		return -1;
+	unsigned long long mul = 1;
+	switch (toupper((unsigned char)*end)) {
+	case 'K': mul = 1ULL << 10; end++; break;
+	case 'M': mul = 1ULL << 20; end++; break;
+	case 'G': mul = 1ULL << 30; end++; break;
+	default: break;
+	}
+	if (mul > 1 && (*end == 'i' || *end == 'I'))
+		end++;
+	if (*end == 'B' || *end == 'b')
+		end++;
+	if (*end != '\0' || v > (unsigned long long)LLONG_MAX / mul)
+		return -1;
+	*out = (long long)(v * mul);
+	return 0;
+}
+
+int config_parse_listen(const char *s, char **host, int *port)
+{
+	const char *colon;
+	size_t hlen;
+	const char *hstart = s;
+	if (*s == '[') {
+		const char *close = strchr(s, ']');
+		if (!close || close[1] != ':')
+			return -1;
+		hstart = s + 1;
+		hlen = (size_t)(close - hstart);
+		colon = close + 1;
+	} else {
+		colon = strrchr(s, ':');
+		if (!colon || memchr(s, ':', (size_t)(colon - s)))
+			return -1;
+		hlen = (size_t)(colon - s);
+	}
+	if (hlen == 0 || hlen > 253)
+		return -1;
+	for (size_t i = 0; i < hlen; i++) {
+		unsigned char c = (unsigned char)hstart[i];
+		if (!isalnum(c) && c != '.' && c != '-' && c != ':' && c != '%' && c != '_')
+			return -1;
+	}
+	const char *p = colon + 1;
+	if (!*p || strlen(p) > 5)
+		return -1;
+	for (const char *q = p; *q; q++)
+		if (!isdigit((unsigned char)*q))
+			return -1;
+	long v = strtol(p, NULL, 10);
+	if (v < 0 || v > 65535)
+		return -1;
+	*host = xstrndup(hstart, hlen);
+	*port = (int)v;
+	return 0;
+}
+
+static bool has_prefix(const char *s, const char *prefix)
+{
+	return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+/* "scheme://rest" or "scheme:rest" -> rest, or NULL when s has another scheme. */
+static const char *after_scheme(const char *s, const char *scheme)
+{
+	size_t n = strlen(scheme);
+	if (strncmp(s, scheme, n) != 0 || s[n] != ':')
+		return NULL;
+	s += n + 1;
+	return has_prefix(s, "//") ? s + 2 : s;
+}
+
+static bool origin_valid(const char *o, size_t n)
+{
+	const char *host;
+	if (n > 8 && memcmp(o, "https://", 8) == 0)
+		host = o + 8;
+	else if (n > 7 && memcmp(o, "http://", 7) == 0)
+		host = o + 7;
+	else
+		return false;
+	for (const char *c = host; c < o + n; c++)
+		if (!isalnum((unsigned char)*c) && !strchr(".-:[]", *c))
+			return false;
+	return host < o + n;
+}
+
+static int check_value(const struct option *o, const char *v, struct error *e)
+{
+	const char *rest;
+	switch (o->type) {
+	case OPT_PATH:
+		return *v ? 0 : -1;
+	case OPT_INT: {
+		if (!*v)
+			return -1;
+		errno = 0;
+		char *end;
+		long long n = strtoll(v, &end, 10);
+		return (errno || *end || n < o->min || n > o->max) ? -1 : 0;
+	}
+	case OPT_SIZE: {
+		long long n;
+		return (config_parse_size(v, &n) || n < o->min || n > o->max) ? -1 : 0;
+	}
+	case OPT_ENUM:
+		for (size_t i = 0; o->choices[i]; i++)
+			if (strcasecmp(v, o->choices[i]) == 0)
+				return 0;
+		return -1;
+	case OPT_LISTEN: {
+		char *host;
+		int port;
+		if (config_parse_listen(v, &host, &port))
+			return -1;
+		free(host);
+		return 0;
+	}
+	case OPT_DB_URL:
+		if (!*v)
+			return 0;
+		if ((rest = after_scheme(v, "sqlite")))
+			return *rest ? 0 : -1;
+		if (after_scheme(v, "postgres") || after_scheme(v, "postgresql")) {
+			error_set(e, "%s: PostgreSQL is not available in this build yet; accepts %s",
+				  o->env, o->accepts);
+			return -2;
+		}
+		return -1;
+	case OPT_STORAGE_URL:
+		if (!*v)
+			return 0;
+		if ((rest = after_scheme(v, "file")))
+			return *rest ? 0 : -1;
+		if (after_scheme(v, "s3")) {
+			error_set(e, "%s: S3 storage is not available in this build yet; accepts %s",
+				  o->env, o->accepts);
+			return -2;
+		}
+		return -1;
+	case OPT_ORIGINS: {
+		if (!*v || strcmp(v, "*") == 0)
+			return 0;
+		const char *p = v;
+		while (*p) {
+			while (*p == ' ')
+				p++;
+			size_t n = strcspn(p, ", ");
+			if (!origin_valid(p, n))
+				return -1;
+			p += n;
+			while (*p == ' ')
+				p++;
+			if (*p == ',')
+				p++;
+		}
+		return 0;
+	}
+	}
+	return -1;
+}
+
+/* Validates v for option o and stores it.  source names where it came from. */
+static int apply(struct config *cfg, const struct option *o, const char *v,
+		 const char *source, struct error *e)
+{
+	int rc = check_value(o, v, e);
+	if (rc == -2)
+		return -1;
+	if (rc) {
+		char shown[80];
+		size_t n = strlen(v);
+		snprintf(shown, sizeof shown, "%.60s%s", v, n > 60 ? "..." : "");
+		return error_set(e, "%s%s%s (from %s): expected %s, got \"%s\"",
+				 o->env, o->flag ? " / " : "", o->flag ? o->flag : "",
+				 source, o->accepts, shown);
+	}
+	void *f = field(cfg, o);
+	switch (o->type) {
+	case OPT_INT:
+		*(long long *)f = strtoll(v, NULL, 10);
+		break;
+	case OPT_SIZE:
+		config_parse_size(v, (long long *)f);
+		break;
+	case OPT_ENUM:
+		for (int i = 0; o->choices[i]; i++)
+			if (strcasecmp(v, o->choices[i]) == 0)
+				*(int *)f = i;
+		break;
+	default:
+		free(*(char **)f);
+		*(char **)f = xstrdup(v);
+		break;
+	}
+	return 0;
+}
+
+static const struct option *find_env(const char *name, size_t len)
+{
+	for (size_t i = 0; i < N_OPTIONS; i++)
+		if (strlen(options[i].env) == len && strncmp(options[i].env, name, len) == 0)
+			return &options[i];
+	return NULL;
+}
+
+static void warn(struct config *cfg, const char *fmt, const char *arg, size_t len)
+{
+	struct buf b;
+	buf_init(&b, 4096);
+	if (cfg->warnings)
+		buf_puts(&b, cfg->warnings);
+	char name[128];
+	snprintf(name, sizeof name, "%.*s", (int)(len < 100 ? len : 100), arg);
+	buf_printf(&b, fmt, name);
+	buf_puts(&b, "\n");
+	free(cfg->warnings);
+	cfg->warnings = buf_detach(&b);
+}
+
+static char *trim(char *s)
+{
+	while (isspace((unsigned char)*s))
+		s++;
+	size_t n = strlen(s);
+	while (n && isspace((unsigned char)s[n - 1]))
+		s[--n] = '\0';
+	return s;
+}
+
+static int load_env_file(struct config *cfg, const char *path, struct error *e)
+{
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return 0;
+	char line[4096];
+	int lineno = 0, rc = 0;
+	while (fgets(line, sizeof line, f)) {
+		lineno++;
+		char *s = trim(line);
+		if (!*s || *s == '#')
+			continue;
+		if (has_prefix(s, "export "))
+			s = trim(s + 7);
+		char *eq = strchr(s, '=');
+		if (!eq) {
+			rc = error_set(e, "%s line %d: expected NAME=VALUE", path, lineno);
+			break;
+		}
+		*eq = '\0';
+		char *name = trim(s), *value = trim(eq + 1);
+		size_t vn = strlen(value);
+		if (vn >= 2 && (value[0] == '"' || value[0] == '\'') && value[vn - 1] == value[0]) {
+			value[vn - 1] = '\0';
+			value++;
+		}
+		if (!has_prefix(name, "SHEAF_"))
+			continue;   /* .env files are shared with other tools */
+		const struct option *o = find_env(name, strlen(name));
+		if (!o) {
+			warn(cfg, "unknown setting %s in .env (ignored)", name, strlen(name));
+			continue;
+		}
+		/* The real environment wins over .env; check it there, not here. */
+		if (getenv(o->env))
+			continue;
+		char source[300];
+		snprintf(source, sizeof source, "%.250s line %d", path, lineno);
+		if ((rc = apply(cfg, o, value, source, e)))
+			break;
+	}
+	fclose(f);
+	return rc;
+}
+
+static int load_flags(struct config *cfg, int argc, char **argv, struct error *e)
+{
+	for (int i = 0; i < argc; i++) {
+		const char *arg = argv[i];
+		const struct option *o = NULL;
+		const char *value = NULL;
+		for (size_t k = 0; k < N_OPTIONS && !o; k++) {
+			const char *flag = options[k].flag;
+			if (!flag)
+				continue;
+			size_t n = strlen(flag);
+			if (strncmp(arg, flag, n) == 0 && (arg[n] == '\0' || arg[n] == '=')) {
+				o = &options[k];
+				value = arg[n] == '=' ? arg + n + 1 : NULL;
+			}
+		}
+		if (!o)
+			return error_set(e, "unknown argument \"%s\" (see --help)", arg);
+		if (!value) {
+			if (i + 1 >= argc)
+				return error_set(e, "%s needs a value: %s", o->flag, o->accepts);
+			value = argv[++i];
+		}
+		char source[64];
+		snprintf(source, sizeof source, "the command line");
+		if (apply(cfg, o, value, source, e))
+			return -1;
+	}
+	return 0;
+}
+
+static int finish(struct config *cfg, struct error *e)
+{
+	free(cfg->listen_host);
+	cfg->listen_host = NULL;
+	if (config_parse_listen(cfg->listen, &cfg->listen_host, &cfg->listen_port))
+		return error_set(e, "SHEAF_LISTEN: cannot parse \"%s\"", cfg->listen);
+	return 0;
+}
+
+int config_load(struct config *cfg, int argc, char **argv, const char *env_file,
+		struct error *e)
+{
+	memset(cfg, 0, sizeof *cfg);
+	for (size_t i = 0; i < N_OPTIONS; i++)
+		if (apply(cfg, &options[i], options[i].def, "the built-in default", e))
+			goto fail;
+
+	if (env_file && load_env_file(cfg, env_file, e))
+		goto fail;
+
+	for (size_t i = 0; i < N_OPTIONS; i++) {
+		const char *v = getenv(options[i].env);
+		if (v && apply(cfg, &options[i], v, "the environment", e))
+			goto fail;
+	}
+	for (char **env = environ; env && *env; env++) {
+		const char *eq = strchr(*env, '=');
+		if (has_prefix(*env, "SHEAF_") && eq && !find_env(*env, (size_t)(eq - *env)))
+			warn(cfg, "unknown setting %s in the environment (ignored)", *env,
+			     (size_t)(eq - *env));
+	}
+
+	if (load_flags(cfg, argc, argv, e) || finish(cfg, e))
+		goto fail;
+	return 0;
+fail:
+	config_free(cfg);
+	return -1;
+}
+
+void config_free(struct config *cfg)
+{
+	for (size_t i = 0; i < N_OPTIONS; i++) {
+		const struct option *o = &options[i];
+		if (o->type != OPT_INT && o->type != OPT_SIZE && o->type != OPT_ENUM) {
+			char **p = field(cfg, o);
+			free(*p);
+			*p = NULL;
+		}
+	}
+	free(cfg->listen_host);
+	free(cfg->warnings);
+	cfg->listen_host = NULL;
+	cfg->warnings = NULL;
+}
+
+static char *resolve_url(const char *url, const char *scheme, const char *data_dir,
+			 const char *leaf)
+{
+	struct buf b;
+	buf_init(&b, 8192);
+	if (*url)
+		buf_puts(&b, url);
+	else
+		buf_printf(&b, "%s:%s/%s", scheme, data_dir, leaf);
+	return buf_detach(&b);
+}
+
+char *config_database_url(const struct config *cfg)
+{
+	return resolve_url(cfg->database_url, "sqlite", cfg->data_dir, "sheaf.db");
+}
+
+char *config_storage_url(const struct config *cfg)
+{
+	return resolve_url(cfg->storage_url, "file", cfg->data_dir, "objects");
+}
+
+void config_print_help(FILE *out)
+{
+	fprintf(out, "Settings (environment, a .env file in the working directory, or flags;\n"
+		     "flags win over the environment, which wins over .env):\n\n");
+	for (size_t i = 0; i < N_OPTIONS; i++) {
+		const struct option *o = &options[i];
+		fprintf(out, "  %s%s%s\n", o->env, o->flag ? ", " : "", o->flag ? o->flag : "");
+		fprintf(out, "      %s\n      accepts: %s\n      default: %s\n", o->help, o->accepts,
+			*o->def ? o->def : "(empty)");
+	}
+}
+
+void config_print_markdown(FILE *out)
+{
+	fprintf(out, "| variable | flag | default | accepts | what it does |\n");
+	fprintf(out, "| --- | --- | --- | --- | --- |\n");
+	for (size_t i = 0; i < N_OPTIONS; i++) {
+		const struct option *o = &options[i];
+		fprintf(out, "| `%s` | %s%s%s | %s%s%s | %s | %s |\n", o->env,
+			o->flag ? "`" : "", o->flag ? o->flag : "", o->flag ? "`" : "",
+			*o->def ? "`" : "", *o->def ? o->def : "(empty)", *o->def ? "`" : "",
+			o->accepts, o->help);
+	}
+}

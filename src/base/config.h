@@ -1,0 +1,60 @@
+/*
+ * Configuration: one table of options, read from defaults, an optional
+ * `.env` file, the environment and command-line flags (later wins).
+ *
+ * The table in config.c is the single source: it fills struct config, checks
+ * bounds, prints `sheaf serve --help` and the README's configuration table
+ * (`sheaf config --markdown`).  A bad value is reported with the variable's
+ * name and what it accepts, and start-up stops.
+ */
+#ifndef SHEAF_BASE_CONFIG_H
+#define SHEAF_BASE_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "base/error.h"
+#include "base/log.h"
+
+struct config {
+	char *listen;           /* "host:port" as given */
+	char *listen_host;      /* parsed from listen */
+	int listen_port;
+	char *data_dir;
+	char *database_url;     /* "" = sqlite:<data_dir>/sheaf.db */
+	char *storage_url;      /* "" = file:<data_dir>/objects */
+	long long workers;      /* 0 = one per core */
+	long long max_body;     /* bytes */
+	long long max_connections;
+	long long conn_timeout; /* seconds an idle connection is kept */
+	long long shutdown_timeout; /* seconds to finish in-flight requests */
+	int log_level;          /* enum log_level */
+	int log_format;         /* enum log_format */
+	char *cors_origins;     /* comma-separated; "" = no CORS; "*" = any */
+	char *warnings;         /* non-fatal findings (unknown SHEAF_* names), one per line, or NULL */
+};
+
+/*
+ * Fills cfg from defaults, then env_file (NULL or missing file: skipped),
+ * then the process environment, then argv flags (--listen X / --listen=X).
+ * Unknown flags and bad values are errors.  Returns 0 or -1 with e set.
+ * On success the caller owns cfg and releases it with config_free().
+ */
+int config_load(struct config *cfg, int argc, char **argv, const char *env_file,
+		struct error *e);
+void config_free(struct config *cfg);
+
+/* The effective database and storage URLs (defaults resolved against data_dir). */
+char *config_database_url(const struct config *cfg);  /* caller frees */
+char *config_storage_url(const struct config *cfg);   /* caller frees */
+
+void config_print_help(FILE *out);      /* option list for --help */
+void config_print_markdown(FILE *out);  /* the README table */
+
+/* Parses "1048576", "512K", "4M", "1G" into bytes.  Returns 0 or -1. */
+int config_parse_size(const char *s, long long *out);
+/* Parses "host:port" or "[v6]:port".  host is malloc'd.  Returns 0 or -1. */
+int config_parse_listen(const char *s, char **host, int *port);
+
+#endif

@@ -1,0 +1,129 @@
+/*
+ * Line-oriented logger; see log.h.  JSON lines are produced by jansson so
+ * escaping is never our problem; text lines quote values that contain
+ * spaces, quotes or control characters.
+ */
+#include "base/log.h"
+
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/buf.h"
+#include "base/clock.h"
+
+#define LOG_LINE_MAX (16 * 1024)
+
+static struct {
+	enum log_level level;
+	enum log_format format;
+} log_state = { LOG_INFO, LOG_TEXT };
+
+static const char *const level_names[] = { "debug", "info", "warn", "error", "off" };
+
+void log_setup(enum log_level level, enum log_format format)
+{
+	log_state.level = level;
+	log_state.format = format;
+}
+
+bool log_enabled(enum log_level level)
+{
+	return level >= log_state.level && level != LOG_OFF;
+}
+
+static void emit(struct buf *line)
+{
+	if (buf_append(line, "\n", 1)) {
+		/* Over the ceiling: end the truncated line so the next one starts clean. */
+		line->data[line->len - 1] = '\n';
+	}
+	const char *p = line->data;
+	size_t left = line->len;
+	while (left) {
+		ssize_t n = write(STDERR_FILENO, p, left);
+		if (n <= 0)
+			break;
+		p += n;
+		left -= (size_t)n;
+	}
+}
+
+static void text_value(struct buf *b, const char *s)
+{
+	bool quote = *s == '\0';
+	for (const char *c = s; *c; c++)
+		if ((unsigned char)*c <= ' ' || *c == '"' || *c == '=' || *c == '\\')
+			quote = true;
+	if (!quote) {
+		buf_puts(b, s);
+		return;
+	}
+	buf_append(b, "\"", 1);
+	for (const char *c = s; *c; c++) {
+		unsigned char u = (unsigned char)*c;
+		if (u == '"' || u == '\\')
+			buf_printf(b, "\\%c", u);
+		else if (u < ' ')
+			buf_printf(b, "\\x%02x", u);
+		else
+			buf_append(b, c, 1);
+	}
+	buf_append(b, "\"", 1);
+}
+
+void log_event(enum log_level level, const char *msg, const struct log_field *fields, size_t n)
+{
+	if (!log_enabled(level))
+		return;
+	char ts[RFC3339_LEN];
+	clock_rfc3339(clock_now_ms(), ts);
+	struct buf line;
+	buf_init(&line, LOG_LINE_MAX);
+
+	if (log_state.format == LOG_JSON) {
+		json_t *o = json_object();
+		json_object_set_new(o, "ts", json_string(ts));
+		json_object_set_new(o, "level", json_string(level_names[level]));
+		json_object_set_new(o, "msg", json_string(msg));
+		for (size_t i = 0; i < n; i++) {
+			const struct log_field *f = &fields[i];
+			json_t *v = f->type == LOG_FIELD_STR ? json_string(f->s ? f->s : "")
+				  : f->type == LOG_FIELD_INT ? json_integer(f->i)
+				  : json_real(f->d);
+			json_object_set_new(o, f->key, v ? v : json_string("(invalid utf-8)"));
+		}
+		char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+		json_decref(o);
+		if (s) {
+			buf_puts(&line, s);
+			free(s);
+		}
+	} else {
+		buf_printf(&line, "%s %-5s %s", ts, level_names[level], msg);
+		for (size_t i = 0; i < n; i++) {
+			const struct log_field *f = &fields[i];
+			buf_printf(&line, " %s=", f->key);
+			if (f->type == LOG_FIELD_STR)
+				text_value(&line, f->s ? f->s : "");
+			else if (f->type == LOG_FIELD_INT)
+				buf_printf(&line, "%lld", f->i);
+			else
+				buf_printf(&line, "%.3f", f->d);
+		}
+	}
+	emit(&line);
+	buf_free(&line);
+}
+
+void log_write(enum log_level level, const char *fmt, ...)
+{
+	char msg[4096];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	log_event(level, msg, NULL, 0);
+}

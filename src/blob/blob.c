@@ -1,0 +1,50 @@
+/* Picks the blob backend from a URL, and the key rules; see blob.h. */
+#include "blob/blob.h"
+
+#include <string.h>
+
+#include "blob/backends.h"
+
+#define BLOB_KEY_MAX 1024
+
+bool blob_key_valid(const char *key)
+{
+	size_t n = strlen(key);
+	if (n == 0 || n > BLOB_KEY_MAX)
+		return false;
+	const char *seg = key;
+	for (const char *p = key;; p++) {
+		if (*p == '/' || *p == '\0') {
+			size_t len = (size_t)(p - seg);
+			/* No empty, "." or ".." segment, nor hidden names (.tmp is ours). */
+			if (len == 0 || seg[0] == '.')
+				return false;
+			if (*p == '\0')
+				return true;
+			seg = p + 1;
+			continue;
+		}
+		unsigned char c = (unsigned char)*p;
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '.' || c == '_' || c == '-'))
+			return false;
+	}
+}
+
+struct blob_store *blob_open(const char *url, struct error *e)
+{
+	if (strncmp(url, "file:", 5) == 0) {
+		const char *path = url + 5;
+		if (strncmp(path, "//", 2) == 0)
+			path += 2;
+		return blob_fs_open(path, e);
+	}
+	error_set(e, "unsupported storage URL \"%.100s\" (this build accepts file:PATH)", url);
+	return NULL;
+}
+
+void blob_close(struct blob_store *bs)
+{
+	if (bs)
+		bs->ops->close(bs);
+}

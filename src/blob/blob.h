@@ -1,0 +1,92 @@
+/*
+ * Object storage: named byte streams (uploads, dataset files, models).
+ *
+ * Keys are relative paths of [A-Za-z0-9._-] segments separated by '/'
+ * (`uploads/<session>/<file>`); no segment is empty or starts with '.'.  A put is atomic: until
+ * it returns 0 no reader sees the object, and a failed or interrupted put
+ * leaves nothing behind.  Bytes are streamed through callbacks, so memory
+ * use does not grow with object size.
+ *
+ * Backends fill struct blob_ops: the local directory (blob/fs.c) is the
+ * embedded default; S3 comes in a later issue behind the same operations.
+ */
+#ifndef SHEAF_BLOB_BLOB_H
+#define SHEAF_BLOB_BLOB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "base/error.h"
+
+enum blob_rc { BLOB_OK = 0, BLOB_NOT_FOUND = 1, BLOB_ERROR = -1 };
+
+struct blob_info {
+	uint64_t size;
+	int64_t mtime_ms;
+};
+
+/* Supplies the next bytes of a put: returns a count, 0 at the end, -1 to abort. */
+typedef ssize_t (*blob_read_fn)(void *ctx, void *buf, size_t size);
+/* Receives bytes of a get: returns 0 to go on, -1 to stop (the get then fails). */
+typedef int (*blob_write_fn)(void *ctx, const void *buf, size_t size);
+
+struct blob_store;
+
+struct blob_ops {
+	const char *name;
+	void (*close)(struct blob_store *bs);
+	/* Proves the store can take a write now (writes and removes a probe). */
+	enum blob_rc (*check)(struct blob_store *bs, struct error *e);
+	enum blob_rc (*put)(struct blob_store *bs, const char *key, blob_read_fn read, void *ctx,
+			    struct blob_info *out, struct error *e);
+	/* Streams length bytes from offset (length 0: to the end). */
+	enum blob_rc (*get)(struct blob_store *bs, const char *key, uint64_t offset,
+			    uint64_t length, blob_write_fn write, void *ctx, struct error *e);
+	enum blob_rc (*stat)(struct blob_store *bs, const char *key, struct blob_info *out,
+			     struct error *e);
+	enum blob_rc (*remove)(struct blob_store *bs, const char *key, struct error *e);
+};
+
+struct blob_store {
+	const struct blob_ops *ops;
+};
+
+/* Opens the store named by url ("file:PATH"); NULL with e set on failure. */
+struct blob_store *blob_open(const char *url, struct error *e);
+void blob_close(struct blob_store *bs);   /* NULL is fine */
+
+/* Whether key is acceptable to every backend. */
+bool blob_key_valid(const char *key);
+
+static inline enum blob_rc blob_check(struct blob_store *bs, struct error *e)
+{
+	return bs->ops->check(bs, e);
+}
+
+static inline enum blob_rc blob_put(struct blob_store *bs, const char *key, blob_read_fn read,
+				    void *ctx, struct blob_info *out, struct error *e)
+{
+	return bs->ops->put(bs, key, read, ctx, out, e);
+}
+
+static inline enum blob_rc blob_get(struct blob_store *bs, const char *key, uint64_t offset,
+				    uint64_t length, blob_write_fn write, void *ctx,
+				    struct error *e)
+{
+	return bs->ops->get(bs, key, offset, length, write, ctx, e);
+}
+
+static inline enum blob_rc blob_stat(struct blob_store *bs, const char *key,
+				     struct blob_info *out, struct error *e)
+{
+	return bs->ops->stat(bs, key, out, e);
+}
+
+static inline enum blob_rc blob_remove(struct blob_store *bs, const char *key, struct error *e)
+{
+	return bs->ops->remove(bs, key, e);
+}
+
+#endif

@@ -1,0 +1,343 @@
+/*
+ * Local-directory object storage, the embedded default.
+ *
+ * An object with key K lives at ROOT/K.  A put writes ROOT/.tmp/<random>,
+ * fsyncs it, renames it over ROOT/K and fsyncs the directory, so a crash at
+ * any point leaves either the old object or the new one, never half of one;
+ * stray temporaries are swept when the store opens.  The directories are
+ * (re)created on demand, so an operator who wipes ROOT gets a working store
+ * back without a restart.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "base/alloc.h"
+#include "base/buf.h"
+#include "base/id.h"
+#include "blob/backends.h"
+
+#define PATH_LIMIT 4096
+#define IO_CHUNK (64 * 1024)
+
+struct fs_store {
+	struct blob_store base;
+	char *root;
+};
+
+static const struct blob_ops fs_ops;
+
+static struct fs_store *impl(struct blob_store *bs)
+{
+	return (struct fs_store *)bs;
+}
+
+static char *join(const struct fs_store *s, const char *rel)
+{
+	struct buf b;
+	buf_init(&b, PATH_LIMIT);
+	buf_printf(&b, "%s/%s", s->root, rel);
+	return buf_detach(&b);
+}
+
+/* mkdir -p for every directory above path (and path itself when it ends in '/'). */
+static int make_dirs(const char *path, struct error *e)
+{
+	char *dir = xstrdup(path);
+	for (char *p = dir + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(dir, 0755) && errno != EEXIST) {
+			error_set(e, "cannot create directory %s: %s", dir, strerror(errno));
+			free(dir);
+			return -1;
+		}
+		*p = '/';
+	}
+	free(dir);
+	return 0;
+}
+
+static int fsync_dir(const char *path)
+{
+	char *dir = xstrdup(path);
+	char *slash = strrchr(dir, '/');
+	if (slash)
+		*slash = '\0';
+	int fd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	free(dir);
+	if (fd < 0)
+		return -1;
+	int rc = fsync(fd);
+	close(fd);
+	return rc;
+}
+
+/* Opens a fresh temporary in ROOT/.tmp; *path_out is malloc'd. */
+static int open_temp(struct fs_store *s, char **path_out, struct error *e)
+{
+	char name[ID_CHARS(12) + 8];
+	id_random(name, 12);
+	char *rel = xmalloc(strlen(name) + 8);
+	snprintf(rel, strlen(name) + 8, ".tmp/%s", name);
+	char *path = join(s, rel);
+	free(rel);
+	if (make_dirs(path, e)) {
+		free(path);
+		return -1;
+	}
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		error_set(e, "cannot create %s: %s", path, strerror(errno));
+		free(path);
+		return -1;
+	}
+	*path_out = path;
+	return fd;
+}
+
+static int write_all(int fd, const void *p, size_t n)
+{
+	const char *c = p;
+	while (n) {
+		ssize_t w = write(fd, c, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		c += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+static void sweep_temps(struct fs_store *s)
+{
+	char *dir = join(s, ".tmp");
+	DIR *d = opendir(dir);
+	if (d) {
+		struct dirent *de;
+		while ((de = readdir(d)))
+			if (de->d_name[0] != '.')
+				unlinkat(dirfd(d), de->d_name, 0);
+		closedir(d);
+	}
+	free(dir);
+}
+
+struct blob_store *blob_fs_open(const char *root, struct error *e)
+{
+	if (!*root) {
+		error_set(e, "empty storage directory");
+		return NULL;
+	}
+	struct fs_store *s = xcalloc(1, sizeof *s);
+	s->base.ops = &fs_ops;
+	s->root = xstrdup(root);
+	size_t n = strlen(s->root);
+	while (n > 1 && s->root[n - 1] == '/')
+		s->root[--n] = '\0';
+	char *tmp = join(s, ".tmp/");
+	int rc = make_dirs(tmp, e);
+	free(tmp);
+	if (rc) {
+		fs_ops.close(&s->base);
+		return NULL;
+	}
+	sweep_temps(s);
+	return &s->base;
+}
+
+static void fs_close(struct blob_store *bs)
+{
+	struct fs_store *s = impl(bs);
+	free(s->root);
+	free(s);
+}
+
+static enum blob_rc fs_check(struct blob_store *bs, struct error *e)
+{
+	struct fs_store *s = impl(bs);
+	char *path;
+	int fd = open_temp(s, &path, e);
+	if (fd < 0)
+		return BLOB_ERROR;
+	enum blob_rc rc = BLOB_OK;
+	if (write_all(fd, "ok\n", 3) || fsync(fd)) {
+		error_set(e, "cannot write %s: %s", path, strerror(errno));
+		rc = BLOB_ERROR;
+	}
+	close(fd);
+	unlink(path);
+	free(path);
+	return rc;
+}
+
+static enum blob_rc fs_put(struct blob_store *bs, const char *key, blob_read_fn read, void *ctx,
+			   struct blob_info *out, struct error *e)
+{
+	struct fs_store *s = impl(bs);
+	if (!blob_key_valid(key)) {
+		error_set(e, "invalid object key \"%.100s\"", key);
+		return BLOB_ERROR;
+	}
+	char *tmp, *final = NULL;
+	int fd = open_temp(s, &tmp, e);
+	if (fd < 0)
+		return BLOB_ERROR;
+	char *chunk = xmalloc(IO_CHUNK);
+	uint64_t size = 0;
+	enum blob_rc rc = BLOB_ERROR;
+	for (;;) {
+		ssize_t n = read(ctx, chunk, IO_CHUNK);
+		if (n < 0) {
+			error_set(e, "the source of %s failed", key);
+			goto out;
+		}
+		if (n == 0)
+			break;
+		if (write_all(fd, chunk, (size_t)n)) {
+			error_set(e, "cannot write %s: %s", tmp, strerror(errno));
+			goto out;
+		}
+		size += (uint64_t)n;
+	}
+	if (fsync(fd)) {
+		error_set(e, "cannot sync %s: %s", tmp, strerror(errno));
+		goto out;
+	}
+	final = join(s, key);
+	if (make_dirs(final, e))
+		goto out;
+	if (rename(tmp, final)) {
+		error_set(e, "cannot move %s into place: %s", key, strerror(errno));
+		goto out;
+	}
+	fsync_dir(final);
+	if (out) {
+		out->size = size;
+		struct stat st;
+		out->mtime_ms = fstat(fd, &st) == 0
+			? (int64_t)st.st_mtim.tv_sec * 1000 + st.st_mtim.tv_nsec / 1000000 : 0;
+	}
+	rc = BLOB_OK;
+out:
+	close(fd);
+	if (rc != BLOB_OK)
+		unlink(tmp);
+	free(chunk);
+	free(tmp);
+	free(final);
+	return rc;
+}
+
+static enum blob_rc open_key(struct fs_store *s, const char *key, int *fd, struct stat *st,
+			     struct error *e)
+{
+	if (!blob_key_valid(key)) {
+		error_set(e, "invalid object key \"%.100s\"", key);
+		return BLOB_ERROR;
+	}
+	char *path = join(s, key);
+	*fd = open(path, O_RDONLY | O_CLOEXEC);
+	enum blob_rc rc = BLOB_OK;
+	if (*fd < 0) {
+		rc = (errno == ENOENT || errno == ENOTDIR) ? BLOB_NOT_FOUND : BLOB_ERROR;
+		error_set(e, "cannot open %s: %s", path, strerror(errno));
+	} else if (fstat(*fd, st) || !S_ISREG(st->st_mode)) {
+		close(*fd);
+		*fd = -1;
+		rc = BLOB_NOT_FOUND;
+		error_set(e, "%s is not an object", key);
+	}
+	free(path);
+	return rc;
+}
+
+static enum blob_rc fs_get(struct blob_store *bs, const char *key, uint64_t offset,
+			   uint64_t length, blob_write_fn write, void *ctx, struct error *e)
+{
+	int fd;
+	struct stat st;
+	enum blob_rc rc = open_key(impl(bs), key, &fd, &st, e);
+	if (rc != BLOB_OK)
+		return rc;
+	uint64_t size = (uint64_t)st.st_size;
+	if (offset > size) {
+		close(fd);
+		error_set(e, "offset %llu is past the end of %s", (unsigned long long)offset, key);
+		return BLOB_ERROR;
+	}
+	uint64_t left = length && length < size - offset ? length : size - offset;
+	char *chunk = xmalloc(IO_CHUNK);
+	while (left) {
+		size_t want = left < IO_CHUNK ? (size_t)left : IO_CHUNK;
+		ssize_t n = pread(fd, chunk, want, (off_t)offset);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			rc = BLOB_ERROR;
+			error_set(e, "cannot read %s: %s", key, n ? strerror(errno) : "short file");
+			break;
+		}
+		if (write(ctx, chunk, (size_t)n)) {
+			rc = BLOB_ERROR;
+			error_set(e, "the reader of %s stopped", key);
+			break;
+		}
+		offset += (uint64_t)n;
+		left -= (uint64_t)n;
+	}
+	free(chunk);
+	close(fd);
+	return rc;
+}
+
+static enum blob_rc fs_stat(struct blob_store *bs, const char *key, struct blob_info *out,
+			    struct error *e)
+{
+	int fd;
+	struct stat st;
+	enum blob_rc rc = open_key(impl(bs), key, &fd, &st, e);
+	if (rc != BLOB_OK)
+		return rc;
+	close(fd);
+	out->size = (uint64_t)st.st_size;
+	out->mtime_ms = (int64_t)st.st_mtim.tv_sec * 1000 + st.st_mtim.tv_nsec / 1000000;
+	return BLOB_OK;
+}
+
+static enum blob_rc fs_remove(struct blob_store *bs, const char *key, struct error *e)
+{
+	struct fs_store *s = impl(bs);
+	if (!blob_key_valid(key)) {
+		error_set(e, "invalid object key \"%.100s\"", key);
+		return BLOB_ERROR;
+	}
+	char *path = join(s, key);
+	enum blob_rc rc = BLOB_OK;
+	if (unlink(path)) {
+		rc = errno == ENOENT || errno == ENOTDIR ? BLOB_NOT_FOUND : BLOB_ERROR;
+		error_set(e, "cannot remove %s: %s", key, strerror(errno));
+	} else {
+		fsync_dir(path);
+	}
+	free(path);
+	return rc;
+}
+
+static const struct blob_ops fs_ops = {
+	.name = "file",
+	.close = fs_close,
+	.check = fs_check,
+	.put = fs_put,
+	.get = fs_get,
+	.stat = fs_stat,
+	.remove = fs_remove,
+};

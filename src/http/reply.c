@@ -1,0 +1,211 @@
+/*
+ * Building responses and reading input for handlers; see request.h.
+ * Responses are created here and queued by server.c after the handler
+ * returns, when the common headers (request id, CORS) are added.
+ */
+#include <errno.h>
+#include <microhttpd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/clock.h"
+#include "base/log.h"
+#include "http/request.h"
+
+const char *http_header(struct request *req, const char *name)
+{
+	return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+}
+
+const char *http_query(struct request *req, const char *name)
+{
+	return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+const char *http_param(struct request *req, const char *name)
+{
+	size_t n = strlen(name);
+	for (size_t i = 0; i < req->params.n; i++) {
+		const struct route_param *p = &req->params.p[i];
+		if (p->name_len == n && memcmp(p->name, name, n) == 0)
+			return pool_strndup(req->pool, p->value, p->value_len);
+	}
+	return NULL;
+}
+
+void http_add_header(struct request *req, const char *name, const char *value)
+{
+	if (req->n_headers == HTTP_HEADERS_MAX) {
+		log_error("response header table full; dropped %s", name);
+		return;
+	}
+	req->headers[req->n_headers].name = pool_strdup(req->pool, name);
+	req->headers[req->n_headers].value = pool_strdup(req->pool, value);
+	req->n_headers++;
+}
+
+static void set_response(struct request *req, int status, struct MHD_Response *r,
+			 const char *content_type, size_t len)
+{
+	if (req->response) {
+		/* A second reply is a handler bug; keep the first answer. */
+		log_error("handler replied twice (%d after %d) on %s", status, req->status, req->path);
+		MHD_destroy_response(r);
+		return;
+	}
+	if (content_type)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
+	req->response = r;
+	req->status = status;
+	req->bytes = len;
+}
+
+void http_reply_json(struct request *req, int status, json_t *body)
+{
+	char *text = json_dumps(body, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(body);
+	if (!text) {
+		http_reply_error(req, 500, "internal", "the response could not be encoded");
+		return;
+	}
+	size_t len = strlen(text);
+	struct MHD_Response *r = MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
+	set_response(req, status, r, "application/json", len);
+}
+
+void http_reply_empty(struct request *req, int status)
+{
+	struct MHD_Response *r = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+	set_response(req, status, r, NULL, 0);
+}
+
+void http_reply_static(struct request *req, int status, const char *content_type,
+		       const void *data, size_t len)
+{
+	struct MHD_Response *r =
+		MHD_create_response_from_buffer(len, (void *)data, MHD_RESPMEM_PERSISTENT);
+	set_response(req, status, r, content_type, len);
+}
+
+json_t *http_error_body(const char *code, const char *detail, const char *request_id,
+			int64_t now_ms)
+{
+	char ts[RFC3339_LEN];
+	json_t *detail_json = json_string(detail);
+	if (!detail_json)   /* not UTF-8: say so rather than drop the error */
+		detail_json = json_string("(error detail was not valid UTF-8)");
+	return json_pack("{s:s, s:o, s:s, s:s}", "error", code, "detail", detail_json,
+			 "timestamp", clock_rfc3339(now_ms, ts), "request_id", request_id);
+}
+
+void http_reply_error(struct request *req, int status, const char *code, const char *fmt, ...)
+{
+	char detail[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(detail, sizeof detail, fmt, ap);
+	va_end(ap);
+	http_reply_json(req, status, http_error_body(code, detail, req->request_id, clock_now_ms()));
+}
+
+/* True for application/json and any application/...+json, parameters ignored. */
+static bool is_json_type(const char *ct)
+{
+	size_t n = strcspn(ct, ";");
+	while (n && ct[n - 1] == ' ')
+		n--;
+	if (n == 16 && strncasecmp(ct, "application/json", 16) == 0)
+		return true;
+	return n > 17 && strncasecmp(ct, "application/", 12) == 0 &&
+	       strncasecmp(ct + n - 5, "+json", 5) == 0;
+}
+
+int http_json_body(struct request *req, bool allow_empty, json_t **out)
+{
+	*out = NULL;
+	if (req->body.len == 0) {
+		if (allow_empty)
+			return 0;
+		http_reply_error(req, 400, "bad_request", "a JSON object body is required");
+		return -1;
+	}
+	const char *ct = http_header(req, MHD_HTTP_HEADER_CONTENT_TYPE);
+	if (ct && !is_json_type(ct)) {
+		http_reply_error(req, 415, "unsupported_media_type",
+				 "send the body as JSON with Content-Type: application/json (got %.100s)",
+				 ct);
+		return -1;
+	}
+	json_error_t err;
+	json_t *v = json_loadb(req->body.data, req->body.len, JSON_REJECT_DUPLICATES, &err);
+	if (!v) {
+		http_reply_error(req, 400, "malformed_json",
+				 "malformed JSON at line %d, column %d (byte %d): %s", err.line,
+				 err.column, err.position, err.text);
+		return -1;
+	}
+	if (!json_is_object(v)) {
+		json_decref(v);
+		http_reply_error(req, 422, "invalid_field", "the request body must be a JSON object");
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+static const char *json_type_name(const json_t *v)
+{
+	switch (json_typeof(v)) {
+	case JSON_OBJECT: return "an object";
+	case JSON_ARRAY: return "an array";
+	case JSON_STRING: return "a string";
+	case JSON_INTEGER: return "an integer";
+	case JSON_REAL: return "a number";
+	case JSON_TRUE:
+	case JSON_FALSE: return "a boolean";
+	case JSON_NULL: return "null";
+	}
+	return "unknown";
+}
+
+int http_json_string(struct request *req, json_t *obj, const char *field, bool required,
+		     const char **out)
+{
+	json_t *v = json_object_get(obj, field);
+	*out = NULL;
+	if (!v) {
+		if (!required)
+			return 0;
+		http_reply_error(req, 422, "invalid_field", "%s: this field is required", field);
+		return -1;
+	}
+	if (!json_is_string(v)) {
+		http_reply_error(req, 422, "invalid_field", "%s: expected a string, got %s", field,
+				 json_type_name(v));
+		return -1;
+	}
+	*out = json_string_value(v);
+	return 0;
+}
+
+int http_query_int(struct request *req, const char *name, long long def, long long min,
+		   long long max, long long *out)
+{
+	const char *s = http_query(req, name);
+	*out = def;
+	if (!s)
+		return 0;
+	errno = 0;
+	char *end;
+	long long v = strtoll(s, &end, 10);
+	if (!*s || *end || errno || v < min || v > max) {
+		http_reply_error(req, 422, "invalid_field",
+				 "%s: expected an integer from %lld to %lld, got \"%.40s\"", name, min,
+				 max, s);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}

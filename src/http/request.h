@@ -1,0 +1,90 @@
+/*
+ * What a handler sees of an HTTP request, and how it answers.
+ *
+ * The server creates one struct request per request, with a memory pool
+ * that lives until the response has been sent.  A handler reads the
+ * method, path parameters, query, headers and body, then calls exactly one
+ * http_reply_* function.  A handler that does not reply gets a 500.
+ *
+ * Every error a client sees goes through http_reply_error(), which writes
+ * {"error","detail","timestamp","request_id"}.
+ */
+#ifndef SHEAF_HTTP_REQUEST_H
+#define SHEAF_HTTP_REQUEST_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "base/buf.h"
+#include "base/id.h"
+#include "base/pool.h"
+#include "http/router.h"
+
+struct app;               /* the application's state, opaque to http/ */
+struct MHD_Connection;
+struct MHD_Response;
+
+#define HTTP_HEADERS_MAX 16
+
+struct request {
+	struct app *app;
+	struct pool *pool;
+	struct MHD_Connection *conn;
+
+	unsigned method;
+	const char *method_name;
+	const char *path;             /* percent-decoded path, without the query */
+	const struct route *route;
+	struct route_params params;
+	char request_id[REQUEST_ID_MAX + 1];
+	int64_t start_ns;
+
+	struct buf body;              /* limited to the configured max body */
+	bool body_too_big;
+	uint64_t body_seen;           /* bytes received, kept or not */
+
+	/* The answer, set by http_reply_*. */
+	int status;
+	size_t bytes;
+	struct MHD_Response *response;
+	size_t n_headers;
+	struct { const char *name, *value; } headers[HTTP_HEADERS_MAX];
+};
+
+/* Lookups.  Results live in the request's pool or MHD's connection; NULL when absent. */
+const char *http_header(struct request *req, const char *name);
+const char *http_query(struct request *req, const char *name);
+const char *http_param(struct request *req, const char *name);
+
+/* Adds a response header (both strings are copied into the pool). */
+void http_add_header(struct request *req, const char *name, const char *value);
+
+/* Replies.  Each sets req->status and the response; call one per request. */
+void http_reply_json(struct request *req, int status, json_t *body);  /* takes body's reference */
+void http_reply_empty(struct request *req, int status);
+void http_reply_static(struct request *req, int status, const char *content_type,
+		       const void *data, size_t len);  /* data must outlive the server */
+void http_reply_error(struct request *req, int status, const char *code, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/* The error body, built on its own so it can be unit-tested: a new reference. */
+json_t *http_error_body(const char *code, const char *detail, const char *request_id,
+			int64_t now_ms);
+
+/*
+ * Input helpers.  Each returns 0 on success; on bad input it has already
+ * replied (400/415/422 naming the field) and returns -1, so a handler just
+ * returns.
+ */
+
+/* The body as a JSON object.  An empty body gives *out = NULL when allow_empty. */
+int http_json_body(struct request *req, bool allow_empty, json_t **out);
+/* obj[field] as a string; absent gives *out = NULL (an error when required). */
+int http_json_string(struct request *req, json_t *obj, const char *field, bool required,
+		     const char **out);
+/* ?name= as an integer in [min, max]; absent gives def. */
+int http_query_int(struct request *req, const char *name, long long def, long long min,
+		   long long max, long long *out);
+
+#endif

@@ -1,0 +1,377 @@
+/*
+ * libmicrohttpd glue; see server.h.
+ *
+ * The access handler is called several times per request: once when the
+ * headers are in (we create the request and decide on the body ceiling),
+ * once per chunk of body (kept up to the ceiling, counted beyond it), and
+ * once at the end (dispatch, then queue the response).  The completion
+ * callback writes the access log line and frees the request.
+ */
+#include "http/server.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <microhttpd.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "base/alloc.h"
+#include "base/clock.h"
+#include "base/log.h"
+#include "http/request.h"
+
+/* Past this many bytes of an over-limit body we stop draining and close. */
+#define DRAIN_MIN (64LL << 20)
+
+struct http_server {
+	struct MHD_Daemon *daemon;
+	struct http_server_config cfg;
+	char *host;
+	char *cors;
+	char url[300];
+	atomic_int inflight;
+	atomic_bool draining;
+};
+
+static bool cors_allowed(const struct http_server *s, const char *origin)
+{
+	if (!origin || !*s->cors)
+		return false;
+	if (strcmp(s->cors, "*") == 0)
+		return true;
+	size_t n = strlen(origin);
+	for (const char *p = s->cors; *p;) {
+		while (*p == ' ' || *p == ',')
+			p++;
+		size_t len = strcspn(p, ", ");
+		if (len == n && len && strncmp(p, origin, n) == 0)
+			return true;
+		p += len;
+	}
+	return false;
+}
+
+static struct request *request_new(struct http_server *s, struct MHD_Connection *conn,
+				   const char *url, const char *method)
+{
+	struct request *req = xcalloc(1, sizeof *req);
+	req->pool = pool_new();
+	req->app = s->cfg.app;
+	req->conn = conn;
+	req->start_ns = clock_mono_ns();
+	req->method = http_method_parse(method);
+	req->method_name = pool_strndup(req->pool, method, 16);
+	req->path = pool_strdup(req->pool, url);
+	buf_init(&req->body, (size_t)s->cfg.max_body);
+
+	const char *given = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Request-Id");
+	if (given && id_request_valid(given))
+		snprintf(req->request_id, sizeof req->request_id, "%s", given);
+	else
+		id_random(req->request_id, 16);
+	return req;
+}
+
+static void request_free(struct request *req)
+{
+	if (req->response)
+		MHD_destroy_response(req->response);
+	buf_free(&req->body);
+	pool_free(req->pool);
+	free(req);
+}
+
+static void preflight(struct http_server *s, struct request *req, unsigned allowed)
+{
+	char allow[128];
+	http_allow_list(allowed, allow, sizeof allow);
+	http_reply_empty(req, 204);
+	http_add_header(req, "Allow", allow);
+	const char *origin = http_header(req, "Origin");
+	if (cors_allowed(s, origin) && http_header(req, "Access-Control-Request-Method")) {
+		const char *want = http_header(req, "Access-Control-Request-Headers");
+		http_add_header(req, "Access-Control-Allow-Methods", allow);
+		http_add_header(req, "Access-Control-Allow-Headers",
+				want ? want : "Content-Type, Authorization, X-Request-Id");
+		http_add_header(req, "Access-Control-Max-Age", "600");
+	}
+}
+
+static void dispatch(struct http_server *s, struct request *req)
+{
+	if (req->body_too_big) {
+		http_reply_error(req, 413, "payload_too_large",
+				 "the request body is larger than the limit of %lld bytes "
+				 "(SHEAF_MAX_BODY)", s->cfg.max_body);
+		return;
+	}
+	unsigned allowed;
+	enum router_result r = router_match(s->cfg.routes, s->cfg.n_routes, req->method,
+					    req->path, &req->route, &req->params, &allowed);
+	if (r == ROUTE_FOUND) {
+		req->route->handler(req);
+		if (!req->response) {
+			log_error("handler for %s %s gave no response", req->method_name,
+				  req->route->pattern);
+			http_reply_error(req, 500, "internal", "the server did not produce a response");
+		}
+		return;
+	}
+	if (r == ROUTE_NOT_FOUND) {
+		http_reply_error(req, 404, "not_found", "there is nothing at %.200s", req->path);
+		return;
+	}
+	if (req->method == HTTP_OPTIONS) {
+		preflight(s, req, allowed);
+		return;
+	}
+	char allow[128];
+	http_allow_list(allowed, allow, sizeof allow);
+	http_reply_error(req, 405, "method_not_allowed", "%.16s is not allowed here; allowed: %s",
+			 req->method_name, allow);
+	http_add_header(req, "Allow", allow);
+}
+
+static enum MHD_Result queue(struct http_server *s, struct request *req)
+{
+	struct MHD_Response *r = req->response;
+	MHD_add_response_header(r, "X-Request-Id", req->request_id);
+	for (size_t i = 0; i < req->n_headers; i++)
+		MHD_add_response_header(r, req->headers[i].name, req->headers[i].value);
+	const char *origin = http_header(req, "Origin");
+	if (cors_allowed(s, origin)) {
+		bool any = strcmp(s->cors, "*") == 0;
+		MHD_add_response_header(r, "Access-Control-Allow-Origin", any ? "*" : origin);
+		MHD_add_response_header(r, "Access-Control-Expose-Headers", "X-Request-Id");
+		if (!any)
+			MHD_add_response_header(r, "Vary", "Origin");
+	}
+	if (atomic_load(&s->draining))
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
+	return MHD_queue_response(req->conn, (unsigned)req->status, r);
+}
+
+static long long content_length(struct MHD_Connection *conn)
+{
+	const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+						     MHD_HTTP_HEADER_CONTENT_LENGTH);
+	if (!cl)
+		return -1;
+	char *end;
+	errno = 0;
+	long long n = strtoll(cl, &end, 10);
+	return (errno || *end || n < 0) ? -1 : n;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+				  const char *method, const char *version,
+				  const char *upload_data, size_t *upload_data_size,
+				  void **con_cls)
+{
+	struct http_server *s = cls;
+	struct request *req = *con_cls;
+	(void)version;
+
+	if (!req) {
+		req = request_new(s, conn, url, method);
+		*con_cls = req;
+		atomic_fetch_add(&s->inflight, 1);
+		if (content_length(conn) > s->cfg.max_body) {
+			req->body_too_big = true;
+			/* A client that waits for 100 Continue never has to send the body. */
+			const char *expect = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+									 MHD_HTTP_HEADER_EXPECT);
+			if (expect && strcasecmp(expect, "100-continue") == 0) {
+				dispatch(s, req);
+				return queue(s, req);
+			}
+		}
+		return MHD_YES;
+	}
+
+	if (*upload_data_size) {
+		req->body_seen += *upload_data_size;
+		if (!req->body_too_big && buf_append(&req->body, upload_data, *upload_data_size)) {
+			req->body_too_big = true;
+			buf_free(&req->body);
+		}
+		*upload_data_size = 0;
+		long long cap = s->cfg.max_body * 2 > DRAIN_MIN ? s->cfg.max_body * 2 : DRAIN_MIN;
+		if (req->body_too_big && !req->response && req->body_seen > (uint64_t)cap) {
+			/* Draining a huge body wastes the link: answer now, MHD closes after. */
+			dispatch(s, req);
+			return queue(s, req);
+		}
+		return MHD_YES;
+	}
+
+	if (req->response)   /* answered early (oversized body); nothing more to do */
+		return MHD_YES;
+	dispatch(s, req);
+	return queue(s, req);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+			 enum MHD_RequestTerminationCode toe)
+{
+	struct http_server *s = cls;
+	struct request *req = *con_cls;
+	(void)conn;
+	if (!req)
+		return;
+	*con_cls = NULL;
+	double ms = (double)(clock_mono_ns() - req->start_ns) / 1e6;
+	if (log_enabled(LOG_INFO)) {
+		struct log_field f[] = {
+			LOG_STR("method", req->method_name),
+			LOG_STR("path", req->path),
+			LOG_INT("status", req->status),
+			LOG_INT("bytes", req->bytes),
+			LOG_NUM("duration_ms", ms),
+			LOG_STR("request_id", req->request_id),
+		};
+		log_event(LOG_INFO, toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "request"
+					: "request aborted", f, sizeof f / sizeof f[0]);
+	}
+	request_free(req);
+	atomic_fetch_sub(&s->inflight, 1);
+}
+
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	(void)cls;
+	if (!log_enabled(LOG_DEBUG))
+		return;
+	char msg[1024];
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	size_t n = strlen(msg);
+	while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
+		msg[--n] = '\0';
+	log_debug("libmicrohttpd: %s", msg);
+}
+
+static int open_listener(struct http_server *s, struct error *e)
+{
+	char port[16];
+	snprintf(port, sizeof port, "%d", s->cfg.port);
+	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+				  .ai_flags = AI_PASSIVE | AI_NUMERICSERV };
+	struct addrinfo *res;
+	int rc = getaddrinfo(s->host, port, &hints, &res);
+	if (rc) {
+		error_set(e, "cannot resolve listen host \"%s\": %s", s->host, gai_strerror(rc));
+		return -1;
+	}
+	int fd = -1, err = 0;
+	for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
+		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
+		if (fd < 0) {
+			err = errno;
+			continue;
+		}
+		int one = 1;
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+		if (ai->ai_family == AF_INET6)
+			setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+		if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, 1024) == 0)
+			break;
+		err = errno;
+		close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(res);
+	if (fd < 0) {
+		error_set(e, "cannot listen on %s:%d: %s", s->host, s->cfg.port, strerror(err));
+		return -1;
+	}
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof ss;
+	getsockname(fd, (struct sockaddr *)&ss, &len);
+	char addr[INET6_ADDRSTRLEN] = "?";
+	int real_port = 0;
+	if (ss.ss_family == AF_INET6) {
+		struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+		inet_ntop(AF_INET6, &a->sin6_addr, addr, sizeof addr);
+		real_port = ntohs(a->sin6_port);
+		snprintf(s->url, sizeof s->url, "http://[%s]:%d", addr, real_port);
+	} else {
+		struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+		inet_ntop(AF_INET, &a->sin_addr, addr, sizeof addr);
+		real_port = ntohs(a->sin_port);
+		snprintf(s->url, sizeof s->url, "http://%s:%d", addr, real_port);
+	}
+	return fd;
+}
+
+int http_server_start(struct http_server **out, const struct http_server_config *cfg,
+		      struct error *e)
+{
+	struct http_server *s = xcalloc(1, sizeof *s);
+	s->cfg = *cfg;
+	s->host = xstrdup(cfg->host);
+	s->cors = xstrdup(cfg->cors_origins ? cfg->cors_origins : "");
+	s->cfg.host = s->host;
+	s->cfg.cors_origins = s->cors;
+	atomic_init(&s->inflight, 0);
+	atomic_init(&s->draining, false);
+
+	int fd = open_listener(s, e);
+	if (fd < 0) {
+		http_server_stop(s);
+		return -1;
+	}
+	unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG;
+	unsigned pool = cfg->workers > 1 ? (unsigned)cfg->workers : 0;
+	s->daemon = MHD_start_daemon(
+		flags, 0, NULL, NULL, on_request, s,
+		MHD_OPTION_LISTEN_SOCKET, fd,
+		MHD_OPTION_THREAD_POOL_SIZE, pool,
+		MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->max_connections,
+		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->conn_timeout,
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
+		MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+		MHD_OPTION_END);
+	if (!s->daemon) {
+		close(fd);
+		http_server_stop(s);
+		return error_set(e, "libmicrohttpd could not start on %s:%d", cfg->host, cfg->port);
+	}
+	*out = s;
+	return 0;
+}
+
+const char *http_server_url(const struct http_server *s)
+{
+	return s->url;
+}
+
+void http_server_quiesce(struct http_server *s)
+{
+	atomic_store(&s->draining, true);
+	MHD_socket fd = MHD_quiesce_daemon(s->daemon);
+	if (fd != MHD_INVALID_SOCKET)
+		close(fd);
+}
+
+int http_server_inflight(const struct http_server *s)
+{
+	return atomic_load(&s->inflight);
+}
+
+void http_server_stop(struct http_server *s)
+{
+	if (!s)
+		return;
+	if (s->daemon)
+		MHD_stop_daemon(s->daemon);
+	free(s->host);
+	free(s->cors);
+	free(s);
+}

@@ -1,0 +1,299 @@
+/*
+ * sheaf: command-line entry and sub-commands.
+ *
+ *   sheaf serve      HTTP API (and, in later issues, web page, MCP, workers)
+ *   sheaf migrate    bring the metadata store's schema up to date
+ *   sheaf config     print the settings table (--markdown for the README)
+ *   sheaf version
+ *
+ * `serve` reads the configuration, opens the stores, applies migrations,
+ * starts the HTTP server, then waits for SIGINT/SIGTERM and shuts down
+ * gracefully: stop accepting, let in-flight requests finish (up to
+ * SHEAF_SHUTDOWN_TIMEOUT), close the stores.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sodium.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "api/api.h"
+#include "app.h"
+#include "base/clock.h"
+#include "base/config.h"
+#include "base/log.h"
+#include "http/server.h"
+#include "version.h"
+
+#define EXIT_CONFIG 2
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: sheaf <command> [options]\n\n"
+		"commands:\n"
+		"  serve     run the HTTP API server (sheaf serve --help for settings)\n"
+		"  migrate   bring the metadata store's schema up to date\n"
+		"  config    print the settings table (--markdown: as a Markdown table)\n"
+		"  version   print the version\n");
+}
+
+static bool wants_help(int argc, char **argv)
+{
+	for (int i = 0; i < argc; i++)
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+			return true;
+	return false;
+}
+
+/* Loads configuration for a sub-command; prints the error and returns -1 on failure. */
+static int load_config(struct config *cfg, int argc, char **argv)
+{
+	struct error e;
+	if (config_load(cfg, argc, argv, ".env", &e)) {
+		fprintf(stderr, "sheaf: configuration error: %s\n", e.msg);
+		return -1;
+	}
+	log_setup((enum log_level)cfg->log_level, (enum log_format)cfg->log_format);
+	if (cfg->warnings) {
+		char *save, *line = strtok_r(cfg->warnings, "\n", &save);
+		for (; line; line = strtok_r(NULL, "\n", &save))
+			log_warn("%s", line);
+	}
+	return 0;
+}
+
+static int make_dir(const char *path)
+{
+	char *dir = strdup(path);
+	int rc = 0;
+	if (!dir)
+		return -1;
+	for (char *p = dir + 1;; p++) {
+		if (*p != '/' && *p != '\0')
+			continue;
+		char c = *p;
+		*p = '\0';
+		if (mkdir(dir, 0755) && errno != EEXIST) {
+			rc = -1;
+			break;
+		}
+		*p = c;
+		if (!c)
+			break;
+	}
+	free(dir);
+	return rc;
+}
+
+/* Opens and migrates the metadata store named by cfg; NULL after logging why. */
+static struct store *open_store(const struct config *cfg, int connections)
+{
+	struct error e;
+	char *url = config_database_url(cfg);
+	struct store *st = store_open(url, connections, &e);
+	if (!st) {
+		log_error("cannot open the metadata store %s: %s", url, e.msg);
+		free(url);
+		return NULL;
+	}
+	int applied;
+	if (store_migrate(st, &applied, &e) != STORE_OK) {
+		log_error("cannot migrate the metadata store %s: %s", url, e.msg);
+		store_close(st);
+		free(url);
+		return NULL;
+	}
+	log_info("metadata store: %s (%s, %d migration%s applied)", url, st->ops->name, applied,
+		 applied == 1 ? "" : "s");
+	free(url);
+	return st;
+}
+
+static int workers_for(const struct config *cfg)
+{
+	if (cfg->workers > 0)
+		return (int)cfg->workers;
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	return cores > 0 ? (int)cores : 1;
+}
+
+/* Waits for in-flight requests; a second signal cuts the wait short. */
+static void drain(struct http_server *srv, const sigset_t *signals, long long timeout_s)
+{
+	int64_t deadline = clock_mono_ns() + timeout_s * 1000000000LL;
+	struct timespec tick = { 0, 20 * 1000 * 1000 };
+	while (http_server_inflight(srv) > 0) {
+		if (clock_mono_ns() >= deadline) {
+			log_warn("shutdown: %d request(s) still running after %llds; closing them",
+				 http_server_inflight(srv), timeout_s);
+			return;
+		}
+		if (sigtimedwait(signals, NULL, &tick) > 0) {
+			log_warn("shutdown: second signal; closing %d request(s) now",
+				 http_server_inflight(srv));
+			return;
+		}
+	}
+}
+
+static int cmd_serve(int argc, char **argv)
+{
+	if (wants_help(argc, argv)) {
+		printf("usage: sheaf serve [--listen HOST:PORT] [--data-dir DIR] [options]\n\n");
+		config_print_help(stdout);
+		return 0;
+	}
+	struct config cfg;
+	if (load_config(&cfg, argc, argv))
+		return EXIT_CONFIG;
+
+	/* Signals are taken by sigwait in this thread only: block them before any
+	 * other thread exists so the workers inherit the mask. */
+	sigset_t signals;
+	sigemptyset(&signals);
+	sigaddset(&signals, SIGINT);
+	sigaddset(&signals, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &signals, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	int rc = 1;
+	struct app app = { .cfg = &cfg, .version = SHEAF_VERSION_FULL };
+	struct http_server *srv = NULL;
+	struct error e;
+	int workers = workers_for(&cfg);
+	char *storage_url = config_storage_url(&cfg);
+
+	log_info("sheaf %s starting; data dir: %s", SHEAF_VERSION_FULL, cfg.data_dir);
+	if (make_dir(cfg.data_dir)) {
+		log_error("cannot create the data dir %s: %s", cfg.data_dir, strerror(errno));
+		goto out;
+	}
+	if (!(app.store = open_store(&cfg, workers)))
+		goto out;
+	if (!(app.blob = blob_open(storage_url, &e))) {
+		log_error("cannot open object storage %s: %s", storage_url, e.msg);
+		goto out;
+	}
+	log_info("object storage: %s", storage_url);
+
+	json_t *doc = openapi_build(api_routes, api_routes_count, app.version, &e);
+	if (!doc) {
+		log_error("%s", e.msg);
+		goto out;
+	}
+	app.openapi = json_dumps(doc, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
+	app.openapi_len = strlen(app.openapi);
+	json_decref(doc);
+
+	struct http_server_config hc = {
+		.host = cfg.listen_host,
+		.port = cfg.listen_port,
+		.workers = workers,
+		.max_body = cfg.max_body,
+		.max_connections = (int)cfg.max_connections,
+		.conn_timeout = (int)cfg.conn_timeout,
+		.cors_origins = cfg.cors_origins,
+		.routes = api_routes,
+		.n_routes = api_routes_count,
+		.app = &app,
+	};
+	if (http_server_start(&srv, &hc, &e)) {
+		log_error("%s", e.msg);
+		goto out;
+	}
+	log_info("listening on %s (%d worker threads); API reference at %s/docs",
+		 http_server_url(srv), workers, http_server_url(srv));
+
+	int sig = 0;
+	sigwait(&signals, &sig);
+	log_info("received %s: no new connections; finishing %d in-flight request(s)",
+		 sig == SIGINT ? "SIGINT" : "SIGTERM", http_server_inflight(srv));
+	http_server_quiesce(srv);
+	drain(srv, &signals, cfg.shutdown_timeout);
+	rc = 0;
+out:
+	http_server_stop(srv);
+	blob_close(app.blob);
+	store_close(app.store);
+	free(app.openapi);
+	free(storage_url);
+	if (rc == 0)
+		log_info("stopped cleanly");
+	config_free(&cfg);
+	return rc;
+}
+
+static int cmd_migrate(int argc, char **argv)
+{
+	if (wants_help(argc, argv)) {
+		printf("usage: sheaf migrate [--data-dir DIR] [--database-url URL]\n\n"
+		       "Applies the schema migrations this sheaf knows that the store lacks, each in\n"
+		       "its own transaction, and records them. `serve` does the same at start.\n\n");
+		config_print_help(stdout);
+		return 0;
+	}
+	struct config cfg;
+	if (load_config(&cfg, argc, argv))
+		return EXIT_CONFIG;
+	int rc = 1;
+	if (make_dir(cfg.data_dir)) {
+		log_error("cannot create the data dir %s: %s", cfg.data_dir, strerror(errno));
+	} else {
+		struct store *st = open_store(&cfg, 1);
+		if (st) {
+			int version = 0;
+			struct error e;
+			if (st->ops->schema_version(st, &version, &e) == STORE_OK) {
+				printf("schema version %d (latest known: %d)\n", version,
+				       store_migrations[store_migrations_count - 1].version);
+				rc = 0;
+			} else {
+				log_error("%s", e.msg);
+			}
+			store_close(st);
+		}
+	}
+	config_free(&cfg);
+	return rc;
+}
+
+static int cmd_config(int argc, char **argv)
+{
+	if (argc > 0 && strcmp(argv[0], "--markdown") == 0)
+		config_print_markdown(stdout);
+	else
+		config_print_help(stdout);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (sodium_init() < 0) {
+		fprintf(stderr, "sheaf: libsodium failed to initialise\n");
+		return 1;
+	}
+	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		usage(argc < 2 ? stderr : stdout);
+		return argc < 2 ? EXIT_CONFIG : 0;
+	}
+	const char *cmd = argv[1];
+	if (strcmp(cmd, "serve") == 0)
+		return cmd_serve(argc - 2, argv + 2);
+	if (strcmp(cmd, "migrate") == 0)
+		return cmd_migrate(argc - 2, argv + 2);
+	if (strcmp(cmd, "config") == 0)
+		return cmd_config(argc - 2, argv + 2);
+	if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
+		printf("sheaf %s\n", SHEAF_VERSION_FULL);
+		return 0;
+	}
+	fprintf(stderr, "sheaf: unknown command \"%s\"\n\n", cmd);
+	usage(stderr);
+	return EXIT_CONFIG;
+}

@@ -1,0 +1,9 @@
+/* Constructors of the store backends; only store.c calls them. */
+#ifndef SHEAF_STORE_BACKENDS_H
+#define SHEAF_STORE_BACKENDS_H
+
+#include "store/store.h"
+
+struct store *store_sqlite_open(const char *path, int connections, struct error *e);
+
+#endif

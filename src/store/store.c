@@ -1,0 +1,29 @@
+/* Picks the store backend from a URL; see store.h. */
+#include "store/store.h"
+
+#include <string.h>
+
+#include "store/backends.h"
+
+struct store *store_open(const char *url, int connections, struct error *e)
+{
+	if (strncmp(url, "sqlite:", 7) == 0) {
+		const char *path = url + 7;
+		if (strncmp(path, "//", 2) == 0)
+			path += 2;
+		return store_sqlite_open(path, connections, e);
+	}
+	error_set(e, "unsupported database URL \"%.100s\" (this build accepts sqlite:PATH)", url);
+	return NULL;
+}
+
+void store_close(struct store *st)
+{
+	if (st)
+		st->ops->close(st);
+}
+
+enum store_rc store_migrate(struct store *st, int *applied, struct error *e)
+{
+	return st->ops->migrate(st, store_migrations, store_migrations_count, applied, e);
+}

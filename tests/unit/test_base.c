@@ -1,0 +1,202 @@
+/*
+ * The small pieces everything stands on: the JSON error body, id generation
+ * and validation, bounded buffers, the request pool, timestamps, and the
+ * OpenAPI document built from the real route table.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/api.h"
+#include "base/buf.h"
+#include "base/clock.h"
+#include "base/id.h"
+#include "base/pool.h"
+#include "http/request.h"
+
+static void test_error_body(void **state)
+{
+	(void)state;
+	json_t *b = http_error_body("not_found", "no session x", "req-1", 1795304400123LL);
+	assert_non_null(b);
+	assert_int_equal(json_object_size(b), 4);
+	assert_string_equal(json_string_value(json_object_get(b, "error")), "not_found");
+	assert_string_equal(json_string_value(json_object_get(b, "detail")), "no session x");
+	assert_string_equal(json_string_value(json_object_get(b, "timestamp")),
+			    "2026-11-21T23:40:00.123Z");
+	assert_string_equal(json_string_value(json_object_get(b, "request_id")), "req-1");
+	json_decref(b);
+
+	/* A detail that is not UTF-8 still yields a valid body. */
+	b = http_error_body("bad_request", "bad \xff byte", "r", 0);
+	assert_non_null(b);
+	assert_non_null(json_string_value(json_object_get(b, "detail")));
+	assert_string_equal(json_string_value(json_object_get(b, "timestamp")),
+			    "1970-01-01T00:00:00.000Z");
+	json_decref(b);
+}
+
+static bool base64url(const char *s)
+{
+	for (; *s; s++)
+		if (!strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_", *s))
+			return false;
+	return true;
+}
+
+static void test_random_ids(void **state)
+{
+	(void)state;
+	enum { COUNT = 2000 };
+	char (*ids)[ID_CHARS(18)] = calloc(COUNT, sizeof *ids);
+	for (int i = 0; i < COUNT; i++) {
+		id_random(ids[i], 18);
+		assert_int_equal(strlen(ids[i]), 24);
+		assert_true(base64url(ids[i]));
+		assert_true(id_session_valid(ids[i]));
+	}
+	for (int i = 0; i < COUNT; i++)
+		for (int j = i + 1; j < COUNT; j++)
+			assert_string_not_equal(ids[i], ids[j]);
+	free(ids);
+	char rid[ID_CHARS(16)];
+	id_random(rid, 16);
+	assert_int_equal(strlen(rid), 22);
+	assert_true(id_request_valid(rid));
+}
+
+static void test_id_validation(void **state)
+{
+	(void)state;
+	char max[SESSION_ID_MAX + 2];
+	memset(max, 'a', SESSION_ID_MAX);
+	max[SESSION_ID_MAX] = '\0';
+	assert_true(id_session_valid(max));
+	max[SESSION_ID_MAX] = 'a';
+	max[SESSION_ID_MAX + 1] = '\0';
+	assert_false(id_session_valid(max));
+	assert_true(id_session_valid("my-sess_1"));
+	assert_false(id_session_valid(""));
+	assert_false(id_session_valid(NULL));
+	assert_false(id_session_valid("a b"));
+	assert_false(id_session_valid("a.b"));
+	assert_false(id_session_valid("../x"));
+	assert_false(id_session_valid("\xc3\xa4"));
+	assert_true(id_request_valid("trace-1.2:3"));
+	assert_false(id_request_valid("has space"));
+	assert_false(id_request_valid("quote\""));
+	assert_false(id_request_valid(""));
+	char longid[REQUEST_ID_MAX + 2];
+	memset(longid, 'r', sizeof longid - 1);
+	longid[sizeof longid - 1] = '\0';
+	assert_false(id_request_valid(longid));
+	longid[REQUEST_ID_MAX] = '\0';
+	assert_true(id_request_valid(longid));
+}
+
+static void test_buf_limit(void **state)
+{
+	(void)state;
+	struct buf b;
+	buf_init(&b, 10);
+	assert_int_equal(buf_puts(&b, "hello"), 0);
+	assert_int_equal(buf_printf(&b, "%d", 12345), 0);
+	assert_int_equal(b.len, 10);
+	assert_string_equal(b.data, "hello12345");
+	assert_int_equal(buf_append(&b, "x", 1), -1);   /* over the ceiling */
+	assert_int_equal(b.len, 10);
+	assert_string_equal(b.data, "hello12345");
+	assert_int_equal(buf_printf(&b, "%s", "y"), -1);
+	buf_reset(&b);
+	assert_int_equal(b.len, 0);
+	assert_int_equal(buf_append(&b, "0123456789", 10), 0);
+	char *s = buf_detach(&b);
+	assert_string_equal(s, "0123456789");
+	assert_null(b.data);
+	free(s);
+	buf_free(&b);
+}
+
+static void test_pool(void **state)
+{
+	(void)state;
+	struct pool *p = pool_new();
+	char *last = NULL;
+	for (int i = 0; i < 1000; i++) {
+		last = pool_printf(p, "item-%d", i);
+		assert_non_null(last);
+	}
+	assert_string_equal(last, "item-999");
+	unsigned char *big = pool_alloc(p, 100000);
+	for (int i = 0; i < 100000; i++)
+		assert_int_equal(big[i], 0);
+	assert_string_equal(pool_strndup(p, "abcdef", 3), "abc");
+	assert_int_equal((uintptr_t)pool_alloc(p, 3) % _Alignof(max_align_t), 0);
+	pool_free(p);
+	pool_free(NULL);
+}
+
+static void test_rfc3339(void **state)
+{
+	(void)state;
+	char ts[RFC3339_LEN];
+	assert_string_equal(clock_rfc3339(0, ts), "1970-01-01T00:00:00.000Z");
+	assert_string_equal(clock_rfc3339(951782400999LL, ts), "2000-02-29T00:00:00.999Z");
+	assert_string_equal(clock_rfc3339(-1, ts), "1969-12-31T23:59:59.999Z");
+	assert_true(clock_now_ms() > 1700000000000LL);
+}
+
+static void test_openapi_from_routes(void **state)
+{
+	(void)state;
+	struct error e;
+	json_t *doc = openapi_build(api_routes, api_routes_count, "test", &e);
+	assert_non_null(doc);
+	assert_string_equal(json_string_value(json_object_get(doc, "openapi")), "3.1.0");
+	json_t *paths = json_object_get(doc, "paths");
+	for (size_t i = 0; i < api_routes_count; i++) {
+		json_t *item = json_object_get(paths, api_routes[i].pattern);
+		assert_non_null(item);
+		char m[16];
+		const char *name = http_method_name(api_routes[i].method);
+		size_t k = 0;
+		for (; name[k]; k++)
+			m[k] = (char)(name[k] | 0x20);
+		m[k] = '\0';
+		json_t *op = json_object_get(item, m);
+		assert_non_null(op);
+		assert_non_null(json_object_get(json_object_get(op, "responses"), "4XX"));
+	}
+	/* The path parameter was documented from the pattern. */
+	json_t *get = json_object_get(json_object_get(paths, "/api/session/{session_id}"), "get");
+	json_t *param = json_array_get(json_object_get(get, "parameters"), 0);
+	assert_string_equal(json_string_value(json_object_get(param, "name")), "session_id");
+	assert_string_equal(json_string_value(json_object_get(param, "in")), "path");
+	assert_true(json_is_true(json_object_get(param, "required")));
+	json_decref(doc);
+
+	static const struct route broken[] = { { HTTP_GET, "/x", NULL, "{not json" } };
+	assert_null(openapi_build(broken, 1, "test", &e));
+	assert_non_null(strstr(e.msg, "GET /x"));
+}
+
+int main(void)
+{
+	if (sodium_init() < 0)
+		return 1;
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_error_body),
+		cmocka_unit_test(test_random_ids),
+		cmocka_unit_test(test_id_validation),
+		cmocka_unit_test(test_buf_limit),
+		cmocka_unit_test(test_pool),
+		cmocka_unit_test(test_rfc3339),
+		cmocka_unit_test(test_openapi_from_routes),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

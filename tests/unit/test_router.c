@@ -1,0 +1,135 @@
+/* The router: literal and parameter segments, precedence, 404 versus 405. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <string.h>
+
+#include "http/router.h"
+
+static void h_a(struct request *r) { (void)r; }
+static void h_b(struct request *r) { (void)r; }
+static void h_c(struct request *r) { (void)r; }
+static void h_d(struct request *r) { (void)r; }
+
+static const struct route routes[] = {
+	{ HTTP_GET, "/health", h_a, "{}" },
+	{ HTTP_GET, "/api/session/{session_id}", h_b, "{}" },
+	{ HTTP_DELETE, "/api/session/{session_id}", h_c, "{}" },
+	{ HTTP_GET, "/api/files/{file_id}/{part}", h_a, "{}" },
+	{ HTTP_GET, "/api/files/session/{session_id}", h_d, "{}" },
+	{ HTTP_GET, "/", h_c, "{}" },
+};
+#define N (sizeof routes / sizeof routes[0])
+
+static enum router_result match(unsigned m, const char *path, const struct route **r,
+				struct route_params *p, unsigned *allowed)
+{
+	return router_match(routes, N, m, path, r, p, allowed);
+}
+
+static void test_literal_and_params(void **state)
+{
+	(void)state;
+	const struct route *r;
+	struct route_params p;
+	unsigned allowed;
+	assert_int_equal(match(HTTP_GET, "/health", &r, &p, &allowed), ROUTE_FOUND);
+	assert_ptr_equal(r, &routes[0]);
+	assert_int_equal(p.n, 0);
+
+	assert_int_equal(match(HTTP_GET, "/api/session/abc-1", &r, &p, &allowed), ROUTE_FOUND);
+	assert_ptr_equal(r->handler, h_b);
+	assert_int_equal(p.n, 1);
+	assert_int_equal(p.p[0].name_len, strlen("session_id"));
+	assert_memory_equal(p.p[0].name, "session_id", p.p[0].name_len);
+	assert_int_equal(p.p[0].value_len, 5);
+	assert_memory_equal(p.p[0].value, "abc-1", 5);
+
+	assert_int_equal(match(HTTP_DELETE, "/api/session/x", &r, &p, &allowed), ROUTE_FOUND);
+	assert_ptr_equal(r->handler, h_c);
+	assert_int_equal(match(HTTP_GET, "/", &r, &p, &allowed), ROUTE_FOUND);
+	assert_ptr_equal(r->handler, h_c);
+}
+
+static void test_more_literals_win(void **state)
+{
+	(void)state;
+	const struct route *r;
+	struct route_params p;
+	unsigned allowed;
+	assert_int_equal(match(HTTP_GET, "/api/files/session/s1", &r, &p, &allowed), ROUTE_FOUND);
+	assert_ptr_equal(r->handler, h_d);
+	assert_int_equal(match(HTTP_GET, "/api/files/f1/raw", &r, &p, &allowed), ROUTE_FOUND);
+	assert_ptr_equal(r->handler, h_a);
+	assert_int_equal(p.n, 2);
+}
+
+static void test_not_found(void **state)
+{
+	(void)state;
+	const struct route *r;
+	struct route_params p;
+	unsigned allowed;
+	const char *paths[] = { "/nope", "/api/session", "/api/session/", "/api/session/a/b",
+				"/health/", "//health", "", "health", "/api/session//" };
+	for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
+		assert_int_equal(match(HTTP_GET, paths[i], &r, &p, &allowed), ROUTE_NOT_FOUND);
+		assert_int_equal(allowed, 0);
+		assert_null(r);
+	}
+}
+
+static void test_method_not_allowed(void **state)
+{
+	(void)state;
+	const struct route *r;
+	struct route_params p;
+	unsigned allowed;
+	char allow[128];
+	assert_int_equal(match(HTTP_POST, "/api/session/x", &r, &p, &allowed),
+			 ROUTE_METHOD_NOT_ALLOWED);
+	assert_string_equal(http_allow_list(allowed, allow, sizeof allow),
+			    "GET, HEAD, DELETE, OPTIONS");
+	assert_int_equal(match(0, "/health", &r, &p, &allowed), ROUTE_METHOD_NOT_ALLOWED);
+	assert_int_equal(match(HTTP_OPTIONS, "/health", &r, &p, &allowed),
+			 ROUTE_METHOD_NOT_ALLOWED);
+	assert_true(allowed & HTTP_OPTIONS);
+}
+
+static void test_head_uses_get(void **state)
+{
+	(void)state;
+	const struct route *r;
+	struct route_params p;
+	unsigned allowed;
+	assert_int_equal(match(HTTP_HEAD, "/health", &r, &p, &allowed), ROUTE_FOUND);
+	assert_ptr_equal(r, &routes[0]);
+}
+
+static void test_methods(void **state)
+{
+	(void)state;
+	assert_int_equal(http_method_parse("GET"), HTTP_GET);
+	assert_int_equal(http_method_parse("DELETE"), HTTP_DELETE);
+	assert_int_equal(http_method_parse("get"), 0);
+	assert_int_equal(http_method_parse("TRACE"), 0);
+	assert_string_equal(http_method_name(HTTP_PATCH), "PATCH");
+	char small[8];
+	http_allow_list(HTTP_GET | HTTP_DELETE | HTTP_OPTIONS, small, sizeof small);
+	assert_true(strlen(small) < sizeof small);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_literal_and_params),
+		cmocka_unit_test(test_more_literals_win),
+		cmocka_unit_test(test_not_found),
+		cmocka_unit_test(test_method_not_allowed),
+		cmocka_unit_test(test_head_uses_get),
+		cmocka_unit_test(test_methods),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
