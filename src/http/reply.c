@@ -139,7 +139,10 @@ int http_json_body(struct request *req, bool allow_empty, json_t **out)
 		return -1;
 	}
 	json_error_t err;
-	json_t *v = json_loadb(req->body.data, req->body.len, JSON_REJECT_DUPLICATES, &err);
+	/* DECODE_ANY so a scalar body is a clear 422 below, not a parse error;
+	 * ALLOW_NUL so "\u0000" is judged by the field's rules, not called malformed. */
+	json_t *v = json_loadb(req->body.data, req->body.len,
+			       JSON_REJECT_DUPLICATES | JSON_DECODE_ANY | JSON_ALLOW_NUL, &err);
 	if (!v) {
 		http_reply_error(req, 400, "malformed_json",
 				 "malformed JSON at line %d, column %d (byte %d): %s", err.line,
@@ -184,6 +187,11 @@ int http_json_string(struct request *req, json_t *obj, const char *field, bool r
 	if (!json_is_string(v)) {
 		http_reply_error(req, 422, "invalid_field", "%s: expected a string, got %s", field,
 				 json_type_name(v));
+		return -1;
+	}
+	if (strlen(json_string_value(v)) != json_string_length(v)) {
+		http_reply_error(req, 422, "invalid_field", "%s: must not contain NUL characters",
+				 field);
 		return -1;
 	}
 	*out = json_string_value(v);
