@@ -37,7 +37,7 @@ struct blob_store;
 struct blob_ops {
 	const char *name;
 	void (*close)(struct blob_store *bs);
-	/* Proves the store can take a write now (writes and removes a probe). */
+	/* Proves the store can take a write now (creates, writes and removes a probe). */
 	enum blob_rc (*check)(struct blob_store *bs, struct error *e);
 	enum blob_rc (*put)(struct blob_store *bs, const char *key, blob_read_fn read, void *ctx,
 			    struct blob_info *out, struct error *e);
