@@ -182,6 +182,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		req = request_new(s, conn, url, method);
 		*con_cls = req;
 		atomic_fetch_add(&s->inflight, 1);
+		log_debug("request started method=%s path=%s request_id=%s", req->method_name,
+			  req->path, req->request_id);
 		if (content_length(conn) > s->cfg.max_body) {
 			req->body_too_big = true;
 			/* A client that waits for 100 Continue never has to send the body. */

@@ -1,0 +1,53 @@
+"""Graceful shutdown, step by step: a request that is half-way through when
+SIGTERM arrives still gets its answer, new connections are refused at once,
+and the process exits 0 once the request is done."""
+import json
+import signal
+import socket
+
+import requests
+
+from conftest import STOP_TIMEOUT
+
+
+def test_inflight_request_finishes_after_sigterm(sheaf_factory):
+    srv = sheaf_factory.start(env={"SHEAF_LOG_LEVEL": "debug"})
+    body = json.dumps({"session_id": "late-arrival"}).encode()
+    half = len(body) // 2
+    s = socket.create_connection(("127.0.0.1", srv.port), timeout=20)
+    try:
+        s.sendall(b"POST /api/session HTTP/1.1\r\nHost: x\r\n"
+                  b"Content-Type: application/json\r\n"
+                  b"Content-Length: %d\r\n\r\n" % len(body) + body[:half])
+        # Once the server has read the headers the request is in flight.
+        srv.wait_log(lambda t: "request started" in t and "/api/session" in t,
+                     what="the request-started debug line")
+        srv.proc.send_signal(signal.SIGTERM)
+        srv.wait_log(lambda t: "received SIGTERM" in t, what="the shutdown line")
+
+        # No new connections once shutdown has begun.
+        refused = False
+        try:
+            requests.get(srv.url + "/health", timeout=5)
+        except requests.ConnectionError:
+            refused = True
+        assert refused, "a new connection was accepted after SIGTERM"
+        assert srv.proc.poll() is None, "the server exited with a request in flight"
+
+        s.sendall(body[half:])
+        reply = b""
+        while b"\r\n\r\n" not in reply or not reply.rstrip().endswith(b"}"):
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            reply += chunk
+    finally:
+        s.close()
+    assert reply.startswith(b"HTTP/1.1 201"), reply[:200]
+    assert b'"session_id":"late-arrival"' in reply
+    assert b"Connection: close" in reply or b"connection: close" in reply.lower()
+    assert srv.wait_exit(STOP_TIMEOUT) == 0
+    srv.check_clean_exit()
+
+    again = sheaf_factory.restart(srv)
+    assert again.get("/api/session/late-arrival").status_code == 200
