@@ -6,6 +6,7 @@
 #include "blob/backends.h"
 
 #define BLOB_KEY_MAX 1024
+#define BLOB_SEGMENT_MAX 255
 
 bool blob_key_valid(const char *key)
 {
@@ -16,8 +17,9 @@ bool blob_key_valid(const char *key)
 	for (const char *p = key;; p++) {
 		if (*p == '/' || *p == '\0') {
 			size_t len = (size_t)(p - seg);
-			/* No empty, "." or ".." segment, nor hidden names (.tmp is ours). */
-			if (len == 0 || seg[0] == '.')
+			/* No empty, "." or ".." segment, nor hidden names (.tmp is ours);
+			 * a segment must fit a file name (NAME_MAX). */
+			if (len == 0 || seg[0] == '.' || len > BLOB_SEGMENT_MAX)
 				return false;
 			if (*p == '\0')
 				return true;

@@ -2,7 +2,8 @@
  * Object storage: named byte streams (uploads, dataset files, models).
  *
  * Keys are relative paths of [A-Za-z0-9._-] segments separated by '/'
- * (`uploads/<session>/<file>`); no segment is empty or starts with '.'.  A put is atomic: until
+ * (`uploads/<session>/<file>`), at most 1024 bytes; no segment is empty, longer
+ * than 255 bytes or starts with '.'.  A put is atomic: until
  * it returns 0 no reader sees the object, and a failed or interrupted put
  * leaves nothing behind.  Bytes are streamed through callbacks, so memory
  * use does not grow with object size.

@@ -37,23 +37,37 @@ static struct fs_store *impl(struct blob_store *bs)
 	return (struct fs_store *)bs;
 }
 
+/* ROOT/rel, malloc'd; NULL when the path would be longer than PATH_LIMIT. */
 static char *join(const struct fs_store *s, const char *rel)
 {
 	struct buf b;
 	buf_init(&b, PATH_LIMIT);
-	buf_printf(&b, "%s/%s", s->root, rel);
+	if (buf_printf(&b, "%s/%s", s->root, rel)) {
+		buf_free(&b);
+		return NULL;
+	}
 	return buf_detach(&b);
 }
 
-/* mkdir -p for every directory above path (and path itself when it ends in '/'). */
+static int fsync_dir(const char *path);
+
+/*
+ * mkdir -p for every directory above path (and path itself when it ends in
+ * '/').  A directory it creates is fsynced into its parent, so an object put
+ * into a new directory survives a power loss along with its directory.
+ */
 static int make_dirs(const char *path, struct error *e)
 {
+	if (!*path)
+		return 0;
 	char *dir = xstrdup(path);
 	for (char *p = dir + 1; *p; p++) {
 		if (*p != '/')
 			continue;
 		*p = '\0';
-		if (mkdir(dir, 0755) && errno != EEXIST) {
+		if (mkdir(dir, 0755) == 0) {
+			fsync_dir(dir);
+		} else if (errno != EEXIST) {
 			error_set(e, "cannot create directory %s: %s", dir, strerror(errno));
 			free(dir);
 			return -1;
@@ -64,6 +78,7 @@ static int make_dirs(const char *path, struct error *e)
 	return 0;
 }
 
+/* fsyncs the directory that holds path. */
 static int fsync_dir(const char *path)
 {
 	char *dir = xstrdup(path);
@@ -88,6 +103,10 @@ static int open_temp(struct fs_store *s, char **path_out, struct error *e)
 	snprintf(rel, strlen(name) + 8, ".tmp/%s", name);
 	char *path = join(s, rel);
 	free(rel);
+	if (!path) {
+		error_set(e, "storage path too long under %s", s->root);
+		return -1;
+	}
 	if (make_dirs(path, e)) {
 		free(path);
 		return -1;
@@ -120,7 +139,7 @@ static int write_all(int fd, const void *p, size_t n)
 static void sweep_temps(struct fs_store *s)
 {
 	char *dir = join(s, ".tmp");
-	DIR *d = opendir(dir);
+	DIR *d = dir ? opendir(dir) : NULL;
 	if (d) {
 		struct dirent *de;
 		while ((de = readdir(d)))
@@ -144,7 +163,7 @@ struct blob_store *blob_fs_open(const char *root, struct error *e)
 	while (n > 1 && s->root[n - 1] == '/')
 		s->root[--n] = '\0';
 	char *tmp = join(s, ".tmp/");
-	int rc = make_dirs(tmp, e);
+	int rc = tmp ? make_dirs(tmp, e) : error_set(e, "storage path too long: %s", s->root);
 	free(tmp);
 	if (rc) {
 		fs_ops.close(&s->base);
@@ -215,6 +234,10 @@ static enum blob_rc fs_put(struct blob_store *bs, const char *key, blob_read_fn 
 		goto out;
 	}
 	final = join(s, key);
+	if (!final) {
+		error_set(e, "object path too long for %s", key);
+		goto out;
+	}
 	if (make_dirs(final, e))
 		goto out;
 	if (rename(tmp, final)) {
@@ -247,6 +270,10 @@ static enum blob_rc open_key(struct fs_store *s, const char *key, int *fd, struc
 		return BLOB_ERROR;
 	}
 	char *path = join(s, key);
+	if (!path) {
+		error_set(e, "object path too long for %.100s", key);
+		return BLOB_ERROR;
+	}
 	*fd = open(path, O_RDONLY | O_CLOEXEC);
 	enum blob_rc rc = BLOB_OK;
 	if (*fd < 0) {
@@ -323,8 +350,17 @@ static enum blob_rc fs_remove(struct blob_store *bs, const char *key, struct err
 		return BLOB_ERROR;
 	}
 	char *path = join(s, key);
+	if (!path) {
+		error_set(e, "object path too long for %.100s", key);
+		return BLOB_ERROR;
+	}
 	enum blob_rc rc = BLOB_OK;
-	if (unlink(path)) {
+	struct stat st;
+	if (lstat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+		/* A directory that holds objects is not itself an object. */
+		rc = BLOB_NOT_FOUND;
+		error_set(e, "%s is not an object", key);
+	} else if (unlink(path)) {
 		rc = errno == ENOENT || errno == ENOTDIR ? BLOB_NOT_FOUND : BLOB_ERROR;
 		error_set(e, "cannot remove %s: %s", key, strerror(errno));
 	} else {

@@ -364,13 +364,13 @@ int http_server_start(struct http_server **out, const struct http_server_config 
 	unsigned pool = cfg->workers > 1 ? (unsigned)cfg->workers : 0;
 	s->daemon = MHD_start_daemon(
 		flags, 0, NULL, NULL, on_request, s,
+		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
 		MHD_OPTION_LISTEN_SOCKET, fd,
 		MHD_OPTION_THREAD_POOL_SIZE, pool,
 		MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->max_connections,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->conn_timeout,
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
 		MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL,
 		MHD_OPTION_END);
 	if (!s->daemon) {

@@ -160,8 +160,15 @@ LENIENT = "2xx|4xx"  # tolerating it is fine too; crashing or 5xx is not
     (b"GET /health HTTP/7.3\r\nHost: x\r\n\r\n", STRICT),
 ], ids=["garbage", "binary", "bare-get", "cl-abc", "cl-neg", "bad-chunk", "cl-and-te",
         "no-colon", "empty-name", "bad-version"])
-def test_raw_garbage(shared_sheaf, payload, allowed):
-    resp = raw_exchange(shared_sheaf.url, payload)
+def test_raw_garbage(shared_sheaf, sheaf_factory, payload, allowed):
+    srv = shared_sheaf
+    if payload.startswith(b"\x00"):
+        # libmicrohttpd reads a line that starts with NUL as an empty line, which
+        # HTTP says to skip before a request line; the server then waits for a
+        # request like any HTTP server would, until the idle timeout closes the
+        # connection.  A short timeout shows that it does close.
+        srv = sheaf_factory.start(env={"SHEAF_CONNECTION_TIMEOUT": "2"})
+    resp = raw_exchange(srv.url, payload)
     if resp:  # an empty answer means the server closed the connection: fine
         status = raw_status(resp)
         assert status is not None, f"not an HTTP/1.x response: {resp[:200]!r}"
@@ -169,7 +176,7 @@ def test_raw_garbage(shared_sheaf, payload, allowed):
         if allowed == LENIENT:
             ok = ok or 200 <= status < 300
         assert ok, resp[:300]
-    shared_sheaf.assert_healthy()
+    srv.assert_healthy()
 
 
 def test_huge_header(shared_sheaf):

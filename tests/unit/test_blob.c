@@ -605,6 +605,50 @@ static void test_invalid_keys_refused(void **state)
 	assert_string_equal(buf, "keep");
 }
 
+/* Segments must fit a file name; a directory of objects is not an object. */
+static void test_segment_limit_and_directories(void **state)
+{
+	struct fx *f = *state;
+	struct error e = { { 0 } };
+	char seg[300];
+	memset(seg, 's', 255);
+	seg[255] = '\0';
+	assert_true(blob_key_valid(seg));
+	put_ok(f->bs, seg, "x", 1);
+	memset(seg, 's', 256);
+	seg[256] = '\0';
+	assert_false(blob_key_valid(seg));
+
+	put_ok(f->bs, "u/s/one", "1", 1);
+	expect_rc(blob_stat(f->bs, "u/s", &(struct blob_info){ 0 }, &e), BLOB_NOT_FOUND, e);
+	expect_rc(blob_remove(f->bs, "u/s", &e), BLOB_NOT_FOUND, e);
+	get_equals(f, "u/s/one", 0, 0, "1", 1);
+}
+
+/* A root so deep that root + key passes the path ceiling fails cleanly. */
+static void test_path_too_long(void **state)
+{
+	struct fx *f = *state;
+	struct error e = { { 0 } };
+	char url[4200];
+	int n = snprintf(url, sizeof url, "file:%s/", f->dir);
+	for (int i = 0; i < 28; i++)
+		n += snprintf(url + n, sizeof url - (size_t)n, "%0120d/", i);
+	struct blob_store *deep = blob_open(url, &e);
+	assert_non_null(deep);
+	char key[1025];
+	for (size_t i = 0; i < 1024; i++)
+		key[i] = (i % 128 == 127 && i < 1000) ? '/' : 'k';
+	key[1024] = '\0';
+	assert_true(blob_key_valid(key));
+	struct source src = source_of("abc", 3);
+	expect_rc(blob_put(deep, key, source_read, &src, NULL, &e), BLOB_ERROR, e);
+	assert_non_null(strstr(e.msg, "too long"));
+	expect_rc(blob_stat(deep, key, &(struct blob_info){ 0 }, &e), BLOB_ERROR, e);
+	expect_rc(blob_remove(deep, key, &e), BLOB_ERROR, e);
+	blob_close(deep);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -620,6 +664,8 @@ int main(void)
 		T(test_check_and_recovery),
 		T(test_open_errors),
 		T(test_invalid_keys_refused),
+		T(test_segment_limit_and_directories),
+		T(test_path_too_long),
 	};
 #undef T
 	return cmocka_run_group_tests(tests, NULL, NULL);
