@@ -38,10 +38,10 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 all: $(BUILD)/sheaf
 
 release:
-	$(MAKE) SANITIZE=
+	@$(MAKE) --no-print-directory SANITIZE=
 
 san:
-	$(MAKE) SANITIZE=address,undefined all units
+	@$(MAKE) --no-print-directory SANITIZE=address,undefined all units
 
 bootstrap:
 	scripts/bootstrap
@@ -72,11 +72,11 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJ)
 	$(Q)$(CC) $(CFLAGS_ALL) -Itests/unit -o $@ $< $(LIB_OBJ) $(LDFLAGS_ALL) $(LDLIBS_ALL) -lcmocka
 
 run: bootstrap
-	$(MAKE) release
+	@$(MAKE) --no-print-directory release
 	build/release/sheaf serve
 
 test: bootstrap
-	$(MAKE) san
+	@$(MAKE) --no-print-directory san
 	scripts/test
 
 unit:
@@ -87,7 +87,7 @@ api:
 
 bench:
 	scripts/bootstrap --bench
-	$(MAKE) release
+	@$(MAKE) --no-print-directory release
 	bench/http/run
 
 clean:

@@ -168,11 +168,14 @@ static int cmd_serve(int argc, char **argv)
 	int workers = workers_for(&cfg);
 	char *storage_url = config_storage_url(&cfg);
 
-	log_info("sheaf %s starting; data dir: %s", SHEAF_VERSION_FULL, cfg.data_dir);
 	if (make_dir(cfg.data_dir)) {
 		log_error("cannot create the data dir %s: %s", cfg.data_dir, strerror(errno));
 		goto out;
 	}
+	char *abs_dir = realpath(cfg.data_dir, NULL);
+	log_info("sheaf %s starting; data dir: %s", SHEAF_VERSION_FULL,
+		 abs_dir ? abs_dir : cfg.data_dir);
+	free(abs_dir);
 	if (!(app.store = open_store(&cfg, workers)))
 		goto out;
 	if (!(app.blob = blob_open(storage_url, &e))) {
