@@ -25,6 +25,7 @@
 #include "app.h"
 #include "base/clock.h"
 #include "base/config.h"
+#include "base/fsutil.h"
 #include "base/log.h"
 #include "http/server.h"
 #include "version.h"
@@ -65,29 +66,6 @@ static int load_config(struct config *cfg, int argc, char **argv)
 			log_warn("%s", line);
 	}
 	return 0;
-}
-
-static int make_dir(const char *path)
-{
-	char *dir = strdup(path);
-	int rc = 0;
-	if (!dir)
-		return -1;
-	for (char *p = dir + 1;; p++) {
-		if (*p != '/' && *p != '\0')
-			continue;
-		char c = *p;
-		*p = '\0';
-		if (mkdir(dir, 0755) && errno != EEXIST) {
-			rc = -1;
-			break;
-		}
-		*p = c;
-		if (!c)
-			break;
-	}
-	free(dir);
-	return rc;
 }
 
 /* Opens and migrates the metadata store named by cfg; NULL after logging why. */
@@ -168,8 +146,8 @@ static int cmd_serve(int argc, char **argv)
 	int workers = workers_for(&cfg);
 	char *storage_url = config_storage_url(&cfg);
 
-	if (make_dir(cfg.data_dir)) {
-		log_error("cannot create the data dir %s: %s", cfg.data_dir, strerror(errno));
+	if (fs_mkdirs(cfg.data_dir, true, false, &e)) {
+		log_error("%s", e.msg);
 		goto out;
 	}
 	char *abs_dir = realpath(cfg.data_dir, NULL);
@@ -244,13 +222,13 @@ static int cmd_migrate(int argc, char **argv)
 	if (load_config(&cfg, argc, argv))
 		return EXIT_CONFIG;
 	int rc = 1;
-	if (make_dir(cfg.data_dir)) {
-		log_error("cannot create the data dir %s: %s", cfg.data_dir, strerror(errno));
+	struct error e;
+	if (fs_mkdirs(cfg.data_dir, true, false, &e)) {
+		log_error("%s", e.msg);
 	} else {
 		struct store *st = open_store(&cfg, 1);
 		if (st) {
 			int version = 0;
-			struct error e;
 			if (st->ops->schema_version(st, &version, &e) == STORE_OK) {
 				printf("schema version %d (latest known: %d)\n", version,
 				       store_migrations[store_migrations_count - 1].version);

@@ -3,7 +3,8 @@
  *
  * An object with key K lives at ROOT/K.  A put writes ROOT/.tmp/<random>,
  * fsyncs it, renames it over ROOT/K and fsyncs the directory, so a crash at
- * any point leaves either the old object or the new one, never half of one;
+ * any point leaves either the old object or the new one, never half of one
+ * (directories it creates are fsynced into their parents too);
  * stray temporaries are swept when the store opens.  The directories are
  * (re)created on demand, so an operator who wipes ROOT gets a working store
  * back without a restart.
@@ -19,6 +20,7 @@
 
 #include "base/alloc.h"
 #include "base/buf.h"
+#include "base/fsutil.h"
 #include "base/id.h"
 #include "blob/backends.h"
 
@@ -49,51 +51,6 @@ static char *join(const struct fs_store *s, const char *rel)
 	return buf_detach(&b);
 }
 
-static int fsync_dir(const char *path);
-
-/*
- * mkdir -p for every directory above path (and path itself when it ends in
- * '/').  A directory it creates is fsynced into its parent, so an object put
- * into a new directory survives a power loss along with its directory.
- */
-static int make_dirs(const char *path, struct error *e)
-{
-	if (!*path)
-		return 0;
-	char *dir = xstrdup(path);
-	for (char *p = dir + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(dir, 0755) == 0) {
-			fsync_dir(dir);
-		} else if (errno != EEXIST) {
-			error_set(e, "cannot create directory %s: %s", dir, strerror(errno));
-			free(dir);
-			return -1;
-		}
-		*p = '/';
-	}
-	free(dir);
-	return 0;
-}
-
-/* fsyncs the directory that holds path. */
-static int fsync_dir(const char *path)
-{
-	char *dir = xstrdup(path);
-	char *slash = strrchr(dir, '/');
-	if (slash)
-		*slash = '\0';
-	int fd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	free(dir);
-	if (fd < 0)
-		return -1;
-	int rc = fsync(fd);
-	close(fd);
-	return rc;
-}
-
 /* Opens a fresh temporary in ROOT/.tmp; *path_out is malloc'd. */
 static int open_temp(struct fs_store *s, char **path_out, struct error *e)
 {
@@ -107,7 +64,7 @@ static int open_temp(struct fs_store *s, char **path_out, struct error *e)
 		error_set(e, "storage path too long under %s", s->root);
 		return -1;
 	}
-	if (make_dirs(path, e)) {
+	if (fs_mkdirs(path, false, true, e)) {
 		free(path);
 		return -1;
 	}
@@ -163,7 +120,7 @@ struct blob_store *blob_fs_open(const char *root, struct error *e)
 	while (n > 1 && s->root[n - 1] == '/')
 		s->root[--n] = '\0';
 	char *tmp = join(s, ".tmp/");
-	int rc = tmp ? make_dirs(tmp, e) : error_set(e, "storage path too long: %s", s->root);
+	int rc = tmp ? fs_mkdirs(tmp, false, true, e) : error_set(e, "storage path too long: %s", s->root);
 	free(tmp);
 	if (rc) {
 		fs_ops.close(&s->base);
@@ -238,13 +195,13 @@ static enum blob_rc fs_put(struct blob_store *bs, const char *key, blob_read_fn 
 		error_set(e, "object path too long for %s", key);
 		goto out;
 	}
-	if (make_dirs(final, e))
+	if (fs_mkdirs(final, false, true, e))
 		goto out;
 	if (rename(tmp, final)) {
 		error_set(e, "cannot move %s into place: %s", key, strerror(errno));
 		goto out;
 	}
-	fsync_dir(final);
+	fs_sync_parent(final);
 	if (out) {
 		out->size = size;
 		struct stat st;
@@ -364,7 +321,7 @@ static enum blob_rc fs_remove(struct blob_store *bs, const char *key, struct err
 		rc = errno == ENOENT || errno == ENOTDIR ? BLOB_NOT_FOUND : BLOB_ERROR;
 		error_set(e, "cannot remove %s: %s", key, strerror(errno));
 	} else {
-		fsync_dir(path);
+		fs_sync_parent(path);
 	}
 	free(path);
 	return rc;

@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 
 #include "base/alloc.h"
+#include "base/fsutil.h"
 #include "store/backends.h"
 
 #define BUSY_TIMEOUT_MS 10000
@@ -156,31 +157,13 @@ static void conn_close(struct conn *c)
 	sqlite3_close(c->db);
 }
 
-static int make_parent_dirs(const char *path, struct error *e)
-{
-	char *dir = xstrdup(path);
-	for (char *p = dir + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(dir, 0755) && errno != EEXIST) {
-			error_set(e, "cannot create directory %s: %s", dir, strerror(errno));
-			free(dir);
-			return -1;
-		}
-		*p = '/';
-	}
-	free(dir);
-	return 0;
-}
-
 struct store *store_sqlite_open(const char *path, int connections, struct error *e)
 {
 	if (!*path) {
 		error_set(e, "empty SQLite path");
 		return NULL;
 	}
-	if (make_parent_dirs(path, e))
+	if (fs_mkdirs(path, false, false, e))
 		return NULL;
 	struct sqlite_store *s = xcalloc(1, sizeof *s);
 	s->base.ops = &sqlite_ops;

@@ -27,6 +27,8 @@
 
 #include "blob/blob.h"
 
+#include "testutil.h"
+
 #define BIG_SIZE ((size_t)1024 * 1024 + 7)
 
 /* Where a put's reader gets its bytes: data, in the sizes listed in pieces. */
@@ -126,19 +128,6 @@ static void fill_pattern(unsigned char *p, size_t n, uint32_t seed)
 		x ^= x << 5;
 		p[i] = (unsigned char)x;
 	}
-}
-
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static void rm_rf(const char *path)
-{
-	nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 static int regular_files;

@@ -28,6 +28,8 @@
 
 #include "store/store.h"
 
+#include "testutil.h"
+
 #define CONNECTIONS 4
 
 struct fx {
@@ -67,19 +69,6 @@ static const char *sqlite_path(const char *url)
 	if (strncmp(url, "//", 2) == 0)
 		url += 2;
 	return url;
-}
-
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static void rm_rf(const char *path)
-{
-	nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 /* Fails the test with the store's message when rc is not the expected code. */
