@@ -86,7 +86,7 @@ static struct store *open_store(const struct config *cfg, int connections)
 		free(url);
 		return NULL;
 	}
-	log_info("metadata store: %s (%s, %d migration%s applied)", url, st->ops->name, applied,
+	log_notice("metadata store: %s (%s, %d migration%s applied)", url, st->ops->name, applied,
 		 applied == 1 ? "" : "s");
 	free(url);
 	return st;
@@ -151,7 +151,7 @@ static int cmd_serve(int argc, char **argv)
 		goto out;
 	}
 	char *abs_dir = realpath(cfg.data_dir, NULL);
-	log_info("sheaf %s starting; data dir: %s", SHEAF_VERSION_FULL,
+	log_notice("sheaf %s starting; data dir: %s", SHEAF_VERSION_FULL,
 		 abs_dir ? abs_dir : cfg.data_dir);
 	free(abs_dir);
 	if (!(app.store = open_store(&cfg, workers)))
@@ -160,7 +160,7 @@ static int cmd_serve(int argc, char **argv)
 		log_error("cannot open object storage %s: %s", storage_url, e.msg);
 		goto out;
 	}
-	log_info("object storage: %s", storage_url);
+	log_notice("object storage: %s", storage_url);
 
 	json_t *doc = openapi_build(api_routes, api_routes_count, app.version, &e);
 	if (!doc) {
@@ -187,12 +187,12 @@ static int cmd_serve(int argc, char **argv)
 		log_error("%s", e.msg);
 		goto out;
 	}
-	log_info("listening on %s (%d worker threads); API reference at %s/docs",
+	log_notice("listening on %s (%d worker threads); API reference at %s/docs",
 		 http_server_url(srv), workers, http_server_url(srv));
 
 	int sig = 0;
 	sigwait(&signals, &sig);
-	log_info("received %s: no new connections; finishing %d in-flight request(s)",
+	log_notice("received %s: no new connections; finishing %d in-flight request(s)",
 		 sig == SIGINT ? "SIGINT" : "SIGTERM", http_server_inflight(srv));
 	http_server_quiesce(srv);
 	drain(srv, &signals, cfg.shutdown_timeout);
@@ -204,7 +204,7 @@ out:
 	free(app.openapi);
 	free(storage_url);
 	if (rc == 0)
-		log_info("stopped cleanly");
+		log_notice("stopped cleanly");
 	config_free(&cfg);
 	return rc;
 }

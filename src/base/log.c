@@ -21,7 +21,7 @@ static struct {
 	enum log_format format;
 } log_state = { LOG_INFO, LOG_TEXT };
 
-static const char *const level_names[] = { "debug", "info", "warn", "error", "off" };
+static const char *const level_names[] = { "debug", "info", "warn", "error", "off", "notice" };
 
 void log_setup(enum log_level level, enum log_format format)
 {
@@ -31,6 +31,8 @@ void log_setup(enum log_level level, enum log_format format)
 
 bool log_enabled(enum log_level level)
 {
+	if (level == LOG_NOTICE)
+		return log_state.level != LOG_OFF;
 	return level >= log_state.level && level != LOG_OFF;
 }
 
@@ -102,7 +104,7 @@ void log_event(enum log_level level, const char *msg, const struct log_field *fi
 			free(s);
 		}
 	} else {
-		buf_printf(&line, "%s %-5s %s", ts, level_names[level], msg);
+		buf_printf(&line, "%s %-6s %s", ts, level_names[level], msg);
 		for (size_t i = 0; i < n; i++) {
 			const struct log_field *f = &fields[i];
 			buf_printf(&line, " %s=", f->key);

@@ -15,7 +15,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR, LOG_OFF };
+/* LOG_NOTICE is for the few facts an operator always needs (where the server
+ * listens, where data lives, that it stopped): written at every level but off. */
+enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR, LOG_OFF, LOG_NOTICE };
 enum log_format { LOG_TEXT, LOG_JSON };
 
 void log_setup(enum log_level level, enum log_format format);
@@ -37,6 +39,7 @@ void log_write(enum log_level level, const char *fmt, ...) __attribute__((format
 void log_event(enum log_level level, const char *msg, const struct log_field *fields, size_t n);
 
 #define log_debug(...) do { if (log_enabled(LOG_DEBUG)) log_write(LOG_DEBUG, __VA_ARGS__); } while (0)
+#define log_notice(...) do { if (log_enabled(LOG_NOTICE)) log_write(LOG_NOTICE, __VA_ARGS__); } while (0)
 #define log_info(...)  do { if (log_enabled(LOG_INFO))  log_write(LOG_INFO, __VA_ARGS__); } while (0)
 #define log_warn(...)  do { if (log_enabled(LOG_WARN))  log_write(LOG_WARN, __VA_ARGS__); } while (0)
 #define log_error(...) do { if (log_enabled(LOG_ERROR)) log_write(LOG_ERROR, __VA_ARGS__); } while (0)

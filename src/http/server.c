@@ -36,6 +36,8 @@ struct http_server {
 	char *cors;
 	char url[300];
 	atomic_int inflight;
+	atomic_int connections;
+	_Atomic int64_t refusal_logged;   /* monotonic second of the last refusal line */
 	atomic_bool draining;
 };
 
@@ -277,6 +279,41 @@ static size_t unescape(void *cls, struct MHD_Connection *conn, char *s)
 	return (size_t)(w - s);
 }
 
+/*
+ * The connection ceiling is ours, not libmicrohttpd's: its own limit
+ * (MHD_OPTION_CONNECTION_LIMIT, 0.9.75 with epoll) can stop serving a
+ * thread for a whole idle timeout when the per-thread share is a multiple of
+ * 128 and is reached.  Counting here and refusing at accept time keeps the
+ * listener alive; a refused client sees its connection closed at once.
+ */
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+			  enum MHD_ConnectionNotificationCode code)
+{
+	struct http_server *s = cls;
+	(void)conn;
+	(void)socket_context;
+	if (code == MHD_CONNECTION_NOTIFY_STARTED)
+		atomic_fetch_add(&s->connections, 1);
+	else if (code == MHD_CONNECTION_NOTIFY_CLOSED)
+		atomic_fetch_sub(&s->connections, 1);
+}
+
+static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen_t len)
+{
+	struct http_server *s = cls;
+	(void)addr;
+	(void)len;
+	if (atomic_load(&s->connections) < s->cfg.max_connections)
+		return MHD_YES;
+	/* One line a second at most: a flood must not become a log flood. */
+	int64_t now = clock_mono_ns() / 1000000000;
+	int64_t last = atomic_load(&s->refusal_logged);
+	if (now != last && atomic_compare_exchange_strong(&s->refusal_logged, &last, now))
+		log_warn("refusing connections: %d open, the limit (SHEAF_MAX_CONNECTIONS)",
+			 atomic_load(&s->connections));
+	return MHD_NO;
+}
+
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
 	(void)cls;
@@ -353,6 +390,7 @@ int http_server_start(struct http_server **out, const struct http_server_config 
 	s->cfg.host = s->host;
 	s->cfg.cors_origins = s->cors;
 	atomic_init(&s->inflight, 0);
+	atomic_init(&s->connections, 0);
 	atomic_init(&s->draining, false);
 
 	int fd = open_listener(s, e);
@@ -363,11 +401,11 @@ int http_server_start(struct http_server **out, const struct http_server_config 
 	unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG;
 	unsigned pool = cfg->workers > 1 ? (unsigned)cfg->workers : 0;
 	s->daemon = MHD_start_daemon(
-		flags, 0, NULL, NULL, on_request, s,
+		flags, 0, on_accept, s, on_request, s,
 		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
 		MHD_OPTION_LISTEN_SOCKET, fd,
 		MHD_OPTION_THREAD_POOL_SIZE, pool,
-		MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->max_connections,
+		MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->conn_timeout,
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,

@@ -113,6 +113,26 @@ def test_unknown_path_other_methods_404(shared_sheaf):
         assert_error(r, 404, "not_found")
 
 
+def test_options_unknown_path_404(shared_sheaf):
+    assert_error(shared_sheaf.request("OPTIONS", "/nope"), 404, "not_found")
+
+
+def test_head_on_post_only_path_405(shared_sheaf):
+    r = shared_sheaf.request("HEAD", "/api/session")
+    assert r.status_code == 405
+    assert r.content == b""
+    assert "POST" in allow_set(r)
+
+
+@pytest.mark.parametrize("path", ["/%ff%fe", "/nope%22q%5Cb", "/%01%02%1b[31m",
+                                  "/nope%0Aline2", "/%ed%a0%80", "/%c3%a4%c3"])
+def test_error_body_valid_json_for_hostile_paths(shared_sheaf, path):
+    # the detail may mention the path; the body must stay valid UTF-8 JSON
+    r = shared_sheaf.get(path)
+    r.content.decode("utf-8")  # strict
+    assert_error(r, 404, "not_found")
+
+
 def test_head_unknown_path_404_no_body(shared_sheaf):
     r = shared_sheaf.request("HEAD", "/nope")
     assert r.status_code == 404
@@ -265,6 +285,18 @@ def test_access_log_line_per_request(shared_sheaf):
     assert kv2.get("path") == "/nope-logged", line2
     assert sum(f"request_id={rid}" in l for l in shared_sheaf.log_lines()) == 1
     assert sum(f"request_id={gen}" in l for l in shared_sheaf.log_lines()) == 1
+
+
+def test_access_log_cannot_be_forged(shared_sheaf):
+    rid = "inject-" + uuid.uuid4().hex[:8]
+    r = shared_sheaf.get("/nope%0Dforged-line%0Aforged-line%20level=error",
+                         headers={"X-Request-Id": rid})
+    assert r.status_code == 404
+    shared_sheaf.wait_log(lambda l: rid in l)
+    for line in shared_sheaf.log_lines():
+        assert re.match(r"^\d{4}-\d{2}-\d{2}T", line), f"log line does not start with a timestamp: {line!r}"
+        assert not line.startswith("forged-line"), line
+    assert "\r" not in shared_sheaf.log_text()
 
 
 def test_access_log_has_method_and_status_for_post(shared_sheaf):

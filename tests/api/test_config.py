@@ -105,10 +105,14 @@ def test_data_dir_from_env(sheaf_factory, tmp_path):
 
 def _json_lines(srv):
     out = []
-    for line in srv.log_lines():
+    for raw in srv.log_path.read_bytes().splitlines():
+        if not raw.strip():
+            continue
         try:
+            line = raw.decode("utf-8")  # strict: JSON logs must be UTF-8
             obj = json.loads(line)
         except ValueError:
+            line = raw
             pytest.fail(f"log line is not JSON: {line!r}\n--- log ---\n{srv.log_text()}")
         assert isinstance(obj, dict), line
         out.append(obj)
@@ -137,6 +141,10 @@ def _check_json_access_log(srv):
 
 def test_json_log_format(sheaf_factory):
     srv = sheaf_factory.start(env={"SHEAF_LOG_FORMAT": "json"})
+    # hostile input first: every line must still be one valid JSON object
+    for path in ("/%ff%fe", "/nope%0Aforged", "/x%22y%5C", "/%01%1b[31m"):
+        srv.get(path, headers={"User-Agent": "\xff\xfe"})
+    srv.request("PROPFIND", "/health")
     _check_json_access_log(srv)
     r = srv.get("/nope", headers={"X-Request-Id": "jlog-404"})
     assert r.status_code == 404

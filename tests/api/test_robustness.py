@@ -82,12 +82,14 @@ def test_body_limit_chunked(limited):
 
 
 def test_body_limit_much_larger(limited):
+    """Far over the limit: the client still gets a clean 413 (the server must
+    not just reset the connection while the body is being sent)."""
     srv = limited["small"]
-    try:
-        r = srv.post("/api/session", data=padded_body(200_000), headers=JSON_CT)
-        assert_error(r, 413, "payload_too_large")
-    except requests.ConnectionError:
-        pass  # closing on an oversized upload is acceptable; surviving is not optional
+    big = padded_body(5_000_000)
+    assert_error(srv.post("/api/session", data=big, headers=JSON_CT),
+                 413, "payload_too_large")
+    assert_error(srv.post("/api/session", data=chunked(big, 65536), headers=JSON_CT),
+                 413, "payload_too_large")
     srv.assert_healthy()
     for _ in range(3):
         srv.create_session()
@@ -147,7 +149,7 @@ LENIENT = "2xx|4xx"  # tolerating it is fine too; crashing or 5xx is not
 
 @pytest.mark.parametrize("payload,allowed", [
     (b"GARBAGE\r\n\r\n", STRICT),
-    (b"\x00\xff\xfe\x01" * 64 + b"\r\n\r\n", STRICT),
+    (b"\xff\xfe\x01\x00" * 64 + b"\r\n\r\n", STRICT),
     (b"GET\r\n\r\n", STRICT),
     (b"GET /health HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n", STRICT),
     (b"GET /health HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n", STRICT),
@@ -461,7 +463,7 @@ def test_shutdown_under_load(sheaf_factory):
     deadline = time.monotonic() + 60
     while True:
         with lock:
-            enough = len(created) >= 40
+            enough = len(created) >= 100
         if enough or not any(t.is_alive() for t in threads):
             break
         assert time.monotonic() < deadline, "load never built up"
@@ -476,7 +478,7 @@ def test_shutdown_under_load(sheaf_factory):
         assert not t.is_alive(), "a client thread hung"
     assert rc == 0, f"exit code {rc}\n{srv.log_text()[-4000:]}"
     assert not problems, f"{len(problems)} bad outcomes, e.g.:\n" + "\n".join(problems[:10])
-    assert len(created) >= 40, counts
+    assert len(created) >= 100, counts
 
     srv2 = sheaf_factory.restart(srv)
     with requests.Session() as s:

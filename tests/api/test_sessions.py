@@ -230,6 +230,13 @@ def test_get_session(shared_sheaf):
     assert body["file_count"] == 0 and type(body["file_count"]) is int
 
 
+def test_ids_are_case_sensitive(shared_sheaf):
+    check_created(shared_sheaf.post("/api/session", json={"session_id": "CaseTest"}), "CaseTest")
+    check_created(shared_sheaf.post("/api/session", json={"session_id": "casetest"}), "casetest")
+    assert_error(shared_sheaf.get("/api/session/CASETEST"), 404, "not_found")
+    assert shared_sheaf.get("/api/session/CaseTest?x=1&y").json()["session_id"] == "CaseTest"
+
+
 def test_get_unknown_session(shared_sheaf):
     assert_error(shared_sheaf.get("/api/session/" + uid("never")), 404, "not_found")
     assert_error(shared_sheaf.get("/api/session/" + "z" * 64), 404, "not_found")
