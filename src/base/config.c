@@ -76,7 +76,7 @@ static const struct option options[] = {
 	  "On SIGINT/SIGTERM, how long in-flight requests may take to finish." },
 	{ "SHEAF_LOG_LEVEL", "--log-level", OPT_ENUM, "info", 0, 0, log_levels, FIELD(log_level),
 	  "debug, info, warn, error or off",
-	  "Least severe log line written (the access log is at info)." },
+	  "Least severe log line written. The access log is at info; the start-up and shutdown lines are written at every level but off." },
 	{ "SHEAF_LOG_FORMAT", "--log-format", OPT_ENUM, "text", 0, 0, log_formats, FIELD(log_format),
 	  "text or json",
 	  "Log lines as readable text or as one JSON object per line." },
