@@ -21,7 +21,7 @@ def test_readme_config_table_is_generated():
     m = re.search(r"<!-- config-table:[^>]*-->\n(.*?)\n<!-- /config-table -->", readme, re.S)
     assert m, "README.md lost its config-table markers"
     assert m.group(1).strip() == table, \
-        "README.md configuration table is stale: paste `sheaf config --markdown` output"
+        "README.md configuration table is stale: run scripts/update-readme"
 
 
 def test_help_lists_every_table_row():
