@@ -97,7 +97,7 @@ void log_event(enum log_level level, const char *msg, const struct log_field *fi
 				  : json_real(f->d);
 			json_object_set_new(o, f->key, v ? v : json_string("(invalid utf-8)"));
 		}
-		char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+		char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
 		json_decref(o);
 		if (s) {
 			buf_puts(&line, s);

@@ -159,6 +159,59 @@ static enum MHD_Result queue(struct http_server *s, struct request *req)
 	return MHD_queue_response(req->conn, (unsigned)req->status, r);
 }
 
+struct framing {
+	int content_lengths;
+	int transfer_encodings;
+	const char *first_length;
+	bool lengths_differ;
+};
+
+static enum MHD_Result count_framing(void *cls, enum MHD_ValueKind kind, const char *key,
+				     const char *value)
+{
+	struct framing *f = cls;
+	(void)kind;
+	if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0) {
+		if (f->content_lengths++ && strcmp(f->first_length, value ? value : "") != 0)
+			f->lengths_differ = true;
+		else if (!f->first_length)
+			f->first_length = value ? value : "";
+	} else if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0) {
+		f->transfer_encodings++;
+	}
+	return MHD_YES;
+}
+
+/*
+ * Rejects requests whose body length is ambiguous (RFC 9112 section 6.3):
+ * two different Content-Length values, or Content-Length with
+ * Transfer-Encoding.  A front proxy and sheaf could otherwise disagree
+ * about where the body ends, which is how requests get smuggled.
+ */
+static const char *ambiguous_framing(struct MHD_Connection *conn)
+{
+	struct framing f = { 0 };
+	MHD_get_connection_values(conn, MHD_HEADER_KIND, count_framing, &f);
+	if (f.lengths_differ)
+		return "conflicting Content-Length headers";
+	if (f.content_lengths && f.transfer_encodings)
+		return "both Content-Length and Transfer-Encoding";
+	return NULL;
+}
+
+/* True when the method name is an HTTP token (RFC 9110 section 5.6.2). */
+static bool method_is_token(const char *m)
+{
+	if (!*m)
+		return false;
+	for (; *m; m++) {
+		unsigned char c = (unsigned char)*m;
+		if (c <= ' ' || c >= 127 || strchr("\"(),/:;<=>?@[\\]{}", c))
+			return false;
+	}
+	return true;
+}
+
 static long long content_length(struct MHD_Connection *conn)
 {
 	const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
@@ -186,6 +239,17 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		atomic_fetch_add(&s->inflight, 1);
 		log_debug("request started method=%s path=%s request_id=%s", req->method_name,
 			  req->path, req->request_id);
+		const char *ambiguous = ambiguous_framing(conn);
+		if (ambiguous || !method_is_token(method)) {
+			/* Answered before the body is read, so the connection closes after. */
+			if (ambiguous)
+				http_reply_error(req, 400, "bad_request",
+						 "the request has %s; send exactly one", ambiguous);
+			else
+				http_reply_error(req, 400, "bad_request",
+						 "the request method is not a valid HTTP token");
+			return queue(s, req);
+		}
 		if (content_length(conn) > s->cfg.max_body) {
 			req->body_too_big = true;
 			/* A client that waits for 100 Continue never has to send the body. */

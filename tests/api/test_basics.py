@@ -318,15 +318,18 @@ def cors_servers(tmp_path_factory):
     f = SheafFactory(tmp_path_factory.mktemp("cors"))
     one = f.start(env={"SHEAF_CORS_ORIGINS": "https://a.example"})
     star = f.start(env={"SHEAF_CORS_ORIGINS": "*"})
-    yield one, star
+    two = f.start(env={"SHEAF_CORS_ORIGINS": "https://a.example,https://b.example"})
+    yield one, star, two
     f.finish()
 
 
 def test_cors_allowed_origin(cors_servers):
-    one, _ = cors_servers
+    one, _, _ = cors_servers
     r = one.get("/health", headers={"Origin": "https://a.example"})
     assert r.status_code == 200
     assert r.headers.get("Access-Control-Allow-Origin") == "https://a.example"
+    # the answer depends on Origin, so shared caches must be told
+    assert "origin" in r.headers.get("Vary", "").lower(), dict(r.headers)
     # error responses carry it too (or the browser hides the error body)
     r = one.get("/nope", headers={"Origin": "https://a.example"})
     assert r.status_code == 404
@@ -337,7 +340,7 @@ def test_cors_allowed_origin(cors_servers):
 
 
 def test_cors_disallowed_origin(cors_servers):
-    one, _ = cors_servers
+    one, _, _ = cors_servers
     for origin in ("https://evil.example", "https://a.example.evil.example",
                    "http://a.example", "null"):
         r = one.get("/health", headers={"Origin": origin})
@@ -346,7 +349,7 @@ def test_cors_disallowed_origin(cors_servers):
 
 
 def test_cors_preflight(cors_servers):
-    one, _ = cors_servers
+    one, _, _ = cors_servers
     r = one.request("OPTIONS", "/api/session", headers={
         "Origin": "https://a.example",
         "Access-Control-Request-Method": "POST",
@@ -356,6 +359,10 @@ def test_cors_preflight(cors_servers):
     methods = {m.strip().upper() for m in
                r.headers.get("Access-Control-Allow-Methods", "").split(",")}
     assert "POST" in methods, dict(r.headers)
+    # a browser POSTing JSON asks for content-type; without it the POST is blocked
+    allowed_headers = {h.strip().lower() for h in
+                       r.headers.get("Access-Control-Allow-Headers", "").split(",")}
+    assert "content-type" in allowed_headers or "*" in allowed_headers, dict(r.headers)
 
     r = one.request("OPTIONS", "/api/session/abc", headers={
         "Origin": "https://a.example",
@@ -372,11 +379,20 @@ def test_cors_preflight(cors_servers):
 
 
 def test_cors_star(cors_servers):
-    _, star = cors_servers
+    _, star, _ = cors_servers
     for origin in ("https://a.example", "https://anything.example", "http://localhost:3000"):
         r = star.get("/health", headers={"Origin": origin})
         assert r.status_code == 200
         assert r.headers.get("Access-Control-Allow-Origin") == "*", dict(r.headers)
+
+
+def test_cors_origin_list(cors_servers):
+    _, _, two = cors_servers
+    for origin in ("https://a.example", "https://b.example"):
+        r = two.get("/health", headers={"Origin": origin})
+        assert r.headers.get("Access-Control-Allow-Origin") == origin, dict(r.headers)
+    r = two.get("/health", headers={"Origin": "https://c.example"})
+    assert "Access-Control-Allow-Origin" not in r.headers
 
 
 def test_no_cors_by_default(shared_sheaf):

@@ -136,6 +136,9 @@ def _check_json_access_log(srv):
     assert o.get("status") == 200 and type(o["status"]) is int, o
     assert type(o.get("bytes")) is int and o["bytes"] >= 0, o
     assert isinstance(o.get("duration_ms"), (int, float)) and o["duration_ms"] >= 0, o
+    raw = re.search(r'"duration_ms":([0-9.eE+-]+)', next(
+        l for l in srv.log_lines() if rid in l and '"request"' in l)).group(1)
+    assert len(raw.replace(".", "").lstrip("0")) <= 6, f"duration_ms printed as {raw}"
     assert_recent(o.get("ts"))
 
 

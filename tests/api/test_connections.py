@@ -36,7 +36,11 @@ def test_over_the_limit_is_refused_then_recovers(sheaf_factory):
     finally:
         for s in idle:
             s.close()
-    assert served(srv.url)
+    # The server needs a moment to see the four closes.
+    deadline = time.monotonic() + 15
+    while not served(srv.url):
+        assert time.monotonic() < deadline, "not serving 15 s after the clients left"
+        time.sleep(0.2)
     srv.wait_log(lambda l: "refusing connections" in l, what="the refusal warning")
 
 

@@ -1,6 +1,7 @@
 """Body limits, hostile input, concurrency, persistence, graceful shutdown."""
 
 import json
+import re
 import signal
 import socket
 import threading
@@ -179,6 +180,152 @@ def test_raw_garbage(shared_sheaf, sheaf_factory, payload, allowed):
             ok = ok or 200 <= status < 300
         assert ok, resp[:300]
     srv.assert_healthy()
+
+
+def read_until_close(srv, payload, timeout=20):
+    u = urlsplit(srv.url)
+    s = socket.create_connection((u.hostname, u.port), timeout=timeout)
+    out = b""
+    try:
+        s.sendall(payload)
+        while True:
+            try:
+                c = s.recv(65536)
+            except ConnectionResetError:
+                break
+            except socket.timeout:
+                pytest.fail(f"connection neither closed nor finished within {timeout}s; got {out[:400]!r}")
+            if not c:
+                break
+            out += c
+    finally:
+        s.close()
+    return out
+
+
+def split_responses(data):
+    """Split a byte stream of HTTP/1.1 responses that all carry Content-Length."""
+    out = []
+    while data:
+        head, sep, rest = data.partition(b"\r\n\r\n")
+        assert sep, f"truncated response: {data[:300]!r}"
+        m = re.search(rb"(?im)^content-length:\s*(\d+)\r?$", head)
+        n = int(m.group(1)) if m else 0
+        status = int(head.split(b" ", 2)[1])
+        if status == 100:
+            data = rest
+            continue
+        headers = dict(
+            (k.strip().lower(), v.strip()) for k, _, v in
+            (l.partition(b":") for l in head.split(b"\r\n")[1:]))
+        out.append((status, headers, rest[:n]))
+        data = rest[n:]
+    return out
+
+
+def test_pipelined_requests(shared_sheaf):
+    sid = uid("pipe")
+    body = json.dumps({"session_id": sid}).encode()
+    payload = (b"GET /health HTTP/1.1\r\nHost: x\r\nX-Request-Id: p1\r\n\r\n"
+               b"GET /nope HTTP/1.1\r\nHost: x\r\nX-Request-Id: p2\r\n\r\n"
+               b"POST /api/session HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+               b"X-Request-Id: p3\r\nContent-Length: %d\r\n\r\n%s"
+               b"GET /api/session/%s HTTP/1.1\r\nHost: x\r\nX-Request-Id: p4\r\n"
+               b"Connection: close\r\n\r\n") % (len(body), body, sid.encode())
+    resps = split_responses(read_until_close(shared_sheaf, payload))
+    assert [r[0] for r in resps] == [200, 404, 201, 200], resps
+    assert [r[1].get(b"x-request-id") for r in resps] == [b"p1", b"p2", b"p3", b"p4"]
+    assert json.loads(resps[3][2])["session_id"] == sid
+
+
+def test_expect_100_continue(limited):
+    srv = limited["small"]
+    u = urlsplit(srv.url)
+    sid = uid("expect")
+    body = json.dumps({"session_id": sid}).encode()
+    s = socket.create_connection((u.hostname, u.port), timeout=20)
+    try:
+        s.sendall(b"POST /api/session HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                  b"Expect: 100-continue\r\nConnection: close\r\nContent-Length: %d\r\n\r\n" % len(body))
+        first = s.recv(4096)
+        assert first.startswith(b"HTTP/1.1 100"), first[:200]
+        s.sendall(body)
+        rest = b""
+        while True:
+            c = s.recv(65536)
+            if not c:
+                break
+            rest += c
+    finally:
+        s.close()
+    resps = split_responses(first + rest)
+    assert resps[-1][0] == 201, resps
+    assert json.loads(resps[-1][2])["session_id"] == sid
+    # too large: refused up front, no 100 Continue, body never needed
+    payload = (b"POST /api/session HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+               b"Expect: 100-continue\r\nContent-Length: 5000000\r\n\r\n")
+    resp = raw_exchange(srv.url, payload)
+    assert raw_status(resp) == 413, resp[:300]
+    assert b"payload_too_large" in resp
+
+
+def test_conflicting_content_length_rejected(shared_sheaf):
+    """Two different Content-Length values make the framing ambiguous
+    (request smuggling); RFC 9112 6.3 says reject, not pick one."""
+    payload = (b"POST /api/session HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+               b"Content-Length: 2\r\nContent-Length: 40\r\n\r\n{}"
+               b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+    resp = raw_exchange(shared_sheaf.url, payload, timeout=10)
+    status = raw_status(resp)
+    assert status is None or 400 <= status < 500, resp[:300]
+    assert resp.count(b"HTTP/1.1 ") <= 1, f"the smuggled request was answered: {resp!r}"
+    shared_sheaf.assert_healthy()
+
+
+def test_length_and_chunked_together_rejected(shared_sheaf):
+    payload = (b"POST /api/session HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+               b"Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n"
+               b"2\r\n{}\r\n0\r\n\r\n"
+               b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+    resp = raw_exchange(shared_sheaf.url, payload, timeout=10)
+    assert raw_status(resp) == 400, resp[:300]
+    assert b"Transfer-Encoding" in resp
+    assert resp.count(b"HTTP/1.1 ") == 1, f"a second request was served: {resp!r}"
+    shared_sheaf.assert_healthy()
+
+
+@pytest.mark.parametrize("method", [b"G@T", b"GE(T", b"\x01"])
+def test_invalid_method_token_is_400(shared_sheaf, method):
+    resp = raw_exchange(shared_sheaf.url, method + b" /health HTTP/1.1\r\nHost: x\r\n\r\n",
+                        timeout=10)
+    status = raw_status(resp)
+    # libmicrohttpd may refuse some names itself (400 or a closed connection).
+    assert status is None or status == 400, resp[:300]
+    shared_sheaf.assert_healthy()
+
+
+def test_keepalive_survives_413(limited):
+    srv = limited["small"]
+    with requests.Session() as s:
+        r = s.post(srv.url + "/api/session", data=padded_body(5000), headers=JSON_CT, timeout=30)
+        assert_error(r, 413, "payload_too_large")
+        assert s.get(srv.url + "/health", timeout=30).status_code == 200
+        r = s.post(srv.url + "/api/session", data=chunked(padded_body(5000)), headers=JSON_CT, timeout=30)
+        assert_error(r, 413, "payload_too_large")
+        assert s.get(srv.url + "/health", timeout=30).status_code == 200
+        assert s.post(srv.url + "/api/session", json={}, timeout=30).status_code == 201
+
+
+def test_many_idle_connections(shared_sheaf):
+    u = urlsplit(shared_sheaf.url)
+    socks = [socket.create_connection((u.hostname, u.port), timeout=10) for _ in range(300)]
+    try:
+        shared_sheaf.assert_healthy()
+        shared_sheaf.create_session()
+    finally:
+        for s in socks:
+            s.close()
+    shared_sheaf.assert_healthy()
 
 
 def test_huge_header(shared_sheaf):
