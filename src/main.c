@@ -73,7 +73,9 @@ static struct store *open_store(const struct config *cfg, int connections)
 {
 	struct error e;
 	char *url = config_database_url(cfg);
-	struct store *st = store_open(url, connections, &e);
+	struct store_options opts = { .connections = connections,
+				      .lock_timeout_ms = (int)cfg->db_lock_timeout };
+	struct store *st = store_open(url, &opts, &e);
 	if (!st) {
 		log_error("cannot open the metadata store %s: %s", url, e.msg);
 		free(url);

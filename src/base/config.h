@@ -24,6 +24,7 @@ struct config {
 	char *data_dir;
 	char *database_url;     /* "" = sqlite:<data_dir>/sheaf.db */
 	char *storage_url;      /* "" = file:<data_dir>/objects */
+	long long db_lock_timeout; /* ms a database operation waits for a lock */
 	long long workers;      /* 0 = one per core */
 	long long max_body;     /* bytes */
 	long long max_connections;

@@ -4,6 +4,7 @@
 
 #include "store/store.h"
 
-struct store *store_sqlite_open(const char *path, int connections, struct error *e);
+struct store *store_sqlite_open(const char *path, const struct store_options *opts,
+				 struct error *e);
 
 #endif

@@ -20,8 +20,6 @@
 #include "base/fsutil.h"
 #include "store/backends.h"
 
-#define BUSY_TIMEOUT_MS 10000
-
 enum stmt_id {
 	ST_SESSION_INSERT,
 	ST_SESSION_GET,
@@ -55,6 +53,7 @@ struct conn {
 struct sqlite_store {
 	struct store base;
 	char *path;
+	int lock_timeout_ms;
 	dev_t dev;
 	ino_t ino;
 	pthread_mutex_t lock;
@@ -144,7 +143,7 @@ static int conn_open(struct sqlite_store *s, struct conn *c, struct error *e)
 		return -1;
 	}
 	sqlite3_extended_result_codes(c->db, 1);
-	sqlite3_busy_timeout(c->db, BUSY_TIMEOUT_MS);
+	sqlite3_busy_timeout(c->db, s->lock_timeout_ms);
 	/* FULL: a commit is on disk when it returns (nothing lost on power failure). */
 	return exec(c->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
 			   "PRAGMA foreign_keys=ON; PRAGMA trusted_schema=OFF;", e);
@@ -157,7 +156,8 @@ static void conn_close(struct conn *c)
 	sqlite3_close(c->db);
 }
 
-struct store *store_sqlite_open(const char *path, int connections, struct error *e)
+struct store *store_sqlite_open(const char *path, const struct store_options *opts,
+				 struct error *e)
 {
 	if (!*path) {
 		error_set(e, "empty SQLite path");
@@ -168,7 +168,8 @@ struct store *store_sqlite_open(const char *path, int connections, struct error 
 	struct sqlite_store *s = xcalloc(1, sizeof *s);
 	s->base.ops = &sqlite_ops;
 	s->path = xstrdup(path);
-	s->n = connections > 0 ? connections : 1;
+	s->n = opts->connections;
+	s->lock_timeout_ms = opts->lock_timeout_ms;
 	s->conns = xcalloc((size_t)s->n, sizeof *s->conns);
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_cond_init(&s->freed, NULL);

@@ -5,13 +5,18 @@
 
 #include "store/backends.h"
 
-struct store *store_open(const char *url, int connections, struct error *e)
+struct store *store_open(const char *url, const struct store_options *opts, struct error *e)
 {
+	struct store_options o = { .connections = 1, .lock_timeout_ms = 5000 };
+	if (opts) {
+		o.connections = opts->connections > 0 ? opts->connections : 1;
+		o.lock_timeout_ms = opts->lock_timeout_ms >= 0 ? opts->lock_timeout_ms : 5000;
+	}
 	if (strncmp(url, "sqlite:", 7) == 0) {
 		const char *path = url + 7;
 		if (strncmp(path, "//", 2) == 0)
 			path += 2;
-		return store_sqlite_open(path, connections, e);
+		return store_sqlite_open(path, &o, e);
 	}
 	error_set(e, "unsupported database URL \"%.100s\" (this build accepts sqlite:PATH)", url);
 	return NULL;

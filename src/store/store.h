@@ -74,12 +74,17 @@ struct store {
 	const struct store_ops *ops;
 };
 
+struct store_options {
+	int connections;        /* concurrent users; < 1 means 1 */
+	int lock_timeout_ms;    /* how long an operation waits for a lock; < 0 means 5000 */
+};
+
 /*
- * Opens the store named by url ("sqlite:PATH"; the directory is created)
- * with up to `connections` concurrent users.  Does not migrate.  Returns
- * NULL with e set on failure.
+ * Opens the store named by url ("sqlite:PATH"; the directory is created).
+ * opts may be NULL for the defaults.  Does not migrate.  Returns NULL with
+ * e set on failure.
  */
-struct store *store_open(const char *url, int connections, struct error *e);
+struct store *store_open(const char *url, const struct store_options *opts, struct error *e);
 void store_close(struct store *st);   /* NULL is fine */
 
 /* Brings the schema up to date with store_migrations. */

@@ -85,7 +85,7 @@ static const char *sqlite_path(const char *url)
 static struct store *open_store(const char *url, int connections)
 {
 	struct error e = { { 0 } };
-	struct store *st = store_open(url, connections, &e);
+	struct store *st = store_open(url, &(struct store_options){ .connections = connections, .lock_timeout_ms = -1 }, &e);
 	if (!st) {
 		print_error("store_open(%s): %s\n", url, e.msg);
 		fail();
@@ -146,7 +146,7 @@ static int setup(void **state)
 	}
 	f->url = fresh_store_url(f->dir);
 	struct error e = { { 0 } };
-	f->st = store_open(f->url, CONNECTIONS, &e);
+	f->st = store_open(f->url, &(struct store_options){ .connections = CONNECTIONS, .lock_timeout_ms = -1 }, &e);
 	if (!f->st) {
 		print_error("store_open(%s): %s\n", f->url, e.msg);
 		rm_rf(f->dir);
@@ -645,7 +645,7 @@ static void test_open_rejects_unknown_url(void **state)
 {
 	(void)state;
 	struct error e = { { 0 } };
-	struct store *st = store_open("nosuchdb://x", 1, &e);
+	struct store *st = store_open("nosuchdb://x", NULL, &e);
 	assert_null(st);
 	assert_true(e.msg[0] != '\0');
 }
