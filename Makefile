@@ -7,6 +7,7 @@
 #   make test                 bootstrap, sanitizer build, unit + API tests
 #   make unit / make api      one tier only (after a build)
 #   make bench                side-by-side HTTP benchmark (bench/http/run)
+#   make fuzz                 libFuzzer binaries in build/fuzz (needs clang)
 
 SANITIZE ?=
 CC ?= cc
@@ -33,6 +34,8 @@ LIB_SRC := $(filter-out src/main.c,$(wildcard src/*.c src/*/*.c))
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/web/assets.o
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
+REPLAY_BIN := $(FUZZ_SRC:tests/fuzz/fuzz_%.c=$(BUILD)/tests/replay_%)
 
 .PHONY: all release san run test unit api bench clean bootstrap
 all: $(BUILD)/sheaf
@@ -63,8 +66,27 @@ $(BUILD)/web/assets.o: web/assets.S web/docs.html
 	@echo "  AS      $<"
 	$(Q)$(CC) -c -I. -o $@ web/assets.S
 
-.PHONY: units
-units: $(UNIT_BIN)
+.PHONY: units fuzz
+units: $(UNIT_BIN) $(REPLAY_BIN)
+
+# Corpus replay: the fuzz target with a plain main, run by scripts/test.
+$(BUILD)/tests/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	@echo "  REPLAY  $@"
+	$(Q)$(CC) $(CFLAGS_ALL) -o $@ $< tests/fuzz/replay.c $(LIB_OBJ) $(LDFLAGS_ALL) $(LDLIBS_ALL)
+
+# Real fuzzers (clang + libFuzzer): make fuzz, then e.g.
+#   build/fuzz/fuzz_http -max_total_time=60 tests/fuzz/corpus/http
+FUZZ_CC := clang
+FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -Isrc -I. -g -O1 -fsanitize=fuzzer,address,undefined \
+	$(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+FUZZ_LIB_SRC := $(filter-out src/main.c,$(wildcard src/*.c src/*/*.c))
+fuzz: $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
+
+build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIB_SRC) web/assets.S web/docs.html
+	@mkdir -p $(dir $@)
+	@echo "  FUZZ    $@"
+	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(FUZZ_LIB_SRC) web/assets.S $(LDLIBS_ALL)
 
 $(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJ)
 	@mkdir -p $(dir $@)

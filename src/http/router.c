@@ -1,4 +1,4 @@
-/* Route matching; see router.h. */
+/* Route matching and path decoding; see router.h. */
 #include "http/router.h"
 
 #include <stdio.h>
@@ -110,4 +110,29 @@ enum router_result router_match(const struct route *routes, size_t n, unsigned m
 	if (*out)
 		return ROUTE_FOUND;
 	return *allowed ? ROUTE_METHOD_NOT_ALLOWED : ROUTE_NOT_FOUND;
+}
+
+static int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = (char)(c | 0x20);
+	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+size_t http_unescape(char *s)
+{
+	char *w = s;
+	for (const char *r = s; *r; r++) {
+		int hi, lo;
+		if (r[0] == '%' && (hi = hex_digit(r[1])) >= 0 && (lo = hex_digit(r[2])) >= 0 &&
+		    (hi || lo)) {
+			*w++ = (char)(hi * 16 + lo);
+			r += 2;
+		} else {
+			*w++ = *r;
+		}
+	}
+	*w = '\0';
+	return (size_t)(w - s);
 }

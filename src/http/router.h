@@ -60,6 +60,14 @@ enum router_result router_match(const struct route *routes, size_t n, unsigned m
 				const char *path, const struct route **out,
 				struct route_params *params, unsigned *allowed);
 
+/*
+ * Percent-decodes s in place and returns its new length.  "%00" is left as
+ * it is: a decoded NUL would silently cut the string short, so
+ * "/api/session/victim%00junk" would name "victim".  Malformed escapes
+ * ("%zz", a trailing "%") are kept literally.
+ */
+size_t http_unescape(char *s);
+
 /* "GET" -> HTTP_GET; 0 for a method sheaf does not serve. */
 unsigned http_method_parse(const char *name);
 const char *http_method_name(unsigned method);

@@ -311,36 +311,12 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	atomic_fetch_sub(&s->inflight, 1);
 }
 
-static int hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = (char)(c | 0x20);
-	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
-/*
- * Percent-decoding for the path and query, in place.  Unlike the library's
- * default it leaves "%00" as it is: a decoded NUL would silently cut the
- * string short, so "/api/session/victim%00junk" would name "victim".
- */
-static size_t unescape(void *cls, struct MHD_Connection *conn, char *s)
+/* libmicrohttpd's hook for percent-decoding the path and query. */
+static size_t unescape(void *cls, struct MHD_Connection *conn, char *str)
 {
 	(void)cls;
 	(void)conn;
-	char *w = s;
-	for (const char *r = s; *r; r++) {
-		int hi, lo;
-		if (r[0] == '%' && (hi = hex_digit(r[1])) >= 0 && (lo = hex_digit(r[2])) >= 0 &&
-		    (hi || lo)) {
-			*w++ = (char)(hi * 16 + lo);
-			r += 2;
-		} else {
-			*w++ = *r;
-		}
-	}
-	*w = '\0';
-	return (size_t)(w - s);
+	return http_unescape(str);
 }
 
 /*

@@ -121,6 +121,23 @@ static void test_methods(void **state)
 	assert_true(strlen(small) < sizeof small);
 }
 
+static void test_unescape(void **state)
+{
+	(void)state;
+	char a[] = "/api/session/my%2Dsess%5f1";
+	assert_int_equal(http_unescape(a), strlen("/api/session/my-sess_1"));
+	assert_string_equal(a, "/api/session/my-sess_1");
+	char b[] = "/x/victim%00junk";
+	http_unescape(b);
+	assert_string_equal(b, "/x/victim%00junk");
+	char c[] = "%zz%4%";
+	http_unescape(c);
+	assert_string_equal(c, "%zz%4%");
+	char d[] = "%C3%A4%2F";
+	assert_int_equal(http_unescape(d), 3);
+	assert_string_equal(d, "\xc3\xa4/");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -130,6 +147,7 @@ int main(void)
 		cmocka_unit_test(test_method_not_allowed),
 		cmocka_unit_test(test_head_uses_get),
 		cmocka_unit_test(test_methods),
+		cmocka_unit_test(test_unescape),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
