@@ -53,25 +53,61 @@ static void emit(struct buf *line)
 	}
 }
 
+/* Length of the valid UTF-8 sequence at s, or 0 when the bytes there are not one. */
+static size_t utf8_seq(const unsigned char *s)
+{
+	size_t n;
+	unsigned min;
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
+		n = 2;
+		min = 0x80;
+	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
+		n = 3;
+		min = 0x800;
+	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+		n = 4;
+		min = 0x10000;
+	} else {
+		return 0;
+	}
+	unsigned cp = s[0] & (0x7f >> n);
+	for (size_t i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return n;
+}
+
+/*
+ * Writes a text-format value: bare when it is plain, otherwise quoted with
+ * quotes, backslashes, control characters and bytes that are not UTF-8
+ * escaped, so a client-chosen path can never forge or garble a log line.
+ */
 static void text_value(struct buf *b, const char *s)
 {
 	bool quote = *s == '\0';
-	for (const char *c = s; *c; c++)
-		if ((unsigned char)*c <= ' ' || *c == '"' || *c == '=' || *c == '\\')
+	for (const unsigned char *c = (const unsigned char *)s; *c; c++)
+		if (*c <= ' ' || *c == '"' || *c == '=' || *c == '\\' || *c >= 0x80)
 			quote = true;
 	if (!quote) {
 		buf_puts(b, s);
 		return;
 	}
 	buf_append(b, "\"", 1);
-	for (const char *c = s; *c; c++) {
-		unsigned char u = (unsigned char)*c;
-		if (u == '"' || u == '\\')
-			buf_printf(b, "\\%c", u);
-		else if (u < ' ')
-			buf_printf(b, "\\x%02x", u);
+	for (const unsigned char *c = (const unsigned char *)s; *c;) {
+		size_t n = utf8_seq(c);
+		if (*c == '"' || *c == '\\')
+			buf_printf(b, "\\%c", *c);
+		else if (*c < ' ' || *c == 0x7f || n == 0)
+			buf_printf(b, "\\x%02x", *c);
 		else
-			buf_append(b, c, 1);
+			buf_append(b, c, n);
+		c += n ? n : 1;
 	}
 	buf_append(b, "\"", 1);
 }
