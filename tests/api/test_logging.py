@@ -10,6 +10,7 @@ def test_text_log_escapes_hostile_path_bytes(sheaf):
         assert s.recv(4096).startswith(b"HTTP/1.1 404")
     finally:
         s.close()
+    sheaf.wait_log(lambda l: "/caf" in l, what="the access line")
     raw = sheaf.log_path.read_bytes()
     raw.decode("utf-8")   # the whole log is valid UTF-8
     lines = [l for l in raw.split(b"\n") if b"/caf" in l]
