@@ -25,7 +25,7 @@ endif
 
 GIT_ID := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
 CFLAGS_ALL := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wvla \
-	-Isrc -I. $(OPT) $(SANFLAGS) -MMD -MP -DSHEAF_GIT='"$(GIT_ID)"' \
+	-Isrc -I. -I$(BUILD)/gen $(OPT) $(SANFLAGS) -MMD -MP \
 	$(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(CFLAGS)
 LDLIBS_ALL := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread $(LDLIBS)
 LDFLAGS_ALL := $(SANFLAGS) $(LDFLAGS)
@@ -48,6 +48,17 @@ san:
 
 bootstrap:
 	scripts/bootstrap
+
+# The git id lives in a generated header that is rewritten only when the id
+# changes, so the version a binary reports is never stale and an unchanged
+# tree does not rebuild.
+$(BUILD)/gen/git-id.h: FORCE
+	@mkdir -p $(dir $@)
+	@echo '#define SHEAF_GIT "$(GIT_ID)"' > $@.tmp
+	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
+$(BUILD)/src/main.o: $(BUILD)/gen/git-id.h
+.PHONY: FORCE
+FORCE:
 
 # V=1 shows the full commands.
 Q := $(if $(V),,@)

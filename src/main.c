@@ -23,6 +23,7 @@
 
 #include "api/api.h"
 #include "app.h"
+#include "base/alloc.h"
 #include "base/clock.h"
 #include "base/config.h"
 #include "base/fsutil.h"
@@ -102,8 +103,9 @@ static int workers_for(const struct config *cfg)
 	return cores > 0 ? (int)cores : 1;
 }
 
-/* Waits for in-flight requests; a second signal cuts the wait short. */
-static void drain(struct http_server *srv, const sigset_t *signals, long long timeout_s)
+/* Waits for in-flight requests; a second signal cuts the wait short.
+ * Returns how many requests were still running when it stopped waiting. */
+static int drain(struct http_server *srv, const sigset_t *signals, long long timeout_s)
 {
 	int64_t deadline = clock_mono_ns() + timeout_s * 1000000000LL;
 	struct timespec tick = { 0, 20 * 1000 * 1000 };
@@ -111,14 +113,15 @@ static void drain(struct http_server *srv, const sigset_t *signals, long long ti
 		if (clock_mono_ns() >= deadline) {
 			log_warn("shutdown: %d request(s) still running after %llds; closing them",
 				 http_server_inflight(srv), timeout_s);
-			return;
+			return http_server_inflight(srv);
 		}
 		if (sigtimedwait(signals, NULL, &tick) > 0) {
 			log_warn("shutdown: second signal; closing %d request(s) now",
 				 http_server_inflight(srv));
-			return;
+			return http_server_inflight(srv);
 		}
 	}
+	return 0;
 }
 
 static int cmd_serve(int argc, char **argv)
@@ -141,7 +144,7 @@ static int cmd_serve(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &signals, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	int rc = 1;
+	int rc = 1, cut_off = 0;
 	struct app app = { .cfg = &cfg, .version = SHEAF_VERSION_FULL };
 	struct http_server *srv = NULL;
 	struct error e;
@@ -197,7 +200,9 @@ static int cmd_serve(int argc, char **argv)
 	log_notice("received %s: no new connections; finishing %d in-flight request(s)",
 		 sig == SIGINT ? "SIGINT" : "SIGTERM", http_server_inflight(srv));
 	http_server_quiesce(srv);
-	drain(srv, &signals, cfg.shutdown_timeout);
+	cut_off = drain(srv, &signals, cfg.shutdown_timeout);
+	if (cut_off)   /* requests blocked on the store give up now */
+		store_interrupt(app.store);
 	rc = 0;
 out:
 	http_server_stop(srv);
@@ -205,7 +210,9 @@ out:
 	store_close(app.store);
 	free(app.openapi);
 	free(storage_url);
-	if (rc == 0)
+	if (rc == 0 && cut_off)
+		log_notice("stopped; %d request(s) were cut off", cut_off);
+	else if (rc == 0)
 		log_notice("stopped cleanly");
 	config_free(&cfg);
 	return rc;
@@ -256,6 +263,8 @@ static int cmd_config(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+	/* jansson allocates through the same abort-on-failure wrappers as we do. */
+	json_set_alloc_funcs(xmalloc, free);
 	if (sodium_init() < 0) {
 		fprintf(stderr, "sheaf: libsodium failed to initialise\n");
 		return 1;

@@ -1,4 +1,8 @@
-/* GET /health: is every dependency usable right now? */
+/*
+ * GET /health: is every dependency usable right now?  The body says which
+ * check failed; why (paths, errno text) goes to the log only, since anyone
+ * can call this endpoint.
+ */
 #include "api/api.h"
 #include "app.h"
 #include "base/clock.h"
@@ -16,14 +20,14 @@ void api_health(struct request *req)
 	} else {
 		healthy = false;
 		log_warn("health: database: %s", e.msg);
-		json_object_set_new(checks, "database", json_sprintf("error: %s", e.msg));
+		json_object_set_new(checks, "database", json_string("error: unusable (see the server log)"));
 	}
 	if (blob_check(app->blob, &e) == BLOB_OK) {
 		json_object_set_new(checks, "storage", json_string("ok"));
 	} else {
 		healthy = false;
 		log_warn("health: storage: %s", e.msg);
-		json_object_set_new(checks, "storage", json_sprintf("error: %s", e.msg));
+		json_object_set_new(checks, "storage", json_string("error: unusable (see the server log)"));
 	}
 
 	char ts[RFC3339_LEN];

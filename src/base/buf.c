@@ -38,6 +38,8 @@ static int reserve(struct buf *b, size_t extra)
 	size_t cap = b->cap ? b->cap : 64;
 	while (cap < need)
 		cap *= 2;
+	if (cap > b->limit + 1 && need <= b->limit + 1)
+		cap = b->limit + 1;   /* never more than the ceiling needs */
 	b->data = xrealloc(b->data, cap);
 	b->cap = cap;
 	return 0;

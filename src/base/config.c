@@ -224,8 +224,15 @@ static int check_value(const struct option *o, const char *v, struct error *e)
 	case OPT_DB_URL:
 		if (!*v)
 			return 0;
-		if ((rest = after_scheme(v, "sqlite")))
+		if ((rest = after_scheme(v, "sqlite"))) {
+			if (strcmp(rest, ":memory:") == 0) {
+				/* Each pooled connection would get its own empty database. */
+				error_set(e, "%s: an in-memory SQLite database is not supported; "
+					     "accepts %s", o->env, o->accepts);
+				return -2;
+			}
 			return *rest ? 0 : -1;
+		}
 		if (after_scheme(v, "postgres") || after_scheme(v, "postgresql")) {
 			error_set(e, "%s: PostgreSQL is not available in this build yet; accepts %s",
 				  o->env, o->accepts);
@@ -342,6 +349,11 @@ static int load_env_file(struct config *cfg, const char *path, struct error *e)
 	int lineno = 0, rc = 0;
 	while (fgets(line, sizeof line, f)) {
 		lineno++;
+		if (!strchr(line, '\n') && !feof(f)) {
+			rc = error_set(e, "%s line %d: longer than %zu bytes", path, lineno,
+				       sizeof line - 2);
+			break;
+		}
 		char *s = trim(line);
 		if (!*s || *s == '#')
 			continue;

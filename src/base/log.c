@@ -13,8 +13,10 @@
 
 #include "base/buf.h"
 #include "base/clock.h"
+#include "base/utf8.h"
 
 #define LOG_LINE_MAX (16 * 1024)
+#define LOG_VALUE_MAX 2048   /* longer string fields are cut, so the line always fits */
 
 static struct {
 	enum log_level level;
@@ -53,36 +55,6 @@ static void emit(struct buf *line)
 	}
 }
 
-/* Length of the valid UTF-8 sequence at s, or 0 when the bytes there are not one. */
-static size_t utf8_seq(const unsigned char *s)
-{
-	size_t n;
-	unsigned min;
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-		n = 2;
-		min = 0x80;
-	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		n = 3;
-		min = 0x800;
-	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		n = 4;
-		min = 0x10000;
-	} else {
-		return 0;
-	}
-	unsigned cp = s[0] & (0x7f >> n);
-	for (size_t i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return n;
-}
-
 /*
  * Writes a text-format value: bare when it is plain, otherwise quoted with
  * quotes, backslashes, control characters and bytes that are not UTF-8
@@ -100,7 +72,7 @@ static void text_value(struct buf *b, const char *s)
 	}
 	buf_append(b, "\"", 1);
 	for (const unsigned char *c = (const unsigned char *)s; *c;) {
-		size_t n = utf8_seq(c);
+		size_t n = utf8_seq((const char *)c);
 		if (*c == '"' || *c == '\\')
 			buf_printf(b, "\\%c", *c);
 		else if (*c < ' ' || *c == 0x7f || n == 0)
@@ -112,10 +84,24 @@ static void text_value(struct buf *b, const char *s)
 	buf_append(b, "\"", 1);
 }
 
+/* v, or a copy in `cut` shortened to LOG_VALUE_MAX bytes with a marker. */
+static const char *capped(const char *v, char cut[LOG_VALUE_MAX + 64])
+{
+	if (!v)
+		return "";
+	size_t len = strlen(v);
+	if (len <= LOG_VALUE_MAX)
+		return v;
+	size_t keep = utf8_prefix(v, LOG_VALUE_MAX);
+	snprintf(cut, LOG_VALUE_MAX + 64, "%.*s...(%zu bytes)", (int)keep, v, len);
+	return cut;
+}
+
 void log_event(enum log_level level, const char *msg, const struct log_field *fields, size_t n)
 {
 	if (!log_enabled(level))
 		return;
+	char cut[LOG_VALUE_MAX + 64];
 	char ts[RFC3339_LEN];
 	clock_rfc3339(clock_now_ms(), ts);
 	struct buf line;
@@ -128,7 +114,7 @@ void log_event(enum log_level level, const char *msg, const struct log_field *fi
 		json_object_set_new(o, "msg", json_string(msg));
 		for (size_t i = 0; i < n; i++) {
 			const struct log_field *f = &fields[i];
-			json_t *v = f->type == LOG_FIELD_STR ? json_string(f->s ? f->s : "")
+			json_t *v = f->type == LOG_FIELD_STR ? json_string(capped(f->s, cut))
 				  : f->type == LOG_FIELD_INT ? json_integer(f->i)
 				  : json_real(f->d);
 			json_object_set_new(o, f->key, v ? v : json_string("(invalid utf-8)"));
@@ -145,7 +131,7 @@ void log_event(enum log_level level, const char *msg, const struct log_field *fi
 			const struct log_field *f = &fields[i];
 			buf_printf(&line, " %s=", f->key);
 			if (f->type == LOG_FIELD_STR)
-				text_value(&line, f->s ? f->s : "");
+				text_value(&line, capped(f->s, cut));
 			else if (f->type == LOG_FIELD_INT)
 				buf_printf(&line, "%lld", f->i);
 			else

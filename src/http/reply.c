@@ -49,6 +49,11 @@ void http_add_header(struct request *req, const char *name, const char *value)
 static void set_response(struct request *req, int status, struct MHD_Response *r,
 			 const char *content_type, size_t len)
 {
+	if (!r) {
+		/* libmicrohttpd fails only for want of memory: same policy as xmalloc. */
+		fprintf(stderr, "sheaf: out of memory creating a response\n");
+		abort();
+	}
 	if (req->response) {
 		/* A second reply is a handler bug; keep the first answer. */
 		log_error("handler replied twice (%d after %d) on %s", status, req->status, req->path);

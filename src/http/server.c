@@ -24,6 +24,7 @@
 #include "base/alloc.h"
 #include "base/clock.h"
 #include "base/log.h"
+#include "base/utf8.h"
 #include "http/request.h"
 
 /* Past this many bytes of an over-limit body we stop draining and close. */
@@ -38,6 +39,7 @@ struct http_server {
 	atomic_int inflight;
 	atomic_int connections;
 	_Atomic int64_t refusal_logged;   /* monotonic second of the last refusal line */
+	_Atomic int64_t library_logged;   /* ... and of the last libmicrohttpd message */
 	atomic_bool draining;
 };
 
@@ -126,7 +128,8 @@ static void dispatch(struct http_server *s, struct request *req)
 		return;
 	}
 	if (r == ROUTE_NOT_FOUND) {
-		http_reply_error(req, 404, "not_found", "there is nothing at %.200s", req->path);
+		http_reply_error(req, 404, "not_found", "there is nothing at %.*s",
+				 (int)utf8_prefix(req->path, 200), req->path);
 		return;
 	}
 	if (req->method == HTTP_OPTIONS) {
@@ -147,13 +150,15 @@ static enum MHD_Result queue(struct http_server *s, struct request *req)
 	for (size_t i = 0; i < req->n_headers; i++)
 		MHD_add_response_header(r, req->headers[i].name, req->headers[i].value);
 	const char *origin = http_header(req, "Origin");
+	bool any = strcmp(s->cors, "*") == 0;
 	if (cors_allowed(s, origin)) {
-		bool any = strcmp(s->cors, "*") == 0;
 		MHD_add_response_header(r, "Access-Control-Allow-Origin", any ? "*" : origin);
 		MHD_add_response_header(r, "Access-Control-Expose-Headers", "X-Request-Id");
-		if (!any)
-			MHD_add_response_header(r, "Vary", "Origin");
 	}
+	/* With a list of origins the answer depends on Origin, matched or not:
+	 * tell caches, or one could serve a blocked origin's answer to another. */
+	if (*s->cors && !any)
+		MHD_add_response_header(r, "Vary", "Origin");
 	if (atomic_load(&s->draining))
 		MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
 	return MHD_queue_response(req->conn, (unsigned)req->status, r);
@@ -164,6 +169,7 @@ struct framing {
 	int transfer_encodings;
 	const char *first_length;
 	bool lengths_differ;
+	bool other_coding;      /* a Transfer-Encoding that is not exactly "chunked" */
 };
 
 static enum MHD_Result count_framing(void *cls, enum MHD_ValueKind kind, const char *key,
@@ -178,14 +184,22 @@ static enum MHD_Result count_framing(void *cls, enum MHD_ValueKind kind, const c
 			f->first_length = value ? value : "";
 	} else if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0) {
 		f->transfer_encodings++;
+		const char *v = value ? value : "";
+		while (*v == ' ' || *v == '\t')
+			v++;
+		size_t len = strlen(v);
+		while (len && (v[len - 1] == ' ' || v[len - 1] == '\t'))
+			len--;
+		if (len != 7 || strncasecmp(v, "chunked", 7) != 0)
+			f->other_coding = true;
 	}
 	return MHD_YES;
 }
 
 /*
- * Rejects requests whose body length is ambiguous (RFC 9112 section 6.3):
- * two different Content-Length values, or Content-Length with
- * Transfer-Encoding.  A front proxy and sheaf could otherwise disagree
+ * Rejects requests whose body length is ambiguous or unknowable (RFC 9112
+ * section 6.3): two different Content-Length values, Content-Length with
+ * Transfer-Encoding, or a transfer coding other than plain chunked.  A front proxy and sheaf could otherwise disagree
  * about where the body ends, which is how requests get smuggled.
  */
 static const char *ambiguous_framing(struct MHD_Connection *conn)
@@ -196,6 +210,8 @@ static const char *ambiguous_framing(struct MHD_Connection *conn)
 		return "conflicting Content-Length headers";
 	if (f.content_lengths && f.transfer_encodings)
 		return "both Content-Length and Transfer-Encoding";
+	if (f.transfer_encodings > 1 || f.other_coding)
+		return "a Transfer-Encoding other than a single \"chunked\"";
 	return NULL;
 }
 
@@ -244,7 +260,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 			/* Answered before the body is read, so the connection closes after. */
 			if (ambiguous)
 				http_reply_error(req, 400, "bad_request",
-						 "the request has %s; send exactly one", ambiguous);
+						 "the request has %s; its body length is ambiguous",
+						 ambiguous);
 			else
 				http_reply_error(req, 400, "bad_request",
 						 "the request method is not a valid HTTP token");
@@ -319,6 +336,14 @@ static size_t unescape(void *cls, struct MHD_Connection *conn, char *str)
 	return http_unescape(str);
 }
 
+/* True at most once per second per counter: a flood must not become a log flood. */
+static bool once_a_second(_Atomic int64_t *last_logged)
+{
+	int64_t now = clock_mono_ns() / 1000000000;
+	int64_t last = atomic_load(last_logged);
+	return now != last && atomic_compare_exchange_strong(last_logged, &last, now);
+}
+
 /*
  * The connection ceiling is ours, not libmicrohttpd's: its own limit
  * (MHD_OPTION_CONNECTION_LIMIT, 0.9.75 with epoll) can stop serving a
@@ -345,26 +370,29 @@ static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen
 	(void)len;
 	if (atomic_load(&s->connections) < s->cfg.max_connections)
 		return MHD_YES;
-	/* One line a second at most: a flood must not become a log flood. */
-	int64_t now = clock_mono_ns() / 1000000000;
-	int64_t last = atomic_load(&s->refusal_logged);
-	if (now != last && atomic_compare_exchange_strong(&s->refusal_logged, &last, now))
+	if (once_a_second(&s->refusal_logged))
 		log_warn("refusing connections: %d open, the limit (SHEAF_MAX_CONNECTIONS)",
 			 atomic_load(&s->connections));
 	return MHD_NO;
 }
 
+/*
+ * libmicrohttpd's own messages (thread, socket and protocol errors) are
+ * warnings: they are rare in normal operation and explain failures nothing
+ * else reports.  At most one a second, since a misbehaving client can cause
+ * them on purpose.
+ */
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
-	(void)cls;
-	if (!log_enabled(LOG_DEBUG))
+	struct http_server *s = cls;
+	if (!log_enabled(LOG_WARN) || !once_a_second(&s->library_logged))
 		return;
 	char msg[1024];
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	size_t n = strlen(msg);
 	while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
 		msg[--n] = '\0';
-	log_debug("libmicrohttpd: %s", msg);
+	log_warn("libmicrohttpd: %s", msg);
 }
 
 static int open_listener(struct http_server *s, struct error *e)
@@ -431,6 +459,8 @@ int http_server_start(struct http_server **out, const struct http_server_config 
 	s->cfg.cors_origins = s->cors;
 	atomic_init(&s->inflight, 0);
 	atomic_init(&s->connections, 0);
+	atomic_init(&s->refusal_logged, 0);
+	atomic_init(&s->library_logged, 0);
 	atomic_init(&s->draining, false);
 
 	int fd = open_listener(s, e);
@@ -438,23 +468,28 @@ int http_server_start(struct http_server **out, const struct http_server_config 
 		http_server_stop(s);
 		return -1;
 	}
+	struct MHD_OptionItem opts[16] = { 0 };
+	size_t n = 0;
+#define OPT(o, v, p) opts[n++] = (struct MHD_OptionItem){ (o), (intptr_t)(v), (p) }
+	OPT(MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s);
+	OPT(MHD_OPTION_LISTEN_SOCKET, fd, NULL);
+	if (cfg->workers > 1)   /* a pool of one is no pool: the polling thread serves */
+		OPT(MHD_OPTION_THREAD_POOL_SIZE, cfg->workers, NULL);
+	OPT(MHD_OPTION_NOTIFY_CONNECTION, on_connection, s);
+	OPT(MHD_OPTION_CONNECTION_TIMEOUT, cfg->conn_timeout, NULL);
+	OPT(MHD_OPTION_CONNECTION_MEMORY_LIMIT, 64 * 1024, NULL);
+	OPT(MHD_OPTION_NOTIFY_COMPLETED, on_completed, s);
+	OPT(MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL);
+	OPT(MHD_OPTION_END, 0, NULL);
+#undef OPT
 	unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG;
-	unsigned pool = cfg->workers > 1 ? (unsigned)cfg->workers : 0;
-	s->daemon = MHD_start_daemon(
-		flags, 0, on_accept, s, on_request, s,
-		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-		MHD_OPTION_LISTEN_SOCKET, fd,
-		MHD_OPTION_THREAD_POOL_SIZE, pool,
-		MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
-		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->conn_timeout,
-		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
-		MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-		MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL,
-		MHD_OPTION_END);
+	s->daemon = MHD_start_daemon(flags, 0, on_accept, s, on_request, s,
+				     MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
 	if (!s->daemon) {
 		close(fd);
 		http_server_stop(s);
-		return error_set(e, "libmicrohttpd could not start on %s:%d", cfg->host, cfg->port);
+		return error_set(e, "libmicrohttpd could not start on %s:%d (see the warning above)",
+				 cfg->host, cfg->port);
 	}
 	*out = s;
 	return 0;

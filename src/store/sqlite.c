@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <sqlite3.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,7 @@
 #include <sys/stat.h>
 
 #include "base/alloc.h"
+#include "base/clock.h"
 #include "base/fsutil.h"
 #include "store/backends.h"
 
@@ -44,16 +46,21 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_ROLLBACK] = "ROLLBACK",
 };
 
+struct sqlite_store;
+
 struct conn {
 	sqlite3 *db;
 	sqlite3_stmt *stmt[ST_COUNT];
 	bool busy;
+	struct sqlite_store *owner;
+	int64_t waiting_since_ms;   /* when the current lock wait began */
 };
 
 struct sqlite_store {
 	struct store base;
 	char *path;
 	int lock_timeout_ms;
+	atomic_bool interrupted;
 	dev_t dev;
 	ino_t ino;
 	pthread_mutex_t lock;
@@ -134,6 +141,25 @@ static int exec(sqlite3 *db, const char *sql, struct error *e)
 	return -1;
 }
 
+/*
+ * Waits for another writer's lock in short naps, up to the lock timeout,
+ * and gives up at once after store_interrupt() (SQLite's own busy timeout
+ * cannot be cut short, which would hold shutdown for the whole timeout).
+ */
+static int on_busy(void *arg, int count)
+{
+	struct conn *c = arg;
+	int64_t now = clock_mono_ns() / 1000000;
+	if (count == 0)
+		c->waiting_since_ms = now;
+	if (atomic_load(&c->owner->interrupted) ||
+	    now - c->waiting_since_ms >= c->owner->lock_timeout_ms)
+		return 0;
+	struct timespec nap = { 0, (count < 10 ? count + 1 : 10) * 1000000L };
+	nanosleep(&nap, NULL);
+	return 1;
+}
+
 static int conn_open(struct sqlite_store *s, struct conn *c, struct error *e)
 {
 	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
@@ -143,7 +169,8 @@ static int conn_open(struct sqlite_store *s, struct conn *c, struct error *e)
 		return -1;
 	}
 	sqlite3_extended_result_codes(c->db, 1);
-	sqlite3_busy_timeout(c->db, s->lock_timeout_ms);
+	c->owner = s;
+	sqlite3_busy_handler(c->db, on_busy, c);
 	/* FULL: a commit is on disk when it returns (nothing lost on power failure). */
 	return exec(c->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
 			   "PRAGMA foreign_keys=ON; PRAGMA trusted_schema=OFF;", e);
@@ -170,6 +197,7 @@ struct store *store_sqlite_open(const char *path, const struct store_options *op
 	s->path = xstrdup(path);
 	s->n = opts->connections;
 	s->lock_timeout_ms = opts->lock_timeout_ms;
+	atomic_init(&s->interrupted, false);
 	s->conns = xcalloc((size_t)s->n, sizeof *s->conns);
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_cond_init(&s->freed, NULL);
@@ -336,6 +364,15 @@ static enum store_rc sqlite_ping(struct store *base, struct error *e)
 	return rc;
 }
 
+static void sqlite_interrupt(struct store *base)
+{
+	struct sqlite_store *s = impl(base);
+	atomic_store(&s->interrupted, true);
+	/* Safe from any thread while the connections stay open (they do until close). */
+	for (int i = 0; i < s->n; i++)
+		sqlite3_interrupt(s->conns[i].db);
+}
+
 static void read_session(sqlite3_stmt *st, struct session_row *out)
 {
 	const unsigned char *id = sqlite3_column_text(st, 0);
@@ -475,6 +512,7 @@ static const struct store_ops sqlite_ops = {
 	.migrate = sqlite_migrate,
 	.schema_version = sqlite_schema_version,
 	.ping = sqlite_ping,
+	.interrupt = sqlite_interrupt,
 	.session_create = sqlite_session_create,
 	.session_get = sqlite_session_get,
 	.session_list = sqlite_session_list,

@@ -58,6 +58,9 @@ struct store_ops {
 	enum store_rc (*schema_version)(struct store *st, int *version, struct error *e);
 	/* A cheap check that the store can be read and written now. */
 	enum store_rc (*ping)(struct store *st, struct error *e);
+	/* From any thread: operations waiting or running now, and all later ones,
+	 * fail quickly.  For shutdown, so no request outlives its deadline. */
+	void (*interrupt)(struct store *st);
 
 	enum store_rc (*session_create)(struct store *st, const char *id, int64_t now_ms,
 					struct session_row *out, struct error *e);
@@ -93,6 +96,11 @@ enum store_rc store_migrate(struct store *st, int *applied, struct error *e);
 static inline enum store_rc store_ping(struct store *st, struct error *e)
 {
 	return st->ops->ping(st, e);
+}
+
+static inline void store_interrupt(struct store *st)
+{
+	st->ops->interrupt(st);
 }
 
 static inline enum store_rc store_session_create(struct store *st, const char *id,

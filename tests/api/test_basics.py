@@ -65,6 +65,10 @@ def test_health_storage_failure_and_recovery(sheaf):
     assert isinstance(checks["storage"], str) and checks["storage"].startswith("error"), checks
     assert checks["database"] == "ok", checks
     assert r.headers.get("X-Request-Id")
+    # why goes to the log, not to whoever asks
+    assert str(sheaf.data_dir) not in r.text, r.text
+    sheaf.wait_log(lambda l: "health: storage:" in l and str(objects) in l,
+                   what="the storage failure with its path")
 
     objects.unlink()
     objects.mkdir()
@@ -337,6 +341,25 @@ def test_cors_allowed_origin(cors_servers):
     r = one.post("/api/session", json={}, headers={"Origin": "https://a.example"})
     assert r.status_code == 201
     assert r.headers.get("Access-Control-Allow-Origin") == "https://a.example"
+
+
+def test_cors_vary_even_when_blocked(cors_servers):
+    one, star, _ = cors_servers
+    r = one.get("/health", headers={"Origin": "https://evil.example"})
+    assert "Access-Control-Allow-Origin" not in r.headers
+    assert "origin" in r.headers.get("Vary", "").lower(), dict(r.headers)
+    r = one.get("/health")
+    assert "origin" in r.headers.get("Vary", "").lower(), dict(r.headers)
+    assert "Vary" not in star.get("/health").headers
+
+
+def test_not_found_detail_keeps_utf8_at_the_cut(shared_sheaf):
+    path = "/" + "a" * 198 + "한국"
+    r = shared_sheaf.get(path)
+    assert r.status_code == 404
+    detail = r.json()["detail"]
+    assert "not valid UTF-8" not in detail, detail
+    assert "a" * 150 in detail, detail
 
 
 def test_cors_disallowed_origin(cors_servers):

@@ -32,6 +32,8 @@ OPTION_NAMES = ["SHEAF_LISTEN", "SHEAF_DATA_DIR", "SHEAF_DATABASE_URL",
     ("SHEAF_MAX_BODY", "99999999999999999999999G"),
     ("SHEAF_DATABASE_URL", "postgres://x"),
     ("SHEAF_DATABASE_URL", "nosuchscheme://x"),
+    ("SHEAF_DATABASE_URL", "sqlite::memory:"),
+    ("SHEAF_DATABASE_LOCK_TIMEOUT", "-1"),
     ("SHEAF_STORAGE_URL", "ftp://x"),
 ])
 def test_bad_config_refused(tmp_path, var, value):
@@ -53,6 +55,13 @@ def test_bad_config_in_dotenv_refused(tmp_path):
                   cwd=str(tmp_path))
     assert p.returncode > 0, p.stderr
     assert "SHEAF_WORKERS" in p.stderr, p.stderr
+
+
+def test_overlong_dotenv_line_refused(tmp_path):
+    (tmp_path / ".env").write_text("SHEAF_DATA_DIR=" + "d" * 5000 + "\nSHEAF_WORKERS=2\n")
+    p = run_sheaf(["serve", "--listen", "127.0.0.1:0"], cwd=str(tmp_path))
+    assert p.returncode > 0, p.stderr
+    assert "line 1" in p.stderr and "longer than" in p.stderr, p.stderr
 
 
 def test_unknown_flag_and_command(tmp_path):

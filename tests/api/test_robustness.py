@@ -294,6 +294,15 @@ def test_length_and_chunked_together_rejected(shared_sheaf):
     shared_sheaf.assert_healthy()
 
 
+@pytest.mark.parametrize("coding", [b"gzip", b"gzip, chunked", b"identity"])
+def test_unknown_transfer_coding_rejected(shared_sheaf, coding):
+    payload = (b"POST /api/session HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+               b"Transfer-Encoding: " + coding + b"\r\n\r\n2\r\n{}\r\n0\r\n\r\n")
+    resp = raw_exchange(shared_sheaf.url, payload, timeout=10)
+    assert raw_status(resp) == 400, resp[:300]
+    shared_sheaf.assert_healthy()
+
+
 @pytest.mark.parametrize("method", [b"G@T", b"GE(T", b"\x01"])
 def test_invalid_method_token_is_400(shared_sheaf, method):
     resp = raw_exchange(shared_sheaf.url, method + b" /health HTTP/1.1\r\nHost: x\r\n\r\n",

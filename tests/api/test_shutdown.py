@@ -4,6 +4,8 @@ and the process exits 0 once the request is done."""
 import json
 import signal
 import socket
+import sqlite3
+import threading
 
 import requests
 
@@ -51,3 +53,36 @@ def test_inflight_request_finishes_after_sigterm(sheaf_factory):
 
     again = sheaf_factory.restart(srv)
     assert again.get("/api/session/late-arrival").status_code == 200
+
+
+def test_shutdown_does_not_wait_out_a_store_lock(sheaf_factory):
+    """A request stuck waiting for the database lock is cut off when the
+    shutdown timeout ends, instead of holding the process for the whole
+    (here 60 s) lock timeout."""
+    srv = sheaf_factory.start(env={"SHEAF_DATABASE_LOCK_TIMEOUT": "60000",
+                                   "SHEAF_SHUTDOWN_TIMEOUT": "1",
+                                   "SHEAF_LOG_LEVEL": "debug"})
+    holder = sqlite3.connect(srv.data_dir / "sheaf.db", timeout=5, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    outcome = []
+
+    def create():
+        try:
+            outcome.append(srv.post("/api/session", json={}, timeout=90).status_code)
+        except requests.RequestException as e:
+            outcome.append(type(e).__name__)
+
+    t = threading.Thread(target=create, daemon=True)
+    t.start()
+    try:
+        srv.wait_log(lambda l: "request started" in l and "/api/session" in l,
+                     what="the blocked request")
+        srv.proc.send_signal(signal.SIGTERM)
+        assert srv.wait_exit(30) == 0
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    t.join(30)
+    assert outcome and outcome[0] != 201, outcome
+    assert "cut off" in srv.log_text()
+    srv.check_clean_exit()

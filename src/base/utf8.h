@@ -1,0 +1,18 @@
+/*
+ * UTF-8 checks for text that came from clients (paths, headers) before it
+ * is put into JSON or a log line.
+ */
+#ifndef SHEAF_BASE_UTF8_H
+#define SHEAF_BASE_UTF8_H
+
+#include <stddef.h>
+
+/* Length (1-4) of the valid UTF-8 sequence that starts at s, or 0 if the
+ * bytes there are not one (s must be NUL-terminated). */
+size_t utf8_seq(const char *s);
+
+/* The longest prefix of s, at most max bytes, that does not cut a UTF-8
+ * sequence in half (invalid bytes count as one byte each). */
+size_t utf8_prefix(const char *s, size_t max);
+
+#endif
