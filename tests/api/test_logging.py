@@ -17,3 +17,16 @@ def test_text_log_escapes_hostile_path_bytes(sheaf):
     assert len(lines) == 1, lines
     line = lines[0].decode()
     assert 'path="/café/\\xff\\xfe\\x0afake=1"' in line, line
+
+
+def test_long_path_is_cut_not_lost(sheaf_factory):
+    for fmt in ("text", "json"):
+        srv = sheaf_factory.start(env={"SHEAF_LOG_FORMAT": fmt})
+        r = srv.get("/" + "p" * 20000, headers={"X-Request-Id": f"long-{fmt}"})
+        assert r.status_code in (404, 414, 431), r.status_code
+        if r.status_code != 404:
+            continue
+        line = srv.wait_log(lambda l: f"long-{fmt}" in l and "request" in l,
+                            what=f"the {fmt} access line of a 20 KB path")
+        assert "p" * 2000 in line and "(20001 bytes)" in line, line[:300]
+        assert "status" in line and "404" in line

@@ -17,6 +17,7 @@
 #include "base/clock.h"
 #include "base/id.h"
 #include "base/pool.h"
+#include "base/utf8.h"
 #include "http/request.h"
 
 static void test_error_body(void **state)
@@ -185,6 +186,23 @@ static void test_openapi_from_routes(void **state)
 	assert_non_null(strstr(e.msg, "GET /x"));
 }
 
+static void test_utf8(void **state)
+{
+	(void)state;
+	assert_int_equal(utf8_seq("a"), 1);
+	assert_int_equal(utf8_seq("\xc3\xa9"), 2);
+	assert_int_equal(utf8_seq("\xed\x95\x9c"), 3);           /* 한 */
+	assert_int_equal(utf8_seq("\xf0\x9f\x98\x80"), 4);
+	assert_int_equal(utf8_seq("\xff"), 0);
+	assert_int_equal(utf8_seq("\xc0\xaf"), 0);                /* overlong '/' */
+	assert_int_equal(utf8_seq("\xed\xa0\x80"), 0);           /* surrogate */
+	assert_int_equal(utf8_seq("\xe2\x82"), 0);                /* cut short */
+	assert_int_equal(utf8_prefix("ab\xed\x95\x9c", 4), 2);   /* never half a 한 */
+	assert_int_equal(utf8_prefix("ab\xed\x95\x9c", 5), 5);
+	assert_int_equal(utf8_prefix("\xff\xff", 1), 1);
+	assert_int_equal(utf8_prefix("", 10), 0);
+}
+
 int main(void)
 {
 	if (sodium_init() < 0)
@@ -197,6 +215,7 @@ int main(void)
 		cmocka_unit_test(test_pool),
 		cmocka_unit_test(test_rfc3339),
 		cmocka_unit_test(test_openapi_from_routes),
+		cmocka_unit_test(test_utf8),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
