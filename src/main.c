@@ -11,13 +11,11 @@
  * gracefully: stop accepting, let in-flight requests finish (up to
  * SHEAF_SHUTDOWN_TIMEOUT), close the stores.
  */
-#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sodium.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 

@@ -178,10 +178,12 @@ static enum MHD_Result count_framing(void *cls, enum MHD_ValueKind kind, const c
 	struct framing *f = cls;
 	(void)kind;
 	if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0) {
-		if (f->content_lengths++ && strcmp(f->first_length, value ? value : "") != 0)
+		const char *v = value ? value : "";
+		if (!f->first_length)
+			f->first_length = v;
+		else if (strcmp(f->first_length, v) != 0)
 			f->lengths_differ = true;
-		else if (!f->first_length)
-			f->first_length = value ? value : "";
+		f->content_lengths++;
 	} else if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0) {
 		f->transfer_encodings++;
 		const char *v = value ? value : "";
