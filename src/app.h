@@ -1,15 +1,19 @@
 /*
  * The running application: what every handler reaches through req->app.
  * Built by `sheaf serve` (main.c) before the server starts and torn down
- * after it stops; handlers only read it.  The stores are thread-safe.
+ * after it stops; handlers only read it.  The stores, cache and hasher are
+ * thread-safe.
  */
 #ifndef SHEAF_APP_H
 #define SHEAF_APP_H
 
 #include <stddef.h>
 
+#include "auth/jwt.h"
+#include "auth/password.h"
 #include "base/config.h"
 #include "blob/blob.h"
+#include "cache/cache.h"
 #include "store/store.h"
 
 struct app {
@@ -17,6 +21,9 @@ struct app {
 	const char *version;
 	struct store *store;
 	struct blob_store *blob;
+	struct cache *cache;
+	struct hasher *hasher;   /* argon2id with its concurrency bound */
+	struct jwt_key signing_key;
 	char *openapi;           /* the OpenAPI document, serialized once at start */
 	size_t openapi_len;
 };

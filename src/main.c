@@ -21,6 +21,7 @@
 
 #include "api/api.h"
 #include "app.h"
+#include "auth/secret.h"
 #include "base/alloc.h"
 #include "base/clock.h"
 #include "base/config.h"
@@ -93,12 +94,60 @@ static struct store *open_store(const struct config *cfg, int connections)
 	return st;
 }
 
+static int cores(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n > 0 ? (int)n : 1;
+}
+
 static int workers_for(const struct config *cfg)
 {
-	if (cfg->workers > 0)
-		return (int)cfg->workers;
-	long cores = sysconf(_SC_NPROCESSORS_ONLN);
-	return cores > 0 ? (int)cores : 1;
+	return cfg->workers > 0 ? (int)cfg->workers : cores();
+}
+
+/* The cache, the password hasher and the token signing key; -1 after logging. */
+static int open_auth(struct app *app, const struct config *cfg)
+{
+	struct error e;
+	if (!(app->cache = cache_open(cfg->cache_url, (size_t)cfg->cache_size, &e))) {
+		log_error("cannot open the cache: %s", e.msg);
+		return -1;
+	}
+	int hashes = cfg->password_concurrency > 0 ? (int)cfg->password_concurrency
+						   : (cores() < 8 ? cores() : 8);
+	app->hasher = hasher_new((unsigned long long)cfg->password_ops,
+				 (size_t)cfg->password_memory, hashes, &e);
+	if (!app->hasher) {
+		log_error("password hashing: %s", e.msg);
+		return -1;
+	}
+	unsigned char *key;
+	size_t len;
+	const char *note;
+	if (signing_key_load(cfg->jwt_secret, cfg->data_dir, &key, &len, &note, &e)) {
+		log_error("token signing key: %s", e.msg);
+		return -1;
+	}
+	app->signing_key.bytes = key;
+	app->signing_key.len = len;
+	if (note)
+		log_notice("%s", note);
+	if (cfg->auth == CONFIG_AUTH_OFF)
+		log_notice("authentication is off (SHEAF_AUTH=off): every request acts as the "
+			   "local user");
+	log_info("passwords: argon2id, %lld pass(es), %lld MiB, %d at once", cfg->password_ops,
+		 cfg->password_memory >> 20, hashes);
+	return 0;
+}
+
+static void close_auth(struct app *app)
+{
+	if (app->signing_key.bytes) {
+		sodium_memzero((void *)app->signing_key.bytes, app->signing_key.len);
+		free((void *)app->signing_key.bytes);
+	}
+	hasher_free(app->hasher);
+	cache_close(app->cache);
 }
 
 /* Waits for in-flight requests; a second signal cuts the wait short.
@@ -164,6 +213,8 @@ static int cmd_serve(int argc, char **argv)
 		goto out;
 	}
 	log_notice("object storage: %s", storage_url);
+	if (open_auth(&app, &cfg))
+		goto out;
 
 	json_t *doc = openapi_build(api_routes, api_routes_count, app.version, &e);
 	if (!doc) {
@@ -185,6 +236,7 @@ static int cmd_serve(int argc, char **argv)
 		.routes = api_routes,
 		.n_routes = api_routes_count,
 		.app = &app,
+		.authenticate = api_authenticate,
 	};
 	if (http_server_start(&srv, &hc, &e)) {
 		log_error("%s", e.msg);
@@ -204,6 +256,7 @@ static int cmd_serve(int argc, char **argv)
 	rc = 0;
 out:
 	http_server_stop(srv);
+	close_auth(&app);
 	blob_close(app.blob);
 	store_close(app.store);
 	free(app.openapi);

@@ -8,8 +8,10 @@
 #include <jansson.h>
 #include <stddef.h>
 
+#include "auth/password.h"
 #include "base/error.h"
 #include "http/request.h"
+#include "store/store.h"
 
 extern const struct route api_routes[];
 extern const size_t api_routes_count;
@@ -19,6 +21,19 @@ extern const size_t api_routes_count;
 json_t *openapi_build(const struct route *routes, size_t n, const char *version,
 		      struct error *e);
 
+/* The server's authenticate hook (http_server_config.authenticate). */
+int api_authenticate(struct request *req);
+
+/* Helpers shared by handlers. */
+json_t *api_user_json(const struct user_row *u);   /* never the hash */
+void api_store_failed(struct request *req, const char *what, const struct error *e);
+void api_hasher_failed(struct request *req, enum password_rc rc, const struct error *e);
+/* Issues a new token pair (a new refresh family) for u and replies with it. */
+void api_start_login(struct request *req, int status, const struct user_row *u);
+/* Per-account failed-attempt limit: check (replies 429, returns -1) and count. */
+int api_account_failures_check(struct request *req, const char *email);
+void api_account_failure(struct request *req, const char *email);
+
 void api_health(struct request *req);
 void api_openapi(struct request *req);
 void api_docs(struct request *req);
@@ -26,5 +41,12 @@ void api_session_create(struct request *req);
 void api_session_get(struct request *req);
 void api_session_list(struct request *req);
 void api_session_delete(struct request *req);
+void api_auth_register(struct request *req);
+void api_auth_login(struct request *req);
+void api_auth_refresh(struct request *req);
+void api_auth_logout(struct request *req);
+void api_me_get(struct request *req);
+void api_me_update(struct request *req);
+void api_me_password(struct request *req);
 
 #endif

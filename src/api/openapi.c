@@ -63,7 +63,61 @@ static const char components_json[] = JSON({
 				"limit": {"type": "integer"},
 				"offset": {"type": "integer"}
 			}
+		},
+		"Register": {
+			"type": "object",
+			"required": ["email", "password"],
+			"properties": {
+				"email": {"type": "string", "maxLength": 254, "example": "kim@example.com", "description": "Trimmed and lower-cased; unique"},
+				"password": {"type": "string", "minLength": 10, "description": "At least 10 characters of at least two kinds (lower-case, upper-case, digits, others); not the email"},
+				"name": {"type": "string", "maxLength": 100}
+			}
+		},
+		"Login": {
+			"type": "object",
+			"required": ["email", "password"],
+			"properties": {"email": {"type": "string"}, "password": {"type": "string"}}
+		},
+		"RefreshToken": {
+			"type": "object",
+			"required": ["refresh_token"],
+			"properties": {"refresh_token": {"type": "string", "minLength": 43, "maxLength": 43}}
+		},
+		"TokenPair": {
+			"type": "object",
+			"required": ["access_token", "token_type", "expires_in", "refresh_token"],
+			"properties": {
+				"access_token": {"type": "string", "description": "HS256 JWT for Authorization: Bearer"},
+				"token_type": {"type": "string", "enum": ["bearer"]},
+				"expires_in": {"type": "integer", "description": "Seconds the access token is valid"},
+				"refresh_token": {"type": "string", "description": "Single use: POST /api/auth/refresh trades it for a new pair"}
+			}
+		},
+		"User": {
+			"type": "object",
+			"required": ["id", "email", "name", "created_at", "updated_at"],
+			"properties": {
+				"id": {"type": "string"},
+				"email": {"type": "string"},
+				"name": {"type": "string"},
+				"created_at": {"type": "string", "format": "date-time"},
+				"updated_at": {"type": "string", "format": "date-time"}
+			}
+		},
+		"UserUpdate": {
+			"type": "object",
+			"additionalProperties": false,
+			"properties": {"name": {"type": "string", "maxLength": 100}, "email": {"type": "string", "maxLength": 254}}
+		},
+		"PasswordChange": {
+			"type": "object",
+			"additionalProperties": false,
+			"required": ["current_password", "new_password"],
+			"properties": {"current_password": {"type": "string"}, "new_password": {"type": "string", "minLength": 10}}
 		}
+	},
+	"securitySchemes": {
+		"bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT", "description": "Access token from POST /api/auth/login"}
 	},
 	"responses": {
 		"Error": {
@@ -123,13 +177,15 @@ json_t *openapi_build(const struct route *routes, size_t n, const char *version,
 	}
 	json_t *paths = json_object();
 	json_t *doc = json_pack(
-		"{s:s, s:{s:s, s:s, s:s, s:{s:s, s:s}}, s:o, s:o}", "openapi", "3.1.0",
+		"{s:s, s:{s:s, s:s, s:s, s:{s:s, s:s}}, s:o, s:o, s:[{s:[]}]}", "openapi", "3.1.0",
 		"info", "title", "sheaf", "version", version, "description",
 		"One self-contained server for data analysis: sessions, files, datasets, queries, "
 		"chat, prediction, semantic search and clustering. Every error body is "
-		"{error, detail, timestamp, request_id}; lists take ?limit=&offset=.",
+		"{error, detail, timestamp, request_id}; lists take ?limit=&offset=. "
+		"Operations under /api need Authorization: Bearer <access token> from "
+		"POST /api/auth/login, except /api/auth/*.",
 		"license", "name", "MIT", "identifier", "MIT", "paths", paths, "components",
-		components);
+		components, "security", "bearerAuth");
 
 	for (size_t i = 0; i < n; i++) {
 		const struct route *r = &routes[i];
@@ -143,6 +199,8 @@ json_t *openapi_build(const struct route *routes, size_t n, const char *version,
 			return NULL;
 		}
 		add_path_params(op, r->pattern);
+		if (r->access == ROUTE_PUBLIC && !json_object_get(op, "security"))
+			json_object_set_new(op, "security", json_array());
 		json_t *responses = json_object_get(op, "responses");
 		if (responses) {
 			json_t *ref = json_pack("{s:s}", "$ref", "#/components/responses/Error");

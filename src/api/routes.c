@@ -1,5 +1,7 @@
 /*
  * Every route sheaf serves, with its OpenAPI operation next to its handler.
+ * A row ends in ROUTE_PUBLIC when it needs no access token, or ROUTE_USER
+ * when it runs as the authenticated user (see api_authenticate).
  * openapi_build() turns this table into /openapi.json, so the document and
  * the router cannot drift: a route without documentation, or documentation
  * without a route, cannot be written.  Path parameters are documented from
@@ -17,29 +19,67 @@ const struct route api_routes[] = {
 		"responses": {
 			"200": {"description": "Healthy", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Health"}}}},
 			"503": {"description": "A dependency is unusable", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Health"}}}}
-		}}) },
+		}}), ROUTE_PUBLIC },
 	{ HTTP_GET, "/openapi.json", api_openapi, JSON({
 		"operationId": "getOpenApi", "tags": ["system"],
 		"summary": "This OpenAPI 3.1 document",
-		"responses": {"200": {"description": "The document", "content": {"application/json": {"schema": {"type": "object"}}}}}}) },
+		"responses": {"200": {"description": "The document", "content": {"application/json": {"schema": {"type": "object"}}}}}}), ROUTE_PUBLIC },
 	{ HTTP_GET, "/docs", api_docs, JSON({
 		"operationId": "getDocs", "tags": ["system"],
 		"summary": "Browsable API reference (HTML, works offline)",
-		"responses": {"200": {"description": "HTML page", "content": {"text/html": {"schema": {"type": "string"}}}}}}) },
+		"responses": {"200": {"description": "HTML page", "content": {"text/html": {"schema": {"type": "string"}}}}}}), ROUTE_PUBLIC },
+	{ HTTP_POST, "/api/auth/register", api_auth_register, JSON({
+		"operationId": "register", "tags": ["auth"],
+		"summary": "Create an account",
+		"description": "The email is trimmed and lower-cased and must be unused (409). The password needs at least 10 characters of at least two kinds. Rate limited per client address and per email (429 with Retry-After).",
+		"requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Register"}}}},
+		"responses": {"201": {"description": "The new account", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/User"}}}}}}), ROUTE_PUBLIC },
+	{ HTTP_POST, "/api/auth/login", api_auth_login, JSON({
+		"operationId": "login", "tags": ["auth"],
+		"summary": "Log in: trade email and password for tokens",
+		"description": "A wrong email and a wrong password get the same 401. Rate limited per client address and per account (failed attempts) with 429 and Retry-After.",
+		"requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Login"}}}},
+		"responses": {"200": {"description": "A token pair", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/TokenPair"}}}}}}), ROUTE_PUBLIC },
+	{ HTTP_POST, "/api/auth/refresh", api_auth_refresh, JSON({
+		"operationId": "refreshTokens", "tags": ["auth"],
+		"summary": "Trade a refresh token for a new pair",
+		"description": "The refresh token is single use. Presenting one that was already used revokes every token from the same login (401 token_reused): that is how a stolen copy is caught.",
+		"requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/RefreshToken"}}}},
+		"responses": {"200": {"description": "A new token pair", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/TokenPair"}}}}}}), ROUTE_PUBLIC },
+	{ HTTP_POST, "/api/auth/logout", api_auth_logout, JSON({
+		"operationId": "logout", "tags": ["auth"],
+		"summary": "Log out: revoke the refresh token and every token from the same login",
+		"requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/RefreshToken"}}}},
+		"responses": {"204": {"description": "Revoked"}}}), ROUTE_PUBLIC },
+	{ HTTP_GET, "/api/users/me", api_me_get, JSON({
+		"operationId": "getMe", "tags": ["users"],
+		"summary": "Your account",
+		"responses": {"200": {"description": "The account", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/User"}}}}}}), ROUTE_USER },
+	{ HTTP_PATCH, "/api/users/me", api_me_update, JSON({
+		"operationId": "updateMe", "tags": ["users"],
+		"summary": "Change your name or email",
+		"requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/UserUpdate"}}}},
+		"responses": {"200": {"description": "The account after the change", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/User"}}}}}}), ROUTE_USER },
+	{ HTTP_POST, "/api/users/me/password", api_me_password, JSON({
+		"operationId": "changePassword", "tags": ["users"],
+		"summary": "Change your password",
+		"description": "Needs the current password (403 if wrong). Revokes every refresh token and access token of the account and returns a fresh pair for this client.",
+		"requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/PasswordChange"}}}},
+		"responses": {"200": {"description": "A new token pair", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/TokenPair"}}}}}}), ROUTE_USER },
 	{ HTTP_POST, "/api/session", api_session_create, JSON({
 		"operationId": "createSession", "tags": ["sessions"],
 		"summary": "Create a session",
-		"description": "With an empty body (or no session_id) the server generates an unguessable id. A chosen id must be 1-64 characters of [A-Za-z0-9_-]; a taken id is 409.",
+		"description": "With an empty body (or no session_id) the server generates an unguessable id. A chosen id must be 1-64 characters of [A-Za-z0-9_-]; ids are unique per user, and one you already use is 409.",
 		"requestBody": {"required": false, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/SessionCreate"}}}},
-		"responses": {"201": {"description": "Created", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Session"}}}}}}) },
+		"responses": {"201": {"description": "Created", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Session"}}}}}}), ROUTE_USER },
 	{ HTTP_GET, "/api/session/{session_id}", api_session_get, JSON({
 		"operationId": "getSession", "tags": ["sessions"],
 		"summary": "Get a session",
-		"responses": {"200": {"description": "The session", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Session"}}}}}}) },
+		"responses": {"200": {"description": "The session", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Session"}}}}}}), ROUTE_USER },
 	{ HTTP_DELETE, "/api/session/{session_id}", api_session_delete, JSON({
 		"operationId": "deleteSession", "tags": ["sessions"],
 		"summary": "Delete a session",
-		"responses": {"204": {"description": "Deleted"}}}) },
+		"responses": {"204": {"description": "Deleted"}}}), ROUTE_USER },
 	{ HTTP_GET, "/api/sessions", api_session_list, JSON({
 		"operationId": "listSessions", "tags": ["sessions"],
 		"summary": "List sessions, newest first",
@@ -47,7 +87,7 @@ const struct route api_routes[] = {
 			{"name": "limit", "in": "query", "required": false, "description": "Page size", "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 20}},
 			{"name": "offset", "in": "query", "required": false, "description": "Rows to skip", "schema": {"type": "integer", "minimum": 0, "default": 0}}
 		],
-		"responses": {"200": {"description": "A page of sessions", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/SessionList"}}}}}}) },
+		"responses": {"200": {"description": "A page of sessions", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/SessionList"}}}}}}), ROUTE_USER },
 };
 
 const size_t api_routes_count = sizeof api_routes / sizeof api_routes[0];

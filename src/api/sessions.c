@@ -1,11 +1,12 @@
 /*
  * Sessions (seed 000): a named bucket that files are uploaded into.
  * POST /api/session, GET|DELETE /api/session/{session_id}, GET /api/sessions.
+ * Every session belongs to the user who made it; ids are unique per user,
+ * and another user's session is "not found", never "forbidden".
  */
 #include "api/api.h"
 #include "app.h"
 #include "base/clock.h"
-#include "base/log.h"
 
 /* created/updated/file_count of a row; with_count leaves file_count out (create). */
 static json_t *session_json(const struct session_row *row, bool with_count)
@@ -17,12 +18,6 @@ static json_t *session_json(const struct session_row *row, bool with_count)
 	if (with_count)
 		json_object_set_new(o, "file_count", json_integer(row->file_count));
 	return o;
-}
-
-static void store_failed(struct request *req, const char *what, const struct error *e)
-{
-	log_error("%s (request %s): %s", what, req->request_id, e->msg);
-	http_reply_error(req, 500, "internal", "the metadata store failed; see the server log");
 }
 
 /* The {session_id} path parameter, or NULL after replying 400. */
@@ -62,13 +57,14 @@ void api_session_create(struct request *req)
 	}
 	struct session_row row;
 	struct error e;
-	enum store_rc rc = store_session_create(req->app->store, id, clock_now_ms(), &row, &e);
+	enum store_rc rc = store_session_create(req->app->store, req->user_id, id, clock_now_ms(),
+						&row, &e);
 	if (rc == STORE_OK)
 		http_reply_json(req, 201, session_json(&row, false));
 	else if (rc == STORE_CONFLICT)
 		http_reply_error(req, 409, "conflict", "session %s already exists", id);
 	else
-		store_failed(req, "create session", &e);
+		api_store_failed(req, "create session", &e);
 	json_decref(body);
 }
 
@@ -79,13 +75,13 @@ void api_session_get(struct request *req)
 		return;
 	struct session_row row;
 	struct error e;
-	enum store_rc rc = store_session_get(req->app->store, id, &row, &e);
+	enum store_rc rc = store_session_get(req->app->store, req->user_id, id, &row, &e);
 	if (rc == STORE_OK)
 		http_reply_json(req, 200, session_json(&row, true));
 	else if (rc == STORE_NOT_FOUND)
 		http_reply_error(req, 404, "not_found", "no session %s", id);
 	else
-		store_failed(req, "read session", &e);
+		api_store_failed(req, "read session", &e);
 }
 
 void api_session_list(struct request *req)
@@ -98,8 +94,9 @@ void api_session_list(struct request *req)
 	size_t n;
 	int64_t total;
 	struct error e;
-	if (store_session_list(req->app->store, limit, offset, &rows, &n, &total, &e) != STORE_OK) {
-		store_failed(req, "list sessions", &e);
+	if (store_session_list(req->app->store, req->user_id, limit, offset, &rows, &n, &total,
+			       &e) != STORE_OK) {
+		api_store_failed(req, "list sessions", &e);
 		return;
 	}
 	json_t *items = json_array();
@@ -117,11 +114,11 @@ void api_session_delete(struct request *req)
 	if (!id)
 		return;
 	struct error e;
-	enum store_rc rc = store_session_delete(req->app->store, id, &e);
+	enum store_rc rc = store_session_delete(req->app->store, req->user_id, id, &e);
 	if (rc == STORE_OK)
 		http_reply_empty(req, 204);
 	else if (rc == STORE_NOT_FOUND)
 		http_reply_error(req, 404, "not_found", "no session %s", id);
 	else
-		store_failed(req, "delete session", &e);
+		api_store_failed(req, "delete session", &e);
 }

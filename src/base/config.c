@@ -7,6 +7,7 @@
  */
 #include "base/config.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
@@ -27,6 +28,8 @@ enum opt_type {
 	OPT_DB_URL,
 	OPT_STORAGE_URL,
 	OPT_ORIGINS,
+	OPT_SECRET,    /* text never echoed back: empty, or at least min bytes */
+	OPT_CACHE_URL,
 };
 
 struct option {
@@ -43,6 +46,8 @@ struct option {
 
 static const char *const log_levels[] = { "debug", "info", "warn", "error", "off", NULL };
 static const char *const log_formats[] = { "text", "json", NULL };
+static const char *const on_off[] = { "on", "off", NULL };
+static const char *const no_yes[] = { "no", "yes", NULL };
 
 #define FIELD(f) offsetof(struct config, f)
 
@@ -86,6 +91,45 @@ static const struct option options[] = {
 	{ "SHEAF_CORS_ORIGINS", NULL, OPT_ORIGINS, "", 0, 0, NULL, FIELD(cors_origins),
 	  "empty (no CORS), * or comma-separated origins like https://app.example",
 	  "Browser origins allowed to call the API from another site." },
+	{ "SHEAF_AUTH", "--auth", OPT_ENUM, "on", 0, 0, on_off, FIELD(auth),
+	  "on or off",
+	  "on: /api/* needs a bearer token. off: single-user local mode, every request acts as the built-in local user (refused on a non-loopback address unless SHEAF_AUTH_OFF_FORCE=yes)." },
+	{ "SHEAF_AUTH_OFF_FORCE", NULL, OPT_ENUM, "no", 0, 0, no_yes, FIELD(auth_off_force),
+	  "no or yes",
+	  "yes lets SHEAF_AUTH=off listen on a non-loopback address, where anyone who can reach it acts as the local user." },
+	{ "SHEAF_JWT_SECRET", NULL, OPT_SECRET, "", 32, 0, NULL, FIELD(jwt_secret),
+	  "empty, or a secret of at least 32 bytes",
+	  "Key that signs access tokens (HS256). Empty: a random key kept in DATA_DIR/signing-key (mode 0600). Set the same secret on every node." },
+	{ "SHEAF_ACCESS_TOKEN_TTL", NULL, OPT_INT, "900", 60, 86400, NULL, FIELD(access_ttl),
+	  "seconds, from 60 to 86400",
+	  "How long an access token is valid." },
+	{ "SHEAF_REFRESH_TOKEN_TTL", NULL, OPT_INT, "2592000", 300, 31536000, NULL, FIELD(refresh_ttl),
+	  "seconds, from 300 to 31536000",
+	  "How long a refresh token stays valid unused (each refresh starts a new one)." },
+	{ "SHEAF_PASSWORD_OPS", NULL, OPT_INT, "2", 1, 20, NULL, FIELD(password_ops),
+	  "an integer from 1 to 20",
+	  "argon2id passes per password hash (libsodium opslimit)." },
+	{ "SHEAF_PASSWORD_MEMORY", NULL, OPT_SIZE, "64M", 1LL << 20, 1LL << 30, NULL, FIELD(password_memory),
+	  "a size from 1M to 1G",
+	  "argon2id memory per password hash (libsodium memlimit)." },
+	{ "SHEAF_PASSWORD_CONCURRENCY", NULL, OPT_INT, "0", 0, 256, NULL, FIELD(password_concurrency),
+	  "an integer from 0 to 256; 0 = one per CPU core, at most 8",
+	  "Password hashes computed at once; more wait (up to 10 s, then 503). Peak memory is this times SHEAF_PASSWORD_MEMORY." },
+	{ "SHEAF_AUTH_RATE_WINDOW", NULL, OPT_INT, "60", 1, 86400, NULL, FIELD(auth_rate_window),
+	  "seconds, from 1 to 86400",
+	  "Window of the login and registration rate limits." },
+	{ "SHEAF_AUTH_RATE_PER_ADDRESS", NULL, OPT_INT, "30", 1, 100000000, NULL, FIELD(auth_rate_per_address),
+	  "an integer from 1 to 100000000",
+	  "Login, registration and refresh requests one client address may make per window; more get 429." },
+	{ "SHEAF_AUTH_RATE_PER_ACCOUNT", NULL, OPT_INT, "10", 1, 100000000, NULL, FIELD(auth_rate_per_account),
+	  "an integer from 1 to 100000000",
+	  "Failed logins and registrations per email address per window; more get 429." },
+	{ "SHEAF_CACHE_URL", NULL, OPT_CACHE_URL, "", 0, 0, NULL, FIELD(cache_url),
+	  "empty or memory:",
+	  "Cache for rate limits and (later) query results: the in-process cache. redis:// is reserved for the Redis backend (not in this build yet)." },
+	{ "SHEAF_CACHE_SIZE", NULL, OPT_SIZE, "64M", 1LL << 20, 1LL << 36, NULL, FIELD(cache_size),
+	  "a size from 1M to 64G",
+	  "Most memory the in-process cache holds; least recently used entries go first." },
 };
 
 #define N_OPTIONS (sizeof options / sizeof options[0])
@@ -246,6 +290,22 @@ static int check_value(const struct option *o, const char *v, struct error *e)
 			return *rest ? 0 : -1;
 		if (after_scheme(v, "s3")) {
 			error_set(e, "%s: S3 storage is not available in this build yet; accepts %s",
+				  o->env, o->accepts);
+			return -2;
+		}
+		return -1;
+	case OPT_SECRET:
+		if (*v && strlen(v) < (size_t)o->min) {
+			error_set(e, "%s: too short (%zu bytes); accepts %s", o->env, strlen(v),
+				  o->accepts);
+			return -2;
+		}
+		return 0;
+	case OPT_CACHE_URL:
+		if (!*v || strcmp(v, "memory:") == 0)
+			return 0;
+		if (after_scheme(v, "redis") || after_scheme(v, "rediss")) {
+			error_set(e, "%s: Redis is not available in this build yet; accepts %s",
 				  o->env, o->accepts);
 			return -2;
 		}
@@ -427,7 +487,24 @@ static int finish(struct config *cfg, struct error *e)
 	cfg->listen_host = NULL;
 	if (config_parse_listen(cfg->listen, &cfg->listen_host, &cfg->listen_port))
 		return error_set(e, "SHEAF_LISTEN: cannot parse \"%s\"", cfg->listen);
+	if (cfg->auth == CONFIG_AUTH_OFF && !cfg->auth_off_force &&
+	    !config_host_is_loopback(cfg->listen_host))
+		return error_set(e, "SHEAF_AUTH=off on %s: anyone who can reach this address would "
+				    "act as the local user. Listen on 127.0.0.1, ::1 or localhost, "
+				    "turn authentication on, or set SHEAF_AUTH_OFF_FORCE=yes if that "
+				    "is really what you want", cfg->listen);
 	return 0;
+}
+
+bool config_host_is_loopback(const char *host)
+{
+	struct in_addr a4;
+	struct in6_addr a6;
+	if (strcasecmp(host, "localhost") == 0)
+		return true;
+	if (inet_pton(AF_INET, host, &a4) == 1)
+		return (ntohl(a4.s_addr) >> 24) == 127;
+	return inet_pton(AF_INET6, host, &a6) == 1 && IN6_IS_ADDR_LOOPBACK(&a6);
 }
 
 int config_load(struct config *cfg, int argc, char **argv, const char *env_file,

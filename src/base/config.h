@@ -17,6 +17,8 @@
 #include "base/error.h"
 #include "base/log.h"
 
+enum config_auth { CONFIG_AUTH_ON, CONFIG_AUTH_OFF };
+
 struct config {
 	char *listen;           /* "host:port" as given */
 	char *listen_host;      /* parsed from listen */
@@ -33,6 +35,19 @@ struct config {
 	int log_level;          /* enum log_level */
 	int log_format;         /* enum log_format */
 	char *cors_origins;     /* comma-separated; "" = no CORS; "*" = any */
+	int auth;               /* enum config_auth */
+	int auth_off_force;     /* 1: SHEAF_AUTH=off is allowed on a non-loopback address */
+	char *jwt_secret;       /* "" = the key file in data_dir */
+	long long access_ttl;   /* seconds an access token lives */
+	long long refresh_ttl;  /* seconds a refresh token lives unused */
+	long long password_ops; /* argon2id passes */
+	long long password_memory; /* argon2id bytes */
+	long long password_concurrency; /* hashes at once; 0 = cores, at most 8 */
+	long long auth_rate_window;      /* seconds */
+	long long auth_rate_per_address; /* auth requests per address per window */
+	long long auth_rate_per_account; /* failed logins and sign-ups per email per window */
+	char *cache_url;        /* "" = in-process */
+	long long cache_size;   /* bytes the in-process cache may hold */
 	char *warnings;         /* non-fatal findings (unknown SHEAF_* names), one per line, or NULL */
 };
 
@@ -55,6 +70,9 @@ void config_print_markdown(FILE *out);  /* the README table */
 
 /* Parses "1048576", "512K", "4M", "1G" into bytes.  Returns 0 or -1. */
 int config_parse_size(const char *s, long long *out);
+/* Whether host (as in SHEAF_LISTEN) names only this machine: 127.x.x.x, ::1, localhost. */
+bool config_host_is_loopback(const char *host);
+
 /* Parses "host:port" or "[v6]:port".  host is malloc'd.  Returns 0 or -1. */
 int config_parse_listen(const char *s, char **host, int *port);
 

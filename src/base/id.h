@@ -18,6 +18,11 @@ void id_random(char *out, size_t nbytes);
 #define SESSION_ID_MAX 64
 bool id_session_valid(const char *s);
 
+/* A user id: 1-64 characters of [A-Za-z0-9_-] (made by id_random, 16 bytes,
+ * or the built-in local user's "local"). */
+#define USER_ID_MAX 64
+#define id_user_valid id_session_valid
+
 /* An incoming X-Request-Id we are willing to echo: 1-128 of [A-Za-z0-9._:-]. */
 #define REQUEST_ID_MAX 128
 bool id_request_valid(const char *s);

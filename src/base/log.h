@@ -38,6 +38,11 @@ struct log_field {
 void log_write(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void log_event(enum log_level level, const char *msg, const struct log_field *fields, size_t n);
 
+/* An event with fields: log_fields(LOG_INFO, "login", LOG_STR("user_id", id), ...). */
+#define log_fields(level, msg, ...) do { if (log_enabled(level)) { \
+	const struct log_field fields_[] = { __VA_ARGS__ }; \
+	log_event((level), (msg), fields_, sizeof fields_ / sizeof fields_[0]); } } while (0)
+
 #define log_debug(...) do { if (log_enabled(LOG_DEBUG)) log_write(LOG_DEBUG, __VA_ARGS__); } while (0)
 #define log_notice(...) do { if (log_enabled(LOG_NOTICE)) log_write(LOG_NOTICE, __VA_ARGS__); } while (0)
 #define log_info(...)  do { if (log_enabled(LOG_INFO))  log_write(LOG_INFO, __VA_ARGS__); } while (0)

@@ -3,6 +3,7 @@
  * Responses are created here and queued by server.c after the handler
  * returns, when the common headers (request id, CORS) are added.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <microhttpd.h>
 #include <stdarg.h>
@@ -17,6 +18,35 @@
 const char *http_header(struct request *req, const char *name)
 {
 	return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+}
+
+const char *http_client_address(struct request *req, char out[HTTP_ADDR_MAX])
+{
+	const union MHD_ConnectionInfo *info =
+		req->conn ? MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS)
+			  : NULL;
+	const struct sockaddr *sa = info ? info->client_addr : NULL;
+	if (sa && sa->sa_family == AF_INET) {
+		const struct sockaddr_in *a = (const struct sockaddr_in *)sa;
+		if (inet_ntop(AF_INET, &a->sin_addr, out, HTTP_ADDR_MAX))
+			return out;
+	} else if (sa && sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)sa;
+		struct in6_addr prefix = a->sin6_addr;
+		if (IN6_IS_ADDR_V4MAPPED(&prefix)) {
+			if (inet_ntop(AF_INET, &prefix.s6_addr[12], out, HTTP_ADDR_MAX))
+				return out;
+		} else {
+			char text[INET6_ADDRSTRLEN];
+			memset(&prefix.s6_addr[8], 0, 8);
+			if (inet_ntop(AF_INET6, &prefix, text, sizeof text)) {
+				snprintf(out, HTTP_ADDR_MAX, "%s/64", text);
+				return out;
+			}
+		}
+	}
+	snprintf(out, HTTP_ADDR_MAX, "unknown");
+	return out;
 }
 
 const char *http_query(struct request *req, const char *name)
@@ -200,6 +230,23 @@ int http_json_string(struct request *req, json_t *obj, const char *field, bool r
 		return -1;
 	}
 	*out = json_string_value(v);
+	return 0;
+}
+
+int http_json_only(struct request *req, json_t *obj, const char *const *fields)
+{
+	const char *key;
+	json_t *v;
+	json_object_foreach(obj, key, v) {
+		size_t i = 0;
+		while (fields[i] && strcmp(fields[i], key) != 0)
+			i++;
+		if (!fields[i]) {
+			http_reply_error(req, 422, "invalid_field", "%.100s: unknown field",
+					 key);
+			return -1;
+		}
+	}
 	return 0;
 }
 

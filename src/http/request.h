@@ -38,6 +38,7 @@ struct request {
 	const struct route *route;
 	struct route_params params;
 	char request_id[REQUEST_ID_MAX + 1];
+	char user_id[USER_ID_MAX + 1];  /* who is asking; set by authentication, else "" */
 	int64_t start_ns;
 
 	struct buf body;              /* limited to the configured max body */
@@ -56,6 +57,14 @@ struct request {
 const char *http_header(struct request *req, const char *name);
 const char *http_query(struct request *req, const char *name);
 const char *http_param(struct request *req, const char *name);
+
+/*
+ * The client's address as text, for rate limits and logs: IPv4 as
+ * "192.0.2.1", IPv6 as its /64 prefix "2001:db8:1:2::/64" (one client
+ * usually holds a whole /64).  "unknown" if the socket has none.
+ */
+#define HTTP_ADDR_MAX 64
+const char *http_client_address(struct request *req, char out[HTTP_ADDR_MAX]);
 
 /* Adds a response header (both strings are copied into the pool). */
 void http_add_header(struct request *req, const char *name, const char *value);
@@ -83,6 +92,8 @@ int http_json_body(struct request *req, bool allow_empty, json_t **out);
 /* obj[field] as a string; absent gives *out = NULL (an error when required). */
 int http_json_string(struct request *req, json_t *obj, const char *field, bool required,
 		     const char **out);
+/* Refuses (422) a body with a field not in the NULL-terminated list. */
+int http_json_only(struct request *req, json_t *obj, const char *const *fields);
 /* ?name= as an integer in [min, max]; absent gives def. */
 int http_query_int(struct request *req, const char *name, long long def, long long min,
 		   long long max, long long *out);

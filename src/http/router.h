@@ -28,11 +28,16 @@ enum http_method {
 struct request;
 typedef void (*http_handler)(struct request *req);
 
+/* Who may call a route.  ROUTE_USER routes pass the server's authenticate
+ * hook first (see http_server_config); ROUTE_PUBLIC ones do not. */
+enum route_access { ROUTE_USER = 0, ROUTE_PUBLIC = 1 };
+
 struct route {
 	unsigned method;          /* exactly one enum http_method bit */
 	const char *pattern;
 	http_handler handler;
 	const char *operation;    /* OpenAPI operation object, JSON text (see api/openapi.c) */
+	enum route_access access; /* ROUTE_USER unless the row says ROUTE_PUBLIC */
 };
 
 #define ROUTE_PARAMS_MAX 8

@@ -119,6 +119,9 @@ static void dispatch(struct http_server *s, struct request *req)
 	enum router_result r = router_match(s->cfg.routes, s->cfg.n_routes, req->method,
 					    req->path, &req->route, &req->params, &allowed);
 	if (r == ROUTE_FOUND) {
+		if (req->route->access == ROUTE_USER && s->cfg.authenticate &&
+		    s->cfg.authenticate(req))
+			return;
 		req->route->handler(req);
 		if (!req->response) {
 			log_error("handler for %s %s gave no response", req->method_name,

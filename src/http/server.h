@@ -26,6 +26,9 @@ struct http_server_config {
 	const struct route *routes;
 	size_t n_routes;
 	struct app *app;             /* handed to every handler as req->app */
+	/* Called before the handler of every ROUTE_USER route: sets req->user_id
+	 * and returns 0, or replies (401...) and returns -1.  NULL: no check. */
+	int (*authenticate)(struct request *req);
 };
 
 /*

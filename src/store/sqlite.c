@@ -23,25 +23,62 @@
 #include "store/backends.h"
 
 enum stmt_id {
+	ST_USER_INSERT,
+	ST_USER_GET,
+	ST_USER_BY_EMAIL,
+	ST_USER_SET_NAME,
+	ST_USER_SET_EMAIL,
+	ST_USER_SET_HASH,
+	ST_USER_REVOKE_TOKENS,
+	ST_REFRESH_INSERT,
+	ST_REFRESH_PURGE,
+	ST_REFRESH_GET,
+	ST_REFRESH_MARK_USED,
+	ST_REFRESH_REVOKE_FAMILY,
 	ST_SESSION_INSERT,
 	ST_SESSION_GET,
 	ST_SESSION_LIST,
 	ST_SESSION_COUNT,
 	ST_SESSION_DELETE,
 	ST_BEGIN,
+	ST_BEGIN_WRITE,
 	ST_COMMIT,
 	ST_ROLLBACK,
 	ST_COUNT
 };
 
+#define USER_COLUMNS "id, email, name, password_hash, created_at, updated_at, token_version"
+
 static const char *const stmt_sql[ST_COUNT] = {
-	[ST_SESSION_INSERT] = "INSERT INTO sessions (id, created_at, updated_at) VALUES (?1, ?2, ?2)",
-	[ST_SESSION_GET] = "SELECT id, created_at, updated_at FROM sessions WHERE id = ?1",
-	[ST_SESSION_LIST] = "SELECT id, created_at, updated_at FROM sessions "
-			    "ORDER BY created_at DESC, id DESC LIMIT ?1 OFFSET ?2",
-	[ST_SESSION_COUNT] = "SELECT count(*) FROM sessions",
-	[ST_SESSION_DELETE] = "DELETE FROM sessions WHERE id = ?1",
+	[ST_USER_INSERT] = "INSERT INTO users (" USER_COLUMNS ") "
+			   "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	[ST_USER_GET] = "SELECT " USER_COLUMNS " FROM users WHERE id = ?1",
+	[ST_USER_BY_EMAIL] = "SELECT " USER_COLUMNS " FROM users WHERE email = ?1",
+	[ST_USER_SET_NAME] = "UPDATE users SET name = ?2, updated_at = ?3 WHERE id = ?1",
+	[ST_USER_SET_EMAIL] = "UPDATE users SET email = ?2, updated_at = ?3 WHERE id = ?1",
+	[ST_USER_SET_HASH] = "UPDATE users SET password_hash = ?2, updated_at = ?3, "
+			     "token_version = token_version + ?4 "
+			     "WHERE id = ?1",
+	[ST_USER_REVOKE_TOKENS] = "UPDATE refresh_tokens SET revoked_at = ?2 "
+				  "WHERE user_id = ?1 AND revoked_at IS NULL",
+	[ST_REFRESH_INSERT] = "INSERT INTO refresh_tokens (token_hash, user_id, family_id, "
+			      "created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+	[ST_REFRESH_PURGE] = "DELETE FROM refresh_tokens WHERE user_id = ?1 AND expires_at <= ?2",
+	[ST_REFRESH_GET] = "SELECT user_id, family_id, expires_at, used_at, revoked_at "
+			   "FROM refresh_tokens WHERE token_hash = ?1",
+	[ST_REFRESH_MARK_USED] = "UPDATE refresh_tokens SET used_at = ?2 WHERE token_hash = ?1",
+	[ST_REFRESH_REVOKE_FAMILY] = "UPDATE refresh_tokens SET revoked_at = ?2 "
+				     "WHERE family_id = ?1 AND revoked_at IS NULL",
+	[ST_SESSION_INSERT] = "INSERT INTO sessions (owner_id, id, created_at, updated_at) "
+			      "VALUES (?1, ?2, ?3, ?3)",
+	[ST_SESSION_GET] = "SELECT id, created_at, updated_at FROM sessions "
+			   "WHERE owner_id = ?1 AND id = ?2",
+	[ST_SESSION_LIST] = "SELECT id, created_at, updated_at FROM sessions WHERE owner_id = ?1 "
+			    "ORDER BY created_at DESC, id DESC LIMIT ?2 OFFSET ?3",
+	[ST_SESSION_COUNT] = "SELECT count(*) FROM sessions WHERE owner_id = ?1",
+	[ST_SESSION_DELETE] = "DELETE FROM sessions WHERE owner_id = ?1 AND id = ?2",
 	[ST_BEGIN] = "BEGIN",
+	[ST_BEGIN_WRITE] = "BEGIN IMMEDIATE",
 	[ST_COMMIT] = "COMMIT",
 	[ST_ROLLBACK] = "ROLLBACK",
 };
@@ -373,17 +410,326 @@ static void sqlite_interrupt(struct store *base)
 		sqlite3_interrupt(s->conns[i].db);
 }
 
+/* Column col of st as text into out (at most cap - 1 bytes, NUL-terminated). */
+static void column_text(sqlite3_stmt *st, int col, char *out, size_t cap)
+{
+	const unsigned char *v = sqlite3_column_text(st, col);
+	snprintf(out, cap, "%s", v ? (const char *)v : "");
+}
+
+static bool is_constraint(struct conn *c, int code)
+{
+	return sqlite3_extended_errcode(c->db) == code;
+}
+
+/* Steps a one-row lookup: STORE_OK with the row ready, STORE_NOT_FOUND, or STORE_ERROR. */
+static enum store_rc step_row(struct conn *c, sqlite3_stmt *st, const char *what,
+			      struct error *e)
+{
+	int step = sqlite3_step(st);
+	if (step == SQLITE_ROW)
+		return STORE_OK;
+	return step == SQLITE_DONE ? STORE_NOT_FOUND : fail(e, c->db, what);
+}
+
+/* Steps a write: STORE_OK when it changed a row, STORE_NOT_FOUND when none. */
+static enum store_rc step_write(struct conn *c, sqlite3_stmt *st, const char *what,
+				struct error *e)
+{
+	int step = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (step != SQLITE_DONE)
+		return fail(e, c->db, what);
+	return sqlite3_changes(c->db) ? STORE_OK : STORE_NOT_FOUND;
+}
+
+/* Ends a transaction begun with ST_BEGIN or ST_BEGIN_WRITE: commits when rc
+ * is not STORE_ERROR, else rolls back.  Returns rc, or STORE_ERROR if the
+ * commit fails. */
+static enum store_rc tx_end(struct conn *c, enum store_rc rc, struct error *e)
+{
+	if (rc != STORE_ERROR && run(c, ST_COMMIT, e) == STORE_OK)
+		return rc;
+	run(c, ST_ROLLBACK, NULL);
+	return STORE_ERROR;
+}
+
+static void read_user(sqlite3_stmt *st, struct user_row *out)
+{
+	column_text(st, 0, out->id, sizeof out->id);
+	column_text(st, 1, out->email, sizeof out->email);
+	column_text(st, 2, out->name, sizeof out->name);
+	column_text(st, 3, out->password_hash, sizeof out->password_hash);
+	out->created_at = sqlite3_column_int64(st, 4);
+	out->updated_at = sqlite3_column_int64(st, 5);
+	out->token_version = sqlite3_column_int64(st, 6);
+}
+
+static enum store_rc sqlite_user_create(struct store *base, const struct user_row *u,
+					struct error *e)
+{
+	struct sqlite_store *s = impl(base);
+	struct conn *c = checkout(s);
+	enum store_rc rc = STORE_ERROR;
+	sqlite3_stmt *st = stmt(c, ST_USER_INSERT, e);
+	if (st) {
+		sqlite3_bind_text(st, 1, u->id, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, u->email, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, u->name, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 4, u->password_hash, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 5, u->created_at);
+		sqlite3_bind_int64(st, 6, u->updated_at);
+		sqlite3_bind_int64(st, 7, u->token_version);
+		if (sqlite3_step(st) == SQLITE_DONE)
+			rc = STORE_OK;
+		else if (is_constraint(c, SQLITE_CONSTRAINT_UNIQUE))
+			rc = STORE_CONFLICT;
+		else
+			rc = fail(e, c->db, "insert user");
+		sqlite3_reset(st);
+	}
+	checkin(s, c);
+	return rc;
+}
+
+static enum store_rc user_lookup(struct conn *c, enum stmt_id id, const char *key,
+				 struct user_row *out, struct error *e)
+{
+	sqlite3_stmt *st = stmt(c, id, e);
+	if (!st)
+		return STORE_ERROR;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	enum store_rc rc = step_row(c, st, "read user", e);
+	if (rc == STORE_OK)
+		read_user(st, out);
+	sqlite3_reset(st);
+	return rc;
+}
+
+static enum store_rc sqlite_user_get(struct store *base, const char *id, struct user_row *out,
+				     struct error *e)
+{
+	struct sqlite_store *s = impl(base);
+	struct conn *c = checkout(s);
+	enum store_rc rc = user_lookup(c, ST_USER_GET, id, out, e);
+	checkin(s, c);
+	return rc;
+}
+
+static enum store_rc sqlite_user_find_email(struct store *base, const char *email,
+					    struct user_row *out, struct error *e)
+{
+	struct sqlite_store *s = impl(base);
+	struct conn *c = checkout(s);
+	enum store_rc rc = user_lookup(c, ST_USER_BY_EMAIL, email, out, e);
+	checkin(s, c);
+	return rc;
+}
+
+static enum store_rc set_user_text(struct conn *c, enum stmt_id id, const char *user,
+				   const char *value, int64_t now_ms, struct error *e)
+{
+	sqlite3_stmt *st = stmt(c, id, e);
+	if (!st)
+		return STORE_ERROR;
+	sqlite3_bind_text(st, 1, user, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, now_ms);
+	int step = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (step == SQLITE_DONE)
+		return sqlite3_changes(c->db) ? STORE_OK : STORE_NOT_FOUND;
+	return is_constraint(c, SQLITE_CONSTRAINT_UNIQUE) ? STORE_CONFLICT
+							  : fail(e, c->db, "update user");
+}
+
+static enum store_rc sqlite_user_update(struct store *base, const char *id, const char *name,
+					const char *email, int64_t now_ms, struct user_row *out,
+					struct error *e)
+{
+	struct sqlite_store *s = impl(base);
+	struct conn *c = checkout(s);
+	enum store_rc rc = run(c, ST_BEGIN_WRITE, e);
+	if (rc == STORE_OK) {
+		if (name)
+			rc = set_user_text(c, ST_USER_SET_NAME, id, name, now_ms, e);
+		if (rc == STORE_OK && email)
+			rc = set_user_text(c, ST_USER_SET_EMAIL, id, email, now_ms, e);
+		if (rc == STORE_OK)
+			rc = user_lookup(c, ST_USER_GET, id, out, e);
+		if (rc == STORE_OK)
+			rc = tx_end(c, rc, e);
+		else    /* all or nothing */
+			run(c, ST_ROLLBACK, NULL);
+	}
+	checkin(s, c);
+	return rc;
+}
+
+static enum store_rc sqlite_user_set_password(struct store *base, const char *id,
+					      const char *hash, bool revoke, int64_t now_ms,
+					      struct error *e)
+{
+	struct sqlite_store *s = impl(base);
+	struct conn *c = checkout(s);
+	enum store_rc rc = run(c, ST_BEGIN_WRITE, e);
+	if (rc == STORE_OK) {
+		sqlite3_stmt *st = stmt(c, ST_USER_SET_HASH, e);
+		rc = STORE_ERROR;
+		if (st) {
+			sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+			sqlite3_bind_text(st, 2, hash, -1, SQLITE_STATIC);
+			sqlite3_bind_int64(st, 3, now_ms);
+			sqlite3_bind_int(st, 4, revoke);
+			rc = step_write(c, st, "set password", e);
+		}
+		if (rc == STORE_OK && revoke && (st = stmt(c, ST_USER_REVOKE_TOKENS, e))) {
+			sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+			sqlite3_bind_int64(st, 2, now_ms);
+			if (step_write(c, st, "revoke refresh tokens", e) == STORE_ERROR)
+				rc = STORE_ERROR;
+		} else if (rc == STORE_OK && revoke) {
+			rc = STORE_ERROR;
+		}
+		if (rc == STORE_OK)
+			rc = tx_end(c, rc, e);
+		else
+			run(c, ST_ROLLBACK, NULL);
+	}
+	checkin(s, c);
+	return rc;
+}
+
+static enum store_rc insert_refresh(struct conn *c, const struct refresh_row *r,
+				    struct error *e)
+{
+	sqlite3_stmt *st = stmt(c, ST_REFRESH_INSERT, e);
+	if (!st)
+		return STORE_ERROR;
+	sqlite3_bind_text(st, 1, r->token_hash, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, r->user_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, r->family_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, r->created_at);
+	sqlite3_bind_int64(st, 5, r->expires_at);
+	return step_write(c, st, "insert refresh token", e) == STORE_OK ? STORE_OK : STORE_ERROR;
+}
+
+static enum store_rc sqlite_refresh_insert(struct store *base, const struct refresh_row *r,
+					   struct error *e)
+{
+	struct sqlite_store *s = impl(base);
+	struct conn *c = checkout(s);
+	enum store_rc rc = run(c, ST_BEGIN_WRITE, e);
+	if (rc == STORE_OK) {
+		sqlite3_stmt *st = stmt(c, ST_REFRESH_PURGE, e);
+		rc = STORE_ERROR;
+		if (st) {
+			sqlite3_bind_text(st, 1, r->user_id, -1, SQLITE_STATIC);
+			sqlite3_bind_int64(st, 2, r->created_at);
+			if (step_write(c, st, "purge refresh tokens", e) != STORE_ERROR)
+				rc = insert_refresh(c, r, e);
+		}
+		rc = tx_end(c, rc, e);
+	}
+	checkin(s, c);
+	return rc;
+}
+
+static enum store_rc revoke_family(struct conn *c, const char *family, int64_t now_ms,
+				   struct error *e)
+{
+	sqlite3_stmt *st = stmt(c, ST_REFRESH_REVOKE_FAMILY, e);
+	if (!st)
+		return STORE_ERROR;
+	sqlite3_bind_text(st, 1, family, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, now_ms);
+	return step_write(c, st, "revoke token family", e) == STORE_ERROR ? STORE_ERROR : STORE_OK;
+}
+
+/* The token stored as hash: fills user/family, returns STORE_OK (usable),
+ * STORE_NOT_FOUND (unknown, expired or revoked) or STORE_REUSED (used). */
+static enum store_rc refresh_state(struct conn *c, const char *hash, int64_t now_ms,
+				   struct refresh_row *r, struct error *e)
+{
+	sqlite3_stmt *st = stmt(c, ST_REFRESH_GET, e);
+	if (!st)
+		return STORE_ERROR;
+	sqlite3_bind_text(st, 1, hash, -1, SQLITE_STATIC);
+	enum store_rc rc = step_row(c, st, "read refresh token", e);
+	if (rc == STORE_OK) {
+		column_text(st, 0, r->user_id, sizeof r->user_id);
+		column_text(st, 1, r->family_id, sizeof r->family_id);
+		if (sqlite3_column_type(st, 4) != SQLITE_NULL)
+			rc = STORE_NOT_FOUND;   /* revoked */
+		else if (sqlite3_column_type(st, 3) != SQLITE_NULL)
+			rc = STORE_REUSED;
+		else if (sqlite3_column_int64(st, 2) <= now_ms)
+			rc = STORE_NOT_FOUND;   /* expired */
+	}
+	sqlite3_reset(st);
+	return rc;
+}
+
+static enum store_rc sqlite_refresh_rotate(struct store *base, const char *old_hash,
+					   struct refresh_row *fresh, int64_t now_ms,
+					   struct error *e)
+{
+	struct sqlite_store *s = impl(base);
+	struct conn *c = checkout(s);
+	/* IMMEDIATE: two requests racing with one token are serialised, and the
+	 * second sees the first one's use (then the family is revoked). */
+	enum store_rc rc = run(c, ST_BEGIN_WRITE, e);
+	if (rc == STORE_OK) {
+		rc = refresh_state(c, old_hash, now_ms, fresh, e);
+		if (rc == STORE_REUSED) {
+			if (revoke_family(c, fresh->family_id, now_ms, e) != STORE_OK)
+				rc = STORE_ERROR;
+		} else if (rc == STORE_OK) {
+			sqlite3_stmt *st = stmt(c, ST_REFRESH_MARK_USED, e);
+			rc = STORE_ERROR;
+			if (st) {
+				sqlite3_bind_text(st, 1, old_hash, -1, SQLITE_STATIC);
+				sqlite3_bind_int64(st, 2, now_ms);
+				if (step_write(c, st, "use refresh token", e) == STORE_OK)
+					rc = insert_refresh(c, fresh, e);
+			}
+		}
+		rc = tx_end(c, rc, e);
+	}
+	checkin(s, c);
+	return rc;
+}
+
+static enum store_rc sqlite_refresh_revoke(struct store *base, const char *hash, int64_t now_ms,
+					   struct error *e)
+{
+	struct sqlite_store *s = impl(base);
+	struct conn *c = checkout(s);
+	enum store_rc rc = run(c, ST_BEGIN_WRITE, e);
+	if (rc == STORE_OK) {
+		struct refresh_row r = { .family_id = "" };
+		rc = refresh_state(c, hash, INT64_MIN, &r, e);
+		if (rc == STORE_OK || rc == STORE_REUSED)
+			rc = revoke_family(c, r.family_id, now_ms, e);
+		if (rc == STORE_NOT_FOUND && r.family_id[0])   /* already revoked: done */
+			rc = STORE_OK;
+		rc = tx_end(c, rc, e);
+	}
+	checkin(s, c);
+	return rc;
+}
+
 static void read_session(sqlite3_stmt *st, struct session_row *out)
 {
-	const unsigned char *id = sqlite3_column_text(st, 0);
-	snprintf(out->id, sizeof out->id, "%s", id ? (const char *)id : "");
+	column_text(st, 0, out->id, sizeof out->id);
 	out->created_at = sqlite3_column_int64(st, 1);
 	out->updated_at = sqlite3_column_int64(st, 2);
 	/* Files arrive in a later schema version; until then a session holds none. */
 	out->file_count = 0;
 }
 
-static enum store_rc sqlite_session_create(struct store *base, const char *id, int64_t now_ms,
+static enum store_rc sqlite_session_create(struct store *base, const char *owner,
+					   const char *id, int64_t now_ms,
 					   struct session_row *out, struct error *e)
 {
 	struct sqlite_store *s = impl(base);
@@ -391,15 +737,15 @@ static enum store_rc sqlite_session_create(struct store *base, const char *id, i
 	enum store_rc rc = STORE_ERROR;
 	sqlite3_stmt *st = stmt(c, ST_SESSION_INSERT, e);
 	if (st) {
-		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 2, now_ms);
-		int step = sqlite3_step(st);
-		if (step == SQLITE_DONE) {
+		sqlite3_bind_text(st, 1, owner, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 3, now_ms);
+		if (sqlite3_step(st) == SQLITE_DONE) {
 			rc = STORE_OK;
 			snprintf(out->id, sizeof out->id, "%s", id);
 			out->created_at = out->updated_at = now_ms;
 			out->file_count = 0;
-		} else if (sqlite3_extended_errcode(c->db) == SQLITE_CONSTRAINT_PRIMARYKEY) {
+		} else if (is_constraint(c, SQLITE_CONSTRAINT_PRIMARYKEY)) {
 			rc = STORE_CONFLICT;
 		} else {
 			rc = fail(e, c->db, "insert session");
@@ -410,7 +756,7 @@ static enum store_rc sqlite_session_create(struct store *base, const char *id, i
 	return rc;
 }
 
-static enum store_rc sqlite_session_get(struct store *base, const char *id,
+static enum store_rc sqlite_session_get(struct store *base, const char *owner, const char *id,
 					struct session_row *out, struct error *e)
 {
 	struct sqlite_store *s = impl(base);
@@ -418,29 +764,25 @@ static enum store_rc sqlite_session_get(struct store *base, const char *id,
 	enum store_rc rc = STORE_ERROR;
 	sqlite3_stmt *st = stmt(c, ST_SESSION_GET, e);
 	if (st) {
-		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-		int step = sqlite3_step(st);
-		if (step == SQLITE_ROW) {
+		sqlite3_bind_text(st, 1, owner, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+		rc = step_row(c, st, "read session", e);
+		if (rc == STORE_OK)
 			read_session(st, out);
-			rc = STORE_OK;
-		} else if (step == SQLITE_DONE) {
-			rc = STORE_NOT_FOUND;
-		} else {
-			rc = fail(e, c->db, "read session");
-		}
 		sqlite3_reset(st);
 	}
 	checkin(s, c);
 	return rc;
 }
 
-static enum store_rc list_in_tx(struct conn *c, int64_t limit, int64_t offset,
-				struct session_row **rows, size_t *n, int64_t *total,
-				struct error *e)
+static enum store_rc list_in_tx(struct conn *c, const char *owner, int64_t limit,
+				int64_t offset, struct session_row **rows, size_t *n,
+				int64_t *total, struct error *e)
 {
 	sqlite3_stmt *st = stmt(c, ST_SESSION_COUNT, e);
 	if (!st)
 		return STORE_ERROR;
+	sqlite3_bind_text(st, 1, owner, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) != SQLITE_ROW)
 		return fail(e, c->db, "count sessions");
 	*total = sqlite3_column_int64(st, 0);
@@ -448,8 +790,9 @@ static enum store_rc list_in_tx(struct conn *c, int64_t limit, int64_t offset,
 
 	if (!(st = stmt(c, ST_SESSION_LIST, e)))
 		return STORE_ERROR;
-	sqlite3_bind_int64(st, 1, limit);
-	sqlite3_bind_int64(st, 2, offset);
+	sqlite3_bind_text(st, 1, owner, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, limit);
+	sqlite3_bind_int64(st, 3, offset);
 	size_t cap = limit > 0 && limit < 1000 ? (size_t)limit : 16;
 	*rows = xcalloc(cap, sizeof **rows);
 	int step;
@@ -464,9 +807,9 @@ static enum store_rc list_in_tx(struct conn *c, int64_t limit, int64_t offset,
 	return step == SQLITE_DONE ? STORE_OK : fail(e, c->db, "list sessions");
 }
 
-static enum store_rc sqlite_session_list(struct store *base, int64_t limit, int64_t offset,
-					 struct session_row **rows, size_t *n, int64_t *total,
-					 struct error *e)
+static enum store_rc sqlite_session_list(struct store *base, const char *owner, int64_t limit,
+					 int64_t offset, struct session_row **rows, size_t *n,
+					 int64_t *total, struct error *e)
 {
 	struct sqlite_store *s = impl(base);
 	struct conn *c = checkout(s);
@@ -475,10 +818,8 @@ static enum store_rc sqlite_session_list(struct store *base, int64_t limit, int6
 	*total = 0;
 	/* One read transaction: the count and the page come from the same snapshot. */
 	enum store_rc rc = run(c, ST_BEGIN, e);
-	if (rc == STORE_OK) {
-		rc = list_in_tx(c, limit, offset, rows, n, total, e);
-		run(c, rc == STORE_OK ? ST_COMMIT : ST_ROLLBACK, NULL);
-	}
+	if (rc == STORE_OK)
+		rc = tx_end(c, list_in_tx(c, owner, limit, offset, rows, n, total, e), e);
 	if (rc != STORE_OK) {
 		free(*rows);
 		*rows = NULL;
@@ -488,19 +829,17 @@ static enum store_rc sqlite_session_list(struct store *base, int64_t limit, int6
 	return rc;
 }
 
-static enum store_rc sqlite_session_delete(struct store *base, const char *id, struct error *e)
+static enum store_rc sqlite_session_delete(struct store *base, const char *owner,
+					   const char *id, struct error *e)
 {
 	struct sqlite_store *s = impl(base);
 	struct conn *c = checkout(s);
 	enum store_rc rc = STORE_ERROR;
 	sqlite3_stmt *st = stmt(c, ST_SESSION_DELETE, e);
 	if (st) {
-		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-		if (sqlite3_step(st) == SQLITE_DONE)
-			rc = sqlite3_changes(c->db) ? STORE_OK : STORE_NOT_FOUND;
-		else
-			rc = fail(e, c->db, "delete session");
-		sqlite3_reset(st);
+		sqlite3_bind_text(st, 1, owner, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+		rc = step_write(c, st, "delete session", e);
 	}
 	checkin(s, c);
 	return rc;
@@ -513,6 +852,14 @@ static const struct store_ops sqlite_ops = {
 	.schema_version = sqlite_schema_version,
 	.ping = sqlite_ping,
 	.interrupt = sqlite_interrupt,
+	.user_create = sqlite_user_create,
+	.user_get = sqlite_user_get,
+	.user_find_email = sqlite_user_find_email,
+	.user_update = sqlite_user_update,
+	.user_set_password = sqlite_user_set_password,
+	.refresh_insert = sqlite_refresh_insert,
+	.refresh_rotate = sqlite_refresh_rotate,
+	.refresh_revoke = sqlite_refresh_revoke,
 	.session_create = sqlite_session_create,
 	.session_get = sqlite_session_get,
 	.session_list = sqlite_session_list,

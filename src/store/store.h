@@ -1,7 +1,10 @@
 /*
- * The metadata store: every durable record sheaf keeps about sessions (and,
- * in later issues, users, files, datasets, jobs...) goes through this
- * interface.
+ * The metadata store: every durable record sheaf keeps about users, their
+ * refresh tokens and sessions (and, in later issues, files, datasets,
+ * jobs...) goes through this interface.
+ *
+ * Everything a user owns is looked up by (owner, id): a row that belongs to
+ * someone else is STORE_NOT_FOUND, exactly like a row that does not exist.
  *
  * A backend fills struct store_ops; callers use the store_* wrappers and
  * never learn which backend they have.  SQLite (store/sqlite.c) is the
@@ -15,6 +18,7 @@
 #ifndef SHEAF_STORE_STORE_H
 #define SHEAF_STORE_STORE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -25,7 +29,31 @@ enum store_rc {
 	STORE_OK = 0,
 	STORE_NOT_FOUND = 1,
 	STORE_CONFLICT = 2,     /* a unique key is taken */
+	STORE_REUSED = 3,       /* a refresh token came back after use: its family is revoked */
 	STORE_ERROR = -1,
+};
+
+#define EMAIL_MAX 254           /* bytes, RFC 5321's path limit */
+#define USER_NAME_MAX 400       /* bytes */
+#define USER_HASH_MAX 128       /* an argon2id string with its NUL */
+#define LOCAL_USER_ID "local"   /* the built-in user of SHEAF_AUTH=off; cannot log in */
+
+struct user_row {
+	char id[USER_ID_MAX + 1];
+	char email[EMAIL_MAX + 1];          /* normalised: trimmed, lower-case */
+	char name[USER_NAME_MAX + 1];
+	char password_hash[USER_HASH_MAX];
+	int64_t created_at;                 /* ms since the epoch */
+	int64_t updated_at;
+	int64_t token_version;              /* access tokens carry it; a password change bumps it */
+};
+
+struct refresh_row {
+	char token_hash[65];                /* hex SHA-256 of the token */
+	char user_id[USER_ID_MAX + 1];
+	char family_id[USER_ID_MAX + 1];    /* shared by every token rotated from one login */
+	int64_t created_at;
+	int64_t expires_at;
 };
 
 struct session_row {
@@ -62,15 +90,51 @@ struct store_ops {
 	 * fail quickly.  For shutdown, so no request outlives its deadline. */
 	void (*interrupt)(struct store *st);
 
-	enum store_rc (*session_create)(struct store *st, const char *id, int64_t now_ms,
-					struct session_row *out, struct error *e);
-	enum store_rc (*session_get)(struct store *st, const char *id, struct session_row *out,
+	/* STORE_CONFLICT when the email is taken. */
+	enum store_rc (*user_create)(struct store *st, const struct user_row *row, struct error *e);
+	enum store_rc (*user_get)(struct store *st, const char *id, struct user_row *out,
+				  struct error *e);
+	enum store_rc (*user_find_email)(struct store *st, const char *email,
+					 struct user_row *out, struct error *e);
+	/* Changes name and/or email (NULL: unchanged); *out is the row after.
+	 * STORE_CONFLICT when the email belongs to another user. */
+	enum store_rc (*user_update)(struct store *st, const char *id, const char *name,
+				     const char *email, int64_t now_ms, struct user_row *out,
 				     struct error *e);
-	/* Newest first.  *rows is malloc'd (caller frees), *n rows, *total in the store. */
-	enum store_rc (*session_list)(struct store *st, int64_t limit, int64_t offset,
-				      struct session_row **rows, size_t *n, int64_t *total,
-				      struct error *e);
-	enum store_rc (*session_delete)(struct store *st, const char *id, struct error *e);
+	/* Replaces the password hash.  With revoke, in the same transaction, every
+	 * refresh token of the user is revoked and token_version goes up by one,
+	 * so access tokens issued before are refused too. */
+	enum store_rc (*user_set_password)(struct store *st, const char *id, const char *hash,
+					   bool revoke, int64_t now_ms, struct error *e);
+
+	/* Stores a new refresh token (and drops the user's expired ones). */
+	enum store_rc (*refresh_insert)(struct store *st, const struct refresh_row *row,
+					struct error *e);
+	/*
+	 * Atomically trades the token stored as old_hash for a new one in the same
+	 * family, stored as fresh->token_hash with fresh's times (fresh->user_id
+	 * and family_id are filled in).  STORE_NOT_FOUND when old_hash is unknown,
+	 * expired or revoked; STORE_REUSED when it was already traded, after
+	 * revoking its whole family.
+	 */
+	enum store_rc (*refresh_rotate)(struct store *st, const char *old_hash,
+					struct refresh_row *fresh, int64_t now_ms,
+					struct error *e);
+	/* Revokes the family of the token stored as hash; STORE_NOT_FOUND if unknown. */
+	enum store_rc (*refresh_revoke)(struct store *st, const char *hash, int64_t now_ms,
+					struct error *e);
+
+	/* Sessions belong to owner; ids are unique per owner (STORE_CONFLICT). */
+	enum store_rc (*session_create)(struct store *st, const char *owner, const char *id,
+					int64_t now_ms, struct session_row *out, struct error *e);
+	enum store_rc (*session_get)(struct store *st, const char *owner, const char *id,
+				     struct session_row *out, struct error *e);
+	/* Newest first.  *rows is malloc'd (caller frees), *n rows, *total owned. */
+	enum store_rc (*session_list)(struct store *st, const char *owner, int64_t limit,
+				      int64_t offset, struct session_row **rows, size_t *n,
+				      int64_t *total, struct error *e);
+	enum store_rc (*session_delete)(struct store *st, const char *owner, const char *id,
+					struct error *e);
 };
 
 struct store {
@@ -103,30 +167,18 @@ static inline void store_interrupt(struct store *st)
 	st->ops->interrupt(st);
 }
 
-static inline enum store_rc store_session_create(struct store *st, const char *id,
-						 int64_t now_ms, struct session_row *out,
-						 struct error *e)
-{
-	return st->ops->session_create(st, id, now_ms, out, e);
-}
-
-static inline enum store_rc store_session_get(struct store *st, const char *id,
-					      struct session_row *out, struct error *e)
-{
-	return st->ops->session_get(st, id, out, e);
-}
-
-static inline enum store_rc store_session_list(struct store *st, int64_t limit, int64_t offset,
-					       struct session_row **rows, size_t *n,
-					       int64_t *total, struct error *e)
-{
-	return st->ops->session_list(st, limit, offset, rows, n, total, e);
-}
-
-static inline enum store_rc store_session_delete(struct store *st, const char *id,
-						 struct error *e)
-{
-	return st->ops->session_delete(st, id, e);
-}
+/* Every operation's wrapper: store_user_get(st, ...) calls st->ops->user_get(st, ...). */
+#define store_user_create(st, ...) ((st)->ops->user_create((st), __VA_ARGS__))
+#define store_user_get(st, ...) ((st)->ops->user_get((st), __VA_ARGS__))
+#define store_user_find_email(st, ...) ((st)->ops->user_find_email((st), __VA_ARGS__))
+#define store_user_update(st, ...) ((st)->ops->user_update((st), __VA_ARGS__))
+#define store_user_set_password(st, ...) ((st)->ops->user_set_password((st), __VA_ARGS__))
+#define store_refresh_insert(st, ...) ((st)->ops->refresh_insert((st), __VA_ARGS__))
+#define store_refresh_rotate(st, ...) ((st)->ops->refresh_rotate((st), __VA_ARGS__))
+#define store_refresh_revoke(st, ...) ((st)->ops->refresh_revoke((st), __VA_ARGS__))
+#define store_session_create(st, ...) ((st)->ops->session_create((st), __VA_ARGS__))
+#define store_session_get(st, ...) ((st)->ops->session_get((st), __VA_ARGS__))
+#define store_session_list(st, ...) ((st)->ops->session_list((st), __VA_ARGS__))
+#define store_session_delete(st, ...) ((st)->ops->session_delete((st), __VA_ARGS__))
 
 #endif

@@ -5,6 +5,11 @@ process on 127.0.0.1 with an ephemeral port, its stdout+stderr go to a log
 file, and at teardown it is stopped with SIGTERM and must exit 0 with a log
 free of sanitizer reports.
 
+Requests to /api/* need an access token.  ``srv.get/post/...`` attach one
+for a default user that is registered on first use (``srv.user``); pass
+``auth=False`` to send none, or use ``srv.new_user()`` for another account
+(each ``User`` has the same get/post/... methods, with its own token).
+
 Helpers used by several test files (``assert_error``, ``is_rfc3339`` ...)
 live here too and are imported with ``from conftest import ...``.
 """
@@ -34,6 +39,13 @@ SANITIZER_MARKERS = (
     "runtime error:",
     "UndefinedBehaviorSanitizer",
 )
+# Auth rate limits are lifted for ordinary tests, which sign up and log in
+# many times from 127.0.0.1; tests of the limits set their own values.
+TEST_ENV_DEFAULTS = {
+    "SHEAF_AUTH_RATE_PER_ADDRESS": "1000000",
+    "SHEAF_AUTH_RATE_PER_ACCOUNT": "1000000",
+}
+TEST_PASSWORD = "Test-password-1234"
 START_TIMEOUT = 20.0
 STOP_TIMEOUT = 30.0
 
@@ -75,7 +87,9 @@ class Sheaf:
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.log_path = self.workdir / f"sheaf-{time.monotonic_ns()}.log"
         self.extra_env = dict(env or {})
-        self.env = base_env(env)
+        self.env = base_env({**TEST_ENV_DEFAULTS, **self.extra_env})
+        self._user = None
+        self._n_users = 0
         args = [SHEAF_BIN, "serve"]
         if listen:
             args += ["--listen", "127.0.0.1:0"]
@@ -201,21 +215,50 @@ class Sheaf:
     def alive(self):
         return self.proc.poll() is None
 
+    # -- users --------------------------------------------------------------
+    def new_user(self, email=None, password=TEST_PASSWORD, name=None):
+        """Register and log in a new account; returns a ``User``."""
+        self._n_users += 1
+        if email is None:
+            email = f"user{self._n_users}-{time.monotonic_ns()}@example.com"
+        body = {"email": email, "password": password}
+        if name is not None:
+            body["name"] = name
+        r = self.request("POST", "/api/auth/register", json=body, auth=False)
+        assert r.status_code == 201, (r.status_code, r.text)
+        user = User(self, email, password, r.json())
+        user.login()
+        return user
+
+    @property
+    def user(self):
+        """The default user, registered on first use."""
+        if self._user is None:
+            self._user = self.new_user()
+        return self._user
+
     # -- convenience --------------------------------------------------------
     def get(self, path, **kw):
-        kw.setdefault("timeout", 30)
-        return requests.get(self.url + path, **kw)
+        return self.request("GET", path, **kw)
 
     def post(self, path, **kw):
-        kw.setdefault("timeout", 30)
-        return requests.post(self.url + path, **kw)
+        return self.request("POST", path, **kw)
 
     def delete(self, path, **kw):
-        kw.setdefault("timeout", 30)
-        return requests.delete(self.url + path, **kw)
+        return self.request("DELETE", path, **kw)
 
-    def request(self, method, path, **kw):
+    def patch(self, path, **kw):
+        return self.request("PATCH", path, **kw)
+
+    def request(self, method, path, auth=True, **kw):
+        """``auth``: True adds the default user's token to /api/* requests
+        outside /api/auth/; a ``User`` uses that user's; False sends none."""
         kw.setdefault("timeout", 30)
+        if auth and path.startswith("/api/") and not path.startswith("/api/auth/"):
+            who = self.user if auth is True else auth
+            headers = dict(kw.pop("headers", None) or {})
+            headers.setdefault("Authorization", f"Bearer {who.token}")
+            kw["headers"] = headers
         return requests.request(method, self.url + path, **kw)
 
     def assert_healthy(self):
@@ -223,6 +266,55 @@ class Sheaf:
         r = self.get("/health")
         assert r.status_code == 200, (r.status_code, r.text)
         assert r.json()["status"] == "healthy"
+
+    def create_session(self, session_id=None):
+        body = {} if session_id is None else {"session_id": session_id}
+        r = self.post("/api/session", json=body)
+        assert r.status_code == 201, (r.status_code, r.text)
+        return r.json()
+
+
+class User:
+    """An account on one server, with its current tokens."""
+
+    def __init__(self, srv, email, password, info):
+        self.srv = srv
+        self.email = email
+        self.password = password
+        self.info = info
+        self.id = info["id"]
+        self.token = None
+        self.refresh = None
+
+    def login(self, password=None):
+        r = self.srv.request("POST", "/api/auth/login", auth=False, json={
+            "email": self.email, "password": password or self.password})
+        assert r.status_code == 200, (r.status_code, r.text)
+        self.take(r.json())
+        return r.json()
+
+    def take(self, pair):
+        self.token = pair["access_token"]
+        self.refresh = pair["refresh_token"]
+
+    @property
+    def headers(self):
+        return {"Authorization": f"Bearer {self.token}"}
+
+    def request(self, method, path, **kw):
+        return self.srv.request(method, path, auth=self, **kw)
+
+    def get(self, path, **kw):
+        return self.request("GET", path, **kw)
+
+    def post(self, path, **kw):
+        return self.request("POST", path, **kw)
+
+    def delete(self, path, **kw):
+        return self.request("DELETE", path, **kw)
+
+    def patch(self, path, **kw):
+        return self.request("PATCH", path, **kw)
 
     def create_session(self, session_id=None):
         body = {} if session_id is None else {"session_id": session_id}

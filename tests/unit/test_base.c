@@ -181,7 +181,7 @@ static void test_openapi_from_routes(void **state)
 	assert_true(json_is_true(json_object_get(param, "required")));
 	json_decref(doc);
 
-	static const struct route broken[] = { { HTTP_GET, "/x", NULL, "{not json" } };
+	static const struct route broken[] = { { HTTP_GET, "/x", NULL, "{not json", ROUTE_USER } };
 	assert_null(openapi_build(broken, 1, "test", &e));
 	assert_non_null(strstr(e.msg, "GET /x"));
 }

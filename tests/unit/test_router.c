@@ -14,12 +14,12 @@ static void h_c(struct request *r) { (void)r; }
 static void h_d(struct request *r) { (void)r; }
 
 static const struct route routes[] = {
-	{ HTTP_GET, "/health", h_a, "{}" },
-	{ HTTP_GET, "/api/session/{session_id}", h_b, "{}" },
-	{ HTTP_DELETE, "/api/session/{session_id}", h_c, "{}" },
-	{ HTTP_GET, "/api/files/{file_id}/{part}", h_a, "{}" },
-	{ HTTP_GET, "/api/files/session/{session_id}", h_d, "{}" },
-	{ HTTP_GET, "/", h_c, "{}" },
+	{ HTTP_GET, "/health", h_a, "{}", ROUTE_USER },
+	{ HTTP_GET, "/api/session/{session_id}", h_b, "{}", ROUTE_USER },
+	{ HTTP_DELETE, "/api/session/{session_id}", h_c, "{}", ROUTE_USER },
+	{ HTTP_GET, "/api/files/{file_id}/{part}", h_a, "{}", ROUTE_USER },
+	{ HTTP_GET, "/api/files/session/{session_id}", h_d, "{}", ROUTE_USER },
+	{ HTTP_GET, "/", h_c, "{}", ROUTE_USER },
 };
 #define N (sizeof routes / sizeof routes[0])
 

@@ -127,7 +127,7 @@ static void create_ok(struct store *st, const char *id, int64_t now)
 	struct error e = { { 0 } };
 	struct session_row row;
 	memset(&row, 0x55, sizeof row);
-	expect_rc(store_session_create(st, id, now, &row, &e), STORE_OK, e);
+	expect_rc(store_session_create(st, LOCAL_USER_ID, id, now, &row, &e), STORE_OK, e);
 	assert_string_equal(row.id, id);
 	assert_int_equal(row.created_at, now);
 	assert_int_equal(row.updated_at, now);
@@ -227,10 +227,10 @@ static void test_unmigrated_store_reports_errors(void **state)
 	struct fx *f = *state;
 	struct error e = { { 0 } };
 	struct session_row row;
-	expect_rc(store_session_create(f->st, "s1", 1, &row, &e), STORE_ERROR, e);
+	expect_rc(store_session_create(f->st, LOCAL_USER_ID, "s1", 1, &row, &e), STORE_ERROR, e);
 	assert_true(e.msg[0] != '\0');
 	memset(&e, 0, sizeof e);
-	expect_rc(store_session_get(f->st, "s1", &row, &e), STORE_ERROR, e);
+	expect_rc(store_session_get(f->st, LOCAL_USER_ID, "s1", &row, &e), STORE_ERROR, e);
 	assert_true(e.msg[0] != '\0');
 }
 
@@ -338,28 +338,28 @@ static void test_session_create_get_delete(void **state)
 
 	create_ok(f->st, "sess-A_1", 1700000000123);
 	memset(&row, 0, sizeof row);
-	expect_rc(store_session_create(f->st, "sess-A_1", 1700000000999, &row, &e),
+	expect_rc(store_session_create(f->st, LOCAL_USER_ID, "sess-A_1", 1700000000999, &row, &e),
 		  STORE_CONFLICT, e);
 
 	memset(&row, 0x55, sizeof row);
-	expect_rc(store_session_get(f->st, "sess-A_1", &row, &e), STORE_OK, e);
+	expect_rc(store_session_get(f->st, LOCAL_USER_ID, "sess-A_1", &row, &e), STORE_OK, e);
 	assert_string_equal(row.id, "sess-A_1");
 	/* The conflicting create changed nothing. */
 	assert_int_equal(row.created_at, 1700000000123);
 	assert_int_equal(row.updated_at, 1700000000123);
 	assert_int_equal(row.file_count, 0);
 
-	expect_rc(store_session_get(f->st, "no-such-session", &row, &e), STORE_NOT_FOUND, e);
+	expect_rc(store_session_get(f->st, LOCAL_USER_ID, "no-such-session", &row, &e), STORE_NOT_FOUND, e);
 	/* Ids are exact: neither a prefix nor another case matches. */
-	expect_rc(store_session_get(f->st, "sess-A", &row, &e), STORE_NOT_FOUND, e);
-	expect_rc(store_session_get(f->st, "SESS-A_1", &row, &e), STORE_NOT_FOUND, e);
+	expect_rc(store_session_get(f->st, LOCAL_USER_ID, "sess-A", &row, &e), STORE_NOT_FOUND, e);
+	expect_rc(store_session_get(f->st, LOCAL_USER_ID, "SESS-A_1", &row, &e), STORE_NOT_FOUND, e);
 
 	create_ok(f->st, "sess-B", 5);
-	expect_rc(store_session_delete(f->st, "sess-A_1", &e), STORE_OK, e);
-	expect_rc(store_session_get(f->st, "sess-A_1", &row, &e), STORE_NOT_FOUND, e);
-	expect_rc(store_session_delete(f->st, "sess-A_1", &e), STORE_NOT_FOUND, e);
+	expect_rc(store_session_delete(f->st, LOCAL_USER_ID, "sess-A_1", &e), STORE_OK, e);
+	expect_rc(store_session_get(f->st, LOCAL_USER_ID, "sess-A_1", &row, &e), STORE_NOT_FOUND, e);
+	expect_rc(store_session_delete(f->st, LOCAL_USER_ID, "sess-A_1", &e), STORE_NOT_FOUND, e);
 	/* Only that one went. */
-	expect_rc(store_session_get(f->st, "sess-B", &row, &e), STORE_OK, e);
+	expect_rc(store_session_get(f->st, LOCAL_USER_ID, "sess-B", &row, &e), STORE_OK, e);
 	assert_int_equal(row.created_at, 5);
 
 	/* A deleted id can be created again. */
@@ -380,7 +380,7 @@ static void test_session_list_newest_first(void **state)
 
 	size_t n = 99;
 	int64_t total = -1;
-	expect_rc(store_session_list(f->st, 10, 0, &f->rows, &n, &total, &e), STORE_OK, e);
+	expect_rc(store_session_list(f->st, LOCAL_USER_ID, 10, 0, &f->rows, &n, &total, &e), STORE_OK, e);
 	assert_int_equal(n, 10);
 	assert_int_equal(total, 25);
 	for (size_t j = 0; j < n; j++) {
@@ -411,7 +411,7 @@ static void test_session_list_paging(void **state)
 	for (int64_t offset = 0;; offset += 7) {
 		size_t n = 99;
 		int64_t total = -1;
-		expect_rc(store_session_list(f->st, 7, offset, &f->rows, &n, &total, &e),
+		expect_rc(store_session_list(f->st, LOCAL_USER_ID, 7, offset, &f->rows, &n, &total, &e),
 			  STORE_OK, e);
 		assert_int_equal(total, 25);
 		assert_true(n <= 7);
@@ -439,7 +439,7 @@ static void test_session_list_paging(void **state)
 	for (size_t k = 0; k < sizeof offsets / sizeof offsets[0]; k++) {
 		size_t n = 99;
 		int64_t total = -1;
-		expect_rc(store_session_list(f->st, 10, offsets[k], &f->rows, &n, &total, &e),
+		expect_rc(store_session_list(f->st, LOCAL_USER_ID, 10, offsets[k], &f->rows, &n, &total, &e),
 			  STORE_OK, e);
 		assert_int_equal(n, 0);
 		assert_int_equal(total, 25);
@@ -454,7 +454,7 @@ static void test_session_list_empty(void **state)
 	struct error e = { { 0 } };
 	size_t n = 99;
 	int64_t total = -1;
-	expect_rc(store_session_list(f->st, 10, 0, &f->rows, &n, &total, &e), STORE_OK, e);
+	expect_rc(store_session_list(f->st, LOCAL_USER_ID, 10, 0, &f->rows, &n, &total, &e), STORE_OK, e);
 	assert_int_equal(n, 0);
 	assert_int_equal(total, 0);
 }
@@ -486,7 +486,7 @@ static void *worker_run(void *arg)
 			snprintf(id, sizeof id, "%s", w->same_id);
 		else
 			snprintf(id, sizeof id, "t%d-%02d", w->index, i);
-		enum store_rc rc = store_session_create(w->st, id, 1000 * w->index + i, &row, &e);
+		enum store_rc rc = store_session_create(w->st, LOCAL_USER_ID, id, 1000 * w->index + i, &row, &e);
 		if (rc == STORE_OK && strcmp(row.id, id) == 0)
 			w->ok++;
 		else if (rc == STORE_CONFLICT)
@@ -538,7 +538,7 @@ static void test_concurrent_creates(void **state)
 
 	size_t n = 0;
 	int64_t total = -1;
-	expect_rc(store_session_list(f->st, 1000, 0, &f->rows, &n, &total, &e), STORE_OK, e);
+	expect_rc(store_session_list(f->st, LOCAL_USER_ID, 1000, 0, &f->rows, &n, &total, &e), STORE_OK, e);
 	assert_int_equal(total, THREADS * PER_THREAD);
 	assert_int_equal(n, THREADS * PER_THREAD);
 	/* Every row is one a thread made, with its own timestamp. */
@@ -564,13 +564,13 @@ static void test_concurrent_same_id(void **state)
 		assert_int_equal(ok, 1);
 		assert_int_equal(conflict, THREADS - 1);
 		struct session_row row;
-		expect_rc(store_session_get(f->st, id, &row, &e), STORE_OK, e);
+		expect_rc(store_session_get(f->st, LOCAL_USER_ID, id, &row, &e), STORE_OK, e);
 		assert_in_range(row.created_at, 0, 1000 * (THREADS - 1));
 		assert_int_equal(row.created_at % 1000, 0);
 	}
 	size_t n = 0;
 	int64_t total = -1;
-	expect_rc(store_session_list(f->st, 100, 0, &f->rows, &n, &total, &e), STORE_OK, e);
+	expect_rc(store_session_list(f->st, LOCAL_USER_ID, 100, 0, &f->rows, &n, &total, &e), STORE_OK, e);
 	assert_int_equal(total, 10);
 }
 
@@ -614,7 +614,7 @@ static void test_persistence_across_reopen(void **state)
 	create_ok(f->st, "keep-1", 111);
 	create_ok(f->st, "keep-2", 222);
 	create_ok(f->st, "gone", 333);
-	expect_rc(store_session_delete(f->st, "gone", &e), STORE_OK, e);
+	expect_rc(store_session_delete(f->st, LOCAL_USER_ID, "gone", &e), STORE_OK, e);
 
 	store_close(f->st);
 	f->st = NULL;
@@ -626,19 +626,19 @@ static void test_persistence_across_reopen(void **state)
 	assert_int_equal(applied, 0);
 
 	struct session_row row;
-	expect_rc(store_session_get(f->st, "keep-1", &row, &e), STORE_OK, e);
+	expect_rc(store_session_get(f->st, LOCAL_USER_ID, "keep-1", &row, &e), STORE_OK, e);
 	assert_int_equal(row.created_at, 111);
 	assert_int_equal(row.updated_at, 111);
-	expect_rc(store_session_get(f->st, "gone", &row, &e), STORE_NOT_FOUND, e);
+	expect_rc(store_session_get(f->st, LOCAL_USER_ID, "gone", &row, &e), STORE_NOT_FOUND, e);
 
 	size_t n = 0;
 	int64_t total = -1;
-	expect_rc(store_session_list(f->st, 10, 0, &f->rows, &n, &total, &e), STORE_OK, e);
+	expect_rc(store_session_list(f->st, LOCAL_USER_ID, 10, 0, &f->rows, &n, &total, &e), STORE_OK, e);
 	assert_int_equal(total, 2);
 	assert_int_equal(n, 2);
 	assert_string_equal(f->rows[0].id, "keep-2");
 	assert_string_equal(f->rows[1].id, "keep-1");
-	expect_rc(store_session_create(f->st, "keep-1", 999, &row, &e), STORE_CONFLICT, e);
+	expect_rc(store_session_create(f->st, LOCAL_USER_ID, "keep-1", 999, &row, &e), STORE_CONFLICT, e);
 }
 
 static void test_open_rejects_unknown_url(void **state)
