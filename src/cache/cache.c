@@ -3,8 +3,7 @@
 
 #include <string.h>
 
-/* The backends' constructors; only this file calls them. */
-struct cache *cache_memory_open(size_t max_bytes, struct error *e);
+#include "cache/backends.h"
 
 struct cache *cache_open(const char *url, size_t max_bytes, struct error *e)
 {

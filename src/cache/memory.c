@@ -32,7 +32,7 @@
 
 #include "base/alloc.h"
 #include "base/clock.h"
-#include "cache/cache.h"
+#include "cache/backends.h"
 
 #define BUCKETS_MIN 64
 #define COUNTER_CAP 20      /* digits of INT64_MIN with its sign */
