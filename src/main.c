@@ -3,6 +3,7 @@
  *
  *   sheaf serve      HTTP API (and, in later issues, web page, MCP, workers)
  *   sheaf migrate    bring the metadata store's schema up to date
+ *   sheaf user       add an account or set its password (cli/user.c)
  *   sheaf config     print the settings table (--markdown for the README)
  *   sheaf version
  *
@@ -22,6 +23,7 @@
 #include "api/api.h"
 #include "app.h"
 #include "auth/secret.h"
+#include "cli/cli.h"
 #include "base/alloc.h"
 #include "base/clock.h"
 #include "base/config.h"
@@ -30,8 +32,6 @@
 #include "http/server.h"
 #include "version.h"
 
-#define EXIT_CONFIG 2
-
 static void usage(FILE *out)
 {
 	fprintf(out,
@@ -39,6 +39,7 @@ static void usage(FILE *out)
 		"commands:\n"
 		"  serve     run the HTTP API server (sheaf serve --help for settings)\n"
 		"  migrate   bring the metadata store's schema up to date\n"
+		"  user      add an account or set its password (sheaf user --help)\n"
 		"  config    print the settings table (--markdown: as a Markdown table)\n"
 		"  version   print the version\n");
 }
@@ -49,49 +50,6 @@ static bool wants_help(int argc, char **argv)
 		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
 			return true;
 	return false;
-}
-
-/* Loads configuration for a sub-command; prints the error and returns -1 on failure. */
-static int load_config(struct config *cfg, int argc, char **argv)
-{
-	struct error e;
-	if (config_load(cfg, argc, argv, ".env", &e)) {
-		fprintf(stderr, "sheaf: configuration error: %s\n", e.msg);
-		return -1;
-	}
-	log_setup((enum log_level)cfg->log_level, (enum log_format)cfg->log_format);
-	if (cfg->warnings) {
-		char *save, *line = strtok_r(cfg->warnings, "\n", &save);
-		for (; line; line = strtok_r(NULL, "\n", &save))
-			log_warn("%s", line);
-	}
-	return 0;
-}
-
-/* Opens and migrates the metadata store named by cfg; NULL after logging why. */
-static struct store *open_store(const struct config *cfg, int connections)
-{
-	struct error e;
-	char *url = config_database_url(cfg);
-	struct store_options opts = { .connections = connections,
-				      .lock_timeout_ms = (int)cfg->db_lock_timeout };
-	struct store *st = store_open(url, &opts, &e);
-	if (!st) {
-		log_error("cannot open the metadata store %s: %s", url, e.msg);
-		free(url);
-		return NULL;
-	}
-	int applied;
-	if (store_migrate(st, &applied, &e) != STORE_OK) {
-		log_error("cannot migrate the metadata store %s: %s", url, e.msg);
-		store_close(st);
-		free(url);
-		return NULL;
-	}
-	log_notice("metadata store: %s (%s, %d migration%s applied)", url, st->ops->name, applied,
-		 applied == 1 ? "" : "s");
-	free(url);
-	return st;
 }
 
 static int cores(void)
@@ -179,7 +137,7 @@ static int cmd_serve(int argc, char **argv)
 		return 0;
 	}
 	struct config cfg;
-	if (load_config(&cfg, argc, argv))
+	if (cli_load_config(&cfg, argc, argv))
 		return EXIT_CONFIG;
 
 	/* Signals are taken by sigwait in this thread only: block them before any
@@ -206,7 +164,7 @@ static int cmd_serve(int argc, char **argv)
 	log_notice("sheaf %s starting; data dir: %s", SHEAF_VERSION_FULL,
 		 abs_dir ? abs_dir : cfg.data_dir);
 	free(abs_dir);
-	if (!(app.store = open_store(&cfg, workers)))
+	if (!(app.store = cli_open_store(&cfg, workers)))
 		goto out;
 	if (!(app.blob = blob_open(storage_url, &e))) {
 		log_error("cannot open object storage %s: %s", storage_url, e.msg);
@@ -279,14 +237,14 @@ static int cmd_migrate(int argc, char **argv)
 		return 0;
 	}
 	struct config cfg;
-	if (load_config(&cfg, argc, argv))
+	if (cli_load_config(&cfg, argc, argv))
 		return EXIT_CONFIG;
 	int rc = 1;
 	struct error e;
 	if (fs_mkdirs(cfg.data_dir, true, false, &e)) {
 		log_error("%s", e.msg);
 	} else {
-		struct store *st = open_store(&cfg, 1);
+		struct store *st = cli_open_store(&cfg, 1);
 		if (st) {
 			int version = 0;
 			if (st->ops->schema_version(st, &version, &e) == STORE_OK) {
@@ -330,6 +288,8 @@ int main(int argc, char **argv)
 		return cmd_serve(argc - 2, argv + 2);
 	if (strcmp(cmd, "migrate") == 0)
 		return cmd_migrate(argc - 2, argv + 2);
+	if (strcmp(cmd, "user") == 0)
+		return cli_user(argc - 2, argv + 2);
 	if (strcmp(cmd, "config") == 0)
 		return cmd_config(argc - 2, argv + 2);
 	if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {

@@ -6,6 +6,7 @@
 #include <cmocka.h>
 #include <string.h>
 
+#include "api/api.h"
 #include "http/router.h"
 
 static void h_a(struct request *r) { (void)r; }
@@ -138,6 +139,23 @@ static void test_unescape(void **state)
 	assert_string_equal(d, "\xc3\xa4/");
 }
 
+/* The access policy of the real route table: routes under /api/auth/ are
+ * public, every other route under /api/ runs as a signed-in user, so a new
+ * route cannot slip through without a token by accident. */
+static void test_api_access_policy(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < api_routes_count; i++) {
+		const struct route *r = &api_routes[i];
+		if (strncmp(r->pattern, "/api/auth/", 10) == 0)
+			assert_int_equal(r->access, ROUTE_PUBLIC);
+		else if (strncmp(r->pattern, "/api/", 5) == 0)
+			assert_int_equal(r->access, ROUTE_USER);
+		else
+			assert_int_equal(r->access, ROUTE_PUBLIC);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -148,6 +166,7 @@ int main(void)
 		cmocka_unit_test(test_head_uses_get),
 		cmocka_unit_test(test_methods),
 		cmocka_unit_test(test_unescape),
+		cmocka_unit_test(test_api_access_policy),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,24 @@
+/*
+ * The sheaf command's sub-commands that are not the server: shared set-up
+ * (configuration, opening the store) and `sheaf user`.
+ */
+#ifndef SHEAF_CLI_CLI_H
+#define SHEAF_CLI_CLI_H
+
+#include "base/config.h"
+#include "store/store.h"
+
+#define EXIT_CONFIG 2
+
+/* Loads configuration for a sub-command and sets up logging; prints the
+ * error and returns -1 on failure. */
+int cli_load_config(struct config *cfg, int argc, char **argv);
+
+/* Opens and migrates the metadata store named by cfg (the data dir must
+ * exist); NULL after logging why. */
+struct store *cli_open_store(const struct config *cfg, int connections);
+
+/* `sheaf user add|passwd EMAIL`: account administration from the shell. */
+int cli_user(int argc, char **argv);
+
+#endif
