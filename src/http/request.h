@@ -39,6 +39,7 @@ struct request {
 	struct route_params params;
 	char request_id[REQUEST_ID_MAX + 1];
 	char user_id[USER_ID_MAX + 1];  /* who is asking; set by authentication, else "" */
+	bool authenticated;             /* the authenticate hook passed */
 	int64_t start_ns;
 
 	struct buf body;              /* limited to the configured max body */

@@ -107,6 +107,31 @@ static void preflight(struct http_server *s, struct request *req, unsigned allow
 	}
 }
 
+/* Runs the authenticate hook for a ROUTE_USER route (req->route set).
+ * Returns 0 to go on, -1 when it replied. */
+static int authenticate(struct http_server *s, struct request *req)
+{
+	if (req->route->access != ROUTE_USER || !s->cfg.authenticate)
+		return 0;
+	if (s->cfg.authenticate(req))
+		return -1;
+	req->authenticated = true;
+	return 0;
+}
+
+/* Authentication as soon as the headers are in: a client without a valid
+ * token is turned away before it can make us read and hold its body. */
+static int authenticate_early(struct http_server *s, struct request *req)
+{
+	unsigned allowed;
+	if (router_match(s->cfg.routes, s->cfg.n_routes, req->method, req->path, &req->route,
+			 &req->params, &allowed) != ROUTE_FOUND) {
+		req->route = NULL;   /* dispatch answers 404/405/OPTIONS later */
+		return 0;
+	}
+	return authenticate(s, req);
+}
+
 static void dispatch(struct http_server *s, struct request *req)
 {
 	if (req->body_too_big) {
@@ -119,8 +144,7 @@ static void dispatch(struct http_server *s, struct request *req)
 	enum router_result r = router_match(s->cfg.routes, s->cfg.n_routes, req->method,
 					    req->path, &req->route, &req->params, &allowed);
 	if (r == ROUTE_FOUND) {
-		if (req->route->access == ROUTE_USER && s->cfg.authenticate &&
-		    s->cfg.authenticate(req))
+		if (!req->authenticated && authenticate(s, req))
 			return;
 		req->route->handler(req);
 		if (!req->response) {
@@ -282,6 +306,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 				return queue(s, req);
 			}
 		}
+		if (!req->body_too_big && authenticate_early(s, req))
+			return queue(s, req);
 		return MHD_YES;
 	}
 

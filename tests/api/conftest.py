@@ -237,6 +237,16 @@ class Sheaf:
             self._user = self.new_user()
         return self._user
 
+    def adopt_user(self, user):
+        """Make ``user``, an account made through an earlier server on the
+        same data dir (which keeps the accounts and the signing key, so its
+        tokens stay valid), this server's default user.  Returns the
+        ``User`` bound to this server."""
+        u = User(self, user.email, user.password, user.info)
+        u.token, u.refresh = user.token, user.refresh
+        self._user = u
+        return u
+
     # -- convenience --------------------------------------------------------
     def get(self, path, **kw):
         return self.request("GET", path, **kw)

@@ -109,6 +109,7 @@ def test_data_dir_from_env(sheaf_factory, tmp_path):
     # a second server pointed at it by flag sees the same data
     srv.check_clean_exit()
     srv2 = sheaf_factory.start(data_dir=d)
+    srv2.adopt_user(srv.user)  # same data dir: same account, token still valid
     assert srv2.get(f"/api/session/{sid}").status_code == 200
 
 
@@ -215,7 +216,9 @@ def test_migrate_fresh_dir_twice_then_serve(sheaf_factory, tmp_path):
     # migrate on a database that has data keeps the data
     p = run_sheaf(["migrate", "--data-dir", str(d)], cwd=str(tmp_path))
     assert p.returncode == 0, (p.stdout, p.stderr)
+    first = srv
     srv = sheaf_factory.start(data_dir=d)
+    srv.adopt_user(first.user)  # the account and signing key survived too
     assert srv.get(f"/api/session/{sid}").status_code == 200
 
 

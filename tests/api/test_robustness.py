@@ -47,11 +47,13 @@ def uid(prefix):
 @pytest.fixture(scope="module")
 def limited(tmp_path_factory):
     f = SheafFactory(tmp_path_factory.mktemp("limits"))
-    small = f.start(env={"SHEAF_MAX_BODY": "1024"})
-    kilo = f.start(env={"SHEAF_MAX_BODY": "1K"})
-    mega = f.start(env={"SHEAF_MAX_BODY": "2M"})
-    yield {"small": small, "kilo": kilo, "mega": mega}
-    f.finish()
+    try:  # stop the servers already started even if a later one fails
+        small = f.start(env={"SHEAF_MAX_BODY": "1024"})
+        kilo = f.start(env={"SHEAF_MAX_BODY": "1K"})
+        mega = f.start(env={"SHEAF_MAX_BODY": "2M"})
+        yield {"small": small, "kilo": kilo, "mega": mega}
+    finally:
+        f.finish()
 
 
 def test_body_limit_content_length(limited):
@@ -223,15 +225,21 @@ def split_responses(data):
     return out
 
 
+def auth_line(srv):
+    """The Authorization header line of srv's default user, for raw requests."""
+    return b"Authorization: Bearer %s\r\n" % srv.user.token.encode()
+
+
 def test_pipelined_requests(shared_sheaf):
     sid = uid("pipe")
     body = json.dumps({"session_id": sid}).encode()
+    auth = auth_line(shared_sheaf)
     payload = (b"GET /health HTTP/1.1\r\nHost: x\r\nX-Request-Id: p1\r\n\r\n"
                b"GET /nope HTTP/1.1\r\nHost: x\r\nX-Request-Id: p2\r\n\r\n"
                b"POST /api/session HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-               b"X-Request-Id: p3\r\nContent-Length: %d\r\n\r\n%s"
-               b"GET /api/session/%s HTTP/1.1\r\nHost: x\r\nX-Request-Id: p4\r\n"
-               b"Connection: close\r\n\r\n") % (len(body), body, sid.encode())
+               b"%sX-Request-Id: p3\r\nContent-Length: %d\r\n\r\n%s"
+               b"GET /api/session/%s HTTP/1.1\r\nHost: x\r\n%sX-Request-Id: p4\r\n"
+               b"Connection: close\r\n\r\n") % (auth, len(body), body, sid.encode(), auth)
     resps = split_responses(read_until_close(shared_sheaf, payload))
     assert [r[0] for r in resps] == [200, 404, 201, 200], resps
     assert [r[1].get(b"x-request-id") for r in resps] == [b"p1", b"p2", b"p3", b"p4"]
@@ -243,10 +251,12 @@ def test_expect_100_continue(limited):
     u = urlsplit(srv.url)
     sid = uid("expect")
     body = json.dumps({"session_id": sid}).encode()
+    auth = auth_line(srv)
     s = socket.create_connection((u.hostname, u.port), timeout=20)
     try:
         s.sendall(b"POST /api/session HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                  b"Expect: 100-continue\r\nConnection: close\r\nContent-Length: %d\r\n\r\n" % len(body))
+                  b"%sExpect: 100-continue\r\nConnection: close\r\nContent-Length: %d\r\n\r\n"
+                  % (auth, len(body)))
         first = s.recv(4096)
         assert first.startswith(b"HTTP/1.1 100"), first[:200]
         s.sendall(body)
@@ -263,7 +273,7 @@ def test_expect_100_continue(limited):
     assert json.loads(resps[-1][2])["session_id"] == sid
     # too large: refused up front, no 100 Continue, body never needed
     payload = (b"POST /api/session HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-               b"Expect: 100-continue\r\nContent-Length: 5000000\r\n\r\n")
+               b"%sExpect: 100-continue\r\nContent-Length: 5000000\r\n\r\n" % auth)
     resp = raw_exchange(srv.url, payload)
     assert raw_status(resp) == 413, resp[:300]
     assert b"payload_too_large" in resp
@@ -316,6 +326,7 @@ def test_invalid_method_token_is_400(shared_sheaf, method):
 def test_keepalive_survives_413(limited):
     srv = limited["small"]
     with requests.Session() as s:
+        s.headers.update(srv.user.headers)
         r = s.post(srv.url + "/api/session", data=padded_body(5000), headers=JSON_CT, timeout=30)
         assert_error(r, 413, "payload_too_large")
         assert s.get(srv.url + "/health", timeout=30).status_code == 200
@@ -434,9 +445,10 @@ def test_escaped_id_is_decoded(shared_sheaf):
 
 def test_concurrent_creates(sheaf):
     url = sheaf.url + "/api/session"
+    auth = sheaf.user.headers  # register before the threads start
 
     def one(_):
-        r = requests.post(url, json={}, timeout=60)
+        r = requests.post(url, json={}, headers=auth, timeout=60)
         return r.status_code, r.text
 
     with ThreadPoolExecutor(max_workers=32) as ex:
@@ -458,11 +470,12 @@ def test_concurrent_creates(sheaf):
 def test_concurrent_same_id(sheaf):
     sid = "contended-" + uuid.uuid4().hex[:8]
     url = sheaf.url + "/api/session"
+    auth = sheaf.user.headers
     barrier = threading.Barrier(50)
 
     def one(_):
         barrier.wait(timeout=60)
-        r = requests.post(url, json={"session_id": sid}, timeout=60)
+        r = requests.post(url, json={"session_id": sid}, headers=auth, timeout=60)
         return r
 
     with ThreadPoolExecutor(max_workers=50) as ex:
@@ -479,11 +492,12 @@ def test_concurrent_same_id(sheaf):
 def test_concurrent_delete_same_session(sheaf):
     sid = sheaf.create_session()["session_id"]
     url = f"{sheaf.url}/api/session/{sid}"
+    auth = sheaf.user.headers
     barrier = threading.Barrier(20)
 
     def one(_):
         barrier.wait(timeout=60)
-        return requests.delete(url, timeout=60).status_code
+        return requests.delete(url, headers=auth, timeout=60).status_code
 
     with ThreadPoolExecutor(max_workers=20) as ex:
         codes = sorted(ex.map(one, range(20)))
@@ -493,17 +507,18 @@ def test_concurrent_delete_same_session(sheaf):
 
 def test_concurrent_mixed_traffic(sheaf):
     ids = [sheaf.create_session()["session_id"] for _ in range(10)]
+    auth = sheaf.user.headers
 
     def one(i):
         k = i % 4
         if k == 0:
-            r = requests.post(sheaf.url + "/api/session", json={}, timeout=60)
+            r = requests.post(sheaf.url + "/api/session", json={}, headers=auth, timeout=60)
             return r.status_code == 201, r.status_code
         if k == 1:
-            r = requests.get(f"{sheaf.url}/api/session/{ids[i % 10]}", timeout=60)
+            r = requests.get(f"{sheaf.url}/api/session/{ids[i % 10]}", headers=auth, timeout=60)
             return r.status_code == 200, r.status_code
         if k == 2:
-            r = requests.get(sheaf.url + "/api/sessions?limit=50", timeout=60)
+            r = requests.get(sheaf.url + "/api/sessions?limit=50", headers=auth, timeout=60)
             ok = r.status_code == 200 and len(r.json()["sessions"]) <= 50
             return ok, r.status_code
         r = requests.get(sheaf.url + "/health", timeout=60)
@@ -531,6 +546,7 @@ def test_restart_keeps_sessions(sheaf_factory):
     rc = srv.stop(signal.SIGTERM)
     assert rc == 0, srv.log_text()[-3000:]
     srv2 = sheaf_factory.restart(srv)
+    srv2.adopt_user(srv.user)  # same account; its token survives the restart
     for sid, body in before.items():
         r = srv2.get(f"/api/session/{sid}")
         assert r.status_code == 200, (sid, r.text)
@@ -562,6 +578,7 @@ def test_shutdown_with_idle_connections(sheaf_factory):
 def test_shutdown_under_load(sheaf_factory):
     srv = sheaf_factory.start()
     url = srv.url
+    auth = srv.user.headers  # register before the load starts
     lock = threading.Lock()
     created = []
     problems = []
@@ -577,7 +594,7 @@ def test_shutdown_under_load(sheaf_factory):
             what = "POST /api/session" if post else "GET /health"
             try:
                 if post:
-                    r = requests.post(url + "/api/session", json={}, timeout=30)
+                    r = requests.post(url + "/api/session", json={}, headers=auth, timeout=30)
                 else:
                     r = requests.get(url + "/health", timeout=30)
             except requests.ConnectionError as e:
@@ -637,7 +654,9 @@ def test_shutdown_under_load(sheaf_factory):
     assert len(created) >= 100, counts
 
     srv2 = sheaf_factory.restart(srv)
+    srv2.adopt_user(srv.user)
     with requests.Session() as s:
+        s.headers.update(auth)
         missing = [sid for sid in created
                    if s.get(f"{srv2.url}/api/session/{sid}", timeout=30).status_code != 200]
     assert not missing, f"{len(missing)} of {len(created)} acknowledged sessions lost: {missing[:5]}"

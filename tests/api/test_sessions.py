@@ -2,12 +2,14 @@
 
 import json
 import re
+import socket
 import uuid
 
 import pytest
 import requests
 
-from conftest import assert_error, assert_json_ct, assert_recent, parse_rfc3339
+from conftest import (SheafFactory, assert_error, assert_json_ct, assert_recent,
+                      parse_rfc3339, raw_status)
 
 SESSION_KEYS = {"session_id", "created_at", "updated_at"}
 GET_KEYS = SESSION_KEYS | {"file_count"}
@@ -38,9 +40,11 @@ def check_created(r, expected_id=None):
 
 
 def test_create_without_body(shared_sheaf):
-    r = requests.post(shared_sheaf.url + "/api/session", timeout=30)
+    auth = shared_sheaf.user.headers
+    r = requests.post(shared_sheaf.url + "/api/session", headers=auth, timeout=30)
+    assert "Content-Type" not in r.request.headers and not r.request.body
     b1 = check_created(r)
-    r = requests.post(shared_sheaf.url + "/api/session", timeout=30)
+    r = requests.post(shared_sheaf.url + "/api/session", headers=auth, timeout=30)
     b2 = check_created(r)
     assert b1["session_id"] != b2["session_id"]
 
@@ -367,3 +371,255 @@ def test_delete_only_deletes_target(shared_sheaf):
     b = shared_sheaf.create_session()["session_id"]
     assert shared_sheaf.delete(f"/api/session/{a}").status_code == 204
     assert shared_sheaf.get(f"/api/session/{b}").status_code == 200
+
+
+# --------------------------------------------------------------------------
+# ownership: a session belongs to the user who made it
+
+
+@pytest.fixture(scope="module")
+def two_users(shared_sheaf):
+    """Two accounts on the shared server, apart from its default user."""
+    return shared_sheaf.new_user(), shared_sheaf.new_user()
+
+
+def test_other_users_session_is_not_found(two_users):
+    a, b = two_users
+    generated = a.create_session()["session_id"]
+    chosen = a.create_session(uid("mine"))["session_id"]
+    for sid in (generated, chosen):
+        before = a.get(f"/api/session/{sid}")
+        assert before.status_code == 200, before.text
+        # the same answer as for an id nobody has: no way to tell them apart
+        assert_error(b.get(f"/api/session/{sid}"), 404, "not_found")
+        assert_error(b.delete(f"/api/session/{sid}"), 404, "not_found")
+        assert_error(b.get(f"/api/session/{sid}"), 404, "not_found")
+        after = a.get(f"/api/session/{sid}")
+        assert after.status_code == 200, f"B's DELETE touched A's session: {after.text}"
+        assert after.json() == before.json()
+    # A can still delete its own
+    assert a.delete(f"/api/session/{chosen}").status_code == 204
+    assert_error(a.get(f"/api/session/{chosen}"), 404, "not_found")
+
+
+def test_same_explicit_id_for_two_users(two_users):
+    """Ids are unique per user: B taking an id A uses is 201, not 409, so
+    nobody can probe another user's ids."""
+    a, b = two_users
+    sid = uid("both")
+    made_a = check_created(a.post("/api/session", json={"session_id": sid}), sid)
+    made_b = check_created(b.post("/api/session", json={"session_id": sid}), sid)
+    # each is still 409 against its own
+    assert_error(a.post("/api/session", json={"session_id": sid}), 409, "conflict")
+    assert_error(b.post("/api/session", json={"session_id": sid}), 409, "conflict")
+    ga, gb = a.get(f"/api/session/{sid}").json(), b.get(f"/api/session/{sid}").json()
+    assert ga["created_at"] == made_a["created_at"], (ga, made_a)
+    assert gb["created_at"] == made_b["created_at"], (gb, made_b)
+    # deleting one leaves the other
+    assert a.delete(f"/api/session/{sid}").status_code == 204
+    assert_error(a.get(f"/api/session/{sid}"), 404, "not_found")
+    r = b.get(f"/api/session/{sid}")
+    assert r.status_code == 200, r.text
+    assert r.json() == gb
+    # and A can take the id again
+    check_created(a.post("/api/session", json={"session_id": sid}), sid)
+
+
+def listed_ids(user):
+    ids, offset = [], 0
+    while True:
+        b = user.get("/api/sessions", params={"limit": 100, "offset": offset}).json()
+        ids += [s["session_id"] for s in b["sessions"]]
+        if len(b["sessions"]) < 100:
+            return ids, b["total"]
+        offset += 100
+
+
+def test_list_shows_only_own_sessions(shared_sheaf):
+    a, b = shared_sheaf.new_user(), shared_sheaf.new_user()
+    shared_sheaf.create_session()  # the default user's, seen by neither
+    mine_a = {a.create_session()["session_id"] for _ in range(3)}
+    mine_b = {b.create_session()["session_id"] for _ in range(2)}
+    both = uid("dup")
+    mine_a.add(a.create_session(both)["session_id"])
+    mine_b.add(b.create_session(both)["session_id"])
+
+    ids_a, total_a = listed_ids(a)
+    ids_b, total_b = listed_ids(b)
+    assert sorted(ids_a) == sorted(mine_a) and total_a == 4, (ids_a, total_a)
+    assert sorted(ids_b) == sorted(mine_b) and total_b == 3, (ids_b, total_b)
+    # the default page reports the same total
+    r = a.get("/api/sessions")
+    assert r.status_code == 200 and r.json()["total"] == 4, r.text
+    # B deleting its copy of the shared id changes only B's list
+    assert b.delete(f"/api/session/{both}").status_code == 204
+    assert listed_ids(a) == (ids_a, 4)
+    ids_b2, total_b2 = listed_ids(b)
+    assert sorted(ids_b2) == sorted(mine_b - {both}) and total_b2 == 2
+
+
+def test_new_user_sees_no_sessions(shared_sheaf):
+    shared_sheaf.create_session()
+    fresh = shared_sheaf.new_user()
+    r = fresh.get("/api/sessions")
+    assert r.status_code == 200, r.text
+    assert r.json()["sessions"] == [] and r.json()["total"] == 0, r.json()
+
+
+# --------------------------------------------------------------------------
+# every session route needs a token
+
+
+SESSION_ROUTES = [("POST", "/api/session"), ("GET", "/api/session/{sid}"),
+                  ("DELETE", "/api/session/{sid}"), ("GET", "/api/sessions")]
+ROUTE_IDS = ["create", "get", "delete", "list"]
+
+
+def check_401(r, code):
+    assert_error(r, 401, code)
+    www = r.headers.get("WWW-Authenticate")
+    assert www, f"no WWW-Authenticate header on a 401: {dict(r.headers)}"
+    assert www.startswith("Bearer ") and 'realm="sheaf"' in www, www
+    if code == "invalid_token":  # RFC 6750 section 3.1
+        assert 'error="invalid_token"' in www, www
+
+
+@pytest.fixture(scope="module")
+def foreign_token(tmp_path_factory):
+    """A well-formed access token signed by another server's key."""
+    f = SheafFactory(tmp_path_factory.mktemp("foreign"))
+    try:
+        yield f.start().user.token
+    finally:
+        f.finish()
+
+
+def garbage_tokens(user, foreign):
+    head, payload, sig = user.token.split(".")
+    flipped = sig[:-2] + ("AA" if sig[-2:] != "AA" else "BB")
+    return {
+        "garbage": {"Authorization": "Bearer garbage"},
+        "empty": {"Authorization": "Bearer "},
+        "bad-signature": {"Authorization": f"Bearer {head}.{payload}.{flipped}"},
+        "other-server": {"Authorization": f"Bearer {foreign}"},
+        "refresh-token": {"Authorization": f"Bearer {user.refresh}"},
+        "basic-scheme": {"Authorization": "Basic dXNlcjpwYXNz"},
+    }
+
+
+@pytest.mark.parametrize("method,path", SESSION_ROUTES, ids=ROUTE_IDS)
+def test_session_routes_need_a_token(shared_sheaf, foreign_token, method, path):
+    owner = shared_sheaf.user
+    sid = owner.create_session()["session_id"]
+    url = path.format(sid=sid)
+    body = {"json": {"session_id": uid("noauth")}} if method == "POST" else {}
+
+    check_401(shared_sheaf.request(method, url, auth=False, **body), "unauthenticated")
+    for name, headers in garbage_tokens(owner, foreign_token).items():
+        r = shared_sheaf.request(method, url, auth=False, headers=headers, **body)
+        try:
+            check_401(r, "invalid_token")
+        except AssertionError as e:
+            raise AssertionError(f"{name}: {e}") from None
+
+    # nothing happened: the session is still there, the chosen id still free
+    assert owner.get(f"/api/session/{sid}").status_code == 200
+    if method == "POST":
+        check_created(owner.post("/api/session", json=body["json"]),
+                      body["json"]["session_id"])
+
+
+def test_401_does_not_reveal_whether_a_session_exists(shared_sheaf):
+    sid = shared_sheaf.create_session()["session_id"]
+    for method in ("GET", "DELETE"):
+        for target in (sid, uid("nobody"), "bad.id"):
+            check_401(shared_sheaf.request(method, f"/api/session/{target}", auth=False),
+                      "unauthenticated")
+            check_401(shared_sheaf.request(method, f"/api/session/{target}", auth=False,
+                                           headers={"Authorization": "Bearer x.y.z"}),
+                      "invalid_token")
+    assert shared_sheaf.get(f"/api/session/{sid}").status_code == 200
+
+
+@pytest.fixture
+def limited_session_server(sheaf_factory):
+    return sheaf_factory.start(env={"SHEAF_MAX_BODY": "1K"})
+
+
+def test_checks_that_come_before_authentication(limited_session_server):
+    """Unknown paths, wrong methods and over-long bodies are answered as
+    before, without a token (the router and body limit run first)."""
+    srv = limited_session_server
+    assert_error(srv.get("/api/sessionz", auth=False), 404, "not_found")
+    assert_error(srv.get("/api/session/a/b", auth=False), 404, "not_found")
+    r = srv.request("PUT", "/api/session", auth=False, json={})
+    assert_error(r, 405, "method_not_allowed")
+    assert "POST" in r.headers.get("Allow", ""), dict(r.headers)
+    r = srv.request("PATCH", "/api/sessions", auth=False)
+    assert_error(r, 405, "method_not_allowed")
+    big = json.dumps({"pad": "x" * 4000}).encode()
+    assert_error(srv.post("/api/session", auth=False, data=big,
+                          headers={"Content-Type": "application/json"}),
+                 413, "payload_too_large")
+    # a small body without a token is a 401, not a parse or validation error
+    check_401(srv.post("/api/session", auth=False, data=b"{not json",
+                       headers={"Content-Type": "application/json"}), "unauthenticated")
+    check_401(srv.post("/api/session", auth=False, json={"session_id": "a.b"}),
+              "unauthenticated")
+
+
+# --------------------------------------------------------------------------
+# SHEAF_AUTH=off: one built-in local user, no tokens
+
+
+def test_auth_off_local_user(sheaf_factory):
+    srv = sheaf_factory.start(env={"SHEAF_AUTH": "off"})
+    sid = uid("local")
+    check_created(srv.post("/api/session", auth=False, json={"session_id": sid}), sid)
+    generated = check_created(srv.post("/api/session", auth=False))["session_id"]
+    r = srv.get(f"/api/session/{sid}", auth=False)
+    assert r.status_code == 200, r.text
+    assert r.json()["session_id"] == sid
+    r = srv.get("/api/sessions", auth=False)
+    assert r.status_code == 200, r.text
+    assert {s["session_id"] for s in r.json()["sessions"]} == {sid, generated}
+    assert r.json()["total"] == 2
+    assert_error(srv.post("/api/session", auth=False, json={"session_id": sid}),
+                 409, "conflict")
+
+    me = srv.get("/api/users/me", auth=False)
+    assert me.status_code == 200, me.text
+    assert_json_ct(me)
+    assert me.json()["id"] == "local", me.json()
+
+    assert srv.delete(f"/api/session/{generated}", auth=False).status_code == 204
+    assert_error(srv.get(f"/api/session/{generated}", auth=False), 404, "not_found")
+
+    # Back with authentication on, the local user's sessions belong to it
+    # alone: a token is needed, and a real account does not see them.
+    srv2 = sheaf_factory.restart(srv, env={})
+    check_401(srv2.get(f"/api/session/{sid}", auth=False), "unauthenticated")
+    assert_error(srv2.get(f"/api/session/{sid}"), 404, "not_found")
+    assert srv2.get("/api/sessions").json()["total"] == 0
+    check_created(srv2.post("/api/session", json={"session_id": sid}), sid)
+
+
+def test_no_token_is_refused_before_the_body(shared_sheaf):
+    """A client without a token is answered from its headers alone: the
+    server does not wait for (or hold) the body it announced."""
+    u = shared_sheaf.url.split("//")[1]
+    host, port = u.split(":")
+    s = socket.create_connection((host, int(port)), timeout=10)
+    try:
+        s.sendall(b"POST /api/session HTTP/1.1\r\nHost: x\r\n"
+                  b"Content-Type: application/json\r\nContent-Length: 900000\r\n\r\n{")
+        got = b""
+        while b"\r\n\r\n" not in got:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            got += chunk
+    finally:
+        s.close()
+    assert raw_status(got) == 401, got[:300]
+    assert b"unauthenticated" in got or b"WWW-Authenticate" in got, got[:300]

@@ -14,13 +14,15 @@ from conftest import STOP_TIMEOUT
 
 def test_inflight_request_finishes_after_sigterm(sheaf_factory):
     srv = sheaf_factory.start(env={"SHEAF_LOG_LEVEL": "debug"})
+    token = srv.user.token.encode()  # sign up and log in before anything else
     body = json.dumps({"session_id": "late-arrival"}).encode()
     half = len(body) // 2
     s = socket.create_connection(("127.0.0.1", srv.port), timeout=20)
     try:
         s.sendall(b"POST /api/session HTTP/1.1\r\nHost: x\r\n"
+                  b"Authorization: Bearer %s\r\n"
                   b"Content-Type: application/json\r\n"
-                  b"Content-Length: %d\r\n\r\n" % len(body) + body[:half])
+                  b"Content-Length: %d\r\n\r\n" % (token, len(body)) + body[:half])
         # Once the server has read the headers the request is in flight.
         srv.wait_log(lambda t: "request started" in t and "/api/session" in t,
                      what="the request-started debug line")
@@ -52,6 +54,7 @@ def test_inflight_request_finishes_after_sigterm(sheaf_factory):
     srv.check_clean_exit()
 
     again = sheaf_factory.restart(srv)
+    again.adopt_user(srv.user)
     assert again.get("/api/session/late-arrival").status_code == 200
 
 
@@ -62,6 +65,9 @@ def test_shutdown_does_not_wait_out_a_store_lock(sheaf_factory):
     srv = sheaf_factory.start(env={"SHEAF_DATABASE_LOCK_TIMEOUT": "60000",
                                    "SHEAF_SHUTDOWN_TIMEOUT": "1",
                                    "SHEAF_LOG_LEVEL": "debug"})
+    # Sign up and log in first: both write to the store, which is about to be
+    # locked.
+    assert srv.user.token
     holder = sqlite3.connect(srv.data_dir / "sheaf.db", timeout=5, isolation_level=None)
     holder.execute("BEGIN IMMEDIATE")
     outcome = []
