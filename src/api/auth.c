@@ -196,8 +196,10 @@ void api_auth_register(struct request *req)
 		http_reply_error(req, 422, "invalid_field", "password: %s", e.msg);
 		goto out;
 	}
+	/* Sign-ups for an email have a counter of their own, so registering does
+	 * not use up the new account's failed-login allowance. */
 	char key[CACHE_KEY_MAX];
-	account_key(email, key);
+	snprintf(key, sizeof key, "rl:auth:signup:%s", email);
 	if (rate_check(req, key, req->app->cfg->auth_rate_per_account, false,
 		       "sign-up attempts for this email"))
 		goto out;

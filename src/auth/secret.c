@@ -40,7 +40,8 @@ static int read_key(const char *path, unsigned char *key, const char **note, str
 	    sodium_hex2bin(key, SIGNING_KEY_BYTES, text, len, NULL, &bin_len, NULL) != 0 ||
 	    bin_len != SIGNING_KEY_BYTES)
 		return error_set(e, "%s does not hold a signing key (%d hex digits); remove it to "
-				    "make a new one (everyone will have to log in again)",
+				    "make a new one (access tokens already issued stop working; "
+				    "clients get new ones with their refresh tokens)",
 				 path, HEX_LEN);
 	return 0;
 }

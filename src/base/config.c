@@ -123,7 +123,7 @@ static const struct option options[] = {
 	  "Login, registration and refresh requests one client address may make per window; more get 429." },
 	{ "SHEAF_AUTH_RATE_PER_ACCOUNT", NULL, OPT_INT, "10", 1, 100000000, NULL, FIELD(auth_rate_per_account),
 	  "an integer from 1 to 100000000",
-	  "Failed logins and registrations per email address per window; more get 429." },
+	  "Failed logins (and, counted apart, sign-ups) per email address per window; more get 429." },
 	{ "SHEAF_CACHE_URL", NULL, OPT_CACHE_URL, "", 0, 0, NULL, FIELD(cache_url),
 	  "empty or memory:",
 	  "Cache for rate limits and (later) query results: the in-process cache. redis:// is reserved for the Redis backend (not in this build yet)." },
