@@ -19,13 +19,12 @@
 #include "base/id.h"
 
 #define JWT_MAX_LEN 4096           /* longer tokens are refused unread */
-#define JWT_KEY_MIN 32             /* bytes of signing key, at least */
 #define JWT_JTI_MAX 64
 #define JWT_CLOCK_SKEW_S 60        /* how far in the future iat/nbf may be */
 
 struct jwt_key {
 	const unsigned char *bytes;
-	size_t len;                /* >= JWT_KEY_MIN */
+	size_t len;                /* 32 or more (SHEAF_JWT_SECRET has that minimum) */
 };
 
 struct jwt_claims {

@@ -78,6 +78,7 @@ int signing_key_load(const char *configured, const char *data_dir, unsigned char
 		     size_t *len, const char **note, struct error *e)
 {
 	*note = NULL;
+	*key = NULL;
 	if (configured && *configured) {
 		*len = strlen(configured);
 		*key = (unsigned char *)xstrdup(configured);
