@@ -168,21 +168,10 @@ class Sheaf:
         """Send ``sig`` and wait for exit; return the exit code.  Idempotent."""
         if self.proc.poll() is None:
             self.proc.send_signal(sig)
-            try:
-                self.proc.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-                self.returncode = "timeout"
-                self._close_log()
-                pytest.fail(f"sheaf did not exit within {timeout}s of "
-                            f"signal {sig!s}\n--- log ---\n{self.log_text()[-6000:]}")
-        if self.returncode is None:
-            self.returncode = self.proc.returncode
-        self._close_log()
-        return self.returncode
+            return self.wait_exit(timeout, f" of signal {sig!s}")
+        return self.wait_exit(timeout)
 
-    def wait_exit(self, timeout=STOP_TIMEOUT):
+    def wait_exit(self, timeout=STOP_TIMEOUT, after=""):
         """Wait (without signalling) for the process to exit; return the
         exit code, or fail the test after ``timeout`` seconds."""
         try:
@@ -192,7 +181,7 @@ class Sheaf:
             self.proc.wait()
             self.returncode = "timeout"
             self._close_log()
-            pytest.fail(f"sheaf did not exit within {timeout}s\n"
+            pytest.fail(f"sheaf did not exit within {timeout}s{after}\n"
                         f"--- log ---\n{self.log_text()[-6000:]}")
         if self.returncode is None:
             self.returncode = self.proc.returncode
