@@ -63,6 +63,15 @@ static int workers_for(const struct config *cfg)
 	return cfg->workers > 0 ? (int)cfg->workers : cores();
 }
 
+/* Password hashes at once: also the number of slow-work threads, which is
+ * where hashing runs (http_defer). */
+static int hash_threads(const struct config *cfg)
+{
+	if (cfg->password_concurrency > 0)
+		return (int)cfg->password_concurrency;
+	return cores() < 8 ? cores() : 8;
+}
+
 /* The cache, the password hasher and the token signing key; -1 after logging. */
 static int open_auth(struct app *app, const struct config *cfg)
 {
@@ -71,8 +80,7 @@ static int open_auth(struct app *app, const struct config *cfg)
 		log_error("cannot open the cache: %s", e.msg);
 		return -1;
 	}
-	int hashes = cfg->password_concurrency > 0 ? (int)cfg->password_concurrency
-						   : (cores() < 8 ? cores() : 8);
+	int hashes = hash_threads(cfg);
 	app->hasher = hasher_new((unsigned long long)cfg->password_ops,
 				 (size_t)cfg->password_memory, hashes, &e);
 	if (!app->hasher) {
@@ -187,6 +195,7 @@ static int cmd_serve(int argc, char **argv)
 		.host = cfg.listen_host,
 		.port = cfg.listen_port,
 		.workers = workers,
+		.slow_workers = hash_threads(&cfg),
 		.max_body = cfg.max_body,
 		.max_connections = (int)cfg.max_connections,
 		.conn_timeout = (int)cfg.conn_timeout,

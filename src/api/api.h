@@ -30,6 +30,29 @@ void api_store_failed(struct request *req, const char *what, const struct error 
 void api_hasher_failed(struct request *req, enum password_rc rc, const struct error *e);
 /* Issues a new token pair (a new refresh family) for u and replies with it. */
 void api_start_login(struct request *req, int status, const struct user_row *u);
+/*
+ * What a password handler hands to its second half, which runs on the
+ * slow-work threads (http_defer) because it hashes.  The strings point into
+ * body, which the second half releases.
+ */
+struct password_job {
+	json_t *body;
+	const char *password;      /* the one to hash or check */
+	const char *new_password;  /* password change: the one to hash */
+	char email[EMAIL_MAX + 1];
+	bool email_ok;             /* login: email is a well-formed address */
+	bool known;                /* login: u holds the account */
+	struct user_row u;
+};
+
+/* A job for body's handler, in the request's pool. */
+struct password_job *api_password_job(struct request *req, json_t *body);
+/* Sends job to the slow-work threads; on a full queue (already answered 503)
+ * releases it. */
+void api_defer_password_job(struct request *req, http_deferred_fn fn, struct password_job *job);
+/* Releases the body and wipes the hash: the last thing a second half does. */
+void api_password_job_done(struct password_job *job);
+
 /* Per-account failed-attempt limit: check (replies 429, returns -1) and count. */
 int api_account_failures_check(struct request *req, const char *email);
 void api_account_failure(struct request *req, const char *email);

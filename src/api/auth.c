@@ -175,97 +175,108 @@ static int body_email(struct request *req, json_t *body, char email[EMAIL_MAX + 
 	return 0;
 }
 
-void api_auth_register(struct request *req)
+void api_defer_password_job(struct request *req, http_deferred_fn fn, struct password_job *job)
 {
-	json_t *body;
-	if (http_json_body(req, false, &body))
-		return;
-	const char *password, *name = NULL;
-	char email[EMAIL_MAX + 1];
-	struct user_row u = { .token_version = 0 };
+	if (http_defer(req, fn, job))
+		json_decref(job->body);
+}
+
+struct password_job *api_password_job(struct request *req, json_t *body)
+{
+	struct password_job *job = pool_alloc(req->pool, sizeof *job);
+	job->body = body;
+	return job;
+}
+
+void api_password_job_done(struct password_job *job)
+{
+	sodium_memzero(job->u.password_hash, sizeof job->u.password_hash);
+	json_decref(job->body);
+}
+
+static void register_finish(struct request *req, void *arg)
+{
+	struct password_job *job = arg;
+	struct user_row *u = &job->u;
 	struct error e;
-	if (rate_address(req, "sign-up") || body_email(req, body, email) ||
-	    http_json_string(req, body, "password", true, &password) ||
-	    http_json_string(req, body, "name", false, &name))
-		goto out;
-	if (name && user_name_clean(name, u.name, &e)) {
-		http_reply_error(req, 422, "invalid_field", "name: %s", e.msg);
-		goto out;
-	}
-	if (password_policy_check(password, email, &e)) {
-		http_reply_error(req, 422, "invalid_field", "password: %s", e.msg);
-		goto out;
-	}
-	/* Sign-ups for an email have a counter of their own, so registering does
-	 * not use up the new account's failed-login allowance. */
-	char key[CACHE_KEY_MAX];
-	snprintf(key, sizeof key, "rl:auth:signup:%s", email);
-	if (rate_check(req, key, req->app->cfg->auth_rate_per_account, false,
-		       "sign-up attempts for this email"))
-		goto out;
-	/* A cheap look first, so a taken email costs no hash; the insert below
-	 * still settles a race between two sign-ups. */
-	enum store_rc rc = store_user_find_email(req->app->store, email, &u, &e);
-	if (rc == STORE_OK) {
-		http_reply_error(req, 409, "conflict", "an account with this email already exists");
-		goto out;
-	}
-	if (rc == STORE_ERROR) {
-		api_store_failed(req, "look up user", &e);
-		goto out;
-	}
-	enum password_rc prc = password_hash(req->app->hasher, password, u.password_hash, &e);
+	enum password_rc prc = password_hash(req->app->hasher, job->password, u->password_hash, &e);
 	if (prc != PASSWORD_OK) {
 		api_hasher_failed(req, prc, &e);
 		goto out;
 	}
-	id_random(u.id, 16);
-	snprintf(u.email, sizeof u.email, "%s", email);
-	u.created_at = u.updated_at = clock_now_ms();
-	rc = store_user_create(req->app->store, &u, &e);
+	id_random(u->id, 16);
+	snprintf(u->email, sizeof u->email, "%s", job->email);
+	u->created_at = u->updated_at = clock_now_ms();
+	enum store_rc rc = store_user_create(req->app->store, u, &e);
 	if (rc == STORE_OK) {
-		log_fields(LOG_INFO, "user_registered", LOG_STR("user_id", u.id),
-			  LOG_STR("request_id", req->request_id));
-		http_reply_json(req, 201, api_user_json(&u));
+		log_fields(LOG_INFO, "user_registered", LOG_STR("user_id", u->id),
+			   LOG_STR("request_id", req->request_id));
+		http_reply_json(req, 201, api_user_json(u));
 	} else if (rc == STORE_CONFLICT) {
 		http_reply_error(req, 409, "conflict", "an account with this email already exists");
 	} else {
 		api_store_failed(req, "create user", &e);
 	}
 out:
-	sodium_memzero(u.password_hash, sizeof u.password_hash);
-	json_decref(body);
+	api_password_job_done(job);
 }
 
-void api_auth_login(struct request *req)
+void api_auth_register(struct request *req)
 {
 	json_t *body;
 	if (http_json_body(req, false, &body))
 		return;
-	const char *given, *password;
-	char email[EMAIL_MAX + 1];
-	struct user_row u;
+	struct password_job *job = api_password_job(req, body);
+	const char *name = NULL;
 	struct error e;
-	if (rate_address(req, "login") || http_json_string(req, body, "email", true, &given) ||
-	    http_json_string(req, body, "password", true, &password))
-		goto out;
-	/* An address that cannot be an account is simply not found: same answer. */
-	bool known = false, email_ok = email_normalise(given, email, &e) == 0;
-	if (email_ok) {
-		if (api_account_failures_check(req, email))
-			goto out;
-		enum store_rc rc = store_user_find_email(req->app->store, email, &u, &e);
-		if (rc == STORE_ERROR) {
-			api_store_failed(req, "look up user", &e);
-			goto out;
-		}
-		known = rc == STORE_OK;
+	if (rate_address(req, "sign-up") || body_email(req, body, job->email) ||
+	    http_json_string(req, body, "password", true, &job->password) ||
+	    http_json_string(req, body, "name", false, &name))
+		goto fail;
+	if (name && user_name_clean(name, job->u.name, &e)) {
+		http_reply_error(req, 422, "invalid_field", "name: %s", e.msg);
+		goto fail;
 	}
-	enum password_rc prc = password_verify(req->app->hasher, known ? u.password_hash : NULL,
-					       password, &e);
+	if (password_policy_check(job->password, job->email, &e)) {
+		http_reply_error(req, 422, "invalid_field", "password: %s", e.msg);
+		goto fail;
+	}
+	/* Sign-ups for an email have a counter of their own, so registering does
+	 * not use up the new account's failed-login allowance. */
+	char key[CACHE_KEY_MAX];
+	snprintf(key, sizeof key, "rl:auth:signup:%s", job->email);
+	if (rate_check(req, key, req->app->cfg->auth_rate_per_account, false,
+		       "sign-up attempts for this email"))
+		goto fail;
+	/* A cheap look first, so a taken email costs no hash; the insert
+	 * still settles a race between two sign-ups. */
+	struct user_row existing;
+	enum store_rc rc = store_user_find_email(req->app->store, job->email, &existing, &e);
+	if (rc == STORE_OK) {
+		http_reply_error(req, 409, "conflict", "an account with this email already exists");
+		goto fail;
+	}
+	if (rc == STORE_ERROR) {
+		api_store_failed(req, "look up user", &e);
+		goto fail;
+	}
+	api_defer_password_job(req, register_finish, job);
+	return;
+fail:
+	json_decref(body);
+}
+
+static void login_finish(struct request *req, void *arg)
+{
+	struct password_job *job = arg;
+	struct user_row *u = &job->u;
+	struct error e;
+	enum password_rc prc = password_verify(req->app->hasher,
+					       job->known ? u->password_hash : NULL,
+					       job->password, &e);
 	if (prc == PASSWORD_MISMATCH) {
-		if (email_ok)
-			api_account_failure(req, email);
+		if (job->email_ok)
+			api_account_failure(req, job->email);
 		log_fields(LOG_INFO, "login_failed", LOG_STR("request_id", req->request_id));
 		http_add_header(req, "WWW-Authenticate", "Bearer realm=\"sheaf\"");
 		http_reply_error(req, 401, "invalid_credentials", WRONG_LOGIN);
@@ -275,18 +286,47 @@ void api_auth_login(struct request *req)
 		api_hasher_failed(req, prc, &e);
 		goto out;
 	}
-	if (password_needs_rehash(req->app->hasher, u.password_hash)) {
+	if (password_needs_rehash(req->app->hasher, u->password_hash)) {
 		/* Stronger settings since this hash was made: upgrade it while we have
 		 * the password.  Failing to is not worth failing the login. */
 		char fresh[PASSWORD_HASH_MAX];
-		if (password_hash(req->app->hasher, password, fresh, &e) == PASSWORD_OK)
-			store_user_set_password(req->app->store, u.id, fresh, false, u.updated_at,
+		if (password_hash(req->app->hasher, job->password, fresh, &e) == PASSWORD_OK)
+			store_user_set_password(req->app->store, u->id, fresh, false, u->updated_at,
 						&e);
 	}
-	log_fields(LOG_INFO, "login", LOG_STR("user_id", u.id),
-		  LOG_STR("request_id", req->request_id));
-	api_start_login(req, 200, &u);
+	log_fields(LOG_INFO, "login", LOG_STR("user_id", u->id),
+		   LOG_STR("request_id", req->request_id));
+	api_start_login(req, 200, u);
 out:
+	api_password_job_done(job);
+}
+
+void api_auth_login(struct request *req)
+{
+	json_t *body;
+	if (http_json_body(req, false, &body))
+		return;
+	struct password_job *job = api_password_job(req, body);
+	const char *given;
+	struct error e;
+	if (rate_address(req, "login") || http_json_string(req, body, "email", true, &given) ||
+	    http_json_string(req, body, "password", true, &job->password))
+		goto fail;
+	/* An address that cannot be an account is simply not found: same answer. */
+	job->email_ok = email_normalise(given, job->email, &e) == 0;
+	if (job->email_ok) {
+		if (api_account_failures_check(req, job->email))
+			goto fail;
+		enum store_rc rc = store_user_find_email(req->app->store, job->email, &job->u, &e);
+		if (rc == STORE_ERROR) {
+			api_store_failed(req, "look up user", &e);
+			goto fail;
+		}
+		job->known = rc == STORE_OK;
+	}
+	api_defer_password_job(req, login_finish, job);
+	return;
+fail:
 	json_decref(body);
 }
 

@@ -69,52 +69,64 @@ out:
 	json_decref(body);
 }
 
+static void password_finish(struct request *req, void *arg)
+{
+	struct password_job *job = arg;
+	struct user_row *u = &job->u;
+	char hash[PASSWORD_HASH_MAX] = "";
+	struct error e;
+	enum password_rc prc = password_verify(req->app->hasher, u->password_hash, job->password,
+					       &e);
+	if (prc == PASSWORD_MISMATCH) {
+		api_account_failure(req, u->email);
+		http_reply_error(req, 403, "invalid_credentials", "the current password is wrong");
+		goto out;
+	}
+	if (prc == PASSWORD_OK)
+		prc = password_hash(req->app->hasher, job->new_password, hash, &e);
+	if (prc != PASSWORD_OK) {
+		api_hasher_failed(req, prc, &e);
+		goto out;
+	}
+	enum store_rc rc = store_user_set_password(req->app->store, u->id, hash, true,
+						   clock_now_ms(), &e);
+	if (rc != STORE_OK) {
+		api_store_failed(req, "change password", &e);
+		goto out;
+	}
+	log_fields(LOG_INFO, "password_changed", LOG_STR("user_id", u->id),
+		   LOG_STR("request_id", req->request_id));
+	/* Every earlier token is now refused; this caller gets a fresh pair. */
+	if (me(req, u) == 0)
+		api_start_login(req, 200, u);
+out:
+	sodium_memzero(hash, sizeof hash);
+	api_password_job_done(job);
+}
+
 void api_me_password(struct request *req)
 {
 	json_t *body;
 	if (http_json_body(req, false, &body))
 		return;
 	static const char *const fields[] = { "current_password", "new_password", NULL };
-	const char *current, *wanted;
-	struct user_row u;
-	char hash[PASSWORD_HASH_MAX] = "";
+	struct password_job *job = api_password_job(req, body);
 	struct error e;
 	if (http_json_only(req, body, fields) ||
-	    http_json_string(req, body, "current_password", true, &current) ||
-	    http_json_string(req, body, "new_password", true, &wanted) || me(req, &u))
-		goto out;
-	if (password_policy_check(wanted, u.email, &e)) {
+	    http_json_string(req, body, "current_password", true, &job->password) ||
+	    http_json_string(req, body, "new_password", true, &job->new_password) ||
+	    me(req, &job->u))
+		goto fail;
+	if (password_policy_check(job->new_password, job->u.email, &e)) {
 		http_reply_error(req, 422, "invalid_field", "new_password: %s", e.msg);
-		goto out;
+		goto fail;
 	}
 	/* Guessing the current password with a stolen access token counts
 	 * against the same per-account limit as failed logins. */
-	if (api_account_failures_check(req, u.email))
-		goto out;
-	enum password_rc prc = password_verify(req->app->hasher, u.password_hash, current, &e);
-	if (prc == PASSWORD_MISMATCH) {
-		api_account_failure(req, u.email);
-		http_reply_error(req, 403, "invalid_credentials", "the current password is wrong");
-		goto out;
-	}
-	if (prc == PASSWORD_OK)
-		prc = password_hash(req->app->hasher, wanted, hash, &e);
-	if (prc != PASSWORD_OK) {
-		api_hasher_failed(req, prc, &e);
-		goto out;
-	}
-	enum store_rc rc = store_user_set_password(req->app->store, u.id, hash, true,
-						   clock_now_ms(), &e);
-	if (rc != STORE_OK) {
-		api_store_failed(req, "change password", &e);
-		goto out;
-	}
-	log_fields(LOG_INFO, "password_changed", LOG_STR("user_id", u.id),
-		  LOG_STR("request_id", req->request_id));
-	/* Every earlier token is now refused; this caller gets a fresh pair. */
-	if (me(req, &u) == 0)
-		api_start_login(req, 200, &u);
-out:
-	sodium_memzero(hash, sizeof hash);
-	json_decref(body);
+	if (api_account_failures_check(req, job->u.email))
+		goto fail;
+	api_defer_password_job(req, password_finish, job);
+	return;
+fail:
+	api_password_job_done(job);
 }

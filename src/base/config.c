@@ -114,7 +114,7 @@ static const struct option options[] = {
 	  "argon2id memory per password hash (libsodium memlimit)." },
 	{ "SHEAF_PASSWORD_CONCURRENCY", NULL, OPT_INT, "0", 0, 256, NULL, FIELD(password_concurrency),
 	  "an integer from 0 to 256; 0 = one per CPU core, at most 8",
-	  "Password hashes computed at once; more wait (up to 10 s, then 503). Peak memory is this times SHEAF_PASSWORD_MEMORY." },
+	  "Password hashes computed at once, on threads of their own so the HTTP threads stay free; more wait in a queue (256 deep, then 503). Peak memory is this times SHEAF_PASSWORD_MEMORY." },
 	{ "SHEAF_AUTH_RATE_WINDOW", NULL, OPT_INT, "60", 1, 86400, NULL, FIELD(auth_rate_window),
 	  "seconds, from 1 to 86400",
 	  "Window of the login and registration rate limits." },

@@ -22,6 +22,7 @@
 #include "http/router.h"
 
 struct app;               /* the application's state, opaque to http/ */
+struct http_server;
 struct MHD_Connection;
 struct MHD_Response;
 
@@ -29,6 +30,7 @@ struct MHD_Response;
 
 struct request {
 	struct app *app;
+	struct http_server *server;
 	struct pool *pool;
 	struct MHD_Connection *conn;
 
@@ -40,6 +42,7 @@ struct request {
 	char request_id[REQUEST_ID_MAX + 1];
 	char user_id[USER_ID_MAX + 1];  /* who is asking; set by authentication, else "" */
 	bool authenticated;             /* the authenticate hook passed */
+	bool deferred;                  /* parked while http_defer's work runs */
 	int64_t start_ns;
 
 	struct buf body;              /* limited to the configured max body */
@@ -53,6 +56,19 @@ struct request {
 	size_t n_headers;
 	struct { const char *name, *value; } headers[HTTP_HEADERS_MAX];
 };
+
+/*
+ * Slow work (password hashing, and later anything that takes more than a
+ * few milliseconds) does not run on the HTTP threads, which would stall
+ * every other request behind it.  A handler calls http_defer(req, fn, arg)
+ * and returns without replying: the server parks the connection and runs
+ * fn(req, arg) on its slow-work threads, where fn reads and replies as a
+ * handler does.  Returns 0, after which fn owns arg; or -1 when the queue
+ * is full, after replying 503 "busy" with Retry-After (fn will not run, the
+ * caller still owns arg).
+ */
+typedef void (*http_deferred_fn)(struct request *req, void *arg);
+int http_defer(struct request *req, http_deferred_fn fn, void *arg);
 
 /* Lookups.  Results live in the request's pool or MHD's connection; NULL when absent. */
 const char *http_header(struct request *req, const char *name);

@@ -15,6 +15,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <stdatomic.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +30,26 @@
 
 /* Past this many bytes of an over-limit body we stop draining and close. */
 #define DRAIN_MIN (64LL << 20)
+/* Deferred requests waiting for a slow-work thread; more get 503 at once. */
+#define SLOW_QUEUE_MAX 256
+
+struct slow_job {
+	struct request *req;
+	http_deferred_fn fn;
+	void *arg;
+	struct slow_job *next;
+};
+
+/* The slow-work threads and their queue (see http_defer). */
+struct slow_pool {
+	pthread_mutex_t lock;
+	pthread_cond_t ready;
+	struct slow_job *head, *tail;
+	int queued;
+	bool stopping;
+	int n;
+	pthread_t *threads;
+};
 
 struct http_server {
 	struct MHD_Daemon *daemon;
@@ -41,6 +62,7 @@ struct http_server {
 	_Atomic int64_t refusal_logged;   /* monotonic second of the last refusal line */
 	_Atomic int64_t library_logged;   /* ... and of the last libmicrohttpd message */
 	atomic_bool draining;
+	struct slow_pool slow;
 };
 
 static bool cors_allowed(const struct http_server *s, const char *origin)
@@ -65,6 +87,7 @@ static struct request *request_new(struct http_server *s, struct MHD_Connection 
 				   const char *url, const char *method)
 {
 	struct request *req = xcalloc(1, sizeof *req);
+	req->server = s;
 	req->pool = pool_new();
 	req->app = s->cfg.app;
 	req->conn = conn;
@@ -147,7 +170,7 @@ static void dispatch(struct http_server *s, struct request *req)
 		if (!req->authenticated && authenticate(s, req))
 			return;
 		req->route->handler(req);
-		if (!req->response) {
+		if (!req->response && !req->deferred) {
 			log_error("handler for %s %s gave no response", req->method_name,
 				  req->route->pattern);
 			http_reply_error(req, 500, "internal", "the server did not produce a response");
@@ -327,10 +350,107 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		return MHD_YES;
 	}
 
+	if (req->deferred) {   /* back from the slow-work threads with an answer */
+		req->deferred = false;
+		return queue(s, req);
+	}
 	if (req->response)   /* answered early (oversized body); nothing more to do */
 		return MHD_YES;
 	dispatch(s, req);
+	if (req->deferred)   /* parked; MHD calls again once the work is done */
+		return MHD_YES;
 	return queue(s, req);
+}
+
+static void *slow_worker(void *arg)
+{
+	struct slow_pool *p = arg;
+	pthread_mutex_lock(&p->lock);
+	for (;;) {
+		while (!p->head && !p->stopping)
+			pthread_cond_wait(&p->ready, &p->lock);
+		struct slow_job *job = p->head;
+		if (!job)
+			break;   /* stopping, and nothing left to run */
+		p->head = job->next;
+		if (!p->head)
+			p->tail = NULL;
+		p->queued--;
+		pthread_mutex_unlock(&p->lock);
+
+		struct request *req = job->req;
+		job->fn(req, job->arg);
+		if (!req->response) {
+			log_error("deferred work for %s %s gave no response", req->method_name,
+				  req->path);
+			http_reply_error(req, 500, "internal", "the server did not produce a response");
+		}
+		free(job);
+		/* The last touch of req here: once resumed, MHD may finish and free it. */
+		MHD_resume_connection(req->conn);
+		pthread_mutex_lock(&p->lock);
+	}
+	pthread_mutex_unlock(&p->lock);
+	return NULL;
+}
+
+int http_defer(struct request *req, http_deferred_fn fn, void *arg)
+{
+	struct slow_pool *p = &req->server->slow;
+	pthread_mutex_lock(&p->lock);
+	if (p->queued >= SLOW_QUEUE_MAX || p->stopping) {
+		pthread_mutex_unlock(&p->lock);
+		http_add_header(req, "Retry-After", "1");
+		http_reply_error(req, 503, "busy", "the server is busy with slow work; try again in "
+				 "a moment");
+		return -1;
+	}
+	/* Parked before the job is visible, so a fast job cannot resume first. */
+	req->deferred = true;
+	MHD_suspend_connection(req->conn);
+	struct slow_job *job = xcalloc(1, sizeof *job);
+	job->req = req;
+	job->fn = fn;
+	job->arg = arg;
+	if (p->tail)
+		p->tail->next = job;
+	else
+		p->head = job;
+	p->tail = job;
+	p->queued++;
+	pthread_cond_signal(&p->ready);
+	pthread_mutex_unlock(&p->lock);
+	return 0;
+}
+
+static void slow_start(struct slow_pool *p, int n)
+{
+	pthread_mutex_init(&p->lock, NULL);
+	pthread_cond_init(&p->ready, NULL);
+	p->n = n > 0 ? n : 1;
+	p->threads = xcalloc((size_t)p->n, sizeof *p->threads);
+	for (int i = 0; i < p->n; i++)
+		if (pthread_create(&p->threads[i], NULL, slow_worker, p) != 0) {
+			fprintf(stderr, "sheaf: cannot start a thread\n");
+			abort();
+		}
+}
+
+/* Runs what is queued, then joins the threads. */
+static void slow_stop(struct slow_pool *p)
+{
+	if (!p->threads)
+		return;
+	pthread_mutex_lock(&p->lock);
+	p->stopping = true;
+	pthread_cond_broadcast(&p->ready);
+	pthread_mutex_unlock(&p->lock);
+	for (int i = 0; i < p->n; i++)
+		pthread_join(p->threads[i], NULL);
+	free(p->threads);
+	p->threads = NULL;
+	pthread_mutex_destroy(&p->lock);
+	pthread_cond_destroy(&p->ready);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
@@ -513,7 +633,9 @@ int http_server_start(struct http_server **out, const struct http_server_config 
 	OPT(MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL);
 	OPT(MHD_OPTION_END, 0, NULL);
 #undef OPT
-	unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG;
+	unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG |
+			 MHD_ALLOW_SUSPEND_RESUME;
+	slow_start(&s->slow, cfg->slow_workers);
 	s->daemon = MHD_start_daemon(flags, 0, on_accept, s, on_request, s,
 				     MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
 	if (!s->daemon) {
@@ -548,6 +670,8 @@ void http_server_stop(struct http_server *s)
 {
 	if (!s)
 		return;
+	/* Parked connections must be resumed before libmicrohttpd stops. */
+	slow_stop(&s->slow);
 	if (s->daemon)
 		MHD_stop_daemon(s->daemon);
 	free(s->host);

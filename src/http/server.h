@@ -19,6 +19,7 @@ struct http_server_config {
 	const char *host;
 	int port;                    /* 0: the kernel picks a free port */
 	int workers;                 /* threads; >= 1 */
+	int slow_workers;            /* threads for http_defer'd work; >= 1 */
 	long long max_body;          /* bytes */
 	int max_connections;
 	int conn_timeout;            /* seconds */
