@@ -1,12 +1,15 @@
 /* Picks the blob backend from a URL, and the key rules; see blob.h. */
 #include "blob/blob.h"
 
+#include <stdlib.h>
 #include <string.h>
 
+#include "base/alloc.h"
 #include "blob/backends.h"
 
 #define BLOB_KEY_MAX 1024
 #define BLOB_SEGMENT_MAX 255
+#define BLOB_PUT_CHUNK (64 * 1024)
 
 bool blob_key_valid(const char *key)
 {
@@ -31,6 +34,32 @@ bool blob_key_valid(const char *key)
 		      c == '.' || c == '_' || c == '-'))
 			return false;
 	}
+}
+
+enum blob_rc blob_put(struct blob_store *bs, const char *key, blob_read_fn read, void *ctx,
+		      struct blob_info *out, struct error *e)
+{
+	struct blob_writer *w = blob_writer_open(bs, key, e);
+	if (!w)
+		return BLOB_ERROR;
+	char *chunk = xmalloc(BLOB_PUT_CHUNK);
+	enum blob_rc rc = BLOB_OK;
+	for (;;) {
+		ssize_t n = read(ctx, chunk, BLOB_PUT_CHUNK);
+		if (n < 0) {
+			error_set(e, "the source of %s failed", key);
+			rc = BLOB_ERROR;
+			break;
+		}
+		if (n == 0 || (rc = blob_writer_write(w, chunk, (size_t)n, e)) != BLOB_OK)
+			break;
+	}
+	free(chunk);
+	if (rc != BLOB_OK) {
+		blob_writer_abort(w);
+		return rc;
+	}
+	return blob_writer_commit(w, out, e);
 }
 
 struct blob_store *blob_open(const char *url, struct error *e)

@@ -3,9 +3,10 @@
  *
  * Keys are relative paths of [A-Za-z0-9._-] segments separated by '/'
  * (`uploads/<session>/<file>`), at most 1024 bytes; no segment is empty, longer
- * than 255 bytes or starts with '.'.  A put is atomic: until
- * it returns 0 no reader sees the object, and a failed or interrupted put
- * leaves nothing behind.  Bytes are streamed through callbacks, so memory
+ * than 255 bytes or starts with '.'.  Writing is atomic: until a writer's
+ * commit returns BLOB_OK no reader sees the object, and an aborted or failed
+ * write leaves nothing behind under the key (a crash may leave invisible
+ * temporaries, which the backend cleans up).  Bytes are streamed, so memory
  * use does not grow with object size.
  *
  * Backends fill struct blob_ops: the local directory (blob/fs.c) is the
@@ -32,22 +33,42 @@ struct blob_info {
 typedef ssize_t (*blob_read_fn)(void *ctx, void *buf, size_t size);
 /* Receives bytes of a get: returns 0 to go on, -1 to stop (the get then fails). */
 typedef int (*blob_write_fn)(void *ctx, const void *buf, size_t size);
+/* Receives one listed object: returns 0 to go on, non-zero to stop listing. */
+typedef int (*blob_list_fn)(void *ctx, const char *key, const struct blob_info *info);
 
 struct blob_store;
+
+/* An object being written: opened, written to in pieces, then committed
+ * (made durable and visible) or aborted.  Used by one thread at a time. */
+struct blob_writer {
+	struct blob_store *bs;
+};
 
 struct blob_ops {
 	const char *name;
 	void (*close)(struct blob_store *bs);
 	/* Proves the store can take a write now (creates, writes and removes a probe). */
 	enum blob_rc (*check)(struct blob_store *bs, struct error *e);
-	enum blob_rc (*put)(struct blob_store *bs, const char *key, blob_read_fn read, void *ctx,
-			    struct blob_info *out, struct error *e);
+	/* Starts an object under key (replacing any old one at commit); NULL with e set. */
+	struct blob_writer *(*writer_open)(struct blob_store *bs, const char *key,
+					   struct error *e);
+	enum blob_rc (*writer_write)(struct blob_writer *w, const void *p, size_t n,
+				     struct error *e);
+	/* Makes the object durable, then visible; frees w whatever the outcome. */
+	enum blob_rc (*writer_commit)(struct blob_writer *w, struct blob_info *out,
+				      struct error *e);
+	/* Discards what was written; frees w. */
+	void (*writer_abort)(struct blob_writer *w);
 	/* Streams length bytes from offset (length 0: to the end). */
 	enum blob_rc (*get)(struct blob_store *bs, const char *key, uint64_t offset,
 			    uint64_t length, blob_write_fn write, void *ctx, struct error *e);
 	enum blob_rc (*stat)(struct blob_store *bs, const char *key, struct blob_info *out,
 			     struct error *e);
 	enum blob_rc (*remove)(struct blob_store *bs, const char *key, struct error *e);
+	/* Calls fn for every object whose key starts with prefix (any order; an
+	 * object written or removed meanwhile may or may not be seen). */
+	enum blob_rc (*list)(struct blob_store *bs, const char *prefix, blob_list_fn fn,
+			     void *ctx, struct error *e);
 };
 
 struct blob_store {
@@ -66,10 +87,38 @@ static inline enum blob_rc blob_check(struct blob_store *bs, struct error *e)
 	return bs->ops->check(bs, e);
 }
 
-static inline enum blob_rc blob_put(struct blob_store *bs, const char *key, blob_read_fn read,
-				    void *ctx, struct blob_info *out, struct error *e)
+/* Writes a whole object from read (a writer, opened, filled and committed). */
+enum blob_rc blob_put(struct blob_store *bs, const char *key, blob_read_fn read, void *ctx,
+		      struct blob_info *out, struct error *e);
+
+static inline struct blob_writer *blob_writer_open(struct blob_store *bs, const char *key,
+						   struct error *e)
 {
-	return bs->ops->put(bs, key, read, ctx, out, e);
+	return bs->ops->writer_open(bs, key, e);
+}
+
+static inline enum blob_rc blob_writer_write(struct blob_writer *w, const void *p, size_t n,
+					     struct error *e)
+{
+	return w->bs->ops->writer_write(w, p, n, e);
+}
+
+static inline enum blob_rc blob_writer_commit(struct blob_writer *w, struct blob_info *out,
+					      struct error *e)
+{
+	return w->bs->ops->writer_commit(w, out, e);
+}
+
+static inline void blob_writer_abort(struct blob_writer *w)
+{
+	if (w)
+		w->bs->ops->writer_abort(w);
+}
+
+static inline enum blob_rc blob_list(struct blob_store *bs, const char *prefix, blob_list_fn fn,
+				     void *ctx, struct error *e)
+{
+	return bs->ops->list(bs, prefix, fn, ctx, e);
 }
 
 static inline enum blob_rc blob_get(struct blob_store *bs, const char *key, uint64_t offset,

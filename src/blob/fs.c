@@ -157,66 +157,94 @@ static enum blob_rc fs_check(struct blob_store *bs, struct error *e)
 	return rc;
 }
 
-static enum blob_rc fs_put(struct blob_store *bs, const char *key, blob_read_fn read, void *ctx,
-			   struct blob_info *out, struct error *e)
+struct fs_writer {
+	struct blob_writer base;
+	int fd;
+	char *tmp;
+	char *key;
+	uint64_t size;
+};
+
+static struct blob_writer *fs_writer_open(struct blob_store *bs, const char *key,
+					  struct error *e)
 {
 	struct fs_store *s = impl(bs);
 	if (!blob_key_valid(key)) {
 		error_set(e, "invalid object key \"%.100s\"", key);
-		return BLOB_ERROR;
+		return NULL;
 	}
-	char *tmp, *final = NULL;
+	char *tmp;
 	int fd = open_temp(s, &tmp, e);
 	if (fd < 0)
+		return NULL;
+	struct fs_writer *w = xcalloc(1, sizeof *w);
+	w->base.bs = bs;
+	w->fd = fd;
+	w->tmp = tmp;
+	w->key = xstrdup(key);
+	return &w->base;
+}
+
+static enum blob_rc fs_writer_write(struct blob_writer *bw, const void *p, size_t n,
+				    struct error *e)
+{
+	struct fs_writer *w = (struct fs_writer *)bw;
+	if (write_all(w->fd, p, n)) {
+		error_set(e, "cannot write %s: %s", w->tmp, strerror(errno));
 		return BLOB_ERROR;
-	char *chunk = xmalloc(IO_CHUNK);
-	uint64_t size = 0;
-	enum blob_rc rc = BLOB_ERROR;
-	for (;;) {
-		ssize_t n = read(ctx, chunk, IO_CHUNK);
-		if (n < 0) {
-			error_set(e, "the source of %s failed", key);
-			goto out;
-		}
-		if (n == 0)
-			break;
-		if (write_all(fd, chunk, (size_t)n)) {
-			error_set(e, "cannot write %s: %s", tmp, strerror(errno));
-			goto out;
-		}
-		size += (uint64_t)n;
 	}
-	if (fsync(fd)) {
-		error_set(e, "cannot sync %s: %s", tmp, strerror(errno));
+	w->size += n;
+	return BLOB_OK;
+}
+
+static void writer_free(struct fs_writer *w, bool discard)
+{
+	close(w->fd);
+	if (discard)
+		unlink(w->tmp);
+	free(w->tmp);
+	free(w->key);
+	free(w);
+}
+
+static enum blob_rc fs_writer_commit(struct blob_writer *bw, struct blob_info *out,
+				     struct error *e)
+{
+	struct fs_writer *w = (struct fs_writer *)bw;
+	struct fs_store *s = impl(w->base.bs);
+	char *final = NULL;
+	enum blob_rc rc = BLOB_ERROR;
+	if (fsync(w->fd)) {
+		error_set(e, "cannot sync %s: %s", w->tmp, strerror(errno));
 		goto out;
 	}
-	final = join(s, key);
-	if (!final) {
-		error_set(e, "object path too long for %s", key);
+	if (!(final = join(s, w->key))) {
+		error_set(e, "object path too long for %s", w->key);
 		goto out;
 	}
 	if (fs_mkdirs(final, false, true, e))
 		goto out;
-	if (rename(tmp, final)) {
-		error_set(e, "cannot move %s into place: %s", key, strerror(errno));
+	if (rename(w->tmp, final)) {
+		error_set(e, "cannot move %s into place: %s", w->key, strerror(errno));
 		goto out;
 	}
 	fs_sync_parent(final);
 	if (out) {
-		out->size = size;
 		struct stat st;
-		out->mtime_ms = fstat(fd, &st) == 0
+		out->size = w->size;
+		out->mtime_ms = fstat(w->fd, &st) == 0
 			? (int64_t)st.st_mtim.tv_sec * 1000 + st.st_mtim.tv_nsec / 1000000 : 0;
 	}
 	rc = BLOB_OK;
 out:
-	close(fd);
-	if (rc != BLOB_OK)
-		unlink(tmp);
-	free(chunk);
-	free(tmp);
 	free(final);
+	writer_free(w, rc != BLOB_OK);
 	return rc;
+}
+
+static void fs_writer_abort(struct blob_writer *bw)
+{
+	writer_free((struct fs_writer *)bw, true);
 }
 
 static enum blob_rc open_key(struct fs_store *s, const char *key, int *fd, struct stat *st,
@@ -327,12 +355,81 @@ static enum blob_rc fs_remove(struct blob_store *bs, const char *key, struct err
 	return rc;
 }
 
+struct walk {
+	struct fs_store *s;
+	const char *prefix;
+	size_t prefix_len;
+	blob_list_fn fn;
+	void *ctx;
+	bool stopped;
+	struct error *e;
+};
+
+/* Visits the regular files under ROOT/rel (rel "" or ending in '/'). */
+static enum blob_rc walk_dir(struct walk *w, const char *rel, int depth)
+{
+	char *path = join(w->s, rel);
+	DIR *d = path ? opendir(path) : NULL;
+	free(path);
+	if (!d)   /* gone meanwhile, or never there: nothing to list */
+		return BLOB_OK;
+	enum blob_rc rc = BLOB_OK;
+	struct dirent *de;
+	while (rc == BLOB_OK && !w->stopped && (de = readdir(d))) {
+		if (de->d_name[0] == '.')   /* ".", "..", our .tmp: never objects */
+			continue;
+		struct buf key;
+		buf_init(&key, PATH_LIMIT);
+		if (buf_printf(&key, "%s%s", rel, de->d_name)) {
+			buf_free(&key);
+			continue;
+		}
+		/* Skip subtrees that cannot hold the prefix. */
+		size_t n = key.len < w->prefix_len ? key.len : w->prefix_len;
+		if (strncmp(key.data, w->prefix, n) != 0) {
+			buf_free(&key);
+			continue;
+		}
+		struct stat st;
+		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+			if (S_ISDIR(st.st_mode) && depth < 64) {
+				buf_puts(&key, "/");
+				rc = walk_dir(w, key.data, depth + 1);
+			} else if (S_ISREG(st.st_mode) && key.len >= w->prefix_len &&
+				   blob_key_valid(key.data)) {
+				struct blob_info info = {
+					.size = (uint64_t)st.st_size,
+					.mtime_ms = (int64_t)st.st_mtim.tv_sec * 1000 +
+						    st.st_mtim.tv_nsec / 1000000,
+				};
+				if (w->fn(w->ctx, key.data, &info))
+					w->stopped = true;
+			}
+		}
+		buf_free(&key);
+	}
+	closedir(d);
+	return rc;
+}
+
+static enum blob_rc fs_list(struct blob_store *bs, const char *prefix, blob_list_fn fn,
+			    void *ctx, struct error *e)
+{
+	struct walk w = { .s = impl(bs), .prefix = prefix, .prefix_len = strlen(prefix),
+			  .fn = fn, .ctx = ctx, .e = e };
+	return walk_dir(&w, "", 0);
+}
+
 static const struct blob_ops fs_ops = {
 	.name = "file",
 	.close = fs_close,
 	.check = fs_check,
-	.put = fs_put,
+	.writer_open = fs_writer_open,
+	.writer_write = fs_writer_write,
+	.writer_commit = fs_writer_commit,
+	.writer_abort = fs_writer_abort,
 	.get = fs_get,
 	.stat = fs_stat,
 	.remove = fs_remove,
+	.list = fs_list,
 };
