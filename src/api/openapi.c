@@ -199,7 +199,7 @@ json_t *openapi_build(const struct route *routes, size_t n, const char *version,
 			return NULL;
 		}
 		add_path_params(op, r->pattern);
-		if (r->access == ROUTE_PUBLIC && !json_object_get(op, "security"))
+		if ((r->flags & ROUTE_PUBLIC) && !json_object_get(op, "security"))
 			json_object_set_new(op, "security", json_array());
 		json_t *responses = json_object_get(op, "responses");
 		if (responses) {

@@ -28,6 +28,21 @@ struct MHD_Response;
 
 #define HTTP_HEADERS_MAX 16
 
+/*
+ * The body of a ROUTE_STREAM route, in pieces.  Its handler runs when the
+ * headers are in; it either replies at once (a bad request) or calls
+ * http_stream().  Then data() gets the body as it arrives (return -1 after
+ * replying to stop: the server answers and closes the connection), end()
+ * runs once the body is complete and replies (or defers), and release()
+ * runs when the request is freed, always, whether the client finished,
+ * failed or vanished: it is where half-done work is undone.
+ */
+struct http_stream {
+	int (*data)(struct request *req, void *arg, const char *p, size_t n);
+	void (*end)(struct request *req, void *arg);
+	void (*release)(void *arg);
+	void *arg;
+};
 struct request {
 	struct app *app;
 	struct http_server *server;
@@ -43,6 +58,7 @@ struct request {
 	char user_id[USER_ID_MAX + 1];  /* who is asking; set by authentication, else "" */
 	bool authenticated;             /* the authenticate hook passed */
 	bool deferred;                  /* parked while http_defer's work runs */
+	struct http_stream stream;      /* set by http_stream(); data is NULL otherwise */
 	int64_t start_ns;
 
 	struct buf body;              /* limited to the configured max body */
@@ -68,6 +84,9 @@ struct request {
  * caller still owns arg).
  */
 typedef void (*http_deferred_fn)(struct request *req, void *arg);
+
+/* Takes the body of a ROUTE_STREAM request (see struct http_stream). */
+void http_stream(struct request *req, const struct http_stream *stream);
 int http_defer(struct request *req, http_deferred_fn fn, void *arg);
 
 /* Lookups.  Results live in the request's pool or MHD's connection; NULL when absent. */

@@ -28,16 +28,21 @@ enum http_method {
 struct request;
 typedef void (*http_handler)(struct request *req);
 
-/* Who may call a route.  ROUTE_USER routes pass the server's authenticate
- * hook first (see http_server_config); ROUTE_PUBLIC ones do not. */
-enum route_access { ROUTE_USER = 0, ROUTE_PUBLIC = 1 };
+/*
+ * How a route is served.  ROUTE_USER routes pass the server's authenticate
+ * hook first (see http_server_config); ROUTE_PUBLIC ones do not.
+ * ROUTE_STREAM (with either): the handler runs as soon as the headers are
+ * in, and takes the body in pieces through http_stream() instead of having
+ * it buffered under SHEAF_MAX_BODY (uploads).
+ */
+enum route_flags { ROUTE_USER = 0, ROUTE_PUBLIC = 1, ROUTE_STREAM = 2 };
 
 struct route {
 	unsigned method;          /* exactly one enum http_method bit */
 	const char *pattern;
 	http_handler handler;
 	const char *operation;    /* OpenAPI operation object, JSON text (see api/openapi.c) */
-	enum route_access access; /* ROUTE_USER unless the row says ROUTE_PUBLIC */
+	unsigned flags;           /* enum route_flags: ROUTE_USER or ROUTE_PUBLIC, maybe | ROUTE_STREAM */
 };
 
 #define ROUTE_PARAMS_MAX 8

@@ -107,6 +107,8 @@ static struct request *request_new(struct http_server *s, struct MHD_Connection 
 
 static void request_free(struct request *req)
 {
+	if (req->stream.release)
+		req->stream.release(req->stream.arg);
 	if (req->response)
 		MHD_destroy_response(req->response);
 	buf_free(&req->body);
@@ -134,7 +136,7 @@ static void preflight(struct http_server *s, struct request *req, unsigned allow
  * Returns 0 to go on, -1 when it replied. */
 static int authenticate(struct http_server *s, struct request *req)
 {
-	if (req->route->access != ROUTE_USER || !s->cfg.authenticate)
+	if ((req->route->flags & ROUTE_PUBLIC) || !s->cfg.authenticate)
 		return 0;
 	if (s->cfg.authenticate(req))
 		return -1;
@@ -142,17 +144,37 @@ static int authenticate(struct http_server *s, struct request *req)
 	return 0;
 }
 
-/* Authentication as soon as the headers are in: a client without a valid
- * token is turned away before it can make us read and hold its body. */
-static int authenticate_early(struct http_server *s, struct request *req)
+/* The route, as soon as the headers are in; NULL when dispatch will answer
+ * 404, 405 or OPTIONS. */
+static const struct route *route_early(struct http_server *s, struct request *req)
 {
 	unsigned allowed;
 	if (router_match(s->cfg.routes, s->cfg.n_routes, req->method, req->path, &req->route,
-			 &req->params, &allowed) != ROUTE_FOUND) {
-		req->route = NULL;   /* dispatch answers 404/405/OPTIONS later */
-		return 0;
+			 &req->params, &allowed) != ROUTE_FOUND)
+		req->route = NULL;
+	return req->route;
+}
+
+void http_stream(struct request *req, const struct http_stream *stream)
+{
+	req->stream = *stream;
+}
+
+/* A ROUTE_STREAM request at its headers: authenticate, then let the handler
+ * set up its stream (or reply).  Returns -1 when there is a reply to send. */
+static int stream_begin(struct http_server *s, struct request *req)
+{
+	if (!req->authenticated && authenticate(s, req))
+		return -1;
+	req->route->handler(req);
+	if (req->response)
+		return -1;
+	if (!req->stream.data) {
+		log_error("stream handler for %s gave no stream", req->route->pattern);
+		http_reply_error(req, 500, "internal", "the server did not produce a response");
+		return -1;
 	}
-	return authenticate(s, req);
+	return 0;
 }
 
 static void dispatch(struct http_server *s, struct request *req)
@@ -319,6 +341,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 						 "the request method is not a valid HTTP token");
 			return queue(s, req);
 		}
+		const struct route *route = route_early(s, req);
+		if (route && (route->flags & ROUTE_STREAM))
+			return stream_begin(s, req) ? queue(s, req) : MHD_YES;
 		if (content_length(conn) > s->cfg.max_body) {
 			req->body_too_big = true;
 			/* A client that waits for 100 Continue never has to send the body. */
@@ -329,9 +354,27 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 				return queue(s, req);
 			}
 		}
-		if (!req->body_too_big && authenticate_early(s, req))
+		/* A client without a valid token is turned away before it can make us
+		 * read and hold its body. */
+		if (!req->body_too_big && route && authenticate(s, req))
 			return queue(s, req);
 		return MHD_YES;
+	}
+
+	if (req->stream.data && *upload_data_size) {
+		size_t n = *upload_data_size;
+		*upload_data_size = 0;
+		if (!req->response && req->stream.data(req, req->stream.arg, upload_data, n))
+			return req->response ? queue(s, req) : MHD_NO;
+		return MHD_YES;
+	}
+	if (req->stream.data && !req->response && !req->deferred) {
+		req->stream.end(req, req->stream.arg);
+		if (req->deferred)
+			return MHD_YES;
+		if (!req->response)
+			http_reply_error(req, 500, "internal", "the server did not produce a response");
+		return queue(s, req);
 	}
 
 	if (*upload_data_size) {
