@@ -12,6 +12,8 @@
 SANITIZE ?=
 CC ?= cc
 PKGS := libmicrohttpd jansson sqlite3 libsodium
+PKGS += libmagic
+PKGS += libcurl expat
 
 ifeq ($(SANITIZE),)
   BUILD := build/release

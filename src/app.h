@@ -14,6 +14,7 @@
 #include "base/config.h"
 #include "blob/blob.h"
 #include "cache/cache.h"
+#include "files/sniff.h"
 #include "store/store.h"
 
 struct app {
@@ -23,6 +24,7 @@ struct app {
 	struct blob_store *blob;
 	struct cache *cache;
 	struct hasher *hasher;   /* argon2id with its concurrency bound */
+	struct sniffer *sniffer; /* libmagic, for uploaded files' types */
 	struct jwt_key signing_key;
 	char *openapi;           /* the OpenAPI document, serialized once at start */
 	size_t openapi_len;

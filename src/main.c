@@ -24,6 +24,7 @@
 #include "app.h"
 #include "auth/secret.h"
 #include "cli/cli.h"
+#include "files/sweep.h"
 #include "base/alloc.h"
 #include "base/clock.h"
 #include "base/config.h"
@@ -160,6 +161,7 @@ static int cmd_serve(int argc, char **argv)
 	int rc = 1, cut_off = 0;
 	struct app app = { .cfg = &cfg, .version = SHEAF_VERSION_FULL };
 	struct http_server *srv = NULL;
+	struct sweeper *sweeper = NULL;
 	struct error e;
 	int workers = workers_for(&cfg);
 	char *storage_url = config_storage_url(&cfg);
@@ -174,13 +176,25 @@ static int cmd_serve(int argc, char **argv)
 	free(abs_dir);
 	if (!(app.store = cli_open_store(&cfg, workers)))
 		goto out;
-	if (!(app.blob = blob_open(storage_url, &e))) {
+	struct blob_options blob_opts = blob_options_from_config(&cfg);
+	if (!(app.blob = blob_open_with(storage_url, &blob_opts, &e))) {
 		log_error("cannot open object storage %s: %s", storage_url, e.msg);
+		goto out;
+	}
+	/* A store that refuses a write now (wrong keys, missing bucket, read-only
+	 * disk) is said so at start, not at the first upload. */
+	if (blob_check(app.blob, &e) != BLOB_OK) {
+		log_error("object storage %s is not usable: %s", storage_url, e.msg);
 		goto out;
 	}
 	log_notice("object storage: %s", storage_url);
 	if (open_auth(&app, &cfg))
 		goto out;
+	if (!(app.sniffer = sniffer_new(workers, &e))) {
+		log_error("file type detection: %s", e.msg);
+		goto out;
+	}
+	sweeper = sweeper_start(app.store, app.blob, cfg.sweep_interval, cfg.orphan_grace);
 
 	json_t *doc = openapi_build(api_routes, api_routes_count, app.version, &e);
 	if (!doc) {
@@ -223,6 +237,8 @@ static int cmd_serve(int argc, char **argv)
 	rc = 0;
 out:
 	http_server_stop(srv);
+	sweeper_stop(sweeper);
+	sniffer_free(app.sniffer);
 	close_auth(&app);
 	blob_close(app.blob);
 	store_close(app.store);

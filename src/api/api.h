@@ -53,6 +53,10 @@ void api_defer_password_job(struct request *req, http_deferred_fn fn, struct pas
 /* Releases the body and wipes the hash: the last thing a second half does. */
 void api_password_job_done(struct password_job *job);
 
+/* Removes the objects behind keys (logging failures: the sweep retries
+ * them) and frees keys. */
+void api_remove_objects(struct request *req, struct store_keys *keys);
+
 /* Per-account failed-attempt limit: check (replies 429, returns -1) and count. */
 int api_account_failures_check(struct request *req, const char *email);
 void api_account_failure(struct request *req, const char *email);
@@ -71,5 +75,10 @@ void api_auth_logout(struct request *req);
 void api_me_get(struct request *req);
 void api_me_update(struct request *req);
 void api_me_password(struct request *req);
+void api_file_upload(struct request *req);
+void api_file_list(struct request *req);
+void api_file_get(struct request *req);
+void api_file_download(struct request *req);
+void api_file_delete(struct request *req);
 
 #endif

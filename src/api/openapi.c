@@ -64,6 +64,45 @@ static const char components_json[] = JSON({
 				"offset": {"type": "integer"}
 			}
 		},
+		"File": {
+			"type": "object",
+			"required": ["file_id", "session_id", "filename", "file_type", "size", "sha256", "storage_path", "uploaded_at", "url"],
+			"properties": {
+				"file_id": {"type": "string"},
+				"session_id": {"type": "string"},
+				"filename": {"type": "string", "description": "The name as uploaded, without any directory part or control characters"},
+				"file_type": {"type": "string", "description": "MIME type found in the bytes", "example": "text/csv"},
+				"size": {"type": "integer", "minimum": 0},
+				"sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+				"storage_path": {"type": "string", "description": "The object's key in storage"},
+				"uploaded_at": {"type": "string", "format": "date-time"},
+				"url": {"type": "string", "description": "Where to download it"}
+			}
+		},
+		"FileList": {
+			"type": "object",
+			"required": ["files"],
+			"properties": {"files": {"type": "array", "items": {"$ref": "#/components/schemas/File"}}}
+		},
+		"FilePage": {
+			"type": "object",
+			"required": ["session_id", "files", "total", "limit", "offset"],
+			"properties": {
+				"session_id": {"type": "string"},
+				"files": {"type": "array", "items": {"$ref": "#/components/schemas/File"}},
+				"total": {"type": "integer"},
+				"limit": {"type": "integer"},
+				"offset": {"type": "integer"}
+			}
+		},
+		"FileUpload": {
+			"type": "object",
+			"required": ["session_id", "file"],
+			"properties": {
+				"session_id": {"type": "string"},
+				"file": {"type": "array", "items": {"type": "string", "contentMediaType": "application/octet-stream"}, "description": "One or more file parts (any field name)"}
+			}
+		},
 		"Register": {
 			"type": "object",
 			"required": ["email", "password"],
@@ -130,7 +169,8 @@ static const char components_json[] = JSON({
 
 static const char *path_param_pattern(const char *name, size_t len)
 {
-	if (len == 10 && memcmp(name, "session_id", 10) == 0)
+	if ((len == 10 && memcmp(name, "session_id", 10) == 0) ||
+	    (len == 7 && memcmp(name, "file_id", 7) == 0))
 		return "^[A-Za-z0-9_-]{1,64}$";
 	return NULL;
 }

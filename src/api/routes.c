@@ -80,6 +80,42 @@ const struct route api_routes[] = {
 		"operationId": "deleteSession", "tags": ["sessions"],
 		"summary": "Delete a session",
 		"responses": {"204": {"description": "Deleted"}}}), ROUTE_USER },
+	{ HTTP_POST, "/api/files/upload", api_file_upload, JSON({
+		"operationId": "uploadFiles", "tags": ["files"],
+		"summary": "Upload one or more files into a session",
+		"description": "multipart/form-data: a session_id field (before the file parts; or ?session_id=) and one or more file parts. Each file is streamed to object storage while its SHA-256 is computed; its type is found from its bytes (libmagic). All files of a request are listed together or not at all. Limits: SHEAF_UPLOAD_MAX_FILE per file, SHEAF_UPLOAD_MAX_REQUEST per request (413).",
+		"parameters": [{"name": "session_id", "in": "query", "required": false, "description": "The session, instead of a form field", "schema": {"type": "string"}}],
+		"requestBody": {"required": true, "content": {"multipart/form-data": {"schema": {"$ref": "#/components/schemas/FileUpload"}}}},
+		"responses": {"201": {"description": "The stored files", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/FileList"}}}}}}), ROUTE_USER | ROUTE_STREAM },
+	{ HTTP_GET, "/api/files/session/{session_id}", api_file_list, JSON({
+		"operationId": "listSessionFiles", "tags": ["files"],
+		"summary": "List a session's files, oldest first",
+		"parameters": [
+			{"name": "limit", "in": "query", "required": false, "description": "Page size", "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 20}},
+			{"name": "offset", "in": "query", "required": false, "description": "Rows to skip", "schema": {"type": "integer", "minimum": 0, "default": 0}}
+		],
+		"responses": {"200": {"description": "A page of files", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/FilePage"}}}}}}), ROUTE_USER },
+	{ HTTP_GET, "/api/files/{file_id}", api_file_get, JSON({
+		"operationId": "getFile", "tags": ["files"],
+		"summary": "A file's metadata",
+		"responses": {"200": {"description": "The file", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/File"}}}}}}), ROUTE_USER },
+	{ HTTP_GET, "/api/files/{file_id}/download", api_file_download, JSON({
+		"operationId": "downloadFile", "tags": ["files"],
+		"summary": "A file's bytes",
+		"description": "Streamed with Content-Type (from the bytes), Content-Length, ETag (the SHA-256), Content-Disposition (RFC 6266 with a UTF-8 filename*), Range (one range: 206, or 416) and If-None-Match (304).",
+		"parameters": [
+			{"name": "Range", "in": "header", "required": false, "description": "bytes=START-END, bytes=START- or bytes=-LAST", "schema": {"type": "string"}},
+			{"name": "If-None-Match", "in": "header", "required": false, "description": "An ETag from an earlier download", "schema": {"type": "string"}}
+		],
+		"responses": {
+			"200": {"description": "The bytes", "content": {"application/octet-stream": {"schema": {"type": "string", "contentMediaType": "application/octet-stream"}}}},
+			"206": {"description": "The requested range", "content": {"application/octet-stream": {"schema": {"type": "string", "contentMediaType": "application/octet-stream"}}}},
+			"304": {"description": "Not modified"}
+		}}), ROUTE_USER },
+	{ HTTP_DELETE, "/api/files/{file_id}", api_file_delete, JSON({
+		"operationId": "deleteFile", "tags": ["files"],
+		"summary": "Delete a file: its row and its bytes",
+		"responses": {"204": {"description": "Deleted"}}}), ROUTE_USER },
 	{ HTTP_GET, "/api/sessions", api_session_list, JSON({
 		"operationId": "listSessions", "tags": ["sessions"],
 		"summary": "List sessions, newest first",

@@ -114,9 +114,14 @@ void api_session_delete(struct request *req)
 	if (!id)
 		return;
 	struct error e;
-	enum store_rc rc = store_session_delete(req->app->store, req->user_id, id, &e);
-	if (rc == STORE_OK)
+	struct store_keys orphans = { NULL, 0 };
+	enum store_rc rc = store_session_delete(req->app->store, req->user_id, id, &orphans, &e);
+	if (rc == STORE_OK) {
+		/* The rows are gone, so no file is listed any more; the bytes go now,
+		 * and whatever fails to go is swept later as an orphan. */
+		api_remove_objects(req, &orphans);
 		http_reply_empty(req, 204);
+	}
 	else if (rc == STORE_NOT_FOUND)
 		http_reply_error(req, 404, "not_found", "no session %s", id);
 	else

@@ -65,8 +65,8 @@ static const struct option options[] = {
 	  "milliseconds, from 0 to 600000",
 	  "How long a database operation waits for a lock held by another writer before it fails (500, or 503 on /health)." },
 	{ "SHEAF_STORAGE_URL", "--storage-url", OPT_STORAGE_URL, "", 0, 0, NULL, FIELD(storage_url),
-	  "empty (DATA_DIR/objects) or file:PATH",
-	  "Object storage for uploaded bytes. s3:// is reserved for the S3 backend (not in this build yet)." },
+	  "empty (DATA_DIR/objects), file:PATH or s3://BUCKET?endpoint=URL&region=REGION&style=STYLE (STYLE: path or virtual)",
+	  "Object storage for uploaded bytes: a local directory, or any S3 API (keys in SHEAF_S3_ACCESS_KEY and SHEAF_S3_SECRET_KEY)." },
 	{ "SHEAF_WORKERS", "--workers", OPT_INT, "0", 0, 1024, NULL, FIELD(workers),
 	  "an integer from 0 to 1024; 0 = one per CPU core",
 	  "HTTP worker threads (libmicrohttpd epoll thread pool)." },
@@ -124,12 +124,39 @@ static const struct option options[] = {
 	{ "SHEAF_AUTH_RATE_PER_ACCOUNT", NULL, OPT_INT, "10", 1, 100000000, NULL, FIELD(auth_rate_per_account),
 	  "an integer from 1 to 100000000",
 	  "Failed logins (and, counted apart, sign-ups) per email address per window; more get 429." },
+	{ "SHEAF_UPLOAD_MAX_FILE", NULL, OPT_SIZE, "2G", 0, 1LL << 40, NULL, FIELD(upload_max_file),
+	  "a size up to 1024G (suffix K, M or G)",
+	  "Largest file accepted by POST /api/files/upload; bigger ones get 413 and leave nothing behind." },
+	{ "SHEAF_UPLOAD_MAX_REQUEST", NULL, OPT_SIZE, "4G", 0, 1LL << 40, NULL, FIELD(upload_max_request),
+	  "a size up to 1024G (suffix K, M or G)",
+	  "Largest upload request (all its files and fields together); bigger ones get 413." },
+	{ "SHEAF_ORPHAN_GRACE", NULL, OPT_INT, "900", 0, 604800, NULL, FIELD(orphan_grace),
+	  "seconds, from 0 to 604800",
+	  "An object in storage that no file lists is removed by the sweep once it is this old (younger ones may be uploads still finishing)." },
+	{ "SHEAF_SWEEP_INTERVAL", NULL, OPT_INT, "3600", 1, 604800, NULL, FIELD(sweep_interval),
+	  "seconds, from 1 to 604800",
+	  "How often orphaned objects are swept (also once at start-up)." },
 	{ "SHEAF_CACHE_URL", NULL, OPT_CACHE_URL, "", 0, 0, NULL, FIELD(cache_url),
 	  "empty or memory:",
 	  "Cache for rate limits and (later) query results: the in-process cache. redis:// is reserved for the Redis backend (not in this build yet)." },
 	{ "SHEAF_CACHE_SIZE", NULL, OPT_SIZE, "64M", 1LL << 20, 1LL << 36, NULL, FIELD(cache_size),
 	  "a size from 1M to 64G",
 	  "Most memory the in-process cache holds; least recently used entries go first." },
+	{ "SHEAF_S3_ACCESS_KEY", NULL, OPT_SECRET, "", 0, 0, NULL, FIELD(s3_access_key),
+	  "empty, or an access key id",
+	  "Access key id for S3 storage (SHEAF_STORAGE_URL=s3://...); required there." },
+	{ "SHEAF_S3_SECRET_KEY", NULL, OPT_SECRET, "", 0, 0, NULL, FIELD(s3_secret_key),
+	  "empty, or a secret access key (never printed)",
+	  "Secret access key for S3 storage; required with SHEAF_STORAGE_URL=s3://..." },
+	{ "SHEAF_S3_PART_SIZE", NULL, OPT_SIZE, "8M", 5LL << 20, 1LL << 30, NULL, FIELD(s3_part_size),
+	  "a size from 5M to 1G",
+	  "S3 objects up to this size are one PUT; bigger ones are multipart uploads in parts of this size (at most 10000 parts). Each upload in progress holds one part in memory." },
+	{ "SHEAF_S3_RETRIES", NULL, OPT_INT, "4", 0, 10, NULL, FIELD(s3_retries),
+	  "an integer from 0 to 10",
+	  "Extra attempts of an S3 request after a 5xx, 429, timeout or connection failure, with exponential backoff from 0.1 s (doubling, at most 5 s, with jitter)." },
+	{ "SHEAF_S3_TIMEOUT", NULL, OPT_INT, "30", 1, 3600, NULL, FIELD(s3_timeout),
+	  "seconds, from 1 to 3600",
+	  "How long connecting to the S3 server may take, and how long a transfer may stall without a byte, before the attempt fails." },
 };
 
 #define N_OPTIONS (sizeof options / sizeof options[0])
@@ -288,10 +315,10 @@ static int check_value(const struct option *o, const char *v, struct error *e)
 			return 0;
 		if ((rest = after_scheme(v, "file")))
 			return *rest ? 0 : -1;
-		if (after_scheme(v, "s3")) {
-			error_set(e, "%s: S3 storage is not available in this build yet; accepts %s",
-				  o->env, o->accepts);
-			return -2;
+		if (has_prefix(v, "s3://")) {
+			/* The parameters are checked when the store opens (blob/s3.c). */
+			size_t n = strcspn(v + 5, "?/");
+			return n && v[5 + n] != '/' ? 0 : -1;
 		}
 		return -1;
 	case OPT_SECRET:
@@ -493,6 +520,10 @@ static int finish(struct config *cfg, struct error *e)
 				    "act as the local user. Listen on 127.0.0.1, ::1 or localhost, "
 				    "turn authentication on, or set SHEAF_AUTH_OFF_FORCE=yes if that "
 				    "is really what you want", cfg->listen);
+	if (has_prefix(cfg->storage_url, "s3://") &&
+	    (!*cfg->s3_access_key || !*cfg->s3_secret_key))
+		return error_set(e, "SHEAF_STORAGE_URL is an S3 bucket: set SHEAF_S3_ACCESS_KEY "
+				    "and SHEAF_S3_SECRET_KEY too");
 	return 0;
 }
 

@@ -25,7 +25,7 @@ struct config {
 	int listen_port;
 	char *data_dir;
 	char *database_url;     /* "" = sqlite:<data_dir>/sheaf.db */
-	char *storage_url;      /* "" = file:<data_dir>/objects */
+	char *storage_url;      /* "" = file:<data_dir>/objects, or s3://BUCKET?... */
 	long long db_lock_timeout; /* ms a database operation waits for a lock */
 	long long workers;      /* 0 = one per core */
 	long long max_body;     /* bytes */
@@ -46,8 +46,17 @@ struct config {
 	long long auth_rate_window;      /* seconds */
 	long long auth_rate_per_address; /* auth requests per address per window */
 	long long auth_rate_per_account; /* failed logins and sign-ups per email per window */
+	long long upload_max_file;    /* bytes in one uploaded file */
+	long long upload_max_request; /* bytes in one upload request */
+	long long orphan_grace;       /* seconds an unlisted object is left alone */
+	long long sweep_interval;     /* seconds between orphan sweeps */
 	char *cache_url;        /* "" = in-process */
 	long long cache_size;   /* bytes the in-process cache may hold */
+	char *s3_access_key;    /* "" unless the storage is S3 */
+	char *s3_secret_key;    /* "" unless the storage is S3; never logged */
+	long long s3_part_size; /* bytes per multipart part (and the single-PUT limit) */
+	long long s3_retries;   /* extra attempts per S3 request */
+	long long s3_timeout;   /* seconds to connect, and longest stall */
 	char *warnings;         /* non-fatal findings (unknown SHEAF_* names), one per line, or NULL */
 };
 

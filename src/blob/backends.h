@@ -5,5 +5,8 @@
 #include "blob/blob.h"
 
 struct blob_store *blob_fs_open(const char *root, struct error *e);
+/* spec: what follows "s3://" in the URL. */
+struct blob_store *blob_s3_open(const char *spec, const struct blob_options *opts,
+				struct error *e);
 
 #endif

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "base/alloc.h"
+#include "base/config.h"
 #include "blob/backends.h"
 
 #define BLOB_KEY_MAX 1024
@@ -62,7 +63,8 @@ enum blob_rc blob_put(struct blob_store *bs, const char *key, blob_read_fn read,
 	return blob_writer_commit(w, out, e);
 }
 
-struct blob_store *blob_open(const char *url, struct error *e)
+struct blob_store *blob_open_with(const char *url, const struct blob_options *opts,
+				  struct error *e)
 {
 	if (strncmp(url, "file:", 5) == 0) {
 		const char *path = url + 5;
@@ -70,8 +72,28 @@ struct blob_store *blob_open(const char *url, struct error *e)
 			path += 2;
 		return blob_fs_open(path, e);
 	}
-	error_set(e, "unsupported storage URL \"%.100s\" (this build accepts file:PATH)", url);
+	if (strncmp(url, "s3://", 5) == 0)
+		return blob_s3_open(url + 5, opts, e);
+	error_set(e, "unsupported storage URL \"%.100s\" (accepts file:PATH or s3://BUCKET?...)",
+		  url);
 	return NULL;
+}
+
+struct blob_store *blob_open(const char *url, struct error *e)
+{
+	return blob_open_with(url, NULL, e);
+}
+
+struct blob_options blob_options_from_config(const struct config *cfg)
+{
+	struct blob_options o = {
+		.s3_access_key = cfg->s3_access_key,
+		.s3_secret_key = cfg->s3_secret_key,
+		.s3_part_size = (uint64_t)cfg->s3_part_size,
+		.s3_attempts = (int)cfg->s3_retries + 1,
+		.s3_timeout_ms = (int)cfg->s3_timeout * 1000,
+	};
+	return o;
 }
 
 void blob_close(struct blob_store *bs)

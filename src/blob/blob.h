@@ -10,7 +10,7 @@
  * use does not grow with object size.
  *
  * Backends fill struct blob_ops: the local directory (blob/fs.c) is the
- * embedded default; S3 comes in a later issue behind the same operations.
+ * embedded default; any S3 API (blob/s3.c) is the shared one for many nodes.
  */
 #ifndef SHEAF_BLOB_BLOB_H
 #define SHEAF_BLOB_BLOB_H
@@ -65,6 +65,11 @@ struct blob_ops {
 	enum blob_rc (*stat)(struct blob_store *bs, const char *key, struct blob_info *out,
 			     struct error *e);
 	enum blob_rc (*remove)(struct blob_store *bs, const char *key, struct error *e);
+	/* Optional (NULL when the backend has no files): opens the object for
+	 * reading as a file descriptor (caller closes), so it can be sent with
+	 * sendfile and keeps reading even if the object is removed meanwhile. */
+	enum blob_rc (*open_fd)(struct blob_store *bs, const char *key, int *fd,
+				struct blob_info *out, struct error *e);
 	/* Calls fn for every object whose key starts with prefix (any order; an
 	 * object written or removed meanwhile may or may not be seen). */
 	enum blob_rc (*list)(struct blob_store *bs, const char *prefix, blob_list_fn fn,
@@ -75,8 +80,29 @@ struct blob_store {
 	const struct blob_ops *ops;
 };
 
-/* Opens the store named by url ("file:PATH"); NULL with e set on failure. */
+/* What a backend needs besides its URL; zero fields take the defaults. */
+struct blob_options {
+	const char *s3_access_key;   /* required for s3:// (copied) */
+	const char *s3_secret_key;   /* required for s3:// (copied, wiped at close) */
+	uint64_t s3_part_size;       /* bytes per part: 0 = 8 MiB; 5 MiB to 1 GiB */
+	int s3_attempts;             /* tries per request: 0 = 5; 1 = no retries */
+	int s3_timeout_ms;           /* to connect, and longest stall: 0 = 30 s */
+	int s3_list_page;            /* keys per ListObjectsV2 request: 0 = 1000 */
+};
+
+/*
+ * Opens the store named by url: "file:PATH", or
+ * "s3://BUCKET?endpoint=URL&region=REGION&style=path|virtual" (all three
+ * parameters optional; see blob/s3.c).  NULL with e set on failure.  opts may
+ * be NULL (then s3:// fails for want of keys); it is not kept.
+ */
+struct blob_store *blob_open_with(const char *url, const struct blob_options *opts,
+				  struct error *e);
+/* blob_open_with(url, NULL, e). */
 struct blob_store *blob_open(const char *url, struct error *e);
+struct config;
+/* The options cfg's settings describe (SHEAF_S3_*); its strings stay cfg's. */
+struct blob_options blob_options_from_config(const struct config *cfg);
 void blob_close(struct blob_store *bs);   /* NULL is fine */
 
 /* Whether key is acceptable to every backend. */
@@ -113,6 +139,13 @@ static inline void blob_writer_abort(struct blob_writer *w)
 {
 	if (w)
 		w->bs->ops->writer_abort(w);
+}
+
+/* BLOB_ERROR without touching e when the backend has no files to open. */
+static inline enum blob_rc blob_open_fd(struct blob_store *bs, const char *key, int *fd,
+					struct blob_info *out, struct error *e)
+{
+	return bs->ops->open_fd ? bs->ops->open_fd(bs, key, fd, out, e) : BLOB_ERROR;
 }
 
 static inline enum blob_rc blob_list(struct blob_store *bs, const char *prefix, blob_list_fn fn,

@@ -355,6 +355,18 @@ static enum blob_rc fs_remove(struct blob_store *bs, const char *key, struct err
 	return rc;
 }
 
+static enum blob_rc fs_open_fd(struct blob_store *bs, const char *key, int *fd,
+			      struct blob_info *out, struct error *e)
+{
+	struct stat st;
+	enum blob_rc rc = open_key(impl(bs), key, fd, &st, e);
+	if (rc == BLOB_OK) {
+		out->size = (uint64_t)st.st_size;
+		out->mtime_ms = (int64_t)st.st_mtim.tv_sec * 1000 + st.st_mtim.tv_nsec / 1000000;
+	}
+	return rc;
+}
+
 struct walk {
 	struct fs_store *s;
 	const char *prefix;
@@ -431,5 +443,6 @@ static const struct blob_ops fs_ops = {
 	.get = fs_get,
 	.stat = fs_stat,
 	.remove = fs_remove,
+	.open_fd = fs_open_fd,
 	.list = fs_list,
 };

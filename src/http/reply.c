@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/alloc.h"
 #include "base/clock.h"
 #include "base/log.h"
 #include "http/request.h"
@@ -122,6 +123,113 @@ void http_reply_static(struct request *req, int status, const char *content_type
 	struct MHD_Response *r =
 		MHD_create_response_from_buffer(len, (void *)data, MHD_RESPMEM_PERSISTENT);
 	set_response(req, status, r, content_type, len);
+}
+
+void http_reply_fd(struct request *req, int status, const char *content_type, int fd,
+		   uint64_t offset, uint64_t length)
+{
+	struct MHD_Response *r = MHD_create_response_from_fd_at_offset64(length, fd, offset);
+	set_response(req, status, r, content_type, (size_t)length);
+}
+
+struct stream_reply {
+	http_read_fn read;
+	void *ctx;
+	void (*release)(void *ctx);
+};
+
+static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	struct stream_reply *s = cls;
+	ssize_t n = s->read(s->ctx, pos, buf, max);
+	return n < 0 ? MHD_CONTENT_READER_END_WITH_ERROR : n;
+}
+
+static void stream_free(void *cls)
+{
+	struct stream_reply *s = cls;
+	if (s->release)
+		s->release(s->ctx);
+	free(s);
+}
+
+void http_reply_stream(struct request *req, int status, const char *content_type,
+		       uint64_t length, http_read_fn read, void *ctx, void (*release)(void *ctx))
+{
+	struct stream_reply *s = xmalloc(sizeof *s);
+	s->read = read;
+	s->ctx = ctx;
+	s->release = release;
+	struct MHD_Response *r = MHD_create_response_from_callback(length, 64 * 1024, stream_read,
+								   s, stream_free);
+	set_response(req, status, r, content_type, (size_t)length);
+}
+
+int http_range(const char *h, uint64_t size, uint64_t *start, uint64_t *length)
+{
+	if (!h || strncmp(h, "bytes=", 6) != 0 || strchr(h, ','))
+		return 0;
+	const char *p = h + 6;
+	while (*p == ' ')
+		p++;
+	char *end;
+	if (*p == '-') {   /* the last N bytes */
+		if (p[1] < '0' || p[1] > '9')
+			return 0;
+		errno = 0;
+		unsigned long long n = strtoull(p + 1, &end, 10);
+		if (errno || *end)
+			return 0;
+		if (n == 0 || size == 0)
+			return -1;
+		*length = n < size ? n : size;
+		*start = size - *length;
+		return 1;
+	}
+	if (*p < '0' || *p > '9')
+		return 0;
+	errno = 0;
+	unsigned long long first = strtoull(p, &end, 10);
+	if (errno || *end != '-')
+		return 0;
+	p = end + 1;
+	unsigned long long last = size ? size - 1 : 0;
+	if (*p) {
+		if (*p < '0' || *p > '9')
+			return 0;
+		last = strtoull(p, &end, 10);
+		if (errno || *end || last < first)
+			return 0;
+		if (last >= size)
+			last = size - 1;
+	}
+	if (first >= size)
+		return -1;
+	*start = first;
+	*length = last - first + 1;
+	return 1;
+}
+
+bool http_etag_matches(const char *h, const char *etag)
+{
+	if (!h)
+		return false;
+	size_t n = strlen(etag);
+	for (const char *p = h; *p;) {
+		while (*p == ' ' || *p == ',')
+			p++;
+		if (*p == '*')
+			return true;
+		if (strncmp(p, "W/", 2) == 0)   /* weak comparison, as If-None-Match uses */
+			p += 2;
+		size_t len = strcspn(p, ",");
+		while (len && p[len - 1] == ' ')
+			len--;
+		if (len == n && strncmp(p, etag, n) == 0)
+			return true;
+		p += strcspn(p, ",");
+	}
+	return false;
 }
 
 json_t *http_error_body(const char *code, const char *detail, const char *request_id,

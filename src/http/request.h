@@ -15,6 +15,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "base/buf.h"
 #include "base/id.h"
@@ -58,6 +59,7 @@ struct request {
 	char user_id[USER_ID_MAX + 1];  /* who is asking; set by authentication, else "" */
 	bool authenticated;             /* the authenticate hook passed */
 	bool deferred;                  /* parked while http_defer's work runs */
+	bool queued;                    /* the response was handed to libmicrohttpd */
 	struct http_stream stream;      /* set by http_stream(); data is NULL otherwise */
 	int64_t start_ns;
 
@@ -110,6 +112,16 @@ void http_reply_json(struct request *req, int status, json_t *body);  /* takes b
 void http_reply_empty(struct request *req, int status);
 void http_reply_static(struct request *req, int status, const char *content_type,
 		       const void *data, size_t len);  /* data must outlive the server */
+/* length bytes of the open file fd from offset, sent with sendfile where the
+ * kernel allows; the reply owns fd (closed when sent, or on failure). */
+void http_reply_fd(struct request *req, int status, const char *content_type, int fd,
+		   uint64_t offset, uint64_t length);
+/* length bytes pulled from read(ctx, pos, buf, max) as the client takes
+ * them (pos counts from 0; return bytes given, or -1 to cut the response
+ * short); release(ctx) runs when the response is done with. */
+typedef ssize_t (*http_read_fn)(void *ctx, uint64_t pos, char *buf, size_t max);
+void http_reply_stream(struct request *req, int status, const char *content_type,
+		       uint64_t length, http_read_fn read, void *ctx, void (*release)(void *ctx));
 void http_reply_error(struct request *req, int status, const char *code, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
@@ -130,6 +142,17 @@ int http_json_string(struct request *req, json_t *obj, const char *field, bool r
 		     const char **out);
 /* Refuses (422) a body with a field not in the NULL-terminated list. */
 int http_json_only(struct request *req, json_t *obj, const char *const *fields);
+
+/*
+ * A Range header against an entity of size bytes (RFC 9110 14.2): returns 1
+ * with *start and *length set to one satisfiable byte range, 0 when the whole
+ * entity should be sent (no header, a unit other than bytes, several
+ * ranges, or syntax we do not accept), -1 when unsatisfiable (416).
+ */
+int http_range(const char *header, uint64_t size, uint64_t *start, uint64_t *length);
+/* Whether an If-None-Match header matches etag (a quoted strong ETag). */
+bool http_etag_matches(const char *if_none_match, const char *etag);
+
 /* ?name= as an integer in [min, max]; absent gives def. */
 int http_query_int(struct request *req, const char *name, long long def, long long min,
 		   long long max, long long *out);

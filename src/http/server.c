@@ -218,6 +218,7 @@ static void dispatch(struct http_server *s, struct request *req)
 static enum MHD_Result queue(struct http_server *s, struct request *req)
 {
 	struct MHD_Response *r = req->response;
+	req->queued = true;
 	MHD_add_response_header(r, "X-Request-Id", req->request_id);
 	for (size_t i = 0; i < req->n_headers; i++)
 		MHD_add_response_header(r, req->headers[i].name, req->headers[i].value);
@@ -362,11 +363,19 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	}
 
 	if (req->stream.data && *upload_data_size) {
+		/* libmicrohttpd can only send a response once the whole body is in, so
+		 * after a failure the rest is read and dropped (up to a point: past it
+		 * the connection is closed without an answer). */
 		size_t n = *upload_data_size;
 		*upload_data_size = 0;
-		if (!req->response && req->stream.data(req, req->stream.arg, upload_data, n))
-			return req->response ? queue(s, req) : MHD_NO;
-		return MHD_YES;
+		if (!req->response) {
+			if (req->stream.data(req, req->stream.arg, upload_data, n) && !req->response)
+				return MHD_NO;
+			req->body_seen = 0;   /* from here on it counts what is dropped */
+			return MHD_YES;
+		}
+		req->body_seen += n;
+		return req->body_seen > DRAIN_MIN ? MHD_NO : MHD_YES;
 	}
 	if (req->stream.data && !req->response && !req->deferred) {
 		req->stream.end(req, req->stream.arg);
@@ -397,6 +406,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		req->deferred = false;
 		return queue(s, req);
 	}
+	if (req->response && !req->queued)   /* answered while the body was dropped */
+		return queue(s, req);
 	if (req->response)   /* answered early (oversized body); nothing more to do */
 		return MHD_YES;
 	dispatch(s, req);

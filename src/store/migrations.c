@@ -54,6 +54,22 @@ const struct migration store_migrations[] = {
 	  "DROP TABLE sessions;\n"
 	  "ALTER TABLE owned_sessions RENAME TO sessions;\n"
 	  "CREATE INDEX sessions_by_owner_created ON sessions (owner_id, created_at, id);\n" },
+	/* Uploaded files: metadata here, bytes in object storage under storage_key. */
+	{ 3, "files",
+	  "CREATE TABLE files (\n"
+	  "  id TEXT PRIMARY KEY,\n"
+	  "  owner_id TEXT NOT NULL,\n"
+	  "  session_id TEXT NOT NULL,\n"
+	  "  filename TEXT NOT NULL,\n"
+	  "  file_type TEXT NOT NULL,\n"
+	  "  size BIGINT NOT NULL,\n"
+	  "  sha256 TEXT NOT NULL,\n"
+	  "  storage_key TEXT NOT NULL UNIQUE,\n"
+	  "  uploaded_at BIGINT NOT NULL,\n"
+	  "  FOREIGN KEY (owner_id, session_id) REFERENCES sessions (owner_id, id)\n"
+	  "    ON DELETE CASCADE\n"
+	  ");\n"
+	  "CREATE INDEX files_by_session ON files (owner_id, session_id, uploaded_at, id);\n" },
 };
 
 const size_t store_migrations_count = sizeof store_migrations / sizeof store_migrations[0];

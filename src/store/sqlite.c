@@ -40,6 +40,14 @@ enum stmt_id {
 	ST_SESSION_LIST,
 	ST_SESSION_COUNT,
 	ST_SESSION_DELETE,
+	ST_SESSION_TOUCH,
+	ST_SESSION_FILE_KEYS,
+	ST_FILE_INSERT,
+	ST_FILE_GET,
+	ST_FILE_LIST,
+	ST_FILE_COUNT,
+	ST_FILE_DELETE,
+	ST_FILE_KEY_EXISTS,
 	ST_BEGIN,
 	ST_BEGIN_WRITE,
 	ST_COMMIT,
@@ -47,6 +55,10 @@ enum stmt_id {
 	ST_COUNT
 };
 
+#define SESSION_COLUMNS "id, created_at, updated_at, (SELECT count(*) FROM files f " \
+			"WHERE f.owner_id = s.owner_id AND f.session_id = s.id)"
+#define FILE_COLUMNS "id, owner_id, session_id, filename, file_type, size, sha256, " \
+		     "storage_key, uploaded_at"
 #define USER_COLUMNS "id, email, name, password_hash, created_at, updated_at, token_version"
 
 static const char *const stmt_sql[ST_COUNT] = {
@@ -71,12 +83,22 @@ static const char *const stmt_sql[ST_COUNT] = {
 				     "WHERE family_id = ?1 AND revoked_at IS NULL",
 	[ST_SESSION_INSERT] = "INSERT INTO sessions (owner_id, id, created_at, updated_at) "
 			      "VALUES (?1, ?2, ?3, ?3)",
-	[ST_SESSION_GET] = "SELECT id, created_at, updated_at FROM sessions "
+	[ST_SESSION_GET] = "SELECT " SESSION_COLUMNS " FROM sessions s "
 			   "WHERE owner_id = ?1 AND id = ?2",
-	[ST_SESSION_LIST] = "SELECT id, created_at, updated_at FROM sessions WHERE owner_id = ?1 "
+	[ST_SESSION_LIST] = "SELECT " SESSION_COLUMNS " FROM sessions s WHERE owner_id = ?1 "
 			    "ORDER BY created_at DESC, id DESC LIMIT ?2 OFFSET ?3",
 	[ST_SESSION_COUNT] = "SELECT count(*) FROM sessions WHERE owner_id = ?1",
 	[ST_SESSION_DELETE] = "DELETE FROM sessions WHERE owner_id = ?1 AND id = ?2",
+	[ST_SESSION_TOUCH] = "UPDATE sessions SET updated_at = ?3 WHERE owner_id = ?1 AND id = ?2",
+	[ST_SESSION_FILE_KEYS] = "SELECT storage_key FROM files WHERE owner_id = ?1 AND session_id = ?2",
+	[ST_FILE_INSERT] = "INSERT INTO files (" FILE_COLUMNS ") "
+			   "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+	[ST_FILE_GET] = "SELECT " FILE_COLUMNS " FROM files WHERE owner_id = ?1 AND id = ?2",
+	[ST_FILE_LIST] = "SELECT " FILE_COLUMNS " FROM files WHERE owner_id = ?1 AND session_id = ?2 "
+			 "ORDER BY uploaded_at, id LIMIT ?3 OFFSET ?4",
+	[ST_FILE_COUNT] = "SELECT count(*) FROM files WHERE owner_id = ?1 AND session_id = ?2",
+	[ST_FILE_DELETE] = "DELETE FROM files WHERE owner_id = ?1 AND id = ?2",
+	[ST_FILE_KEY_EXISTS] = "SELECT 1 FROM files WHERE storage_key = ?1",
 	[ST_BEGIN] = "BEGIN",
 	[ST_BEGIN_WRITE] = "BEGIN IMMEDIATE",
 	[ST_COMMIT] = "COMMIT",
@@ -724,8 +746,7 @@ static void read_session(sqlite3_stmt *st, struct session_row *out)
 	column_text(st, 0, out->id, sizeof out->id);
 	out->created_at = sqlite3_column_int64(st, 1);
 	out->updated_at = sqlite3_column_int64(st, 2);
-	/* Files arrive in a later schema version; until then a session holds none. */
-	out->file_count = 0;
+	out->file_count = sqlite3_column_int64(st, 3);
 }
 
 static enum store_rc sqlite_session_create(struct store *base, const char *owner,
@@ -829,17 +850,243 @@ static enum store_rc sqlite_session_list(struct store *base, const char *owner, 
 	return rc;
 }
 
+static enum store_rc session_file_keys(struct conn *c, const char *owner, const char *id,
+				       struct store_keys *out, struct error *e)
+{
+	sqlite3_stmt *st = stmt(c, ST_SESSION_FILE_KEYS, e);
+	if (!st)
+		return STORE_ERROR;
+	sqlite3_bind_text(st, 1, owner, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+	size_t cap = 0;
+	int step;
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		if (out->n == cap) {
+			cap = cap ? cap * 2 : 16;
+			out->keys = xrealloc(out->keys, cap * sizeof *out->keys);
+		}
+		const unsigned char *k = sqlite3_column_text(st, 0);
+		out->keys[out->n++] = xstrdup(k ? (const char *)k : "");
+	}
+	sqlite3_reset(st);
+	return step == SQLITE_DONE ? STORE_OK : fail(e, c->db, "list session files");
+}
+
 static enum store_rc sqlite_session_delete(struct store *base, const char *owner,
-					   const char *id, struct error *e)
+					   const char *id, struct store_keys *orphans,
+					   struct error *e)
+{
+	struct sqlite_store *s = impl(base);
+	struct conn *c = checkout(s);
+	struct store_keys keys = { NULL, 0 };
+	enum store_rc rc = run(c, ST_BEGIN_WRITE, e);
+	if (rc == STORE_OK) {
+		rc = session_file_keys(c, owner, id, &keys, e);
+		sqlite3_stmt *st = rc == STORE_OK ? stmt(c, ST_SESSION_DELETE, e) : NULL;
+		if (st) {
+			sqlite3_bind_text(st, 1, owner, -1, SQLITE_STATIC);
+			sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+			rc = step_write(c, st, "delete session", e);   /* files go by cascade */
+		} else {
+			rc = STORE_ERROR;
+		}
+		if (rc == STORE_OK)
+			rc = tx_end(c, rc, e);
+		else
+			run(c, ST_ROLLBACK, NULL);
+	}
+	checkin(s, c);
+	if (rc == STORE_OK && orphans)
+		*orphans = keys;
+	else
+		store_keys_free(&keys);
+	return rc;
+}
+
+static void read_file(sqlite3_stmt *st, struct file_row *out)
+{
+	column_text(st, 0, out->id, sizeof out->id);
+	column_text(st, 1, out->owner_id, sizeof out->owner_id);
+	column_text(st, 2, out->session_id, sizeof out->session_id);
+	column_text(st, 3, out->filename, sizeof out->filename);
+	column_text(st, 4, out->file_type, sizeof out->file_type);
+	out->size = sqlite3_column_int64(st, 5);
+	column_text(st, 6, out->sha256, sizeof out->sha256);
+	column_text(st, 7, out->storage_key, sizeof out->storage_key);
+	out->uploaded_at = sqlite3_column_int64(st, 8);
+}
+
+static enum store_rc insert_file(struct conn *c, const struct file_row *f, struct error *e)
+{
+	sqlite3_stmt *st = stmt(c, ST_FILE_INSERT, e);
+	if (!st)
+		return STORE_ERROR;
+	sqlite3_bind_text(st, 1, f->id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, f->owner_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, f->session_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, f->filename, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, f->file_type, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 6, f->size);
+	sqlite3_bind_text(st, 7, f->sha256, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 8, f->storage_key, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 9, f->uploaded_at);
+	return step_write(c, st, "insert file", e) == STORE_OK ? STORE_OK : STORE_ERROR;
+}
+
+static enum store_rc sqlite_file_create(struct store *base, const struct file_row *rows,
+					size_t n, struct error *e)
+{
+	struct sqlite_store *s = impl(base);
+	if (n == 0)
+		return STORE_OK;
+	struct conn *c = checkout(s);
+	enum store_rc rc = run(c, ST_BEGIN_WRITE, e);
+	if (rc == STORE_OK) {
+		sqlite3_stmt *st = stmt(c, ST_SESSION_TOUCH, e);
+		rc = STORE_ERROR;
+		if (st) {
+			sqlite3_bind_text(st, 1, rows[0].owner_id, -1, SQLITE_STATIC);
+			sqlite3_bind_text(st, 2, rows[0].session_id, -1, SQLITE_STATIC);
+			sqlite3_bind_int64(st, 3, rows[n - 1].uploaded_at);
+			rc = step_write(c, st, "touch session", e);
+		}
+		for (size_t i = 0; rc == STORE_OK && i < n; i++)
+			rc = insert_file(c, &rows[i], e);
+		if (rc == STORE_OK)
+			rc = tx_end(c, rc, e);
+		else
+			run(c, ST_ROLLBACK, NULL);
+	}
+	checkin(s, c);
+	return rc;
+}
+
+static enum store_rc file_lookup(struct conn *c, const char *owner, const char *id,
+				 struct file_row *out, struct error *e)
+{
+	sqlite3_stmt *st = stmt(c, ST_FILE_GET, e);
+	if (!st)
+		return STORE_ERROR;
+	sqlite3_bind_text(st, 1, owner, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+	enum store_rc rc = step_row(c, st, "read file", e);
+	if (rc == STORE_OK)
+		read_file(st, out);
+	sqlite3_reset(st);
+	return rc;
+}
+
+static enum store_rc sqlite_file_get(struct store *base, const char *owner, const char *id,
+				     struct file_row *out, struct error *e)
+{
+	struct sqlite_store *s = impl(base);
+	struct conn *c = checkout(s);
+	enum store_rc rc = file_lookup(c, owner, id, out, e);
+	checkin(s, c);
+	return rc;
+}
+
+static enum store_rc file_list_in_tx(struct conn *c, const char *owner, const char *session,
+				     int64_t limit, int64_t offset, struct file_row **rows,
+				     size_t *n, int64_t *total, struct error *e)
+{
+	struct session_row srow;
+	sqlite3_stmt *st = stmt(c, ST_SESSION_GET, e);
+	if (!st)
+		return STORE_ERROR;
+	sqlite3_bind_text(st, 1, owner, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, session, -1, SQLITE_STATIC);
+	enum store_rc rc = step_row(c, st, "read session", e);
+	if (rc == STORE_OK)
+		read_session(st, &srow);
+	sqlite3_reset(st);
+	if (rc != STORE_OK)
+		return rc;
+	*total = srow.file_count;
+
+	if (!(st = stmt(c, ST_FILE_LIST, e)))
+		return STORE_ERROR;
+	sqlite3_bind_text(st, 1, owner, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, session, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, limit);
+	sqlite3_bind_int64(st, 4, offset);
+	size_t cap = limit > 0 && limit < 1000 ? (size_t)limit : 16;
+	*rows = xcalloc(cap, sizeof **rows);
+	int step;
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		if (*n == cap) {
+			cap *= 2;
+			*rows = xrealloc(*rows, cap * sizeof **rows);
+		}
+		read_file(st, &(*rows)[(*n)++]);
+	}
+	sqlite3_reset(st);
+	return step == SQLITE_DONE ? STORE_OK : fail(e, c->db, "list files");
+}
+
+static enum store_rc sqlite_file_list(struct store *base, const char *owner,
+				      const char *session, int64_t limit, int64_t offset,
+				      struct file_row **rows, size_t *n, int64_t *total,
+				      struct error *e)
+{
+	struct sqlite_store *s = impl(base);
+	struct conn *c = checkout(s);
+	*rows = NULL;
+	*n = 0;
+	*total = 0;
+	enum store_rc rc = run(c, ST_BEGIN, e);
+	if (rc == STORE_OK) {
+		rc = file_list_in_tx(c, owner, session, limit, offset, rows, n, total, e);
+		run(c, rc == STORE_ERROR ? ST_ROLLBACK : ST_COMMIT, NULL);
+	}
+	if (rc != STORE_OK) {
+		free(*rows);
+		*rows = NULL;
+		*n = 0;
+	}
+	checkin(s, c);
+	return rc;
+}
+
+static enum store_rc sqlite_file_delete(struct store *base, const char *owner, const char *id,
+					struct file_row *out, struct error *e)
+{
+	struct sqlite_store *s = impl(base);
+	struct conn *c = checkout(s);
+	enum store_rc rc = run(c, ST_BEGIN_WRITE, e);
+	if (rc == STORE_OK) {
+		rc = file_lookup(c, owner, id, out, e);
+		sqlite3_stmt *st = rc == STORE_OK ? stmt(c, ST_FILE_DELETE, e) : NULL;
+		if (st) {
+			sqlite3_bind_text(st, 1, owner, -1, SQLITE_STATIC);
+			sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+			rc = step_write(c, st, "delete file", e);
+		} else if (rc == STORE_OK) {
+			rc = STORE_ERROR;
+		}
+		if (rc == STORE_OK)
+			rc = tx_end(c, rc, e);
+		else
+			run(c, ST_ROLLBACK, NULL);
+	}
+	checkin(s, c);
+	return rc;
+}
+
+static enum store_rc sqlite_file_key_exists(struct store *base, const char *key, bool *exists,
+					    struct error *e)
 {
 	struct sqlite_store *s = impl(base);
 	struct conn *c = checkout(s);
 	enum store_rc rc = STORE_ERROR;
-	sqlite3_stmt *st = stmt(c, ST_SESSION_DELETE, e);
+	sqlite3_stmt *st = stmt(c, ST_FILE_KEY_EXISTS, e);
 	if (st) {
-		sqlite3_bind_text(st, 1, owner, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
-		rc = step_write(c, st, "delete session", e);
+		sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+		rc = step_row(c, st, "look up storage key", e);
+		sqlite3_reset(st);
+		*exists = rc == STORE_OK;
+		if (rc == STORE_NOT_FOUND)
+			rc = STORE_OK;
 	}
 	checkin(s, c);
 	return rc;
@@ -864,4 +1111,9 @@ static const struct store_ops sqlite_ops = {
 	.session_get = sqlite_session_get,
 	.session_list = sqlite_session_list,
 	.session_delete = sqlite_session_delete,
+	.file_create = sqlite_file_create,
+	.file_get = sqlite_file_get,
+	.file_list = sqlite_file_list,
+	.file_delete = sqlite_file_delete,
+	.file_key_exists = sqlite_file_key_exists,
 };

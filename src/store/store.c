@@ -1,6 +1,7 @@
 /* Picks the store backend from a URL; see store.h. */
 #include "store/store.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "store/backends.h"
@@ -20,6 +21,15 @@ struct store *store_open(const char *url, const struct store_options *opts, stru
 	}
 	error_set(e, "unsupported database URL \"%.100s\" (this build accepts sqlite:PATH)", url);
 	return NULL;
+}
+
+void store_keys_free(struct store_keys *k)
+{
+	for (size_t i = 0; i < k->n; i++)
+		free(k->keys[i]);
+	free(k->keys);
+	k->keys = NULL;
+	k->n = 0;
 }
 
 void store_close(struct store *st)

@@ -56,6 +56,30 @@ struct refresh_row {
 	int64_t expires_at;
 };
 
+#define FILE_NAME_MAX 255        /* bytes of the display name */
+#define FILE_TYPE_MAX 127
+#define STORAGE_KEY_MAX 1024
+
+struct file_row {
+	char id[USER_ID_MAX + 1];
+	char owner_id[USER_ID_MAX + 1];
+	char session_id[SESSION_ID_MAX + 1];
+	char filename[FILE_NAME_MAX + 1];   /* as uploaded, made safe to display */
+	char file_type[FILE_TYPE_MAX + 1];  /* MIME type found in the bytes */
+	int64_t size;
+	char sha256[65];                    /* hex */
+	char storage_key[STORAGE_KEY_MAX + 1];
+	int64_t uploaded_at;                /* ms since the epoch */
+};
+
+/* Object keys a deletion left for the caller to remove (malloc'd array of
+ * malloc'd strings; free with store_keys_free). */
+struct store_keys {
+	char **keys;
+	size_t n;
+};
+void store_keys_free(struct store_keys *k);
+
 struct session_row {
 	char id[SESSION_ID_MAX + 1];
 	int64_t created_at;     /* ms since the epoch */
@@ -133,8 +157,28 @@ struct store_ops {
 	enum store_rc (*session_list)(struct store *st, const char *owner, int64_t limit,
 				      int64_t offset, struct session_row **rows, size_t *n,
 				      int64_t *total, struct error *e);
+	/* Deletes the session and its files' rows in one transaction; the files'
+	 * storage keys go to *orphans (may be NULL) for the caller to remove. */
 	enum store_rc (*session_delete)(struct store *st, const char *owner, const char *id,
-					struct error *e);
+					struct store_keys *orphans, struct error *e);
+
+	/* Adds n files (all or none) to their session (owner_id, session_id,
+	 * the same in every row) and touches the session's updated_at;
+	 * STORE_NOT_FOUND when there is no such session. */
+	enum store_rc (*file_create)(struct store *st, const struct file_row *rows, size_t n,
+				     struct error *e);
+	enum store_rc (*file_get)(struct store *st, const char *owner, const char *id,
+				  struct file_row *out, struct error *e);
+	/* Oldest first.  STORE_NOT_FOUND when the session is not the owner's. */
+	enum store_rc (*file_list)(struct store *st, const char *owner, const char *session_id,
+				   int64_t limit, int64_t offset, struct file_row **rows, size_t *n,
+				   int64_t *total, struct error *e);
+	/* Deletes the row; *out is the row as it was (for its storage key). */
+	enum store_rc (*file_delete)(struct store *st, const char *owner, const char *id,
+				     struct file_row *out, struct error *e);
+	/* Whether some file row points at key (for the orphan sweep). */
+	enum store_rc (*file_key_exists)(struct store *st, const char *key, bool *exists,
+					 struct error *e);
 };
 
 struct store {
@@ -180,5 +224,10 @@ static inline void store_interrupt(struct store *st)
 #define store_session_get(st, ...) ((st)->ops->session_get((st), __VA_ARGS__))
 #define store_session_list(st, ...) ((st)->ops->session_list((st), __VA_ARGS__))
 #define store_session_delete(st, ...) ((st)->ops->session_delete((st), __VA_ARGS__))
+#define store_file_create(st, ...) ((st)->ops->file_create((st), __VA_ARGS__))
+#define store_file_get(st, ...) ((st)->ops->file_get((st), __VA_ARGS__))
+#define store_file_list(st, ...) ((st)->ops->file_list((st), __VA_ARGS__))
+#define store_file_delete(st, ...) ((st)->ops->file_delete((st), __VA_ARGS__))
+#define store_file_key_exists(st, ...) ((st)->ops->file_key_exists((st), __VA_ARGS__))
 
 #endif

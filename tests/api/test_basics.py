@@ -478,6 +478,12 @@ def test_openapi_no_drift(shared_sheaf, openapi_doc):
             if "{session_id}" in path:
                 concrete = path.replace("{session_id}",
                                         shared_sheaf.create_session()["session_id"])
+            if "{file_id}" in path:
+                sid = shared_sheaf.create_session()["session_id"]
+                up = shared_sheaf.post("/api/files/upload", data={"session_id": sid},
+                                       files={"file": ("a.txt", b"hello\n")})
+                assert up.status_code == 201, up.text
+                concrete = path.replace("{file_id}", up.json()["files"][0]["file_id"])
             assert "{" not in concrete, f"don't know how to fill {path}"
             kw = {}
             if method in ("post", "put", "patch"):

@@ -20,6 +20,7 @@ static void clear_env(void)
 		"SHEAF_LISTEN", "SHEAF_DATA_DIR", "SHEAF_DATABASE_URL", "SHEAF_STORAGE_URL",
 		"SHEAF_WORKERS", "SHEAF_MAX_BODY", "SHEAF_LOG_LEVEL", "SHEAF_LOG_FORMAT",
 		"SHEAF_CORS_ORIGINS", "SHEAF_SHUTDOWN_TIMEOUT", "SHEAF_TYPO",
+		"SHEAF_S3_ACCESS_KEY", "SHEAF_S3_SECRET_KEY", "SHEAF_S3_PART_SIZE",
 	};
 	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
 		unsetenv(names[i]);
@@ -142,7 +143,10 @@ static void test_bad_values(void **state)
 	expect_error("SHEAF_MAX_BODY", "10", "from 1K to 1G");
 	expect_error("SHEAF_DATABASE_URL", "postgres://x", "PostgreSQL is not available");
 	expect_error("SHEAF_DATABASE_URL", "mysql://x", "SHEAF_DATABASE_URL");
-	expect_error("SHEAF_STORAGE_URL", "s3://bucket", "S3 storage is not available");
+	expect_error("SHEAF_STORAGE_URL", "s3://bucket", "SHEAF_S3_ACCESS_KEY");
+	expect_error("SHEAF_STORAGE_URL", "s3://", "SHEAF_STORAGE_URL");
+	expect_error("SHEAF_STORAGE_URL", "s3://bucket/path", "SHEAF_STORAGE_URL");
+	expect_error("SHEAF_S3_PART_SIZE", "1M", "from 5M to 1G");
 	expect_error("SHEAF_CORS_ORIGINS", "ftp://x", "SHEAF_CORS_ORIGINS");
 	expect_error("SHEAF_DATA_DIR", "", "SHEAF_DATA_DIR");
 
@@ -154,6 +158,36 @@ static void test_bad_values(void **state)
 	char *missing[] = { "--listen" };
 	assert_int_equal(config_load(&cfg, 1, missing, NULL, &e), -1);
 	assert_non_null(strstr(e.msg, "--listen"));
+}
+
+/* S3 storage with its keys; the secret is kept but never part of a message. */
+static void test_s3_settings(void **state)
+{
+	(void)state;
+	struct config cfg;
+	struct error e;
+	setenv("SHEAF_STORAGE_URL", "s3://bucket?endpoint=http://127.0.0.1:9000&style=path", 1);
+	setenv("SHEAF_S3_ACCESS_KEY", "AKID", 1);
+	setenv("SHEAF_S3_SECRET_KEY", "very-secret-value", 1);
+	setenv("SHEAF_S3_PART_SIZE", "16M", 1);
+	assert_int_equal(config_load(&cfg, 0, NULL, NULL, &e), 0);
+	assert_string_equal(cfg.s3_access_key, "AKID");
+	assert_string_equal(cfg.s3_secret_key, "very-secret-value");
+	assert_int_equal(cfg.s3_part_size, 16 << 20);
+	assert_int_equal(cfg.s3_retries, 4);
+	assert_int_equal(cfg.s3_timeout, 30);
+	char *url = config_storage_url(&cfg);
+	assert_string_equal(url, "s3://bucket?endpoint=http://127.0.0.1:9000&style=path");
+	free(url);
+	config_free(&cfg);
+
+	unsetenv("SHEAF_S3_ACCESS_KEY");
+	assert_int_equal(config_load(&cfg, 0, NULL, NULL, &e), -1);
+	assert_non_null(strstr(e.msg, "SHEAF_S3_ACCESS_KEY"));
+	assert_null(strstr(e.msg, "very-secret-value"));
+	unsetenv("SHEAF_STORAGE_URL");
+	unsetenv("SHEAF_S3_SECRET_KEY");
+	unsetenv("SHEAF_S3_PART_SIZE");
 }
 
 static void test_env_file(void **state)
@@ -222,6 +256,7 @@ int main(void)
 		cmocka_unit_test_setup(test_defaults, setup),
 		cmocka_unit_test_setup(test_env_and_flags, setup),
 		cmocka_unit_test_setup(test_bad_values, setup),
+		cmocka_unit_test_setup(test_s3_settings, setup),
 		cmocka_unit_test_setup(test_env_file, setup),
 		cmocka_unit_test_setup(test_help_lists_every_option, setup),
 	};

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "http/request.h"
 #include "http/router.h"
 
 static void h_a(struct request *r) { (void)r; }
@@ -156,6 +157,58 @@ static void test_api_access_policy(void **state)
 	}
 }
 
+static void expect_range(const char *h, uint64_t size, int want, uint64_t start,
+			 uint64_t length)
+{
+	uint64_t s = 999, l = 999;
+	int got = http_range(h, size, &s, &l);
+	assert_int_equal(got, want);
+	if (want == 1) {
+		assert_int_equal(s, start);
+		assert_int_equal(l, length);
+	}
+}
+
+static void test_range(void **state)
+{
+	(void)state;
+	expect_range(NULL, 100, 0, 0, 0);
+	expect_range("bytes=0-0", 100, 1, 0, 1);
+	expect_range("bytes=0-99", 100, 1, 0, 100);
+	expect_range("bytes=10-", 100, 1, 10, 90);
+	expect_range("bytes=90-1000", 100, 1, 90, 10);
+	expect_range("bytes=-1", 100, 1, 99, 1);
+	expect_range("bytes=-500", 100, 1, 0, 100);
+	expect_range("bytes=100-", 100, -1, 0, 0);
+	expect_range("bytes=100-200", 100, -1, 0, 0);
+	expect_range("bytes=-0", 100, -1, 0, 0);
+	expect_range("bytes=0-", 0, -1, 0, 0);
+	expect_range("bytes=-5", 0, -1, 0, 0);
+	/* Ignored: the whole entity is sent. */
+	expect_range("bytes=5-2", 100, 0, 0, 0);
+	expect_range("bytes=0-1,5-6", 100, 0, 0, 0);
+	expect_range("items=0-1", 100, 0, 0, 0);
+	expect_range("bytes=a-b", 100, 0, 0, 0);
+	expect_range("bytes=1-2x", 100, 0, 0, 0);
+	expect_range("bytes=-", 100, 0, 0, 0);
+	expect_range("bytes=99999999999999999999999-", 100, 0, 0, 0);
+}
+
+static void test_etag(void **state)
+{
+	(void)state;
+	const char *tag = "\"abc\"";
+	assert_false(http_etag_matches(NULL, tag));
+	assert_true(http_etag_matches("\"abc\"", tag));
+	assert_true(http_etag_matches("*", tag));
+	assert_true(http_etag_matches("W/\"abc\"", tag));
+	assert_true(http_etag_matches("\"x\", \"abc\"", tag));
+	assert_true(http_etag_matches("\"x\",\"abc\" ", tag));
+	assert_false(http_etag_matches("\"abcd\"", tag));
+	assert_false(http_etag_matches("abc", tag));
+	assert_false(http_etag_matches("", tag));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -167,6 +220,8 @@ int main(void)
 		cmocka_unit_test(test_methods),
 		cmocka_unit_test(test_unescape),
 		cmocka_unit_test(test_api_access_policy),
+		cmocka_unit_test(test_range),
+		cmocka_unit_test(test_etag),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -358,9 +358,9 @@ static void test_session_create_get_delete(void **state)
 	expect_rc(store_session_get(f->st, LOCAL_USER_ID, "SESS-A_1", &row, &e), STORE_NOT_FOUND, e);
 
 	create_ok(f->st, "sess-B", 5);
-	expect_rc(store_session_delete(f->st, LOCAL_USER_ID, "sess-A_1", &e), STORE_OK, e);
+	expect_rc(store_session_delete(f->st, LOCAL_USER_ID, "sess-A_1", NULL, &e), STORE_OK, e);
 	expect_rc(store_session_get(f->st, LOCAL_USER_ID, "sess-A_1", &row, &e), STORE_NOT_FOUND, e);
-	expect_rc(store_session_delete(f->st, LOCAL_USER_ID, "sess-A_1", &e), STORE_NOT_FOUND, e);
+	expect_rc(store_session_delete(f->st, LOCAL_USER_ID, "sess-A_1", NULL, &e), STORE_NOT_FOUND, e);
 	/* Only that one went. */
 	expect_rc(store_session_get(f->st, LOCAL_USER_ID, "sess-B", &row, &e), STORE_OK, e);
 	assert_int_equal(row.created_at, 5);
@@ -617,7 +617,7 @@ static void test_persistence_across_reopen(void **state)
 	create_ok(f->st, "keep-1", 111);
 	create_ok(f->st, "keep-2", 222);
 	create_ok(f->st, "gone", 333);
-	expect_rc(store_session_delete(f->st, LOCAL_USER_ID, "gone", &e), STORE_OK, e);
+	expect_rc(store_session_delete(f->st, LOCAL_USER_ID, "gone", NULL, &e), STORE_OK, e);
 
 	store_close(f->st);
 	f->st = NULL;
@@ -1137,7 +1137,7 @@ static void test_sessions_isolated_by_owner(void **state)
 	create_ok(f->st, "mine", 400);
 	create_ok(f->st, "mine-too", 500);
 	expect_rc(store_session_get(f->st, "u2", "mine", &row, &e), STORE_NOT_FOUND, e);
-	expect_rc(store_session_delete(f->st, "u2", "mine", &e), STORE_NOT_FOUND, e);
+	expect_rc(store_session_delete(f->st, "u2", "mine", NULL, &e), STORE_NOT_FOUND, e);
 	expect_rc(store_session_get(f->st, LOCAL_USER_ID, "mine", &row, &e), STORE_OK, e);
 	expect_rc(store_session_get(f->st, "nobody", "mine", &row, &e), STORE_NOT_FOUND, e);
 	expect_rc(store_session_get(f->st, "", "mine", &row, &e), STORE_NOT_FOUND, e);
@@ -1169,7 +1169,7 @@ static void test_sessions_isolated_by_owner(void **state)
 	f->rows = NULL;
 
 	/* Deleting one owner's "same" leaves the other's. */
-	expect_rc(store_session_delete(f->st, "u2", "same", &e), STORE_OK, e);
+	expect_rc(store_session_delete(f->st, "u2", "same", NULL, &e), STORE_OK, e);
 	expect_rc(store_session_get(f->st, "u2", "same", &row, &e), STORE_NOT_FOUND, e);
 	expect_rc(store_session_get(f->st, LOCAL_USER_ID, "same", &row, &e), STORE_OK, e);
 	assert_int_equal(row.created_at, 100);

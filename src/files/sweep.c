@@ -1,0 +1,123 @@
+/* The orphan sweep and its timer thread; see sweep.h. */
+#include "files/sweep.h"
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "base/alloc.h"
+#include "base/clock.h"
+#include "base/log.h"
+
+struct pass {
+	struct store *st;
+	struct blob_store *bs;
+	int64_t cutoff_ms;
+	long removed;
+	int failed;
+	struct error *e;
+};
+
+static int consider(void *ctx, const char *key, const struct blob_info *info)
+{
+	struct pass *p = ctx;
+	if (info->mtime_ms >= p->cutoff_ms)
+		return 0;
+	bool listed;
+	if (store_file_key_exists(p->st, key, &listed, p->e) != STORE_OK) {
+		p->failed = 1;
+		return 1;   /* a store we cannot ask is no reason to delete anything */
+	}
+	if (listed)
+		return 0;
+	struct error e;
+	if (blob_remove(p->bs, key, &e) == BLOB_ERROR) {
+		log_warn("sweep: could not remove orphan %s: %s", key, e.msg);
+		return 0;
+	}
+	log_info("sweep: removed orphan %s (%llu bytes)", key, (unsigned long long)info->size);
+	p->removed++;
+	return 0;
+}
+
+int files_sweep(struct store *st, struct blob_store *bs, int64_t grace_ms, int64_t now_ms,
+		long *removed, struct error *e)
+{
+	struct pass p = { .st = st, .bs = bs, .cutoff_ms = now_ms - grace_ms, .e = e };
+	enum blob_rc rc = blob_list(bs, SWEEP_PREFIX, consider, &p, e);
+	*removed = p.removed;
+	return rc == BLOB_OK && !p.failed ? 0 : -1;
+}
+
+struct sweeper {
+	struct store *st;
+	struct blob_store *bs;
+	long long interval_s, grace_s;
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+	bool stopping;
+};
+
+static void *sweep_loop(void *arg)
+{
+	struct sweeper *sw = arg;
+	pthread_mutex_lock(&sw->lock);
+	while (!sw->stopping) {
+		pthread_mutex_unlock(&sw->lock);
+		long removed;
+		struct error e;
+		if (files_sweep(sw->st, sw->bs, sw->grace_s * 1000, clock_now_ms(), &removed, &e))
+			log_warn("sweep: %s", e.msg);
+		else if (removed)
+			log_notice("sweep: removed %ld orphaned object(s)", removed);
+		pthread_mutex_lock(&sw->lock);
+		struct timespec until;
+		clock_gettime(CLOCK_MONOTONIC, &until);
+		until.tv_sec += sw->interval_s;
+		while (!sw->stopping &&
+		       pthread_cond_timedwait(&sw->wake, &sw->lock, &until) == 0)
+			;
+	}
+	pthread_mutex_unlock(&sw->lock);
+	return NULL;
+}
+
+struct sweeper *sweeper_start(struct store *st, struct blob_store *bs, long long interval_s,
+			      long long grace_s)
+{
+	struct sweeper *sw = xcalloc(1, sizeof *sw);
+	sw->st = st;
+	sw->bs = bs;
+	sw->interval_s = interval_s;
+	sw->grace_s = grace_s;
+	pthread_mutex_init(&sw->lock, NULL);
+	pthread_condattr_t attr;
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&sw->wake, &attr);
+	pthread_condattr_destroy(&attr);
+	if (pthread_create(&sw->thread, NULL, sweep_loop, sw) != 0) {
+		log_error("sweep: cannot start its thread; orphans will not be swept");
+		pthread_mutex_destroy(&sw->lock);
+		pthread_cond_destroy(&sw->wake);
+		free(sw);
+		return NULL;
+	}
+	return sw;
+}
+
+void sweeper_stop(struct sweeper *sw)
+{
+	if (!sw)
+		return;
+	pthread_mutex_lock(&sw->lock);
+	sw->stopping = true;
+	pthread_cond_signal(&sw->wake);
+	pthread_mutex_unlock(&sw->lock);
+	pthread_join(sw->thread, NULL);
+	pthread_mutex_destroy(&sw->lock);
+	pthread_cond_destroy(&sw->wake);
+	free(sw);
+}
