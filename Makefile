@@ -12,7 +12,7 @@
 SANITIZE ?=
 CC ?= cc
 PKGS := libmicrohttpd jansson sqlite3 libsodium
-PKGS += libmagic
+PKGS += libmagic libcrypto
 PKGS += libcurl expat
 
 ifeq ($(SANITIZE),)

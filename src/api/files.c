@@ -20,7 +20,6 @@
  * (files/sweep.c) removes them once they are older than SHEAF_ORPHAN_GRACE.
  * Deletion runs the other way round: the row goes first, then the object.
  */
-#include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -31,6 +30,7 @@
 #include "base/buf.h"
 #include "base/clock.h"
 #include "base/log.h"
+#include "base/sha256.h"
 #include "files/filename.h"
 #include "files/sniff.h"
 #include "http/multipart.h"
@@ -43,7 +43,7 @@
 struct upload_file {
 	struct file_row row;
 	struct blob_writer *writer;   /* open while the part streams */
-	crypto_hash_sha256_state sha;
+	struct sha256 *sha;
 	char *head;                   /* the first SNIFF_BYTES, for libmagic */
 	size_t head_len;
 	bool committed;               /* the object is durable under row.storage_key */
@@ -153,7 +153,7 @@ static int file_begin(struct upload *up, const struct multipart_part *part)
 	buf_printf(&key, "%s-%s", row->id, stored);
 	memcpy(row->storage_key, key.data, key.len + 1);
 	buf_free(&key);
-	crypto_hash_sha256_init(&f->sha);
+	f->sha = sha256_new();
 	f->head = xmalloc(SNIFF_BYTES);
 	struct error e;
 	if (!(f->writer = blob_writer_open(req->app->blob, row->storage_key, &e))) {
@@ -198,7 +198,7 @@ static int on_part_data(void *ctx, const char *p, size_t n)
 		return fail(up, 503, "unavailable", "object storage failed while writing; see the "
 			    "server log");
 	}
-	crypto_hash_sha256_update(&f->sha, (const unsigned char *)p, n);
+	sha256_update(f->sha, p, n);
 	if (f->head_len < SNIFF_BYTES) {
 		size_t take = n < SNIFF_BYTES - f->head_len ? n : SNIFF_BYTES - f->head_len;
 		memcpy(f->head + f->head_len, p, take);
@@ -220,9 +220,8 @@ static int file_end(struct upload *up)
 			    "the server log");
 	}
 	f->committed = true;
-	unsigned char digest[crypto_hash_sha256_BYTES];
-	crypto_hash_sha256_final(&f->sha, digest);
-	sodium_bin2hex(f->row.sha256, sizeof f->row.sha256, digest, sizeof digest);
+	sha256_finish(f->sha, f->row.sha256);
+	f->sha = NULL;
 	char type[SNIFF_TYPE_MAX];
 	sniff_mime(up->req->app->sniffer, f->head, f->head_len, type);
 	snprintf(f->row.file_type, sizeof f->row.file_type, "%s", type);
@@ -324,6 +323,7 @@ static void upload_release(void *arg)
 					 "retry): %s", f->row.storage_key, e.msg);
 		}
 		free(f->head);
+		sha256_free(f->sha);
 	}
 	multipart_free(up->mp);
 	buf_free(&up->field);

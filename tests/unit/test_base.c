@@ -17,6 +17,7 @@
 #include "base/clock.h"
 #include "base/id.h"
 #include "base/pool.h"
+#include "base/sha256.h"
 #include "base/utf8.h"
 #include "http/request.h"
 
@@ -203,6 +204,23 @@ static void test_utf8(void **state)
 	assert_int_equal(utf8_prefix("", 10), 0);
 }
 
+static void test_sha256(void **state)
+{
+	(void)state;
+	char hex[SHA256_HEX];
+	struct sha256 *h = sha256_new();
+	sha256_finish(h, hex);
+	assert_string_equal(hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+	h = sha256_new();
+	sha256_update(h, "a", 1);
+	sha256_update(h, "", 0);
+	sha256_update(h, "bc", 2);
+	sha256_finish(h, hex);
+	assert_string_equal(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+	sha256_free(sha256_new());
+	sha256_free(NULL);
+}
+
 int main(void)
 {
 	if (sodium_init() < 0)
@@ -216,6 +234,7 @@ int main(void)
 		cmocka_unit_test(test_rfc3339),
 		cmocka_unit_test(test_openapi_from_routes),
 		cmocka_unit_test(test_utf8),
+		cmocka_unit_test(test_sha256),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
