@@ -26,7 +26,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from conftest import SheafFactory, assert_error, assert_recent
+from conftest import SheafFactory, assert_error, assert_recent, run_sheaf
 from files_helpers import (EMPTY_SHA256, PAGE_KEYS, Field, FilePart, Multipart,
                            RssSampler, check_file, download_hash,
                            list_all, make_storage, parse_disposition, raw_http,
@@ -1267,3 +1267,22 @@ def test_large_upload_constant_memory(start, storage, capsys):
     assert up_growth < 40, f"RSS grew {up_growth:.1f} MB during a 300 MB upload"
     assert down_growth < 40, f"RSS grew {down_growth:.1f} MB during a 300 MB download"
     assert stored_keys(storage, srv, sid)[f["storage_path"]] == size
+
+
+def test_wrong_s3_secret_is_refused_clearly(storage, storage_envs, tmp_path):
+    """The S3 server itself rejects a wrong secret key (it checks SigV4),
+    and sheaf says so at start, naming the keys and never printing them."""
+    if storage.name != "s3":
+        pytest.skip("S3 only")
+    env = storage.env()
+    storage_envs.append(env)
+    wrong = "not-the-secret-" + "x" * 24
+    env = {**env, "SHEAF_S3_SECRET_KEY": wrong}
+    r = run_sheaf(["serve", "--listen", "127.0.0.1:0", "--data-dir", str(tmp_path / "d")],
+                  env=env, timeout=120)
+    out = r.stdout + r.stderr
+    assert r.returncode != 0, out
+    assert "access denied" in out.lower(), out
+    assert "SignatureDoesNotMatch" in out, out
+    assert "SHEAF_S3_SECRET_KEY" in out, out
+    assert wrong not in out, "the secret was printed"
