@@ -1286,3 +1286,61 @@ def test_wrong_s3_secret_is_refused_clearly(storage, storage_envs, tmp_path):
     assert "SignatureDoesNotMatch" in out, out
     assert "SHEAF_S3_SECRET_KEY" in out, out
     assert wrong not in out, "the secret was printed"
+
+
+def test_kill9_during_deletes(start, storage):
+    """SIGKILL while files and sessions are being deleted, restart with
+    SHEAF_ORPHAN_GRACE=0: every file still listed downloads whole, and after
+    the start-up sweep no object is left that no file lists."""
+    seed = random.randrange(1 << 30)
+    rnd = random.Random(seed)
+    srv = start()
+    user = srv.user
+    sids = [user.create_session()["session_id"] for _ in range(4)]
+    files = []
+    for sid in sids:
+        files += uploaded(upload(user, sid, [(f"f{i}.bin", rnd.randbytes(50_000 + i))
+                                             for i in range(10)]), 10)
+    doomed = [f["file_id"] for f in files if f["session_id"] != sids[0]]
+
+    def delete_files():
+        for fid in doomed:
+            try:
+                user.delete(f"/api/files/{fid}", timeout=10)
+            except requests.exceptions.RequestException:
+                return
+
+    def delete_session():
+        try:
+            user.delete(f"/api/session/{sids[0]}", timeout=10)
+        except requests.exceptions.RequestException:
+            pass
+
+    threads = [threading.Thread(target=delete_files, daemon=True),
+               threading.Thread(target=delete_session, daemon=True)]
+    for th in threads:
+        th.start()
+    delay = rnd.uniform(0.0, 0.3)
+    time.sleep(delay)
+    srv.proc.kill()
+    srv._checked = True   # killed on purpose: no clean exit to check
+    srv.wait_exit()
+    for th in threads:
+        th.join(30)
+    srv = start(env={"SHEAF_ORPHAN_GRACE": "0"}, like=srv)
+    user = srv.adopt_user(user)
+    ctx = f"seed={seed} killed after {delay:.2f}s"
+    listed = []
+    for sid in sids:
+        r = user.get(f"/api/files/session/{sid}")
+        if r.status_code == 404:
+            continue
+        for f in list_all(user, sid):
+            st, n, h = download_hash(user, f["file_id"])
+            assert (st, n, h) == (200, f["size"], f["sha256"]), (ctx, f)
+            listed.append(f)
+    want = {f["storage_path"]: f["size"] for f in listed}
+    wait_until(lambda: stored_keys(storage, srv) == want, timeout=20,
+               what=f"only listed objects after the start-up sweep ({ctx})")
+    srv.assert_healthy()
+    srv.check_clean_exit()
