@@ -12,7 +12,7 @@
 SANITIZE ?=
 CC ?= cc
 PKGS := libmicrohttpd jansson sqlite3 libsodium
-PKGS += libmagic libcrypto
+PKGS += libmagic libcrypto uchardet libzip freexl
 PKGS += libcurl expat
 
 ifeq ($(SANITIZE),)
