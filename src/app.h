@@ -15,6 +15,7 @@
 #include "blob/blob.h"
 #include "cache/cache.h"
 #include "files/sniff.h"
+#include "files/sweep.h"
 #include "store/store.h"
 
 struct app {
@@ -25,6 +26,7 @@ struct app {
 	struct cache *cache;
 	struct hasher *hasher;   /* argon2id with its concurrency bound */
 	struct sniffer *sniffer; /* libmagic, for uploaded files' types */
+	struct sweep_guard *uploading;  /* objects being written: never swept */
 	struct jwt_key signing_key;
 	char *openapi;           /* the OpenAPI document, serialized once at start */
 	size_t openapi_len;

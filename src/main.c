@@ -194,7 +194,9 @@ static int cmd_serve(int argc, char **argv)
 		log_error("file type detection: %s", e.msg);
 		goto out;
 	}
-	sweeper = sweeper_start(app.store, app.blob, cfg.sweep_interval, cfg.orphan_grace);
+	app.uploading = sweep_guard_new();
+	sweeper = sweeper_start(app.store, app.blob, app.uploading, cfg.sweep_interval,
+				cfg.orphan_grace);
 
 	json_t *doc = openapi_build(api_routes, api_routes_count, app.version, &e);
 	if (!doc) {
@@ -238,6 +240,7 @@ static int cmd_serve(int argc, char **argv)
 out:
 	http_server_stop(srv);
 	sweeper_stop(sweeper);
+	sweep_guard_free(app.uploading);
 	sniffer_free(app.sniffer);
 	close_auth(&app);
 	blob_close(app.blob);

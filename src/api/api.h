@@ -48,8 +48,8 @@ struct password_job {
 /* A job for body's handler, in the request's pool. */
 struct password_job *api_password_job(struct request *req, json_t *body);
 /* Sends job to the slow-work threads; on a full queue (already answered 503)
- * releases it. */
-void api_defer_password_job(struct request *req, http_deferred_fn fn, struct password_job *job);
+ * releases it and returns -1. */
+int api_defer_password_job(struct request *req, http_deferred_fn fn, struct password_job *job);
 /* Releases the body and wipes the hash: the last thing a second half does. */
 void api_password_job_done(struct password_job *job);
 
@@ -57,9 +57,11 @@ void api_password_job_done(struct password_job *job);
  * them) and frees keys. */
 void api_remove_objects(struct request *req, struct store_keys *keys);
 
-/* Per-account failed-attempt limit: check (replies 429, returns -1) and count. */
-int api_account_failures_check(struct request *req, const char *email);
-void api_account_failure(struct request *req, const char *email);
+/* Per-account failed-attempt limit: count an attempt before checking a
+ * password (replies 429 and returns -1 when over), give it back after a
+ * check that did not fail. */
+int api_account_attempt(struct request *req, const char *email);
+void api_account_refund(struct request *req, const char *email);
 
 void api_health(struct request *req);
 void api_openapi(struct request *req);

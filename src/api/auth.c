@@ -93,21 +93,24 @@ static void account_key(const char *email, char key[CACHE_KEY_MAX])
 	snprintf(key, CACHE_KEY_MAX, "rl:auth:acct:%s", email);
 }
 
-int api_account_failures_check(struct request *req, const char *email)
+/* Every password check is counted as a failure before it runs, and given
+ * back when it succeeds: counting only after the (slow) check would let
+ * many guesses sent at once all pass the limit. */
+int api_account_attempt(struct request *req, const char *email)
 {
 	char key[CACHE_KEY_MAX];
 	account_key(email, key);
-	return rate_check(req, key, req->app->cfg->auth_rate_per_account, true,
+	return rate_check(req, key, req->app->cfg->auth_rate_per_account, false,
 			  "failed attempts for this account");
 }
 
-void api_account_failure(struct request *req, const char *email)
+void api_account_refund(struct request *req, const char *email)
 {
 	char key[CACHE_KEY_MAX];
 	account_key(email, key);
 	int64_t v, ttl;
 	struct error e;
-	if (cache_incr(req->app->cache, key, 1, req->app->cfg->auth_rate_window * 1000, &v, &ttl,
+	if (cache_incr(req->app->cache, key, -1, req->app->cfg->auth_rate_window * 1000, &v, &ttl,
 		       &e) != CACHE_OK)
 		log_warn("rate limit %s unavailable: %s", key, e.msg);
 }
@@ -153,8 +156,16 @@ void api_start_login(struct request *req, int status, const struct user_row *u)
 	char token[REFRESH_TOKEN_CHARS + 1];
 	refresh_row_new(req, &r, u->id, now, token);
 	id_random(r.family_id, 16);
+	r.token_version = u->token_version;
 	struct error e;
-	if (store_refresh_insert(req->app->store, &r, &e) != STORE_OK) {
+	enum store_rc rc = store_refresh_insert(req->app->store, &r, &e);
+	if (rc == STORE_CONFLICT) {
+		/* A password change landed between reading the account and now. */
+		http_reply_error(req, 401, "invalid_credentials",
+				 "the password changed while logging in; log in again");
+		return;
+	}
+	if (rc != STORE_OK) {
 		api_store_failed(req, "store refresh token", &e);
 		return;
 	}
@@ -175,10 +186,12 @@ static int body_email(struct request *req, json_t *body, char email[EMAIL_MAX + 
 	return 0;
 }
 
-void api_defer_password_job(struct request *req, http_deferred_fn fn, struct password_job *job)
+int api_defer_password_job(struct request *req, http_deferred_fn fn, struct password_job *job)
 {
-	if (http_defer(req, fn, job))
-		json_decref(job->body);
+	if (http_defer(req, fn, job) == 0)
+		return 0;
+	json_decref(job->body);
+	return -1;
 }
 
 struct password_job *api_password_job(struct request *req, json_t *body)
@@ -274,9 +287,9 @@ static void login_finish(struct request *req, void *arg)
 	enum password_rc prc = password_verify(req->app->hasher,
 					       job->known ? u->password_hash : NULL,
 					       job->password, &e);
+	if (prc != PASSWORD_MISMATCH && job->email_ok)   /* not a failed guess */
+		api_account_refund(req, job->email);
 	if (prc == PASSWORD_MISMATCH) {
-		if (job->email_ok)
-			api_account_failure(req, job->email);
 		log_fields(LOG_INFO, "login_failed", LOG_STR("request_id", req->request_id));
 		http_add_header(req, "WWW-Authenticate", "Bearer realm=\"sheaf\"");
 		http_reply_error(req, 401, "invalid_credentials", WRONG_LOGIN);
@@ -291,8 +304,8 @@ static void login_finish(struct request *req, void *arg)
 		 * the password.  Failing to is not worth failing the login. */
 		char fresh[PASSWORD_HASH_MAX];
 		if (password_hash(req->app->hasher, job->password, fresh, &e) == PASSWORD_OK)
-			store_user_set_password(req->app->store, u->id, fresh, false, u->updated_at,
-						&e);
+			store_user_set_password(req->app->store, u->id, fresh, u->password_hash,
+						false, u->updated_at, &e);
 	}
 	log_fields(LOG_INFO, "login", LOG_STR("user_id", u->id),
 		   LOG_STR("request_id", req->request_id));
@@ -315,7 +328,7 @@ void api_auth_login(struct request *req)
 	/* An address that cannot be an account is simply not found: same answer. */
 	job->email_ok = email_normalise(given, job->email, &e) == 0;
 	if (job->email_ok) {
-		if (api_account_failures_check(req, job->email))
+		if (api_account_attempt(req, job->email))
 			goto fail;
 		enum store_rc rc = store_user_find_email(req->app->store, job->email, &job->u, &e);
 		if (rc == STORE_ERROR) {
@@ -324,7 +337,8 @@ void api_auth_login(struct request *req)
 		}
 		job->known = rc == STORE_OK;
 	}
-	api_defer_password_job(req, login_finish, job);
+	if (api_defer_password_job(req, login_finish, job) && job->email_ok)
+		api_account_refund(req, job->email);
 	return;
 fail:
 	json_decref(body);

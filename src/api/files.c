@@ -47,6 +47,7 @@ struct upload_file {
 	char *head;                   /* the first SNIFF_BYTES, for libmagic */
 	size_t head_len;
 	bool committed;               /* the object is durable under row.storage_key */
+	bool guarded;                 /* in app->uploading, so the sweep leaves it alone */
 };
 
 struct upload {
@@ -153,6 +154,8 @@ static int file_begin(struct upload *up, const struct multipart_part *part)
 	buf_printf(&key, "%s-%s", row->id, stored);
 	memcpy(row->storage_key, key.data, key.len + 1);
 	buf_free(&key);
+	sweep_guard_add(req->app->uploading, row->storage_key);
+	f->guarded = true;
 	f->sha = sha256_new();
 	f->head = xmalloc(SNIFF_BYTES);
 	struct error e;
@@ -324,6 +327,8 @@ static void upload_release(void *arg)
 		}
 		free(f->head);
 		sha256_free(f->sha);
+		if (f->guarded)
+			sweep_guard_remove(up->req->app->uploading, f->row.storage_key);
 	}
 	multipart_free(up->mp);
 	buf_free(&up->field);

@@ -77,8 +77,9 @@ static void password_finish(struct request *req, void *arg)
 	struct error e;
 	enum password_rc prc = password_verify(req->app->hasher, u->password_hash, job->password,
 					       &e);
+	if (prc != PASSWORD_MISMATCH)   /* not a failed guess */
+		api_account_refund(req, u->email);
 	if (prc == PASSWORD_MISMATCH) {
-		api_account_failure(req, u->email);
 		http_reply_error(req, 403, "invalid_credentials", "the current password is wrong");
 		goto out;
 	}
@@ -88,8 +89,13 @@ static void password_finish(struct request *req, void *arg)
 		api_hasher_failed(req, prc, &e);
 		goto out;
 	}
-	enum store_rc rc = store_user_set_password(req->app->store, u->id, hash, true,
-						   clock_now_ms(), &e);
+	enum store_rc rc = store_user_set_password(req->app->store, u->id, hash, u->password_hash,
+						   true, clock_now_ms(), &e);
+	if (rc == STORE_CONFLICT) {
+		http_reply_error(req, 409, "conflict", "the password was changed by another request "
+				 "meanwhile; log in again and retry");
+		goto out;
+	}
 	if (rc != STORE_OK) {
 		api_store_failed(req, "change password", &e);
 		goto out;
@@ -123,9 +129,10 @@ void api_me_password(struct request *req)
 	}
 	/* Guessing the current password with a stolen access token counts
 	 * against the same per-account limit as failed logins. */
-	if (api_account_failures_check(req, job->u.email))
+	if (api_account_attempt(req, job->u.email))
 		goto fail;
-	api_defer_password_job(req, password_finish, job);
+	if (api_defer_password_job(req, password_finish, job))
+		api_account_refund(req, job->u.email);
 	return;
 fail:
 	api_password_job_done(job);

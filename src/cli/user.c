@@ -144,7 +144,8 @@ static int user_passwd(struct store *st, const struct config *cfg, const char *e
 	char pw[PASSWORD_MAX_BYTES + 2], hash[PASSWORD_HASH_MAX];
 	int rc = 1;
 	if (read_password(pw, sizeof pw, u.email) == 0 && hash_password(cfg, pw, hash) == 0) {
-		if (store_user_set_password(st, u.id, hash, true, clock_now_ms(), &e) == STORE_OK) {
+		if (store_user_set_password(st, u.id, hash, NULL, true, clock_now_ms(), &e) ==
+		    STORE_OK) {
 			printf("password changed for %s; every session it had is logged out\n",
 			       u.email);
 			rc = 0;

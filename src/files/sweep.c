@@ -4,13 +4,73 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "base/alloc.h"
 #include "base/clock.h"
 #include "base/log.h"
 
+struct sweep_guard {
+	pthread_mutex_t lock;
+	char **keys;
+	size_t n, cap;
+};
+
+struct sweep_guard *sweep_guard_new(void)
+{
+	struct sweep_guard *g = xcalloc(1, sizeof *g);
+	pthread_mutex_init(&g->lock, NULL);
+	return g;
+}
+
+void sweep_guard_free(struct sweep_guard *g)
+{
+	if (!g)
+		return;
+	for (size_t i = 0; i < g->n; i++)
+		free(g->keys[i]);
+	free(g->keys);
+	pthread_mutex_destroy(&g->lock);
+	free(g);
+}
+
+void sweep_guard_add(struct sweep_guard *g, const char *key)
+{
+	pthread_mutex_lock(&g->lock);
+	if (g->n == g->cap) {
+		g->cap = g->cap ? g->cap * 2 : 16;
+		g->keys = xrealloc(g->keys, g->cap * sizeof *g->keys);
+	}
+	g->keys[g->n++] = xstrdup(key);
+	pthread_mutex_unlock(&g->lock);
+}
+
+void sweep_guard_remove(struct sweep_guard *g, const char *key)
+{
+	pthread_mutex_lock(&g->lock);
+	for (size_t i = 0; i < g->n; i++) {
+		if (strcmp(g->keys[i], key) == 0) {
+			free(g->keys[i]);
+			g->keys[i] = g->keys[--g->n];
+			break;
+		}
+	}
+	pthread_mutex_unlock(&g->lock);
+}
+
+bool sweep_guard_has(struct sweep_guard *g, const char *key)
+{
+	bool found = false;
+	pthread_mutex_lock(&g->lock);
+	for (size_t i = 0; i < g->n && !found; i++)
+		found = strcmp(g->keys[i], key) == 0;
+	pthread_mutex_unlock(&g->lock);
+	return found;
+}
+
 struct pass {
+	struct sweep_guard *guard;
 	struct store *st;
 	struct blob_store *bs;
 	int64_t cutoff_ms;
@@ -22,14 +82,17 @@ struct pass {
 static int consider(void *ctx, const char *key, const struct blob_info *info)
 {
 	struct pass *p = ctx;
-	if (info->mtime_ms >= p->cutoff_ms)
+	if (info->mtime_ms >= p->cutoff_ms || (p->guard && sweep_guard_has(p->guard, key)))
 		return 0;
 	bool listed;
 	if (store_file_key_exists(p->st, key, &listed, p->e) != STORE_OK) {
 		p->failed = 1;
 		return 1;   /* a store we cannot ask is no reason to delete anything */
 	}
-	if (listed)
+	/* Asked once more after the row check: an upload could have started
+	 * writing this key and listed it in between (not with random ids, but
+	 * the guard is cheap). */
+	if (listed || (p->guard && sweep_guard_has(p->guard, key)))
 		return 0;
 	struct error e;
 	if (blob_remove(p->bs, key, &e) == BLOB_ERROR) {
@@ -41,16 +104,18 @@ static int consider(void *ctx, const char *key, const struct blob_info *info)
 	return 0;
 }
 
-int files_sweep(struct store *st, struct blob_store *bs, int64_t grace_ms, int64_t now_ms,
-		long *removed, struct error *e)
+int files_sweep(struct store *st, struct blob_store *bs, struct sweep_guard *guard,
+		int64_t grace_ms, int64_t now_ms, long *removed, struct error *e)
 {
-	struct pass p = { .st = st, .bs = bs, .cutoff_ms = now_ms - grace_ms, .e = e };
+	struct pass p = { .guard = guard, .st = st, .bs = bs, .cutoff_ms = now_ms - grace_ms,
+			  .e = e };
 	enum blob_rc rc = blob_list(bs, SWEEP_PREFIX, consider, &p, e);
 	*removed = p.removed;
 	return rc == BLOB_OK && !p.failed ? 0 : -1;
 }
 
 struct sweeper {
+	struct sweep_guard *guard;
 	struct store *st;
 	struct blob_store *bs;
 	long long interval_s, grace_s;
@@ -68,7 +133,8 @@ static void *sweep_loop(void *arg)
 		pthread_mutex_unlock(&sw->lock);
 		long removed;
 		struct error e;
-		if (files_sweep(sw->st, sw->bs, sw->grace_s * 1000, clock_now_ms(), &removed, &e))
+		if (files_sweep(sw->st, sw->bs, sw->guard, sw->grace_s * 1000, clock_now_ms(),
+				&removed, &e))
 			log_warn("sweep: %s", e.msg);
 		else if (removed)
 			log_notice("sweep: removed %ld orphaned object(s)", removed);
@@ -84,10 +150,11 @@ static void *sweep_loop(void *arg)
 	return NULL;
 }
 
-struct sweeper *sweeper_start(struct store *st, struct blob_store *bs, long long interval_s,
-			      long long grace_s)
+struct sweeper *sweeper_start(struct store *st, struct blob_store *bs,
+			      struct sweep_guard *guard, long long interval_s, long long grace_s)
 {
 	struct sweeper *sw = xcalloc(1, sizeof *sw);
+	sw->guard = guard;
 	sw->st = st;
 	sw->bs = bs;
 	sw->interval_s = interval_s;

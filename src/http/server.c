@@ -338,6 +338,18 @@ static long long content_length(struct MHD_Connection *conn)
 	return (errno || *end || n < 0) ? -1 : n;
 }
 
+/* Whether the request announces a body.  Answering before the headers
+ * are even done being processed makes libmicrohttpd close the connection,
+ * so early answers are kept for requests whose body we would rather not
+ * read; a bodiless request is answered the normal way and keeps its
+ * connection (and any pipelined requests behind it). */
+static bool announces_body(struct MHD_Connection *conn)
+{
+	return content_length(conn) > 0 ||
+	       MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+					   MHD_HTTP_HEADER_TRANSFER_ENCODING) != NULL;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
 				  const char *method, const char *version,
 				  const char *upload_data, size_t *upload_data_size,
@@ -371,6 +383,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 			return queue(s, req);
 		}
 		const struct route *route = route_early(s, req);
+		bool body = announces_body(conn);
+		if (!route && body) {   /* 404, 405 or OPTIONS: no reason to read a body */
+			dispatch(s, req);
+			return queue(s, req);
+		}
 		if (route && (route->flags & ROUTE_STREAM))
 			return stream_begin(s, req) ? queue(s, req) : MHD_YES;
 		if (content_length(conn) > s->cfg.max_body) {
@@ -385,7 +402,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		}
 		/* A client without a valid token is turned away before it can make us
 		 * read and hold its body. */
-		if (!req->body_too_big && route && authenticate(s, req))
+		if (!req->body_too_big && route && body && authenticate(s, req))
 			return queue(s, req);
 		return MHD_YES;
 	}
@@ -518,7 +535,9 @@ static void slow_start(struct slow_pool *p, int n)
 		}
 }
 
-/* Runs what is queued, then joins the threads. */
+/* Runs what is queued, then joins the threads.  The lock outlives them:
+ * libmicrohttpd still serves until it is stopped, and a handler deferring
+ * meanwhile must find the pool stopping (503), not a destroyed mutex. */
 static void slow_stop(struct slow_pool *p)
 {
 	if (!p->threads)
@@ -531,8 +550,6 @@ static void slow_stop(struct slow_pool *p)
 		pthread_join(p->threads[i], NULL);
 	free(p->threads);
 	p->threads = NULL;
-	pthread_mutex_destroy(&p->lock);
-	pthread_cond_destroy(&p->ready);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
@@ -756,6 +773,10 @@ void http_server_stop(struct http_server *s)
 	slow_stop(&s->slow);
 	if (s->daemon)
 		MHD_stop_daemon(s->daemon);
+	if (s->slow.n) {   /* the pool was started */
+		pthread_mutex_destroy(&s->slow.lock);
+		pthread_cond_destroy(&s->slow.ready);
+	}
 	free(s->host);
 	free(s->cors);
 	free(s);

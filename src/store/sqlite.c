@@ -30,6 +30,7 @@ enum stmt_id {
 	ST_USER_SET_EMAIL,
 	ST_USER_SET_HASH,
 	ST_USER_REVOKE_TOKENS,
+	ST_USER_VERSION,
 	ST_REFRESH_INSERT,
 	ST_REFRESH_PURGE,
 	ST_REFRESH_GET,
@@ -70,7 +71,8 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_USER_SET_EMAIL] = "UPDATE users SET email = ?2, updated_at = ?3 WHERE id = ?1",
 	[ST_USER_SET_HASH] = "UPDATE users SET password_hash = ?2, updated_at = ?3, "
 			     "token_version = token_version + ?4 "
-			     "WHERE id = ?1",
+			     "WHERE id = ?1 AND (?5 IS NULL OR password_hash = ?5)",
+	[ST_USER_VERSION] = "SELECT token_version FROM users WHERE id = ?1",
 	[ST_USER_REVOKE_TOKENS] = "UPDATE refresh_tokens SET revoked_at = ?2 "
 				  "WHERE user_id = ?1 AND revoked_at IS NULL",
 	[ST_REFRESH_INSERT] = "INSERT INTO refresh_tokens (token_hash, user_id, family_id, "
@@ -589,8 +591,8 @@ static enum store_rc sqlite_user_update(struct store *base, const char *id, cons
 }
 
 static enum store_rc sqlite_user_set_password(struct store *base, const char *id,
-					      const char *hash, bool revoke, int64_t now_ms,
-					      struct error *e)
+					      const char *hash, const char *expected, bool revoke,
+					      int64_t now_ms, struct error *e)
 {
 	struct sqlite_store *s = impl(base);
 	struct conn *c = checkout(s);
@@ -603,7 +605,13 @@ static enum store_rc sqlite_user_set_password(struct store *base, const char *id
 			sqlite3_bind_text(st, 2, hash, -1, SQLITE_STATIC);
 			sqlite3_bind_int64(st, 3, now_ms);
 			sqlite3_bind_int(st, 4, revoke);
+			if (expected)
+				sqlite3_bind_text(st, 5, expected, -1, SQLITE_STATIC);
 			rc = step_write(c, st, "set password", e);
+			if (rc == STORE_NOT_FOUND && expected &&
+			    user_lookup(c, ST_USER_GET, id, &(struct user_row){ .id = "" }, e) ==
+				    STORE_OK)
+				rc = STORE_CONFLICT;
 		}
 		if (rc == STORE_OK && revoke && (st = stmt(c, ST_USER_REVOKE_TOKENS, e))) {
 			sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
@@ -643,9 +651,18 @@ static enum store_rc sqlite_refresh_insert(struct store *base, const struct refr
 	struct conn *c = checkout(s);
 	enum store_rc rc = run(c, ST_BEGIN_WRITE, e);
 	if (rc == STORE_OK) {
-		sqlite3_stmt *st = stmt(c, ST_REFRESH_PURGE, e);
+		sqlite3_stmt *st = stmt(c, ST_USER_VERSION, e);
 		rc = STORE_ERROR;
 		if (st) {
+			sqlite3_bind_text(st, 1, r->user_id, -1, SQLITE_STATIC);
+			rc = step_row(c, st, "read token version", e);
+			if (rc == STORE_OK && sqlite3_column_int64(st, 0) != r->token_version)
+				rc = STORE_CONFLICT;
+			sqlite3_reset(st);
+		}
+		st = rc == STORE_OK ? stmt(c, ST_REFRESH_PURGE, e) : NULL;
+		if (st) {
+			rc = STORE_ERROR;
 			sqlite3_bind_text(st, 1, r->user_id, -1, SQLITE_STATIC);
 			sqlite3_bind_int64(st, 2, r->created_at);
 			if (step_write(c, st, "purge refresh tokens", e) != STORE_ERROR)

@@ -54,6 +54,7 @@ struct refresh_row {
 	char family_id[USER_ID_MAX + 1];    /* shared by every token rotated from one login */
 	int64_t created_at;
 	int64_t expires_at;
+	int64_t token_version;              /* the user's, as the issuer read it */
 };
 
 #define FILE_NAME_MAX 255        /* bytes of the display name */
@@ -125,13 +126,18 @@ struct store_ops {
 	enum store_rc (*user_update)(struct store *st, const char *id, const char *name,
 				     const char *email, int64_t now_ms, struct user_row *out,
 				     struct error *e);
-	/* Replaces the password hash.  With revoke, in the same transaction, every
-	 * refresh token of the user is revoked and token_version goes up by one,
-	 * so access tokens issued before are refused too. */
+	/* Replaces the password hash; with expected (not NULL), only if the stored
+	 * hash is still that one (STORE_CONFLICT otherwise: it changed meanwhile).
+	 * With revoke, in the same transaction, every refresh token of the user is
+	 * revoked and token_version goes up by one, so access tokens issued
+	 * before are refused too. */
 	enum store_rc (*user_set_password)(struct store *st, const char *id, const char *hash,
-					   bool revoke, int64_t now_ms, struct error *e);
+					   const char *expected, bool revoke, int64_t now_ms,
+					   struct error *e);
 
-	/* Stores a new refresh token (and drops the user's expired ones). */
+	/* Stores a new refresh token (and drops the user's expired ones);
+	 * STORE_CONFLICT when the user's token_version is no longer
+	 * row->token_version (the password changed since the caller read it). */
 	enum store_rc (*refresh_insert)(struct store *st, const struct refresh_row *row,
 					struct error *e);
 	/*

@@ -1266,3 +1266,23 @@ def test_redis_cache_url_refused(tmp_path):
     assert r.returncode == 2, (r.returncode, out)
     assert "not available in this build" in out, out
     assert "SHEAF_CACHE_URL" in out, out
+
+
+def test_rate_limit_per_account_holds_for_simultaneous_guesses(sheaf_factory):
+    """Guesses sent all at once cannot slip past the per-account limit while
+    the first ones are still being hashed: each counts before its check."""
+    srv = sheaf_factory.start(env={"SHEAF_AUTH_RATE_PER_ADDRESS": "1000",
+                                   "SHEAF_AUTH_RATE_PER_ACCOUNT": "5"})
+    email = uemail("burst")
+    assert register(srv, email).status_code == 201
+    n = 20
+    barrier = threading.Barrier(n)
+
+    def guess(_):
+        barrier.wait()
+        return login(srv, email, "Wrong-password-123").status_code
+
+    with ThreadPoolExecutor(n) as pool:
+        codes = list(pool.map(guess, range(n)))
+    assert codes.count(401) <= 5, codes
+    assert codes.count(429) >= n - 5, codes

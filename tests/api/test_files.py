@@ -1344,3 +1344,26 @@ def test_kill9_during_deletes(start, storage):
                what=f"only listed objects after the start-up sweep ({ctx})")
     srv.assert_healthy()
     srv.check_clean_exit()
+
+
+def test_slow_upload_outlives_the_grace_period(start, storage):
+    """The sweep never takes a file of an upload still in progress, however
+    long the upload takes: its first file is committed, the client stalls
+    past SHEAF_ORPHAN_GRACE while sweeps run, then the rest arrives."""
+    srv = start(env={"SHEAF_ORPHAN_GRACE": "1", "SHEAF_SWEEP_INTERVAL": "1"})
+    sid = session(srv)
+    first, second = b"first file\n" * 1000, b"second file\n" * 1000
+    mp = Multipart([Field("session_id", sid), FilePart("one.txt", first),
+                    FilePart("two.txt", second)])
+    body = mp.body()
+    cut = body.index(b"two.txt")
+
+    def chunks():
+        yield body[:cut]
+        time.sleep(3.5)   # past the grace, with sweeps every second
+        yield body[cut:]
+    r = srv.post("/api/files/upload", data=chunks(),
+                 headers={"Content-Type": mp.content_type}, timeout=60)
+    assert r.status_code == 201, r.text
+    for f, data in zip(r.json()["files"], (first, second)):
+        check_download(srv, f, data)

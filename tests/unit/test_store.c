@@ -824,6 +824,9 @@ static void insert_refresh(struct store *st, const char *name, const char *user,
 {
 	struct error e = { { 0 } };
 	struct refresh_row r = refresh_of(name, user, family, created, expires);
+	struct user_row u;
+	if (store_user_get(st, user, &u, &e) == STORE_OK)   /* issued as of now */
+		r.token_version = u.token_version;
 	expect_rc(store_refresh_insert(st, &r, &e), STORE_OK, e);
 }
 
@@ -986,7 +989,7 @@ static void test_user_set_password(void **state)
 	expect_rc(store_user_get(f->st, "u1", &before, &e), STORE_OK, e);
 
 	/* Without revoke: a new hash, the same version, tokens still good. */
-	expect_rc(store_user_set_password(f->st, "u1", "$argon2id$new-1", false, 2000, &e),
+	expect_rc(store_user_set_password(f->st, "u1", "$argon2id$new-1", NULL, false, 2000, &e),
 		  STORE_OK, e);
 	expect_rc(store_user_get(f->st, "u1", &after, &e), STORE_OK, e);
 	assert_string_equal(after.password_hash, "$argon2id$new-1");
@@ -998,7 +1001,7 @@ static void test_user_set_password(void **state)
 	expect_rc(rotate(f->st, "a1", "a2", 2001, &fresh, &e), STORE_OK, e);
 
 	/* With revoke: the version goes up and every token of the user dies. */
-	expect_rc(store_user_set_password(f->st, "u1", "$argon2id$new-2", true, 3000, &e),
+	expect_rc(store_user_set_password(f->st, "u1", "$argon2id$new-2", NULL, true, 3000, &e),
 		  STORE_OK, e);
 	expect_rc(store_user_get(f->st, "u1", &after, &e), STORE_OK, e);
 	assert_string_equal(after.password_hash, "$argon2id$new-2");
@@ -1016,7 +1019,7 @@ static void test_user_set_password(void **state)
 
 	/* Again: the version keeps counting; a login after the change works. */
 	insert_refresh(f->st, "d1", "u1", "fam-d", 4000, 100000);
-	expect_rc(store_user_set_password(f->st, "u1", "$argon2id$new-3", true, 5000, &e),
+	expect_rc(store_user_set_password(f->st, "u1", "$argon2id$new-3", NULL, true, 5000, &e),
 		  STORE_OK, e);
 	expect_rc(store_user_get(f->st, "u1", &after, &e), STORE_OK, e);
 	assert_int_equal(after.token_version, before.token_version + 2);
@@ -1026,14 +1029,14 @@ static void test_user_set_password(void **state)
 
 	/* A user without any refresh token (the revoking step changes no row). */
 	add_user(f->st, "u3", "park@example.com");
-	expect_rc(store_user_set_password(f->st, "u3", "$argon2id$p", true, 6500, &e), STORE_OK, e);
+	expect_rc(store_user_set_password(f->st, "u3", "$argon2id$p", NULL, true, 6500, &e), STORE_OK, e);
 	expect_rc(store_user_get(f->st, "u3", &after, &e), STORE_OK, e);
 	assert_string_equal(after.password_hash, "$argon2id$p");
 	assert_int_equal(after.token_version, 6);
 
-	expect_rc(store_user_set_password(f->st, "nobody", "$argon2id$x", true, 7000, &e),
+	expect_rc(store_user_set_password(f->st, "nobody", "$argon2id$x", NULL, true, 7000, &e),
 		  STORE_NOT_FOUND, e);
-	expect_rc(store_user_set_password(f->st, "nobody", "$argon2id$x", false, 7000, &e),
+	expect_rc(store_user_set_password(f->st, "nobody", "$argon2id$x", NULL, false, 7000, &e),
 		  STORE_NOT_FOUND, e);
 }
 
@@ -1269,6 +1272,29 @@ static void test_open_rejects_unknown_url(void **state)
 	assert_true(e.msg[0] != '\0');
 }
 
+/* A password write that expects the old hash loses to one that came first,
+ * and a refresh token issued for an old token version is refused. */
+static void test_password_races(void **state)
+{
+	struct fx *f = *state;
+	struct error e = { { 0 } };
+	struct user_row u = { .id = "race", .email = "race@example.com", .name = "",
+			      .password_hash = "$argon2id$old" };
+	expect_rc(store_user_create(f->st, &u, &e), STORE_OK, e);
+	expect_rc(store_user_set_password(f->st, "race", "$argon2id$a", "$argon2id$old", true, 10,
+					  &e), STORE_OK, e);
+	expect_rc(store_user_set_password(f->st, "race", "$argon2id$b", "$argon2id$old", false, 11,
+					  &e), STORE_CONFLICT, e);
+	expect_rc(store_user_get(f->st, "race", &u, &e), STORE_OK, e);
+	assert_string_equal(u.password_hash, "$argon2id$a");
+	assert_int_equal(u.token_version, 1);
+	struct refresh_row r = refresh_of("stale", "race", "fam", 20, 100000);
+	r.token_version = 0;
+	expect_rc(store_refresh_insert(f->st, &r, &e), STORE_CONFLICT, e);
+	r.token_version = 1;
+	expect_rc(store_refresh_insert(f->st, &r, &e), STORE_OK, e);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -1282,6 +1308,7 @@ int main(void)
 		T(test_migrate_rejects_out_of_order),
 		T(test_migrate_refuses_newer_database),
 		TM(test_session_create_get_delete),
+		TM(test_password_races),
 		TM(test_session_list_newest_first),
 		TM(test_session_list_paging),
 		TM(test_session_list_empty),
