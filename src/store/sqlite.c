@@ -758,12 +758,40 @@ static enum store_rc sqlite_refresh_revoke(struct store *base, const char *hash,
 	return rc;
 }
 
+/*
+ * Steps st (bound, limit rows at most) into a malloc'd array of rows of
+ * size bytes each, filled by read; *rows and *n are the caller's (freed by
+ * it on failure too).
+ */
+static enum store_rc collect_rows(struct conn *c, sqlite3_stmt *st, int64_t limit, size_t size,
+				  void (*read)(sqlite3_stmt *st, void *row), void **rows,
+				  size_t *n, const char *what, struct error *e)
+{
+	size_t cap = limit > 0 && limit < 1000 ? (size_t)limit : 16;
+	*rows = xcalloc(cap, size);
+	int step;
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		if (*n == cap) {
+			cap *= 2;
+			*rows = xrealloc(*rows, cap * size);
+		}
+		read(st, (char *)*rows + (*n)++ * size);
+	}
+	sqlite3_reset(st);
+	return step == SQLITE_DONE ? STORE_OK : fail(e, c->db, what);
+}
+
 static void read_session(sqlite3_stmt *st, struct session_row *out)
 {
 	column_text(st, 0, out->id, sizeof out->id);
 	out->created_at = sqlite3_column_int64(st, 1);
 	out->updated_at = sqlite3_column_int64(st, 2);
 	out->file_count = sqlite3_column_int64(st, 3);
+}
+
+static void read_session_row(sqlite3_stmt *st, void *row)
+{
+	read_session(st, row);
 }
 
 static enum store_rc sqlite_session_create(struct store *base, const char *owner,
@@ -831,18 +859,8 @@ static enum store_rc list_in_tx(struct conn *c, const char *owner, int64_t limit
 	sqlite3_bind_text(st, 1, owner, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, limit);
 	sqlite3_bind_int64(st, 3, offset);
-	size_t cap = limit > 0 && limit < 1000 ? (size_t)limit : 16;
-	*rows = xcalloc(cap, sizeof **rows);
-	int step;
-	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-		if (*n == cap) {
-			cap *= 2;
-			*rows = xrealloc(*rows, cap * sizeof **rows);
-		}
-		read_session(st, &(*rows)[(*n)++]);
-	}
-	sqlite3_reset(st);
-	return step == SQLITE_DONE ? STORE_OK : fail(e, c->db, "list sessions");
+	return collect_rows(c, st, limit, sizeof **rows, read_session_row, (void **)rows, n,
+			    "list sessions", e);
 }
 
 static enum store_rc sqlite_session_list(struct store *base, const char *owner, int64_t limit,
@@ -931,6 +949,11 @@ static void read_file(sqlite3_stmt *st, struct file_row *out)
 	column_text(st, 6, out->sha256, sizeof out->sha256);
 	column_text(st, 7, out->storage_key, sizeof out->storage_key);
 	out->uploaded_at = sqlite3_column_int64(st, 8);
+}
+
+static void read_file_row(sqlite3_stmt *st, void *row)
+{
+	read_file(st, row);
 }
 
 static enum store_rc insert_file(struct conn *c, const struct file_row *f, struct error *e)
@@ -1027,18 +1050,8 @@ static enum store_rc file_list_in_tx(struct conn *c, const char *owner, const ch
 	sqlite3_bind_text(st, 2, session, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 3, limit);
 	sqlite3_bind_int64(st, 4, offset);
-	size_t cap = limit > 0 && limit < 1000 ? (size_t)limit : 16;
-	*rows = xcalloc(cap, sizeof **rows);
-	int step;
-	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-		if (*n == cap) {
-			cap *= 2;
-			*rows = xrealloc(*rows, cap * sizeof **rows);
-		}
-		read_file(st, &(*rows)[(*n)++]);
-	}
-	sqlite3_reset(st);
-	return step == SQLITE_DONE ? STORE_OK : fail(e, c->db, "list files");
+	return collect_rows(c, st, limit, sizeof **rows, read_file_row, (void **)rows, n,
+			    "list files", e);
 }
 
 static enum store_rc sqlite_file_list(struct store *base, const char *owner,
