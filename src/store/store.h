@@ -88,6 +88,98 @@ struct session_row {
 	int64_t file_count;
 };
 
+#define DATASET_NAME_MAX 255         /* bytes */
+#define DATASET_DESCRIPTION_MAX 4000 /* bytes */
+#define DATASET_ERROR_MAX 1024       /* bytes of a failure message */
+#define DATASET_TEXT_MAX 63          /* format, encoding, delimiter, status */
+
+/* A dataset: metadata here, its bytes in object storage (the upload as sent
+ * under original_key; the immutable SQLite file of this version under
+ * data_key once ingested).  status is "processing", "ready" or "failed". */
+struct dataset_row {
+	char id[USER_ID_MAX + 1];
+	char owner_id[USER_ID_MAX + 1];
+	char name[DATASET_NAME_MAX + 1];
+	char description[DATASET_DESCRIPTION_MAX + 1];
+	char source_name[FILE_NAME_MAX + 1];  /* the uploaded file's display name */
+	char format[DATASET_TEXT_MAX + 1];    /* csv, xlsx, xls */
+	char status[DATASET_TEXT_MAX + 1];
+	char error[DATASET_ERROR_MAX + 1];    /* why it failed; "" otherwise */
+	char job_id[USER_ID_MAX + 1];         /* the ingest job; "" when none */
+	int64_t progress;                     /* per mille of the ingest job, 1000 when ready */
+	int64_t version;                      /* 1 for an upload */
+	char parent_id[USER_ID_MAX + 1];      /* the dataset it derives from; "" for uploads */
+	int64_t size_bytes;                   /* of the original upload */
+	char original_key[STORAGE_KEY_MAX + 1];
+	char data_key[STORAGE_KEY_MAX + 1];   /* "" until ready */
+	int64_t data_bytes;                   /* of the SQLite file; 0 until ready */
+	int64_t rows;                         /* 0 until ready */
+	int64_t columns;
+	char encoding[DATASET_TEXT_MAX + 1];  /* detected or given; "" for spreadsheets */
+	char delimiter[DATASET_TEXT_MAX + 1]; /* "," ";" "\t" "|"; "" for spreadsheets */
+	char sheet[DATASET_NAME_MAX + 1];     /* the sheet read; "" for CSV */
+	char *options;      /* malloc'd JSON object: the ingest options asked for */
+	char *summary;      /* malloc'd JSON object: columns_info, warnings (NULL until ready) */
+	int64_t created_at; /* ms since the epoch */
+	int64_t updated_at;
+};
+
+/* Frees options and summary (not the row itself); NULL is fine. */
+void dataset_row_clear(struct dataset_row *row);
+/* Frees an array from dataset_list and its rows' strings. */
+void dataset_rows_free(struct dataset_row *rows, size_t n);
+
+/* How dataset_list orders: newest first is the default. */
+enum dataset_sort {
+	DATASET_SORT_NEWEST,
+	DATASET_SORT_OLDEST,
+	DATASET_SORT_NAME,       /* by name, A to Z (byte order), then newest */
+	DATASET_SORT_NAME_DESC,
+	DATASET_SORT_ROWS,       /* most rows first */
+	DATASET_SORT_SIZE,       /* largest upload first */
+};
+
+/* A share link of a dataset.  Only the SHA-256 of the token is kept. */
+struct share_row {
+	char id[USER_ID_MAX + 1];
+	char dataset_id[USER_ID_MAX + 1];
+	char owner_id[USER_ID_MAX + 1];
+	char token_hash[65];        /* hex SHA-256 of the token */
+	int64_t created_at;
+	int64_t expires_at;
+	int64_t revoked_at;         /* 0 while live */
+};
+
+#define JOB_KIND_MAX 31
+#define JOB_STATUS_MAX 15
+#define JOB_MESSAGE_MAX 255
+#define JOB_ERROR_MAX 1024
+#define JOB_WORKER_MAX 127
+
+/* A background job.  status: "queued", "running", "done", "failed",
+ * "cancelled". */
+struct job_row {
+	char id[USER_ID_MAX + 1];
+	char owner_id[USER_ID_MAX + 1];
+	char kind[JOB_KIND_MAX + 1];          /* "ingest", later "train", "predict_batch" */
+	char subject_id[USER_ID_MAX + 1];     /* what it works on (a dataset id...); may be "" */
+	char status[JOB_STATUS_MAX + 1];
+	int64_t progress;                     /* per mille */
+	char message[JOB_MESSAGE_MAX + 1];    /* what it is doing now, for people */
+	char error[JOB_ERROR_MAX + 1];        /* why it failed; "" otherwise */
+	char *payload;                        /* malloc'd JSON: the job's input */
+	char *result;                         /* malloc'd JSON or NULL */
+	int64_t attempts;                     /* times it was started */
+	bool cancel_requested;
+	char worker[JOB_WORKER_MAX + 1];      /* who runs it ("" when not running) */
+	int64_t heartbeat_at;                 /* last sign of life of its worker; 0 */
+	int64_t created_at;
+	int64_t started_at;                   /* 0 until started */
+	int64_t finished_at;                  /* 0 until finished */
+};
+
+void job_row_clear(struct job_row *row);   /* frees payload and result; NULL is fine */
+
 /* One schema change.  Versions are applied in increasing order, each in its own transaction. */
 struct migration {
 	int version;
@@ -185,6 +277,99 @@ struct store_ops {
 	/* Whether some file row points at key (for the orphan sweep). */
 	enum store_rc (*file_key_exists)(struct store *st, const char *key, bool *exists,
 					 struct error *e);
+	/* Datasets belong to owner_id.  Creates the row and, when job is not
+	 * NULL, its ingest job in the same transaction (job->subject_id is the
+	 * dataset's id).  STORE_CONFLICT when the id is taken. */
+	enum store_rc (*dataset_create)(struct store *st, const struct dataset_row *row,
+					const struct job_row *job, struct error *e);
+	/* With progress from its job while processing.  Strings in *out are
+	 * malloc'd: dataset_row_clear. */
+	enum store_rc (*dataset_get)(struct store *st, const char *owner, const char *id,
+				     struct dataset_row *out, struct error *e);
+	enum store_rc (*dataset_list)(struct store *st, const char *owner,
+				      enum dataset_sort sort, int64_t limit, int64_t offset,
+				      struct dataset_row **rows, size_t *n, int64_t *total,
+				      struct error *e);
+	/* Ingest finished: status "ready", progress 1000, and data_key,
+	 * data_bytes, rows, columns, encoding, delimiter, sheet, summary (and
+	 * error "") from row; only while the dataset is "processing"
+	 * (STORE_CONFLICT otherwise, e.g. deleted meanwhile: STORE_NOT_FOUND). */
+	enum store_rc (*dataset_ready)(struct store *st, const struct dataset_row *row,
+				       int64_t now_ms, struct error *e);
+	/* Ingest failed: status "failed" with the message; only while
+	 * "processing" (STORE_CONFLICT otherwise). */
+	enum store_rc (*dataset_fail)(struct store *st, const char *owner, const char *id,
+				      const char *error, int64_t now_ms, struct error *e);
+	/* Changes name and/or description (NULL: unchanged); *out after. */
+	enum store_rc (*dataset_update)(struct store *st, const char *owner, const char *id,
+					const char *name, const char *description,
+					int64_t now_ms, struct dataset_row *out, struct error *e);
+	/* Deletes the dataset, its shares, and cancels its queued or running
+	 * jobs (cancel_requested), in one transaction; its storage keys
+	 * (original and data) go to *orphans for the caller to remove. */
+	enum store_rc (*dataset_delete)(struct store *st, const char *owner, const char *id,
+					struct store_keys *orphans, struct error *e);
+	/* Whether some dataset row points at key (original or data), for the
+	 * orphan sweep. */
+	enum store_rc (*dataset_key_exists)(struct store *st, const char *key, bool *exists,
+					    struct error *e);
+
+	/* STORE_NOT_FOUND when the dataset is not row->owner_id's. */
+	enum store_rc (*share_create)(struct store *st, const struct share_row *row,
+				      struct error *e);
+	/* The live share stored as token_hash (not revoked, expires_at > now)
+	 * and its dataset (any owner: the token is the permission).
+	 * STORE_NOT_FOUND otherwise.  *dataset as dataset_get. */
+	enum store_rc (*share_resolve)(struct store *st, const char *token_hash, int64_t now_ms,
+				       struct share_row *share, struct dataset_row *dataset,
+				       struct error *e);
+	/* The dataset's shares, newest first, revoked and expired included.
+	 * STORE_NOT_FOUND when the dataset is not owner's. */
+	enum store_rc (*share_list)(struct store *st, const char *owner, const char *dataset_id,
+				    struct share_row **rows, size_t *n, struct error *e);
+	/* Sets revoked_at (once; revoking again keeps the first time).
+	 * STORE_NOT_FOUND when the share is not of owner's dataset_id. */
+	enum store_rc (*share_revoke)(struct store *st, const char *owner, const char *dataset_id,
+				      const char *share_id, int64_t now_ms, struct error *e);
+
+	/* A new job, status "queued" (job->status is ignored). */
+	enum store_rc (*job_create)(struct store *st, const struct job_row *job, struct error *e);
+	/* Any owner's (the job system's own lookups); strings malloc'd: job_row_clear. */
+	enum store_rc (*job_get)(struct store *st, const char *id, struct job_row *out,
+				 struct error *e);
+	/* Atomically takes the oldest queued job of one of kinds (NULL: any
+	 * kind) for worker: status "running", attempts + 1, started_at and
+	 * heartbeat_at now.  With only_id (not NULL), that job or nothing.
+	 * STORE_NOT_FOUND when there is none; *out is the claimed row. */
+	enum store_rc (*job_claim)(struct store *st, const char *worker, const char *only_id,
+				   int64_t now_ms, struct job_row *out, struct error *e);
+	/* A running job's progress, message (NULL: unchanged) and heartbeat;
+	 * *cancel tells whether cancellation was asked.  STORE_CONFLICT when it
+	 * is no longer running for this worker. */
+	enum store_rc (*job_progress)(struct store *st, const char *id, const char *worker,
+				      int64_t progress, const char *message, int64_t now_ms,
+				      bool *cancel, struct error *e);
+	/* Heartbeat for every job worker runs. */
+	enum store_rc (*job_heartbeat)(struct store *st, const char *worker, int64_t now_ms,
+				       struct error *e);
+	/* Ends a running job of worker: status "done" (result may be NULL),
+	 * "failed" (error) or "cancelled".  STORE_CONFLICT when it is not
+	 * running for this worker. */
+	enum store_rc (*job_finish)(struct store *st, const char *id, const char *worker,
+				    const char *status, const char *result, const char *error,
+				    int64_t now_ms, struct error *e);
+	/* Asks a job to stop: a queued one becomes "cancelled" at once, a
+	 * running one gets cancel_requested.  STORE_NOT_FOUND when it is not
+	 * owner's (owner NULL: any), STORE_CONFLICT when already finished. */
+	enum store_rc (*job_cancel)(struct store *st, const char *owner, const char *id,
+				    int64_t now_ms, struct error *e);
+	/* Running jobs whose heartbeat is older than stale_before go back to
+	 * "queued", or to "failed" ("interrupted N times") once attempts reached
+	 * max_attempts; the failed ones' rows go to *failed (may be NULL) so
+	 * their kinds can clean up.  *requeued counts the others. */
+	enum store_rc (*job_recover)(struct store *st, int64_t stale_before, int64_t max_attempts,
+				     int64_t now_ms, struct job_row **failed, size_t *nfailed,
+				     size_t *requeued, struct error *e);
 };
 
 struct store {
@@ -235,5 +420,25 @@ static inline void store_interrupt(struct store *st)
 #define store_file_list(st, ...) ((st)->ops->file_list((st), __VA_ARGS__))
 #define store_file_delete(st, ...) ((st)->ops->file_delete((st), __VA_ARGS__))
 #define store_file_key_exists(st, ...) ((st)->ops->file_key_exists((st), __VA_ARGS__))
+#define store_dataset_create(st, ...) ((st)->ops->dataset_create((st), __VA_ARGS__))
+#define store_dataset_get(st, ...) ((st)->ops->dataset_get((st), __VA_ARGS__))
+#define store_dataset_list(st, ...) ((st)->ops->dataset_list((st), __VA_ARGS__))
+#define store_dataset_ready(st, ...) ((st)->ops->dataset_ready((st), __VA_ARGS__))
+#define store_dataset_fail(st, ...) ((st)->ops->dataset_fail((st), __VA_ARGS__))
+#define store_dataset_update(st, ...) ((st)->ops->dataset_update((st), __VA_ARGS__))
+#define store_dataset_delete(st, ...) ((st)->ops->dataset_delete((st), __VA_ARGS__))
+#define store_dataset_key_exists(st, ...) ((st)->ops->dataset_key_exists((st), __VA_ARGS__))
+#define store_share_create(st, ...) ((st)->ops->share_create((st), __VA_ARGS__))
+#define store_share_resolve(st, ...) ((st)->ops->share_resolve((st), __VA_ARGS__))
+#define store_share_list(st, ...) ((st)->ops->share_list((st), __VA_ARGS__))
+#define store_share_revoke(st, ...) ((st)->ops->share_revoke((st), __VA_ARGS__))
+#define store_job_create(st, ...) ((st)->ops->job_create((st), __VA_ARGS__))
+#define store_job_get(st, ...) ((st)->ops->job_get((st), __VA_ARGS__))
+#define store_job_claim(st, ...) ((st)->ops->job_claim((st), __VA_ARGS__))
+#define store_job_progress(st, ...) ((st)->ops->job_progress((st), __VA_ARGS__))
+#define store_job_heartbeat(st, ...) ((st)->ops->job_heartbeat((st), __VA_ARGS__))
+#define store_job_finish(st, ...) ((st)->ops->job_finish((st), __VA_ARGS__))
+#define store_job_cancel(st, ...) ((st)->ops->job_cancel((st), __VA_ARGS__))
+#define store_job_recover(st, ...) ((st)->ops->job_recover((st), __VA_ARGS__))
 
 #endif
