@@ -30,6 +30,7 @@ enum opt_type {
 	OPT_ORIGINS,
 	OPT_SECRET,    /* text never echoed back: empty, or at least min bytes */
 	OPT_CACHE_URL,
+	OPT_PUBLIC_URL, /* empty, or http(s)://host[:port][/path] without a trailing slash */
 };
 
 struct option {
@@ -136,6 +137,33 @@ static const struct option options[] = {
 	{ "SHEAF_SWEEP_INTERVAL", NULL, OPT_INT, "3600", 1, 604800, NULL, FIELD(sweep_interval),
 	  "seconds, from 1 to 604800",
 	  "How often orphaned objects are swept (also once at start-up)." },
+	{ "SHEAF_DATASET_MAX_UPLOAD", NULL, OPT_SIZE, "50M", 1, 1LL << 40, NULL, FIELD(dataset_max_upload),
+	  "a size up to 1024G (suffix K, M or G)",
+	  "Largest file accepted by POST /api/datasets/upload; bigger ones get 413 and leave nothing behind." },
+	{ "SHEAF_DATASET_SYNC_BYTES", NULL, OPT_SIZE, "8M", 0, 1LL << 40, NULL, FIELD(dataset_sync_bytes),
+	  "a size up to 1024G (suffix K, M or G)",
+	  "Dataset uploads up to this size are ingested before the upload answers (201, status ready); larger ones answer 202 at once and ingest as a background job." },
+	{ "SHEAF_DATASET_MAX_COLUMNS", NULL, OPT_INT, "2000", 1, 2000, NULL, FIELD(dataset_max_columns),
+	  "an integer from 1 to 2000 (SQLite's column limit)",
+	  "Most columns a dataset may have; a wider file is refused with 422." },
+	{ "SHEAF_DATASET_MAX_FIELD", NULL, OPT_SIZE, "1M", 1, 64LL << 20, NULL, FIELD(dataset_max_field),
+	  "a size up to 64M (suffix K or M)",
+	  "Longest field (CSV) or cell (XLSX, XLS) in an uploaded dataset; a longer one is refused with 422 naming its line." },
+	{ "SHEAF_DATASET_XLSX_MAX_BYTES", NULL, OPT_SIZE, "1G", 1, 1LL << 40, NULL, FIELD(dataset_xlsx_max_bytes),
+	  "a size up to 1024G (suffix K, M or G)",
+	  "Largest uncompressed part of an XLSX workbook; bigger ones are refused with 422 as a zip bomb." },
+	{ "SHEAF_DATASET_XLSX_MAX_RATIO", NULL, OPT_INT, "100", 2, 100000, NULL, FIELD(dataset_xlsx_max_ratio),
+	  "an integer from 2 to 100000",
+	  "Most an XLSX part (over 1 MiB) may inflate relative to its compressed size; more is refused with 422 as a zip bomb." },
+	{ "SHEAF_SHARE_TTL_DAYS", NULL, OPT_INT, "7", 1, 3650, NULL, FIELD(share_ttl_days),
+	  "days, from 1 to 3650",
+	  "Lifetime of a dataset share link when the request does not give expires_in_days (which may be at most 3650)." },
+	{ "SHEAF_PUBLIC_URL", NULL, OPT_PUBLIC_URL, "", 0, 0, NULL, FIELD(public_url),
+	  "empty or an http(s) URL without a trailing slash",
+	  "Base of the links sheaf hands out (share_url); empty builds them from the request's Host header." },
+	{ "SHEAF_JOB_WORKERS", NULL, OPT_INT, "2", 1, 64, NULL, FIELD(job_workers),
+	  "an integer from 1 to 64",
+	  "Threads running background jobs (ingesting large uploads)." },
 	{ "SHEAF_CACHE_URL", NULL, OPT_CACHE_URL, "", 0, 0, NULL, FIELD(cache_url),
 	  "empty or memory:",
 	  "Cache for rate limits and (later) query results: the in-process cache. redis:// is reserved for the Redis backend (not in this build yet)." },
@@ -328,6 +356,21 @@ static int check_value(const struct option *o, const char *v, struct error *e)
 			return -2;
 		}
 		return 0;
+	case OPT_PUBLIC_URL: {
+		if (!*v)
+			return 0;
+		size_t n = strlen(v);
+		const char *host = after_scheme(v, "https") ? after_scheme(v, "https")
+							     : after_scheme(v, "http");
+		if (!host || host == v + 5 + (v[4] == 's') || !*host || *host == '/' ||
+		    v[n - 1] == '/')
+			return -1;
+		for (const char *c = v; *c; c++)
+			if ((unsigned char)*c <= ' ' || *c == '"' || *c == '<' || *c == '>' || *c == '\\' ||
+			    *c == '?' || *c == '#' || (unsigned char)*c >= 0x7f)
+				return -1;
+		return 0;
+	}
 	case OPT_CACHE_URL:
 		if (!*v || strcmp(v, "memory:") == 0)
 			return 0;

@@ -50,6 +50,15 @@ struct config {
 	long long upload_max_request; /* bytes in one upload request */
 	long long orphan_grace;       /* seconds an unlisted object is left alone */
 	long long sweep_interval;     /* seconds between orphan sweeps */
+	long long dataset_max_upload;  /* bytes in one dataset upload */
+	long long dataset_sync_bytes;  /* uploads up to this size are ingested within the request */
+	long long dataset_max_columns;
+	long long dataset_max_field;   /* bytes in one field or cell */
+	long long dataset_xlsx_max_bytes; /* uncompressed bytes of one XLSX part */
+	long long dataset_xlsx_max_ratio; /* uncompressed / compressed size of one XLSX part */
+	long long share_ttl_days;      /* default lifetime of a share link */
+	char *public_url;              /* "" = from the request's Host header */
+	long long job_workers;         /* background job threads */
 	char *cache_url;        /* "" = in-process */
 	long long cache_size;   /* bytes the in-process cache may hold */
 	char *s3_access_key;    /* "" unless the storage is S3 */
