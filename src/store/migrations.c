@@ -133,6 +133,7 @@ const struct migration store_migrations[] = {
 	  "  finished_at BIGINT NOT NULL\n"
 	  ");\n"
 	  "CREATE INDEX jobs_by_status ON jobs (status, created_at, id);\n"
+	  "CREATE INDEX jobs_by_kind ON jobs (kind, status, created_at, id);\n"
 	  "CREATE INDEX jobs_by_subject ON jobs (subject_id);\n"
 	  "CREATE INDEX jobs_by_owner ON jobs (owner_id, created_at, id);\n" },
 };

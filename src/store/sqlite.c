@@ -49,6 +49,45 @@ enum stmt_id {
 	ST_FILE_COUNT,
 	ST_FILE_DELETE,
 	ST_FILE_KEY_EXISTS,
+	ST_DATASET_INSERT,
+	ST_DATASET_GET,
+	ST_DATASET_LIST_NEWEST,
+	ST_DATASET_LIST_OLDEST,
+	ST_DATASET_LIST_NAME,
+	ST_DATASET_LIST_NAME_DESC,
+	ST_DATASET_LIST_ROWS,
+	ST_DATASET_LIST_SIZE,
+	ST_DATASET_COUNT,
+	ST_DATASET_EXISTS,
+	ST_DATASET_READY,
+	ST_DATASET_FAIL,
+	ST_DATASET_UPDATE,
+	ST_DATASET_KEYS,
+	ST_DATASET_DELETE,
+	ST_DATASET_KEY_EXISTS,
+	ST_DATASET_JOBS_CANCEL,
+	ST_DATASET_JOBS_ASK_CANCEL,
+	ST_SHARE_INSERT,
+	ST_SHARE_LIVE,
+	ST_SHARE_LIST,
+	ST_SHARE_REVOKE,
+	ST_SHARE_DELETE_OF,
+	ST_JOB_INSERT,
+	ST_JOB_GET,
+	ST_JOB_NEXT,
+	ST_JOB_NEXT_OF_KIND,
+	ST_JOB_QUEUED_KIND,
+	ST_JOB_START,
+	ST_JOB_PROGRESS,
+	ST_JOB_HEARTBEAT,
+	ST_JOB_FINISH,
+	ST_JOB_REQUEUE,
+	ST_JOB_STATE,
+	ST_JOB_CANCEL_QUEUED,
+	ST_JOB_ASK_CANCEL,
+	ST_JOB_STALE_SPENT,
+	ST_JOB_FAIL_INTERRUPTED,
+	ST_JOB_RECOVER,
 	ST_BEGIN,
 	ST_BEGIN_WRITE,
 	ST_COMMIT,
@@ -61,6 +100,25 @@ enum stmt_id {
 #define FILE_COLUMNS "id, owner_id, session_id, filename, file_type, size, sha256, " \
 		     "storage_key, uploaded_at"
 #define USER_COLUMNS "id, email, name, password_hash, created_at, updated_at, token_version"
+#define DATASET_INSERT_COLUMNS "id, owner_id, name, description, source_name, format, status, " \
+			       "error, job_id, version, parent_id, size_bytes, original_key, " \
+			       "data_key, data_bytes, row_count, column_count, encoding, " \
+			       "delimiter, sheet, options, summary, created_at, updated_at"
+/* Progress is not stored with the dataset: while processing it is the ingest
+ * job's, 1000 once ready, and the job's last value after a failure. */
+#define DATASET_SELECT "SELECT d.id, d.owner_id, d.name, d.description, d.source_name, " \
+		       "d.format, d.status, d.error, d.job_id, CASE WHEN d.status = 'ready' " \
+		       "THEN 1000 ELSE coalesce(j.progress, 0) END, d.version, d.parent_id, " \
+		       "d.size_bytes, d.original_key, d.data_key, d.data_bytes, d.row_count, " \
+		       "d.column_count, d.encoding, d.delimiter, d.sheet, d.options, d.summary, " \
+		       "d.created_at, d.updated_at FROM datasets d LEFT JOIN jobs j ON j.id = d.job_id "
+#define DATASET_LIST(order) DATASET_SELECT "WHERE d.owner_id = ?1 ORDER BY " order \
+			    " LIMIT ?2 OFFSET ?3"
+#define SHARE_COLUMNS "id, dataset_id, owner_id, token_hash, created_at, expires_at, revoked_at"
+#define JOB_COLUMNS "id, owner_id, kind, subject_id, status, progress, message, error, " \
+		    "payload, result, attempts, cancel_requested, worker, heartbeat_at, " \
+		    "created_at, started_at, finished_at"
+#define JOB_STALE "status = 'running' AND heartbeat_at < ?1"
 
 static const char *const stmt_sql[ST_COUNT] = {
 	[ST_USER_INSERT] = "INSERT INTO users (" USER_COLUMNS ") "
@@ -101,6 +159,81 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_FILE_COUNT] = "SELECT count(*) FROM files WHERE owner_id = ?1 AND session_id = ?2",
 	[ST_FILE_DELETE] = "DELETE FROM files WHERE owner_id = ?1 AND id = ?2",
 	[ST_FILE_KEY_EXISTS] = "SELECT 1 FROM files WHERE storage_key = ?1",
+	[ST_DATASET_INSERT] = "INSERT INTO datasets (" DATASET_INSERT_COLUMNS ") VALUES (?1, ?2, "
+			      "?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, "
+			      "?18, ?19, ?20, ?21, ?22, ?23, ?24)",
+	[ST_DATASET_GET] = DATASET_SELECT "WHERE d.owner_id = ?1 AND d.id = ?2",
+	[ST_DATASET_LIST_NEWEST] = DATASET_LIST("d.created_at DESC, d.id DESC"),
+	[ST_DATASET_LIST_OLDEST] = DATASET_LIST("d.created_at, d.id"),
+	[ST_DATASET_LIST_NAME] = DATASET_LIST("d.name, d.created_at DESC, d.id DESC"),
+	[ST_DATASET_LIST_NAME_DESC] = DATASET_LIST("d.name DESC, d.created_at DESC, d.id DESC"),
+	[ST_DATASET_LIST_ROWS] = DATASET_LIST("d.row_count DESC, d.created_at DESC, d.id DESC"),
+	[ST_DATASET_LIST_SIZE] = DATASET_LIST("d.size_bytes DESC, d.created_at DESC, d.id DESC"),
+	[ST_DATASET_COUNT] = "SELECT count(*) FROM datasets WHERE owner_id = ?1",
+	[ST_DATASET_EXISTS] = "SELECT 1 FROM datasets WHERE owner_id = ?1 AND id = ?2",
+	[ST_DATASET_READY] = "UPDATE datasets SET status = 'ready', error = '', data_key = ?3, "
+			     "data_bytes = ?4, row_count = ?5, column_count = ?6, encoding = ?7, "
+			     "delimiter = ?8, sheet = ?9, summary = ?10, updated_at = ?11 "
+			     "WHERE owner_id = ?1 AND id = ?2 AND status = 'processing'",
+	[ST_DATASET_FAIL] = "UPDATE datasets SET status = 'failed', error = ?3, updated_at = ?4 "
+			    "WHERE owner_id = ?1 AND id = ?2 AND status = 'processing'",
+	[ST_DATASET_UPDATE] = "UPDATE datasets SET name = coalesce(?3, name), "
+			      "description = coalesce(?4, description), updated_at = ?5 "
+			      "WHERE owner_id = ?1 AND id = ?2",
+	[ST_DATASET_KEYS] = "SELECT original_key, data_key FROM datasets "
+			    "WHERE owner_id = ?1 AND id = ?2",
+	[ST_DATASET_DELETE] = "DELETE FROM datasets WHERE owner_id = ?1 AND id = ?2",
+	[ST_DATASET_KEY_EXISTS] = "SELECT 1 FROM datasets WHERE original_key = ?1 OR data_key = ?1 "
+				  "LIMIT 1",
+	[ST_DATASET_JOBS_CANCEL] = "UPDATE jobs SET status = 'cancelled', cancel_requested = 1, "
+				   "finished_at = ?3 WHERE owner_id = ?1 AND subject_id = ?2 "
+				   "AND status = 'queued'",
+	[ST_DATASET_JOBS_ASK_CANCEL] = "UPDATE jobs SET cancel_requested = 1 WHERE owner_id = ?1 "
+				       "AND subject_id = ?2 AND status = 'running'",
+	[ST_SHARE_INSERT] = "INSERT INTO dataset_shares (" SHARE_COLUMNS ") "
+			    "SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7 WHERE EXISTS "
+			    "(SELECT 1 FROM datasets WHERE owner_id = ?3 AND id = ?2)",
+	[ST_SHARE_LIVE] = "SELECT " SHARE_COLUMNS " FROM dataset_shares "
+			  "WHERE token_hash = ?1 AND revoked_at = 0 AND expires_at > ?2",
+	[ST_SHARE_LIST] = "SELECT " SHARE_COLUMNS " FROM dataset_shares WHERE owner_id = ?1 "
+			  "AND dataset_id = ?2 ORDER BY created_at DESC, id DESC",
+	[ST_SHARE_REVOKE] = "UPDATE dataset_shares SET revoked_at = CASE WHEN revoked_at = 0 "
+			    "THEN ?4 ELSE revoked_at END "
+			    "WHERE owner_id = ?1 AND dataset_id = ?2 AND id = ?3",
+	[ST_SHARE_DELETE_OF] = "DELETE FROM dataset_shares WHERE owner_id = ?1 AND dataset_id = ?2",
+	[ST_JOB_INSERT] = "INSERT INTO jobs (" JOB_COLUMNS ") VALUES (?1, ?2, ?3, ?4, 'queued', 0, "
+			  "?5, '', ?6, NULL, 0, 0, '', 0, ?7, 0, 0)",
+	[ST_JOB_GET] = "SELECT " JOB_COLUMNS " FROM jobs WHERE id = ?1",
+	[ST_JOB_NEXT] = "SELECT id, created_at FROM jobs WHERE status = 'queued' "
+			"ORDER BY created_at, id LIMIT 1",
+	[ST_JOB_NEXT_OF_KIND] = "SELECT id, created_at FROM jobs WHERE kind = ?1 "
+				"AND status = 'queued' ORDER BY created_at, id LIMIT 1",
+	[ST_JOB_QUEUED_KIND] = "SELECT kind FROM jobs WHERE id = ?1 AND status = 'queued'",
+	[ST_JOB_START] = "UPDATE jobs SET status = 'running', attempts = attempts + 1, "
+			 "worker = ?2, started_at = ?3, heartbeat_at = ?3 "
+			 "WHERE id = ?1 AND status = 'queued'",
+	[ST_JOB_PROGRESS] = "UPDATE jobs SET progress = ?3, message = coalesce(?4, message), "
+			    "heartbeat_at = ?5 WHERE id = ?1 AND worker = ?2 "
+			    "AND status = 'running' RETURNING cancel_requested",
+	[ST_JOB_HEARTBEAT] = "UPDATE jobs SET heartbeat_at = ?2 "
+			     "WHERE status = 'running' AND worker = ?1",
+	[ST_JOB_FINISH] = "UPDATE jobs SET status = ?3, result = ?4, error = ?5, finished_at = ?6, "
+			  "worker = '', progress = CASE WHEN ?3 = 'done' THEN 1000 ELSE progress END "
+			  "WHERE id = ?1 AND worker = ?2 AND status = 'running'",
+	[ST_JOB_REQUEUE] = "UPDATE jobs SET status = 'queued', worker = '', heartbeat_at = 0, "
+			   "attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END "
+			   "WHERE id = ?1 AND worker = ?2 AND status = 'running'",
+	[ST_JOB_STATE] = "SELECT owner_id, status FROM jobs WHERE id = ?1",
+	[ST_JOB_CANCEL_QUEUED] = "UPDATE jobs SET status = 'cancelled', cancel_requested = 1, "
+				 "finished_at = ?2 WHERE id = ?1 AND status = 'queued'",
+	[ST_JOB_ASK_CANCEL] = "UPDATE jobs SET cancel_requested = 1 "
+			      "WHERE id = ?1 AND status = 'running'",
+	[ST_JOB_STALE_SPENT] = "SELECT " JOB_COLUMNS " FROM jobs WHERE " JOB_STALE
+			       " AND attempts >= ?2 ORDER BY created_at, id",
+	[ST_JOB_FAIL_INTERRUPTED] = "UPDATE jobs SET status = 'failed', error = ?2, "
+				    "finished_at = ?3, worker = '' WHERE id = ?1",
+	[ST_JOB_RECOVER] = "UPDATE jobs SET status = 'queued', worker = '', heartbeat_at = 0 "
+			   "WHERE " JOB_STALE " AND attempts < ?2",
 	[ST_BEGIN] = "BEGIN",
 	[ST_BEGIN_WRITE] = "BEGIN IMMEDIATE",
 	[ST_COMMIT] = "COMMIT",
@@ -1122,6 +1255,951 @@ static enum store_rc sqlite_file_key_exists(struct store *base, const char *key,
 	return rc;
 }
 
+/* ---- datasets ---------------------------------------------------------- */
+
+static char *column_dup(sqlite3_stmt *st, int col)
+{
+	if (sqlite3_column_type(st, col) == SQLITE_NULL)
+		return NULL;
+	const unsigned char *v = sqlite3_column_text(st, col);
+	return xstrdup(v ? (const char *)v : "");
+}
+
+static void read_dataset(sqlite3_stmt *st, struct dataset_row *out)
+{
+	column_text(st, 0, out->id, sizeof out->id);
+	column_text(st, 1, out->owner_id, sizeof out->owner_id);
+	column_text(st, 2, out->name, sizeof out->name);
+	column_text(st, 3, out->description, sizeof out->description);
+	column_text(st, 4, out->source_name, sizeof out->source_name);
+	column_text(st, 5, out->format, sizeof out->format);
+	column_text(st, 6, out->status, sizeof out->status);
+	column_text(st, 7, out->error, sizeof out->error);
+	column_text(st, 8, out->job_id, sizeof out->job_id);
+	out->progress = sqlite3_column_int64(st, 9);
+	out->version = sqlite3_column_int64(st, 10);
+	column_text(st, 11, out->parent_id, sizeof out->parent_id);
+	out->size_bytes = sqlite3_column_int64(st, 12);
+	column_text(st, 13, out->original_key, sizeof out->original_key);
+	column_text(st, 14, out->data_key, sizeof out->data_key);
+	out->data_bytes = sqlite3_column_int64(st, 15);
+	out->rows = sqlite3_column_int64(st, 16);
+	out->columns = sqlite3_column_int64(st, 17);
+	column_text(st, 18, out->encoding, sizeof out->encoding);
+	column_text(st, 19, out->delimiter, sizeof out->delimiter);
+	column_text(st, 20, out->sheet, sizeof out->sheet);
+	out->options = column_dup(st, 21);
+	if (!out->options)
+		out->options = xstrdup("{}");
+	out->summary = column_dup(st, 22);
+	out->created_at = sqlite3_column_int64(st, 23);
+	out->updated_at = sqlite3_column_int64(st, 24);
+}
+
+static void read_dataset_row(sqlite3_stmt *st, void *row)
+{
+	read_dataset(st, row);
+}
+
+/* Binds text that may be NULL (then SQL NULL). */
+static void bind_text_or_null(sqlite3_stmt *st, int col, const char *v)
+{
+	if (v)
+		sqlite3_bind_text(st, col, v, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, col);
+}
+
+/* Inserts job as "queued"; STORE_CONFLICT when its id is taken. */
+static enum store_rc insert_job(struct conn *c, const struct job_row *job, const char *subject,
+				struct error *e)
+{
+	sqlite3_stmt *st = stmt(c, ST_JOB_INSERT, e);
+	if (!st)
+		return STORE_ERROR;
+	sqlite3_bind_text(st, 1, job->id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, job->owner_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, job->kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, subject, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, job->message, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, job->payload ? job->payload : "{}", -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 7, job->created_at);
+	int step = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (step == SQLITE_DONE)
+		return STORE_OK;
+	return is_constraint(c, SQLITE_CONSTRAINT_PRIMARYKEY) ? STORE_CONFLICT
+							       : fail(e, c->db, "insert job");
+}
+
+static enum store_rc insert_dataset(struct conn *c, const struct dataset_row *d,
+				    const char *job_id, struct error *e)
+{
+	sqlite3_stmt *st = stmt(c, ST_DATASET_INSERT, e);
+	if (!st)
+		return STORE_ERROR;
+	sqlite3_bind_text(st, 1, d->id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, d->owner_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, d->name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, d->description, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, d->source_name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, d->format, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 7, d->status[0] ? d->status : "processing", -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 8, d->error, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 9, job_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 10, d->version);
+	sqlite3_bind_text(st, 11, d->parent_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 12, d->size_bytes);
+	sqlite3_bind_text(st, 13, d->original_key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 14, d->data_key, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 15, d->data_bytes);
+	sqlite3_bind_int64(st, 16, d->rows);
+	sqlite3_bind_int64(st, 17, d->columns);
+	sqlite3_bind_text(st, 18, d->encoding, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 19, d->delimiter, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 20, d->sheet, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 21, d->options ? d->options : "{}", -1, SQLITE_STATIC);
+	bind_text_or_null(st, 22, d->summary);
+	sqlite3_bind_int64(st, 23, d->created_at);
+	sqlite3_bind_int64(st, 24, d->updated_at);
+	int step = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (step == SQLITE_DONE)
+		return STORE_OK;
+	return is_constraint(c, SQLITE_CONSTRAINT_PRIMARYKEY) ? STORE_CONFLICT
+							       : fail(e, c->db, "insert dataset");
+}
+
+static enum store_rc sqlite_dataset_create(struct store *base, const struct dataset_row *row,
+					   const struct job_row *job, struct error *e)
+{
+	struct sqlite_store *s = impl(base);
+	struct conn *c = checkout(s);
+	enum store_rc rc = run(c, ST_BEGIN_WRITE, e);
+	if (rc == STORE_OK) {
+		/* The dataset points at the job it was created with. */
+		rc = insert_dataset(c, row, job ? job->id : row->job_id, e);
+		if (rc == STORE_OK && job)
+			rc = insert_job(c, job, row->id, e);
+		if (rc == STORE_OK)
+			rc = tx_end(c, rc, e);
+		else
+			run(c, ST_ROLLBACK, NULL);
+	}
+	checkin(s, c);
+	return rc;
+}
+
+static enum store_rc dataset_lookup(struct conn *c, const char *owner, const char *id,
+				    struct dataset_row *out, struct error *e)
+{
+	sqlite3_stmt *st = stmt(c, ST_DATASET_GET, e);
+	if (!st)
+		return STORE_ERROR;
+	sqlite3_bind_text(st, 1, owner, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+	enum store_rc rc = step_row(c, st, "read dataset", e);
+	if (rc == STORE_OK)
+		read_dataset(st, out);
+	sqlite3_reset(st);
+	return rc;
+}
+
+static enum store_rc sqlite_dataset_get(struct store *base, const char *owner, const char *id,
+					struct dataset_row *out, struct error *e)
+{
+	struct sqlite_store *s = impl(base);
+	out->options = out->summary = NULL;
+	struct conn *c = checkout(s);
+	enum store_rc rc = dataset_lookup(c, owner, id, out, e);
+	checkin(s, c);
+	return rc;
+}
+
+static enum stmt_id dataset_list_stmt(enum dataset_sort sort)
+{
+	switch (sort) {
+	case DATASET_SORT_OLDEST:
+		return ST_DATASET_LIST_OLDEST;
+	case DATASET_SORT_NAME:
+		return ST_DATASET_LIST_NAME;
+	case DATASET_SORT_NAME_DESC:
+		return ST_DATASET_LIST_NAME_DESC;
+	case DATASET_SORT_ROWS:
+		return ST_DATASET_LIST_ROWS;
+	case DATASET_SORT_SIZE:
+		return ST_DATASET_LIST_SIZE;
+	case DATASET_SORT_NEWEST:
+	default:
+		return ST_DATASET_LIST_NEWEST;
+	}
+}
+
+static enum store_rc dataset_list_in_tx(struct conn *c, const char *owner,
+					enum dataset_sort sort, int64_t limit, int64_t offset,
+					struct dataset_row **rows, size_t *n, int64_t *total,
+					struct error *e)
+{
+	sqlite3_stmt *st = stmt(c, ST_DATASET_COUNT, e);
+	if (!st)
+		return STORE_ERROR;
+	sqlite3_bind_text(st, 1, owner, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_ROW)
+		return fail(e, c->db, "count datasets");
+	*total = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+
+	if (!(st = stmt(c, dataset_list_stmt(sort), e)))
+		return STORE_ERROR;
+	sqlite3_bind_text(st, 1, owner, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, limit);
+	sqlite3_bind_int64(st, 3, offset);
+	return collect_rows(c, st, limit, sizeof **rows, read_dataset_row, (void **)rows, n,
+			    "list datasets", e);
+}
+
+static enum store_rc sqlite_dataset_list(struct store *base, const char *owner,
+					 enum dataset_sort sort, int64_t limit, int64_t offset,
+					 struct dataset_row **rows, size_t *n, int64_t *total,
+					 struct error *e)
+{
+	struct sqlite_store *s = impl(base);
+	struct conn *c = checkout(s);
+	*rows = NULL;
+	*n = 0;
+	*total = 0;
+	/* One read transaction: the count and the page come from the same snapshot. */
+	enum store_rc rc = run(c, ST_BEGIN, e);
+	if (rc == STORE_OK)
+		rc = tx_end(c, dataset_list_in_tx(c, owner, sort, limit, offset, rows, n, total, e),
+			    e);
+	if (rc != STORE_OK) {
+		dataset_rows_free(*rows, *n);
+		*rows = NULL;
+		*n = 0;
+	}
+	checkin(s, c);
+	return rc;
+}
+
+/* Whether owner has dataset id: STORE_OK, STORE_NOT_FOUND or STORE_ERROR. */
+static enum store_rc dataset_exists(struct conn *c, const char *owner, const char *id,
+				    struct error *e)
+{
+	sqlite3_stmt *st = stmt(c, ST_DATASET_EXISTS, e);
+	if (!st)
+		return STORE_ERROR;
+	sqlite3_bind_text(st, 1, owner, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+	enum store_rc rc = step_row(c, st, "look up dataset", e);
+	sqlite3_reset(st);
+	return rc;
+}
+
+/*
+ * Ends a write transaction after a guarded update of owner's dataset id
+ * (rc from step_write): a row that is there but was not changed is
+ * STORE_CONFLICT, a missing one STORE_NOT_FOUND.
+ */
+static enum store_rc dataset_guarded_end(struct conn *c, enum store_rc rc, const char *owner,
+					 const char *id, struct error *e)
+{
+	if (rc == STORE_NOT_FOUND && dataset_exists(c, owner, id, e) == STORE_OK)
+		rc = STORE_CONFLICT;
+	if (rc == STORE_OK)
+		return tx_end(c, rc, e);
+	run(c, ST_ROLLBACK, NULL);
+	return rc;
+}
+
+static enum store_rc sqlite_dataset_ready(struct store *base, const struct dataset_row *row,
+					  int64_t now_ms, struct error *e)
+{
+	struct sqlite_store *s = impl(base);
+	struct conn *c = checkout(s);
+	enum store_rc rc = run(c, ST_BEGIN_WRITE, e);
+	if (rc == STORE_OK) {
+		sqlite3_stmt *st = stmt(c, ST_DATASET_READY, e);
+		rc = STORE_ERROR;
+		if (st) {
+			sqlite3_bind_text(st, 1, row->owner_id, -1, SQLITE_STATIC);
+			sqlite3_bind_text(st, 2, row->id, -1, SQLITE_STATIC);
+			sqlite3_bind_text(st, 3, row->data_key, -1, SQLITE_STATIC);
+			sqlite3_bind_int64(st, 4, row->data_bytes);
+			sqlite3_bind_int64(st, 5, row->rows);
+			sqlite3_bind_int64(st, 6, row->columns);
+			sqlite3_bind_text(st, 7, row->encoding, -1, SQLITE_STATIC);
+			sqlite3_bind_text(st, 8, row->delimiter, -1, SQLITE_STATIC);
+			sqlite3_bind_text(st, 9, row->sheet, -1, SQLITE_STATIC);
+			bind_text_or_null(st, 10, row->summary);
+			sqlite3_bind_int64(st, 11, now_ms);
+			rc = step_write(c, st, "mark dataset ready", e);
+		}
+		rc = dataset_guarded_end(c, rc, row->owner_id, row->id, e);
+	}
+	checkin(s, c);
+	return rc;
+}
+
+static enum store_rc sqlite_dataset_fail(struct store *base, const char *owner, const char *id,
+					 const char *error, int64_t now_ms, struct error *e)
+{
+	struct sqlite_store *s = impl(base);
+	struct conn *c = checkout(s);
+	enum store_rc rc = run(c, ST_BEGIN_WRITE, e);
+	if (rc == STORE_OK) {
+		sqlite3_stmt *st = stmt(c, ST_DATASET_FAIL, e);
+		rc = STORE_ERROR;
+		if (st) {
+			sqlite3_bind_text(st, 1, owner, -1, SQLITE_STATIC);
+			sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+			sqlite3_bind_text(st, 3, error ? error : "", -1, SQLITE_STATIC);
+			sqlite3_bind_int64(st, 4, now_ms);
+			rc = step_write(c, st, "mark dataset failed", e);
+		}
+		rc = dataset_guarded_end(c, rc, owner, id, e);
+	}
+	checkin(s, c);
+	return rc;
+}
+
+static enum store_rc sqlite_dataset_update(struct store *base, const char *owner,
+					   const char *id, const char *name,
+					   const char *description, int64_t now_ms,
+					   struct dataset_row *out, struct error *e)
+{
+	struct sqlite_store *s = impl(base);
+	out->options = out->summary = NULL;
+	struct conn *c = checkout(s);
+	enum store_rc rc = run(c, ST_BEGIN_WRITE, e);
+	if (rc == STORE_OK) {
+		if (name || description) {
+			sqlite3_stmt *st = stmt(c, ST_DATASET_UPDATE, e);
+			rc = STORE_ERROR;
+			if (st) {
+				sqlite3_bind_text(st, 1, owner, -1, SQLITE_STATIC);
+				sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+				bind_text_or_null(st, 3, name);
+				bind_text_or_null(st, 4, description);
+				sqlite3_bind_int64(st, 5, now_ms);
+				rc = step_write(c, st, "update dataset", e);
+			}
+		}
+		if (rc == STORE_OK)
+			rc = dataset_lookup(c, owner, id, out, e);
+		if (rc == STORE_OK)
+			rc = tx_end(c, rc, e);
+		else
+			run(c, ST_ROLLBACK, NULL);
+		if (rc != STORE_OK)   /* perhaps read, then the commit failed */
+			dataset_row_clear(out);
+	}
+	checkin(s, c);
+	return rc;
+}
+
+/* Runs a write bound to (owner, id) and, when now_ms >= 0, ?3 = now_ms. */
+static enum store_rc write_owned(struct conn *c, enum stmt_id id, const char *owner,
+				 const char *key, int64_t now_ms, const char *what,
+				 struct error *e)
+{
+	sqlite3_stmt *st = stmt(c, id, e);
+	if (!st)
+		return STORE_ERROR;
+	sqlite3_bind_text(st, 1, owner, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
+	if (now_ms >= 0)
+		sqlite3_bind_int64(st, 3, now_ms);
+	return step_write(c, st, what, e) == STORE_ERROR ? STORE_ERROR : STORE_OK;
+}
+
+static enum store_rc dataset_keys(struct conn *c, const char *owner, const char *id,
+				  struct store_keys *out, struct error *e)
+{
+	sqlite3_stmt *st = stmt(c, ST_DATASET_KEYS, e);
+	if (!st)
+		return STORE_ERROR;
+	sqlite3_bind_text(st, 1, owner, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+	enum store_rc rc = step_row(c, st, "read dataset keys", e);
+	if (rc == STORE_OK) {
+		out->keys = xcalloc(2, sizeof *out->keys);
+		for (int col = 0; col < 2; col++) {
+			const unsigned char *k = sqlite3_column_text(st, col);
+			if (k && *k)
+				out->keys[out->n++] = xstrdup((const char *)k);
+		}
+	}
+	sqlite3_reset(st);
+	return rc;
+}
+
+static enum store_rc sqlite_dataset_delete(struct store *base, const char *owner,
+					   const char *id, struct store_keys *orphans,
+					   struct error *e)
+{
+	struct sqlite_store *s = impl(base);
+	struct conn *c = checkout(s);
+	struct store_keys keys = { NULL, 0 };
+	int64_t now_ms = clock_now_ms();
+	enum store_rc rc = run(c, ST_BEGIN_WRITE, e);
+	if (rc == STORE_OK) {
+		rc = dataset_keys(c, owner, id, &keys, e);
+		/* Queued jobs never start; running ones see the flag at their next
+		 * progress report.  Shares would go by cascade, but say so. */
+		if (rc == STORE_OK)
+			rc = write_owned(c, ST_DATASET_JOBS_CANCEL, owner, id, now_ms,
+					 "cancel dataset jobs", e);
+		if (rc == STORE_OK)
+			rc = write_owned(c, ST_DATASET_JOBS_ASK_CANCEL, owner, id, -1,
+					 "cancel dataset jobs", e);
+		if (rc == STORE_OK)
+			rc = write_owned(c, ST_SHARE_DELETE_OF, owner, id, -1,
+					 "delete dataset shares", e);
+		if (rc == STORE_OK) {
+			sqlite3_stmt *st = stmt(c, ST_DATASET_DELETE, e);
+			rc = STORE_ERROR;
+			if (st) {
+				sqlite3_bind_text(st, 1, owner, -1, SQLITE_STATIC);
+				sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+				rc = step_write(c, st, "delete dataset", e);
+			}
+		}
+		if (rc == STORE_OK)
+			rc = tx_end(c, rc, e);
+		else
+			run(c, ST_ROLLBACK, NULL);
+	}
+	checkin(s, c);
+	if (rc == STORE_OK && orphans)
+		*orphans = keys;
+	else
+		store_keys_free(&keys);
+	return rc;
+}
+
+static enum store_rc sqlite_dataset_key_exists(struct store *base, const char *key,
+					       bool *exists, struct error *e)
+{
+	struct sqlite_store *s = impl(base);
+	*exists = false;
+	if (!*key)   /* "" is the "no object yet" of data_key, never a real key */
+		return STORE_OK;
+	struct conn *c = checkout(s);
+	enum store_rc rc = STORE_ERROR;
+	sqlite3_stmt *st = stmt(c, ST_DATASET_KEY_EXISTS, e);
+	if (st) {
+		sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+		rc = step_row(c, st, "look up dataset key", e);
+		sqlite3_reset(st);
+		*exists = rc == STORE_OK;
+		if (rc == STORE_NOT_FOUND)
+			rc = STORE_OK;
+	}
+	checkin(s, c);
+	return rc;
+}
+
+/* ---- share links --------------------------------------------------------- */
+
+static void read_share(sqlite3_stmt *st, struct share_row *out)
+{
+	column_text(st, 0, out->id, sizeof out->id);
+	column_text(st, 1, out->dataset_id, sizeof out->dataset_id);
+	column_text(st, 2, out->owner_id, sizeof out->owner_id);
+	column_text(st, 3, out->token_hash, sizeof out->token_hash);
+	out->created_at = sqlite3_column_int64(st, 4);
+	out->expires_at = sqlite3_column_int64(st, 5);
+	out->revoked_at = sqlite3_column_int64(st, 6);
+}
+
+static void read_share_row(sqlite3_stmt *st, void *row)
+{
+	read_share(st, row);
+}
+
+static enum store_rc sqlite_share_create(struct store *base, const struct share_row *row,
+					 struct error *e)
+{
+	struct sqlite_store *s = impl(base);
+	struct conn *c = checkout(s);
+	enum store_rc rc = STORE_ERROR;
+	/* One statement: the insert happens only if the dataset is the owner's. */
+	sqlite3_stmt *st = stmt(c, ST_SHARE_INSERT, e);
+	if (st) {
+		sqlite3_bind_text(st, 1, row->id, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, row->dataset_id, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, row->owner_id, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 4, row->token_hash, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 5, row->created_at);
+		sqlite3_bind_int64(st, 6, row->expires_at);
+		sqlite3_bind_int64(st, 7, row->revoked_at);
+		int step = sqlite3_step(st);
+		if (step == SQLITE_DONE)
+			rc = sqlite3_changes(c->db) ? STORE_OK : STORE_NOT_FOUND;
+		else if (is_constraint(c, SQLITE_CONSTRAINT_PRIMARYKEY) ||
+			 is_constraint(c, SQLITE_CONSTRAINT_UNIQUE))
+			rc = STORE_CONFLICT;
+		else
+			rc = fail(e, c->db, "insert share");
+		sqlite3_reset(st);
+	}
+	checkin(s, c);
+	return rc;
+}
+
+static enum store_rc share_resolve_in_tx(struct conn *c, const char *token_hash,
+					 int64_t now_ms, struct share_row *share,
+					 struct dataset_row *dataset, struct error *e)
+{
+	sqlite3_stmt *st = stmt(c, ST_SHARE_LIVE, e);
+	if (!st)
+		return STORE_ERROR;
+	sqlite3_bind_text(st, 1, token_hash, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, now_ms);
+	enum store_rc rc = step_row(c, st, "read share", e);
+	if (rc == STORE_OK)
+		read_share(st, share);
+	sqlite3_reset(st);
+	if (rc == STORE_OK)
+		rc = dataset_lookup(c, share->owner_id, share->dataset_id, dataset, e);
+	return rc;
+}
+
+static enum store_rc sqlite_share_resolve(struct store *base, const char *token_hash,
+					  int64_t now_ms, struct share_row *share,
+					  struct dataset_row *dataset, struct error *e)
+{
+	struct sqlite_store *s = impl(base);
+	dataset->options = dataset->summary = NULL;
+	struct conn *c = checkout(s);
+	enum store_rc rc = run(c, ST_BEGIN, e);
+	if (rc == STORE_OK) {
+		rc = tx_end(c, share_resolve_in_tx(c, token_hash, now_ms, share, dataset, e), e);
+		if (rc != STORE_OK)
+			dataset_row_clear(dataset);
+	}
+	checkin(s, c);
+	return rc;
+}
+
+static enum store_rc share_list_in_tx(struct conn *c, const char *owner, const char *dataset_id,
+				      struct share_row **rows, size_t *n, struct error *e)
+{
+	enum store_rc rc = dataset_exists(c, owner, dataset_id, e);
+	if (rc != STORE_OK)
+		return rc;
+	sqlite3_stmt *st = stmt(c, ST_SHARE_LIST, e);
+	if (!st)
+		return STORE_ERROR;
+	sqlite3_bind_text(st, 1, owner, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, dataset_id, -1, SQLITE_STATIC);
+	return collect_rows(c, st, 0, sizeof **rows, read_share_row, (void **)rows, n,
+			    "list shares", e);
+}
+
+static enum store_rc sqlite_share_list(struct store *base, const char *owner,
+				       const char *dataset_id, struct share_row **rows, size_t *n,
+				       struct error *e)
+{
+	struct sqlite_store *s = impl(base);
+	struct conn *c = checkout(s);
+	*rows = NULL;
+	*n = 0;
+	enum store_rc rc = run(c, ST_BEGIN, e);
+	if (rc == STORE_OK)
+		rc = tx_end(c, share_list_in_tx(c, owner, dataset_id, rows, n, e), e);
+	if (rc != STORE_OK) {
+		free(*rows);
+		*rows = NULL;
+		*n = 0;
+	}
+	checkin(s, c);
+	return rc;
+}
+
+static enum store_rc sqlite_share_revoke(struct store *base, const char *owner,
+					 const char *dataset_id, const char *share_id,
+					 int64_t now_ms, struct error *e)
+{
+	struct sqlite_store *s = impl(base);
+	struct conn *c = checkout(s);
+	enum store_rc rc = STORE_ERROR;
+	sqlite3_stmt *st = stmt(c, ST_SHARE_REVOKE, e);
+	if (st) {
+		sqlite3_bind_text(st, 1, owner, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, dataset_id, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, share_id, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 4, now_ms);
+		rc = step_write(c, st, "revoke share", e);
+	}
+	checkin(s, c);
+	return rc;
+}
+
+/* ---- jobs ---------------------------------------------------------------- */
+
+static void read_job(sqlite3_stmt *st, struct job_row *out)
+{
+	column_text(st, 0, out->id, sizeof out->id);
+	column_text(st, 1, out->owner_id, sizeof out->owner_id);
+	column_text(st, 2, out->kind, sizeof out->kind);
+	column_text(st, 3, out->subject_id, sizeof out->subject_id);
+	column_text(st, 4, out->status, sizeof out->status);
+	out->progress = sqlite3_column_int64(st, 5);
+	column_text(st, 6, out->message, sizeof out->message);
+	column_text(st, 7, out->error, sizeof out->error);
+	out->payload = column_dup(st, 8);
+	if (!out->payload)
+		out->payload = xstrdup("{}");
+	out->result = column_dup(st, 9);
+	out->attempts = sqlite3_column_int64(st, 10);
+	out->cancel_requested = sqlite3_column_int64(st, 11) != 0;
+	column_text(st, 12, out->worker, sizeof out->worker);
+	out->heartbeat_at = sqlite3_column_int64(st, 13);
+	out->created_at = sqlite3_column_int64(st, 14);
+	out->started_at = sqlite3_column_int64(st, 15);
+	out->finished_at = sqlite3_column_int64(st, 16);
+}
+
+static void read_job_row(sqlite3_stmt *st, void *row)
+{
+	read_job(st, row);
+}
+
+static enum store_rc sqlite_job_create(struct store *base, const struct job_row *job,
+				       struct error *e)
+{
+	struct sqlite_store *s = impl(base);
+	struct conn *c = checkout(s);
+	enum store_rc rc = insert_job(c, job, job->subject_id, e);
+	checkin(s, c);
+	return rc;
+}
+
+static enum store_rc job_lookup(struct conn *c, const char *id, struct job_row *out,
+				struct error *e)
+{
+	sqlite3_stmt *st = stmt(c, ST_JOB_GET, e);
+	if (!st)
+		return STORE_ERROR;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	enum store_rc rc = step_row(c, st, "read job", e);
+	if (rc == STORE_OK)
+		read_job(st, out);
+	sqlite3_reset(st);
+	return rc;
+}
+
+static enum store_rc sqlite_job_get(struct store *base, const char *id, struct job_row *out,
+				    struct error *e)
+{
+	struct sqlite_store *s = impl(base);
+	out->payload = out->result = NULL;
+	struct conn *c = checkout(s);
+	enum store_rc rc = job_lookup(c, id, out, e);
+	checkin(s, c);
+	return rc;
+}
+
+static bool kind_wanted(const char *kind, const char *const *kinds, size_t nkinds)
+{
+	if (!kinds || nkinds == 0)
+		return true;
+	for (size_t i = 0; i < nkinds; i++)
+		if (strcmp(kinds[i], kind) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * The id of the job to claim into id: only_id if it is queued and of one
+ * of kinds, else the oldest queued job of one of kinds (one indexed lookup
+ * per kind).  STORE_NOT_FOUND when there is none.
+ */
+static enum store_rc job_pick(struct conn *c, const char *const *kinds, size_t nkinds,
+			      const char *only_id, char *id, size_t cap, struct error *e)
+{
+	sqlite3_stmt *st;
+	enum store_rc rc;
+	if (only_id) {
+		if (!(st = stmt(c, ST_JOB_QUEUED_KIND, e)))
+			return STORE_ERROR;
+		sqlite3_bind_text(st, 1, only_id, -1, SQLITE_STATIC);
+		rc = step_row(c, st, "read job", e);
+		if (rc == STORE_OK && !kind_wanted((const char *)sqlite3_column_text(st, 0), kinds,
+						   nkinds))
+			rc = STORE_NOT_FOUND;
+		sqlite3_reset(st);
+		if (rc == STORE_OK)
+			snprintf(id, cap, "%s", only_id);
+		return rc;
+	}
+	bool any = !kinds || nkinds == 0;
+	int64_t best_at = 0;
+	rc = STORE_NOT_FOUND;
+	for (size_t i = 0; i < (any ? 1 : nkinds); i++) {
+		if (!(st = stmt(c, any ? ST_JOB_NEXT : ST_JOB_NEXT_OF_KIND, e)))
+			return STORE_ERROR;
+		if (!any)
+			sqlite3_bind_text(st, 1, kinds[i], -1, SQLITE_STATIC);
+		enum store_rc one = step_row(c, st, "find queued job", e);
+		if (one == STORE_ERROR) {
+			sqlite3_reset(st);
+			return STORE_ERROR;
+		}
+		if (one == STORE_OK) {
+			const char *cand = (const char *)sqlite3_column_text(st, 0);
+			int64_t at = sqlite3_column_int64(st, 1);
+			if (rc == STORE_NOT_FOUND || at < best_at ||
+			    (at == best_at && strcmp(cand, id) < 0)) {
+				snprintf(id, cap, "%s", cand);
+				best_at = at;
+				rc = STORE_OK;
+			}
+		}
+		sqlite3_reset(st);
+	}
+	return rc;
+}
+
+static enum store_rc sqlite_job_claim(struct store *base, const char *worker,
+				      const char *const *kinds, size_t nkinds,
+				      const char *only_id, int64_t now_ms, struct job_row *out,
+				      struct error *e)
+{
+	struct sqlite_store *s = impl(base);
+	out->payload = out->result = NULL;
+	struct conn *c = checkout(s);
+	/* IMMEDIATE: the pick and the update hold the write lock together, so
+	 * no other thread or process can claim the same job in between. */
+	enum store_rc rc = run(c, ST_BEGIN_WRITE, e);
+	if (rc == STORE_OK) {
+		char id[USER_ID_MAX + 1] = "";
+		rc = job_pick(c, kinds, nkinds, only_id, id, sizeof id, e);
+		sqlite3_stmt *st = rc == STORE_OK ? stmt(c, ST_JOB_START, e) : NULL;
+		if (st) {
+			sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+			sqlite3_bind_text(st, 2, worker, -1, SQLITE_STATIC);
+			sqlite3_bind_int64(st, 3, now_ms);
+			rc = step_write(c, st, "claim job", e);
+		} else if (rc == STORE_OK) {
+			rc = STORE_ERROR;
+		}
+		if (rc == STORE_OK)
+			rc = job_lookup(c, id, out, e);
+		if (rc == STORE_OK)
+			rc = tx_end(c, rc, e);
+		else
+			run(c, ST_ROLLBACK, NULL);
+		if (rc != STORE_OK)
+			job_row_clear(out);
+	}
+	checkin(s, c);
+	return rc;
+}
+
+static enum store_rc sqlite_job_progress(struct store *base, const char *id, const char *worker,
+					 int64_t progress, const char *message, int64_t now_ms,
+					 bool *cancel, struct error *e)
+{
+	struct sqlite_store *s = impl(base);
+	struct conn *c = checkout(s);
+	enum store_rc rc = STORE_ERROR;
+	*cancel = false;
+	sqlite3_stmt *st = stmt(c, ST_JOB_PROGRESS, e);
+	if (st) {
+		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, worker, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 3, progress);
+		bind_text_or_null(st, 4, message);
+		sqlite3_bind_int64(st, 5, now_ms);
+		int step = sqlite3_step(st);
+		if (step == SQLITE_ROW) {
+			*cancel = sqlite3_column_int64(st, 0) != 0;
+			step = sqlite3_step(st);
+			rc = STORE_OK;
+		} else if (step == SQLITE_DONE) {
+			rc = STORE_CONFLICT;
+		}
+		if (step != SQLITE_DONE)
+			rc = fail(e, c->db, "record job progress");
+		sqlite3_reset(st);
+	}
+	checkin(s, c);
+	return rc;
+}
+
+static enum store_rc sqlite_job_heartbeat(struct store *base, const char *worker,
+					  int64_t now_ms, struct error *e)
+{
+	struct sqlite_store *s = impl(base);
+	struct conn *c = checkout(s);
+	enum store_rc rc = STORE_ERROR;
+	sqlite3_stmt *st = stmt(c, ST_JOB_HEARTBEAT, e);
+	if (st) {
+		sqlite3_bind_text(st, 1, worker, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, now_ms);
+		rc = step_write(c, st, "job heartbeat", e) == STORE_ERROR ? STORE_ERROR : STORE_OK;
+	}
+	checkin(s, c);
+	return rc;
+}
+
+static enum store_rc sqlite_job_finish(struct store *base, const char *id, const char *worker,
+				       const char *status, const char *result, const char *error,
+				       int64_t now_ms, struct error *e)
+{
+	struct sqlite_store *s = impl(base);
+	bool requeue = strcmp(status, "queued") == 0;
+	if (!requeue && strcmp(status, "done") != 0 && strcmp(status, "failed") != 0 &&
+	    strcmp(status, "cancelled") != 0) {
+		error_set(e, "job %s cannot finish as \"%.40s\"", id, status);
+		return STORE_ERROR;
+	}
+	struct conn *c = checkout(s);
+	enum store_rc rc = STORE_ERROR;
+	sqlite3_stmt *st = stmt(c, requeue ? ST_JOB_REQUEUE : ST_JOB_FINISH, e);
+	if (st) {
+		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, worker, -1, SQLITE_STATIC);
+		if (!requeue) {
+			sqlite3_bind_text(st, 3, status, -1, SQLITE_STATIC);
+			bind_text_or_null(st, 4, result);
+			sqlite3_bind_text(st, 5, error ? error : "", -1, SQLITE_STATIC);
+			sqlite3_bind_int64(st, 6, now_ms);
+		}
+		rc = step_write(c, st, "finish job", e);
+		if (rc == STORE_NOT_FOUND)
+			rc = STORE_CONFLICT;
+	}
+	checkin(s, c);
+	return rc;
+}
+
+static enum store_rc job_cancel_in_tx(struct conn *c, const char *owner, const char *id,
+				      int64_t now_ms, struct error *e)
+{
+	sqlite3_stmt *st = stmt(c, ST_JOB_STATE, e);
+	if (!st)
+		return STORE_ERROR;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	enum store_rc rc = step_row(c, st, "read job", e);
+	enum stmt_id action = ST_COUNT;
+	if (rc == STORE_OK) {
+		const char *job_owner = (const char *)sqlite3_column_text(st, 0);
+		const char *status = (const char *)sqlite3_column_text(st, 1);
+		if (owner && strcmp(owner, job_owner ? job_owner : "") != 0)
+			rc = STORE_NOT_FOUND;
+		else if (status && strcmp(status, "queued") == 0)
+			action = ST_JOB_CANCEL_QUEUED;
+		else if (status && strcmp(status, "running") == 0)
+			action = ST_JOB_ASK_CANCEL;
+		else
+			rc = STORE_CONFLICT;
+	}
+	sqlite3_reset(st);
+	if (rc != STORE_OK)
+		return rc;
+	if (!(st = stmt(c, action, e)))
+		return STORE_ERROR;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	if (action == ST_JOB_CANCEL_QUEUED)
+		sqlite3_bind_int64(st, 2, now_ms);
+	rc = step_write(c, st, "cancel job", e);
+	return rc == STORE_NOT_FOUND ? STORE_ERROR : rc;   /* the lock makes it impossible */
+}
+
+static enum store_rc sqlite_job_cancel(struct store *base, const char *owner, const char *id,
+				       int64_t now_ms, struct error *e)
+{
+	struct sqlite_store *s = impl(base);
+	struct conn *c = checkout(s);
+	enum store_rc rc = run(c, ST_BEGIN_WRITE, e);
+	if (rc == STORE_OK) {
+		rc = job_cancel_in_tx(c, owner, id, now_ms, e);
+		if (rc == STORE_OK)
+			rc = tx_end(c, rc, e);
+		else
+			run(c, ST_ROLLBACK, NULL);
+	}
+	checkin(s, c);
+	return rc;
+}
+
+static enum store_rc job_recover_in_tx(struct conn *c, int64_t stale_before,
+				       int64_t max_attempts, int64_t now_ms,
+				       struct job_row **failed, size_t *nfailed, size_t *requeued,
+				       struct error *e)
+{
+	sqlite3_stmt *st = stmt(c, ST_JOB_STALE_SPENT, e);
+	if (!st)
+		return STORE_ERROR;
+	sqlite3_bind_int64(st, 1, stale_before);
+	sqlite3_bind_int64(st, 2, max_attempts);
+	enum store_rc rc = collect_rows(c, st, 0, sizeof **failed, read_job_row, (void **)failed,
+					nfailed, "find interrupted jobs", e);
+	for (size_t i = 0; rc == STORE_OK && i < *nfailed; i++) {
+		struct job_row *j = &(*failed)[i];
+		snprintf(j->status, sizeof j->status, "failed");
+		snprintf(j->error, sizeof j->error, "interrupted %lld times",
+			 (long long)j->attempts);
+		j->worker[0] = '\0';
+		j->finished_at = now_ms;
+		if (!(st = stmt(c, ST_JOB_FAIL_INTERRUPTED, e)))
+			return STORE_ERROR;
+		sqlite3_bind_text(st, 1, j->id, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, j->error, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 3, now_ms);
+		rc = step_write(c, st, "fail interrupted job", e);
+	}
+	if (rc != STORE_OK)
+		return STORE_ERROR;
+	if (!(st = stmt(c, ST_JOB_RECOVER, e)))
+		return STORE_ERROR;
+	sqlite3_bind_int64(st, 1, stale_before);
+	sqlite3_bind_int64(st, 2, max_attempts);
+	if (step_write(c, st, "requeue interrupted jobs", e) == STORE_ERROR)
+		return STORE_ERROR;
+	*requeued = (size_t)sqlite3_changes(c->db);
+	return STORE_OK;
+}
+
+static enum store_rc sqlite_job_recover(struct store *base, int64_t stale_before,
+					int64_t max_attempts, int64_t now_ms,
+					struct job_row **failed, size_t *nfailed, size_t *requeued,
+					struct error *e)
+{
+	struct sqlite_store *s = impl(base);
+	struct job_row *rows = NULL;
+	size_t n = 0, back = 0;
+	struct conn *c = checkout(s);
+	enum store_rc rc = run(c, ST_BEGIN_WRITE, e);
+	if (rc == STORE_OK)
+		rc = tx_end(c, job_recover_in_tx(c, stale_before, max_attempts, now_ms, &rows, &n,
+						 &back, e), e);
+	checkin(s, c);
+	if (rc != STORE_OK) {
+		for (size_t i = 0; i < n; i++)
+			job_row_clear(&rows[i]);
+		free(rows);
+		rows = NULL;
+		n = back = 0;
+	}
+	if (failed) {
+		*failed = rows;
+	} else {
+		for (size_t i = 0; i < n; i++)
+			job_row_clear(&rows[i]);
+		free(rows);
+	}
+	if (nfailed)
+		*nfailed = n;
+	if (requeued)
+		*requeued = back;
+	return rc;
+}
+
 static const struct store_ops sqlite_ops = {
 	.name = "sqlite",
 	.close = sqlite_close,
@@ -1146,4 +2224,24 @@ static const struct store_ops sqlite_ops = {
 	.file_list = sqlite_file_list,
 	.file_delete = sqlite_file_delete,
 	.file_key_exists = sqlite_file_key_exists,
+	.dataset_create = sqlite_dataset_create,
+	.dataset_get = sqlite_dataset_get,
+	.dataset_list = sqlite_dataset_list,
+	.dataset_ready = sqlite_dataset_ready,
+	.dataset_fail = sqlite_dataset_fail,
+	.dataset_update = sqlite_dataset_update,
+	.dataset_delete = sqlite_dataset_delete,
+	.dataset_key_exists = sqlite_dataset_key_exists,
+	.share_create = sqlite_share_create,
+	.share_resolve = sqlite_share_resolve,
+	.share_list = sqlite_share_list,
+	.share_revoke = sqlite_share_revoke,
+	.job_create = sqlite_job_create,
+	.job_get = sqlite_job_get,
+	.job_claim = sqlite_job_claim,
+	.job_progress = sqlite_job_progress,
+	.job_heartbeat = sqlite_job_heartbeat,
+	.job_finish = sqlite_job_finish,
+	.job_cancel = sqlite_job_cancel,
+	.job_recover = sqlite_job_recover,
 };

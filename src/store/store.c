@@ -32,6 +32,31 @@ void store_keys_free(struct store_keys *k)
 	k->n = 0;
 }
 
+void dataset_row_clear(struct dataset_row *row)
+{
+	if (!row)
+		return;
+	free(row->options);
+	free(row->summary);
+	row->options = row->summary = NULL;
+}
+
+void dataset_rows_free(struct dataset_row *rows, size_t n)
+{
+	for (size_t i = 0; rows && i < n; i++)
+		dataset_row_clear(&rows[i]);
+	free(rows);
+}
+
+void job_row_clear(struct job_row *row)
+{
+	if (!row)
+		return;
+	free(row->payload);
+	free(row->result);
+	row->payload = row->result = NULL;
+}
+
 void store_close(struct store *st)
 {
 	if (st)

@@ -337,11 +337,14 @@ struct store_ops {
 	/* Any owner's (the job system's own lookups); strings malloc'd: job_row_clear. */
 	enum store_rc (*job_get)(struct store *st, const char *id, struct job_row *out,
 				 struct error *e);
-	/* Atomically takes the oldest queued job of one of kinds (NULL: any
-	 * kind) for worker: status "running", attempts + 1, started_at and
-	 * heartbeat_at now.  With only_id (not NULL), that job or nothing.
-	 * STORE_NOT_FOUND when there is none; *out is the claimed row. */
-	enum store_rc (*job_claim)(struct store *st, const char *worker, const char *only_id,
+	/* Atomically takes the oldest queued job of one of the nkinds kinds
+	 * (kinds NULL or nkinds 0: any kind) for worker: status "running",
+	 * attempts + 1, started_at and heartbeat_at now, cancel_requested kept.
+	 * With only_id (not NULL), that job (if of one of kinds) or nothing.
+	 * STORE_NOT_FOUND when there is none; *out is the claimed row (strings
+	 * malloc'd: job_row_clear). */
+	enum store_rc (*job_claim)(struct store *st, const char *worker,
+				   const char *const *kinds, size_t nkinds, const char *only_id,
 				   int64_t now_ms, struct job_row *out, struct error *e);
 	/* A running job's progress, message (NULL: unchanged) and heartbeat;
 	 * *cancel tells whether cancellation was asked.  STORE_CONFLICT when it
@@ -353,8 +356,10 @@ struct store_ops {
 	enum store_rc (*job_heartbeat)(struct store *st, const char *worker, int64_t now_ms,
 				       struct error *e);
 	/* Ends a running job of worker: status "done" (result may be NULL),
-	 * "failed" (error) or "cancelled".  STORE_CONFLICT when it is not
-	 * running for this worker. */
+	 * "failed" (error) or "cancelled", with finished_at now; or "queued"
+	 * puts it back for a later claim (a clean shutdown: worker "", attempts
+	 * - 1, so it does not count as an interruption).  STORE_CONFLICT when
+	 * it is not running for this worker. */
 	enum store_rc (*job_finish)(struct store *st, const char *id, const char *worker,
 				    const char *status, const char *result, const char *error,
 				    int64_t now_ms, struct error *e);

@@ -1295,6 +1295,1048 @@ static void test_password_races(void **state)
 	expect_rc(store_refresh_insert(f->st, &r, &e), STORE_OK, e);
 }
 
+/* ---- datasets ----------------------------------------------------------- */
+
+/* A processing upload of owner with every field set. */
+static struct dataset_row dataset_of(const char *id, const char *owner, int64_t created)
+{
+	struct dataset_row d;
+	memset(&d, 0, sizeof d);
+	snprintf(d.id, sizeof d.id, "%s", id);
+	snprintf(d.owner_id, sizeof d.owner_id, "%s", owner);
+	snprintf(d.name, sizeof d.name, "Name of %s", id);
+	snprintf(d.description, sizeof d.description, "About %s: O'Neil \"quoted\"", id);
+	snprintf(d.source_name, sizeof d.source_name, "%s.csv", id);
+	snprintf(d.format, sizeof d.format, "csv");
+	snprintf(d.status, sizeof d.status, "processing");
+	d.version = 1;
+	d.size_bytes = 1234;
+	snprintf(d.original_key, sizeof d.original_key, "orig/%s", id);
+	snprintf(d.encoding, sizeof d.encoding, "utf-8");
+	snprintf(d.delimiter, sizeof d.delimiter, ",");
+	d.options = (char *)"{\"header\":true}";
+	d.created_at = created;
+	d.updated_at = created;
+	return d;
+}
+
+static struct job_row job_of(const char *id, const char *owner, const char *kind,
+			     const char *subject, int64_t created)
+{
+	struct job_row j;
+	memset(&j, 0, sizeof j);
+	snprintf(j.id, sizeof j.id, "%s", id);
+	snprintf(j.owner_id, sizeof j.owner_id, "%s", owner);
+	snprintf(j.kind, sizeof j.kind, "%s", kind);
+	snprintf(j.subject_id, sizeof j.subject_id, "%s", subject);
+	snprintf(j.status, sizeof j.status, "running");   /* ignored by create */
+	snprintf(j.message, sizeof j.message, "waiting");
+	j.payload = (char *)"{\"dataset\":1}";
+	j.created_at = created;
+	j.progress = 77;   /* ignored too */
+	return j;
+}
+
+static void add_dataset(struct store *st, const struct dataset_row *d, const char *job_id)
+{
+	struct error e = { { 0 } };
+	struct job_row j;
+	if (job_id)
+		j = job_of(job_id, d->owner_id, "ingest", "", d->created_at);
+	expect_rc(store_dataset_create(st, d, job_id ? &j : NULL, &e), STORE_OK, e);
+}
+
+static void add_job(struct store *st, const char *id, const char *kind, int64_t created)
+{
+	struct error e = { { 0 } };
+	struct job_row j = job_of(id, "u1", kind, "", created);
+	expect_rc(store_job_create(st, &j, &e), STORE_OK, e);
+}
+
+/* The job's row as stored now (strings freed here: only fixed fields are kept). */
+static struct job_row job_now(struct store *st, const char *id)
+{
+	struct error e = { { 0 } };
+	struct job_row j;
+	expect_rc(store_job_get(st, id, &j, &e), STORE_OK, e);
+	job_row_clear(&j);
+	return j;
+}
+
+static void claim(struct store *st, const char *worker, const char *only_id, int64_t now,
+		  const char *want_id)
+{
+	struct error e = { { 0 } };
+	struct job_row j;
+	expect_rc(store_job_claim(st, worker, NULL, 0, only_id, now, &j, &e), STORE_OK, e);
+	assert_string_equal(j.id, want_id);
+	job_row_clear(&j);
+}
+
+static void test_dataset_create_get(void **state)
+{
+	struct fx *f = *state;
+	struct error e = { { 0 } };
+	struct dataset_row in = dataset_of("d1", "u1", 1700000000123);
+	snprintf(in.name, sizeof in.name, "%s", "\xea\xb9\x80 sales 2024");
+	snprintf(in.parent_id, sizeof in.parent_id, "d0");
+	in.version = 2;
+	struct job_row job = job_of("j1", "u1", "ingest", "ignored", 1700000000123);
+	expect_rc(store_dataset_create(f->st, &in, &job, &e), STORE_OK, e);
+
+	struct dataset_row out;
+	memset(&out, 0x55, sizeof out);
+	expect_rc(store_dataset_get(f->st, "u1", "d1", &out, &e), STORE_OK, e);
+	assert_string_equal(out.id, "d1");
+	assert_string_equal(out.owner_id, "u1");
+	assert_string_equal(out.name, in.name);
+	assert_string_equal(out.description, in.description);
+	assert_string_equal(out.source_name, "d1.csv");
+	assert_string_equal(out.format, "csv");
+	assert_string_equal(out.status, "processing");
+	assert_string_equal(out.error, "");
+	assert_string_equal(out.job_id, "j1");   /* the job it was created with */
+	assert_int_equal(out.progress, 0);
+	assert_int_equal(out.version, 2);
+	assert_string_equal(out.parent_id, "d0");
+	assert_int_equal(out.size_bytes, 1234);
+	assert_string_equal(out.original_key, "orig/d1");
+	assert_string_equal(out.data_key, "");
+	assert_int_equal(out.data_bytes, 0);
+	assert_int_equal(out.rows, 0);
+	assert_int_equal(out.columns, 0);
+	assert_string_equal(out.encoding, "utf-8");
+	assert_string_equal(out.delimiter, ",");
+	assert_string_equal(out.sheet, "");
+	assert_string_equal(out.options, "{\"header\":true}");
+	assert_null(out.summary);
+	assert_int_equal(out.created_at, 1700000000123);
+	assert_int_equal(out.updated_at, 1700000000123);
+	dataset_row_clear(&out);
+	assert_null(out.options);
+	dataset_row_clear(&out);   /* twice is fine */
+
+	/* The job came with it: queued, about the dataset, whatever status was given. */
+	struct job_row j;
+	memset(&j, 0x55, sizeof j);
+	expect_rc(store_job_get(f->st, "j1", &j, &e), STORE_OK, e);
+	assert_string_equal(j.status, "queued");
+	assert_string_equal(j.subject_id, "d1");
+	assert_string_equal(j.kind, "ingest");
+	assert_string_equal(j.owner_id, "u1");
+	assert_string_equal(j.message, "waiting");
+	assert_string_equal(j.error, "");
+	assert_string_equal(j.payload, "{\"dataset\":1}");
+	assert_null(j.result);
+	assert_int_equal(j.progress, 0);
+	assert_int_equal(j.attempts, 0);
+	assert_false(j.cancel_requested);
+	assert_string_equal(j.worker, "");
+	assert_int_equal(j.heartbeat_at, 0);
+	assert_int_equal(j.created_at, 1700000000123);
+	assert_int_equal(j.started_at, 0);
+	assert_int_equal(j.finished_at, 0);
+	job_row_clear(&j);
+
+	/* A taken dataset id, or a taken job id: nothing is created. */
+	struct dataset_row again = dataset_of("d1", "u1", 5);
+	expect_rc(store_dataset_create(f->st, &again, NULL, &e), STORE_CONFLICT, e);
+	struct dataset_row d2 = dataset_of("d2", "u1", 6);
+	expect_rc(store_dataset_create(f->st, &d2, &job, &e), STORE_CONFLICT, e);
+	expect_rc(store_dataset_get(f->st, "u1", "d2", &out, &e), STORE_NOT_FOUND, e);
+	/* Another owner's id space is the same table: ids are global. */
+	struct dataset_row theirs = dataset_of("d1", "u2", 7);
+	expect_rc(store_dataset_create(f->st, &theirs, NULL, &e), STORE_CONFLICT, e);
+
+	/* Without a job and without options: "{}", no job, no progress. */
+	d2.options = NULL;
+	d2.status[0] = '\0';
+	expect_rc(store_dataset_create(f->st, &d2, NULL, &e), STORE_OK, e);
+	expect_rc(store_dataset_get(f->st, "u1", "d2", &out, &e), STORE_OK, e);
+	assert_string_equal(out.options, "{}");
+	assert_string_equal(out.job_id, "");
+	assert_string_equal(out.status, "processing");
+	assert_int_equal(out.progress, 0);
+	dataset_row_clear(&out);
+
+	/* Someone else's dataset is not found, exactly like a missing one. */
+	expect_rc(store_dataset_get(f->st, "u2", "d1", &out, &e), STORE_NOT_FOUND, e);
+	assert_null(out.options);
+	expect_rc(store_dataset_get(f->st, "", "d1", &out, &e), STORE_NOT_FOUND, e);
+	expect_rc(store_dataset_get(f->st, "u1", "D1", &out, &e), STORE_NOT_FOUND, e);
+	expect_rc(store_dataset_get(f->st, "u1", "nope", &out, &e), STORE_NOT_FOUND, e);
+}
+
+static void test_dataset_ready_fail_progress(void **state)
+{
+	struct fx *f = *state;
+	struct error e = { { 0 } };
+	struct dataset_row d = dataset_of("d1", "u1", 100);
+	add_dataset(f->st, &d, "j1");
+	struct dataset_row d2 = dataset_of("d2", "u1", 200);
+	add_dataset(f->st, &d2, "j2");
+	struct dataset_row out;
+	bool cancel = true;
+
+	/* While processing, progress is the job's. */
+	claim(f->st, "w1", "j1", 1000, "j1");
+	expect_rc(store_job_progress(f->st, "j1", "w1", 420, "reading", 1100, &cancel, &e),
+		  STORE_OK, e);
+	assert_false(cancel);
+	expect_rc(store_dataset_get(f->st, "u1", "d1", &out, &e), STORE_OK, e);
+	assert_int_equal(out.progress, 420);
+	assert_string_equal(out.status, "processing");
+	dataset_row_clear(&out);
+
+	/* Ready: the ingest's results, progress 1000 whatever the job said. */
+	struct dataset_row r = d;
+	snprintf(r.data_key, sizeof r.data_key, "data/d1.sqlite");
+	r.data_bytes = 98765;
+	r.rows = 1000000;
+	r.columns = 12;
+	snprintf(r.encoding, sizeof r.encoding, "cp949");
+	snprintf(r.delimiter, sizeof r.delimiter, ";");
+	snprintf(r.sheet, sizeof r.sheet, "Sheet1");
+	snprintf(r.name, sizeof r.name, "not taken from row");
+	r.summary = (char *)"{\"columns_info\":[]}";
+	expect_rc(store_dataset_ready(f->st, &r, 2000, &e), STORE_OK, e);
+	expect_rc(store_dataset_get(f->st, "u1", "d1", &out, &e), STORE_OK, e);
+	assert_string_equal(out.status, "ready");
+	assert_int_equal(out.progress, 1000);
+	assert_string_equal(out.data_key, "data/d1.sqlite");
+	assert_int_equal(out.data_bytes, 98765);
+	assert_int_equal(out.rows, 1000000);
+	assert_int_equal(out.columns, 12);
+	assert_string_equal(out.encoding, "cp949");
+	assert_string_equal(out.delimiter, ";");
+	assert_string_equal(out.sheet, "Sheet1");
+	assert_string_equal(out.summary, "{\"columns_info\":[]}");
+	assert_string_equal(out.name, "Name of d1");
+	assert_string_equal(out.error, "");
+	assert_int_equal(out.updated_at, 2000);
+	assert_int_equal(out.created_at, 100);
+	dataset_row_clear(&out);
+
+	/* Only once, and never after the fact. */
+	expect_rc(store_dataset_ready(f->st, &r, 2100, &e), STORE_CONFLICT, e);
+	expect_rc(store_dataset_fail(f->st, "u1", "d1", "late", 2100, &e), STORE_CONFLICT, e);
+	expect_rc(store_dataset_get(f->st, "u1", "d1", &out, &e), STORE_OK, e);
+	assert_string_equal(out.status, "ready");
+	assert_int_equal(out.updated_at, 2000);
+	dataset_row_clear(&out);
+	/* Someone else's, or none: not found. */
+	snprintf(r.owner_id, sizeof r.owner_id, "u2");
+	expect_rc(store_dataset_ready(f->st, &r, 2100, &e), STORE_NOT_FOUND, e);
+	snprintf(r.owner_id, sizeof r.owner_id, "u1");
+	snprintf(r.id, sizeof r.id, "gone");
+	expect_rc(store_dataset_ready(f->st, &r, 2100, &e), STORE_NOT_FOUND, e);
+	expect_rc(store_dataset_fail(f->st, "u2", "d2", "x", 2100, &e), STORE_NOT_FOUND, e);
+	expect_rc(store_dataset_fail(f->st, "u1", "gone", "x", 2100, &e), STORE_NOT_FOUND, e);
+
+	/* Failed: the message, and the job's last progress. */
+	claim(f->st, "w1", "j2", 3000, "j2");
+	expect_rc(store_job_progress(f->st, "j2", "w1", 300, NULL, 3100, &cancel, &e), STORE_OK, e);
+	expect_rc(store_dataset_fail(f->st, "u1", "d2", "bad bytes at line 7", 3200, &e),
+		  STORE_OK, e);
+	expect_rc(store_dataset_get(f->st, "u1", "d2", &out, &e), STORE_OK, e);
+	assert_string_equal(out.status, "failed");
+	assert_string_equal(out.error, "bad bytes at line 7");
+	assert_int_equal(out.progress, 300);
+	assert_int_equal(out.updated_at, 3200);
+	assert_null(out.summary);
+	dataset_row_clear(&out);
+	expect_rc(store_dataset_fail(f->st, "u1", "d2", "again", 3300, &e), STORE_CONFLICT, e);
+	struct dataset_row r2 = d2;
+	expect_rc(store_dataset_ready(f->st, &r2, 3300, &e), STORE_CONFLICT, e);
+
+	/* A failed dataset without a job has progress 0. */
+	struct dataset_row d3 = dataset_of("d3", "u1", 300);
+	add_dataset(f->st, &d3, NULL);
+	expect_rc(store_dataset_fail(f->st, "u1", "d3", "no", 3400, &e), STORE_OK, e);
+	expect_rc(store_dataset_get(f->st, "u1", "d3", &out, &e), STORE_OK, e);
+	assert_int_equal(out.progress, 0);
+	dataset_row_clear(&out);
+}
+
+static void test_dataset_update(void **state)
+{
+	struct fx *f = *state;
+	struct error e = { { 0 } };
+	struct dataset_row d = dataset_of("d1", "u1", 100);
+	add_dataset(f->st, &d, NULL);
+	struct dataset_row out;
+
+	memset(&out, 0x55, sizeof out);
+	expect_rc(store_dataset_update(f->st, "u1", "d1", "Renamed", NULL, 200, &out, &e),
+		  STORE_OK, e);
+	assert_string_equal(out.name, "Renamed");
+	assert_string_equal(out.description, d.description);
+	assert_int_equal(out.updated_at, 200);
+	assert_string_equal(out.options, "{\"header\":true}");
+	dataset_row_clear(&out);
+
+	expect_rc(store_dataset_update(f->st, "u1", "d1", NULL, "", 300, &out, &e), STORE_OK, e);
+	assert_string_equal(out.name, "Renamed");
+	assert_string_equal(out.description, "");
+	assert_int_equal(out.updated_at, 300);
+	dataset_row_clear(&out);
+
+	expect_rc(store_dataset_update(f->st, "u1", "d1", "Both", "New words", 400, &out, &e),
+		  STORE_OK, e);
+	assert_string_equal(out.name, "Both");
+	assert_string_equal(out.description, "New words");
+	dataset_row_clear(&out);
+
+	/* Nothing to change: the row as it is, untouched. */
+	expect_rc(store_dataset_update(f->st, "u1", "d1", NULL, NULL, 500, &out, &e), STORE_OK, e);
+	assert_string_equal(out.name, "Both");
+	assert_int_equal(out.updated_at, 400);
+	dataset_row_clear(&out);
+
+	expect_rc(store_dataset_update(f->st, "u2", "d1", "Mine now", NULL, 600, &out, &e),
+		  STORE_NOT_FOUND, e);
+	expect_rc(store_dataset_update(f->st, "u2", "d1", NULL, NULL, 600, &out, &e),
+		  STORE_NOT_FOUND, e);
+	expect_rc(store_dataset_update(f->st, "u1", "nope", "x", NULL, 600, &out, &e),
+		  STORE_NOT_FOUND, e);
+	expect_rc(store_dataset_get(f->st, "u1", "d1", &out, &e), STORE_OK, e);
+	assert_string_equal(out.name, "Both");
+	assert_int_equal(out.updated_at, 400);
+	dataset_row_clear(&out);
+}
+
+/* Spec of the listing test's datasets. */
+struct lds {
+	const char *id;
+	const char *name;
+	int64_t created, rows, size;
+};
+
+static const struct lds *lds_rows;
+static enum dataset_sort lds_sort;
+
+static int cmp_i64_desc(int64_t a, int64_t b)
+{
+	return a > b ? -1 : a < b;
+}
+
+/* The order dataset_list promises, written independently of the SQL. */
+static int lds_cmp(const void *pa, const void *pb)
+{
+	const struct lds *a = &lds_rows[*(const int *)pa], *b = &lds_rows[*(const int *)pb];
+	int c = 0;
+	switch (lds_sort) {
+	case DATASET_SORT_NEWEST:
+		break;
+	case DATASET_SORT_OLDEST:
+		c = -cmp_i64_desc(a->created, b->created);
+		return c ? c : strcmp(a->id, b->id);
+	case DATASET_SORT_NAME:
+		c = strcmp(a->name, b->name);
+		break;
+	case DATASET_SORT_NAME_DESC:
+		c = -strcmp(a->name, b->name);
+		break;
+	case DATASET_SORT_ROWS:
+		c = cmp_i64_desc(a->rows, b->rows);
+		break;
+	case DATASET_SORT_SIZE:
+		c = cmp_i64_desc(a->size, b->size);
+		break;
+	}
+	if (!c)
+		c = cmp_i64_desc(a->created, b->created);
+	return c ? c : -strcmp(a->id, b->id);
+}
+
+static void test_dataset_list_sort_paging(void **state)
+{
+	struct fx *f = *state;
+	struct error e = { { 0 } };
+	/* Ties in every key, so the tie-breakers are tested too; names in byte
+	 * order put "Zeta" before "alpha". */
+	static const struct lds spec[] = {
+		{ "a01", "alpha", 100, 10, 500 },  { "a02", "Zeta", 200, 10, 500 },
+		{ "a03", "alpha", 200, 30, 100 },  { "a04", "beta", 300, 0, 900 },
+		{ "a05", "\xea\xb0\x80", 300, 30, 100 }, { "a06", "beta", 50, 5, 900 },
+		{ "a07", "gamma", 200, 10, 1 },    { "a08", "alpha", 400, 99, 500 },
+		{ "a09", "delta", 250, 7, 20 },    { "a10", "Zeta", 200, 0, 0 },
+		{ "a11", "eps", 400, 99, 3 },      { "a12", "alpha", 100, 10, 500 },
+	};
+	enum { N = sizeof spec / sizeof spec[0] };
+	for (int i = 0; i < N; i++) {
+		struct dataset_row d = dataset_of(spec[i].id, "u1", spec[i].created);
+		snprintf(d.name, sizeof d.name, "%s", spec[i].name);
+		d.rows = spec[i].rows;
+		d.size_bytes = spec[i].size;
+		add_dataset(f->st, &d, NULL);
+	}
+	/* Someone else's are never listed. */
+	struct dataset_row other = dataset_of("b01", "u2", 150);
+	add_dataset(f->st, &other, NULL);
+
+	const enum dataset_sort sorts[] = { DATASET_SORT_NEWEST, DATASET_SORT_OLDEST,
+					    DATASET_SORT_NAME, DATASET_SORT_NAME_DESC,
+					    DATASET_SORT_ROWS, DATASET_SORT_SIZE };
+	for (size_t k = 0; k < sizeof sorts / sizeof sorts[0]; k++) {
+		int order[N];
+		for (int i = 0; i < N; i++)
+			order[i] = i;
+		lds_rows = spec;
+		lds_sort = sorts[k];
+		qsort(order, N, sizeof order[0], lds_cmp);
+
+		/* All at once, then in pages of 5: the same sequence. */
+		struct dataset_row *rows = NULL;
+		size_t n = 99;
+		int64_t total = -1;
+		expect_rc(store_dataset_list(f->st, "u1", sorts[k], 100, 0, &rows, &n, &total, &e),
+			  STORE_OK, e);
+		assert_int_equal(total, N);
+		assert_int_equal(n, N);
+		for (int i = 0; i < N; i++) {
+			if (strcmp(rows[i].id, spec[order[i]].id) != 0) {
+				print_error("sort %d position %d: %s, expected %s\n", (int)sorts[k], i,
+					    rows[i].id, spec[order[i]].id);
+				fail();
+			}
+			assert_string_equal(rows[i].name, spec[order[i]].name);
+			assert_int_equal(rows[i].rows, spec[order[i]].rows);
+			assert_int_equal(rows[i].size_bytes, spec[order[i]].size);
+			assert_string_equal(rows[i].owner_id, "u1");
+			assert_non_null(rows[i].options);
+		}
+		dataset_rows_free(rows, n);
+
+		int seen = 0;
+		for (int64_t offset = 0; offset <= N; offset += 5) {
+			rows = NULL;
+			expect_rc(store_dataset_list(f->st, "u1", sorts[k], 5, offset, &rows, &n,
+						     &total, &e), STORE_OK, e);
+			assert_int_equal(total, N);
+			assert_int_equal(n, offset + 5 <= N ? 5 : N - offset);
+			for (size_t j = 0; j < n; j++)
+				assert_string_equal(rows[j].id, spec[order[seen++]].id);
+			dataset_rows_free(rows, n);
+		}
+		assert_int_equal(seen, N);
+	}
+
+	/* Past the end, and an owner with none. */
+	struct dataset_row *rows = NULL;
+	size_t n = 99;
+	int64_t total = -1;
+	expect_rc(store_dataset_list(f->st, "u1", DATASET_SORT_NEWEST, 10, 1000, &rows, &n, &total,
+				     &e), STORE_OK, e);
+	assert_int_equal(n, 0);
+	assert_int_equal(total, N);
+	dataset_rows_free(rows, n);
+	expect_rc(store_dataset_list(f->st, "nobody", DATASET_SORT_NAME, 10, 0, &rows, &n, &total,
+				     &e), STORE_OK, e);
+	assert_int_equal(n, 0);
+	assert_int_equal(total, 0);
+	dataset_rows_free(rows, n);
+	expect_rc(store_dataset_list(f->st, "u2", DATASET_SORT_NEWEST, 10, 0, &rows, &n, &total,
+				     &e), STORE_OK, e);
+	assert_int_equal(n, 1);
+	assert_int_equal(total, 1);
+	assert_string_equal(rows[0].id, "b01");
+	dataset_rows_free(rows, n);
+	dataset_rows_free(NULL, 0);
+}
+
+static void test_dataset_list_progress(void **state)
+{
+	struct fx *f = *state;
+	struct error e = { { 0 } };
+	struct dataset_row d1 = dataset_of("d1", "u1", 100), d2 = dataset_of("d2", "u1", 200);
+	add_dataset(f->st, &d1, "j1");
+	add_dataset(f->st, &d2, "j2");
+	bool cancel;
+	claim(f->st, "w", "j2", 1000, "j2");
+	expect_rc(store_job_progress(f->st, "j2", "w", 640, NULL, 1001, &cancel, &e), STORE_OK, e);
+
+	struct dataset_row *rows = NULL;
+	size_t n = 0;
+	int64_t total = 0;
+	expect_rc(store_dataset_list(f->st, "u1", DATASET_SORT_NEWEST, 10, 0, &rows, &n, &total,
+				     &e), STORE_OK, e);
+	assert_int_equal(n, 2);
+	assert_string_equal(rows[0].id, "d2");
+	assert_int_equal(rows[0].progress, 640);
+	assert_string_equal(rows[1].id, "d1");
+	assert_int_equal(rows[1].progress, 0);
+	dataset_rows_free(rows, n);
+}
+
+static bool key_exists(struct store *st, const char *key)
+{
+	struct error e = { { 0 } };
+	bool exists = false;
+	expect_rc(store_dataset_key_exists(st, key, &exists, &e), STORE_OK, e);
+	return exists;
+}
+
+static void test_dataset_delete(void **state)
+{
+	struct fx *f = *state;
+	struct error e = { { 0 } };
+	struct dataset_row d1 = dataset_of("d1", "u1", 100);
+	add_dataset(f->st, &d1, "j1");
+	struct dataset_row d2 = dataset_of("d2", "u1", 200);
+	add_dataset(f->st, &d2, "j2");
+	struct dataset_row d3 = dataset_of("d3", "u2", 300);
+	add_dataset(f->st, &d3, "j3");
+	/* A second job on d1 that runs, and one of another dataset. */
+	struct job_row extra = job_of("j1b", "u1", "train", "d1", 150);
+	expect_rc(store_job_create(f->st, &extra, &e), STORE_OK, e);
+	claim(f->st, "w", "j1b", 1000, "j1b");
+	struct share_row sh = { .id = "s1", .dataset_id = "d1", .owner_id = "u1",
+				.token_hash = "h1", .created_at = 10, .expires_at = 99999 };
+	expect_rc(store_share_create(f->st, &sh, &e), STORE_OK, e);
+	struct share_row sh2 = { .id = "s2", .dataset_id = "d2", .owner_id = "u1",
+				 .token_hash = "h2", .created_at = 10, .expires_at = 99999 };
+	expect_rc(store_share_create(f->st, &sh2, &e), STORE_OK, e);
+
+	/* d2 is ready: both of its keys. */
+	struct dataset_row r = d2;
+	snprintf(r.data_key, sizeof r.data_key, "data/d2");
+	expect_rc(store_dataset_ready(f->st, &r, 500, &e), STORE_OK, e);
+	assert_true(key_exists(f->st, "orig/d1"));
+	assert_true(key_exists(f->st, "data/d2"));
+	assert_true(key_exists(f->st, "orig/d2"));
+	assert_false(key_exists(f->st, "orig/d"));
+	assert_false(key_exists(f->st, ""));
+	assert_false(key_exists(f->st, "nothing"));
+
+	/* Not the owner's: nothing happens. */
+	struct store_keys keys = { NULL, 0 };
+	expect_rc(store_dataset_delete(f->st, "u2", "d1", &keys, &e), STORE_NOT_FOUND, e);
+	assert_int_equal(keys.n, 0);
+	assert_true(key_exists(f->st, "orig/d1"));
+	assert_false(job_now(f->st, "j1b").cancel_requested);
+
+	/* d1 is processing: only its original key; its queued job is cancelled,
+	 * its running one asked to stop, its share gone. */
+	expect_rc(store_dataset_delete(f->st, "u1", "d1", &keys, &e), STORE_OK, e);
+	assert_int_equal(keys.n, 1);
+	assert_string_equal(keys.keys[0], "orig/d1");
+	store_keys_free(&keys);
+	struct dataset_row out;
+	expect_rc(store_dataset_get(f->st, "u1", "d1", &out, &e), STORE_NOT_FOUND, e);
+	assert_false(key_exists(f->st, "orig/d1"));
+	struct job_row j = job_now(f->st, "j1");
+	assert_string_equal(j.status, "cancelled");
+	assert_true(j.finished_at > 0);
+	j = job_now(f->st, "j1b");
+	assert_string_equal(j.status, "running");
+	assert_true(j.cancel_requested);
+	bool cancel = false;
+	expect_rc(store_job_progress(f->st, "j1b", "w", 10, NULL, 1100, &cancel, &e), STORE_OK, e);
+	assert_true(cancel);
+	struct share_row rs;
+	expect_rc(store_share_resolve(f->st, "h1", 50, &rs, &out, &e), STORE_NOT_FOUND, e);
+	/* The queued one is not claimable any more. */
+	struct job_row cj;
+	expect_rc(store_job_claim(f->st, "w", NULL, 0, "j1", 1200, &cj, &e), STORE_NOT_FOUND, e);
+
+	/* d2: both keys (original first); others untouched. */
+	expect_rc(store_dataset_delete(f->st, "u1", "d2", &keys, &e), STORE_OK, e);
+	assert_int_equal(keys.n, 2);
+	assert_string_equal(keys.keys[0], "orig/d2");
+	assert_string_equal(keys.keys[1], "data/d2");
+	store_keys_free(&keys);
+	assert_false(key_exists(f->st, "data/d2"));
+	assert_string_equal(job_now(f->st, "j3").status, "queued");
+	assert_true(key_exists(f->st, "orig/d3"));
+
+	/* Gone is gone; orphans may be NULL. */
+	expect_rc(store_dataset_delete(f->st, "u1", "d2", &keys, &e), STORE_NOT_FOUND, e);
+	assert_int_equal(keys.n, 0);
+	expect_rc(store_dataset_delete(f->st, "u2", "d3", NULL, &e), STORE_OK, e);
+	assert_string_equal(job_now(f->st, "j3").status, "cancelled");
+
+	/* A deleted dataset's ingest finds it gone. */
+	expect_rc(store_dataset_ready(f->st, &r, 600, &e), STORE_NOT_FOUND, e);
+	/* And the id can be used again. */
+	add_dataset(f->st, &d1, NULL);
+}
+
+/* ---- share links --------------------------------------------------------- */
+
+static struct share_row share_of(const char *id, const char *dataset, const char *owner,
+				 const char *hash, int64_t created, int64_t expires)
+{
+	struct share_row s;
+	memset(&s, 0, sizeof s);
+	snprintf(s.id, sizeof s.id, "%s", id);
+	snprintf(s.dataset_id, sizeof s.dataset_id, "%s", dataset);
+	snprintf(s.owner_id, sizeof s.owner_id, "%s", owner);
+	snprintf(s.token_hash, sizeof s.token_hash, "%s", hash);
+	s.created_at = created;
+	s.expires_at = expires;
+	return s;
+}
+
+static void test_shares(void **state)
+{
+	struct fx *f = *state;
+	struct error e = { { 0 } };
+	struct dataset_row d = dataset_of("d1", "u1", 100);
+	add_dataset(f->st, &d, "j1");
+	struct dataset_row d2 = dataset_of("d2", "u2", 100);
+	add_dataset(f->st, &d2, NULL);
+
+	struct share_row s1 = share_of("s1", "d1", "u1", "hash-1", 1000, 5000);
+	struct share_row s2 = share_of("s2", "d1", "u1", "hash-2", 2000, 3000);
+	struct share_row s3 = share_of("s3", "d1", "u1", "hash-3", 1500, 9000);
+	expect_rc(store_share_create(f->st, &s1, &e), STORE_OK, e);
+	expect_rc(store_share_create(f->st, &s2, &e), STORE_OK, e);
+	expect_rc(store_share_create(f->st, &s3, &e), STORE_OK, e);
+	/* Not the owner's dataset, or none: not found, nothing stored. */
+	struct share_row bad = share_of("s4", "d2", "u1", "hash-4", 1000, 5000);
+	expect_rc(store_share_create(f->st, &bad, &e), STORE_NOT_FOUND, e);
+	bad = share_of("s4", "nope", "u1", "hash-4", 1000, 5000);
+	expect_rc(store_share_create(f->st, &bad, &e), STORE_NOT_FOUND, e);
+	/* The same token hash or id twice. */
+	bad = share_of("s5", "d1", "u1", "hash-1", 1000, 5000);
+	expect_rc(store_share_create(f->st, &bad, &e), STORE_CONFLICT, e);
+	bad = share_of("s1", "d1", "u1", "hash-5", 1000, 5000);
+	expect_rc(store_share_create(f->st, &bad, &e), STORE_CONFLICT, e);
+
+	/* Resolving: any owner, live only; the dataset as dataset_get has it. */
+	bool cancel;
+	claim(f->st, "w", "j1", 1000, "j1");
+	expect_rc(store_job_progress(f->st, "j1", "w", 512, NULL, 1001, &cancel, &e), STORE_OK, e);
+	struct share_row rs;
+	struct dataset_row out;
+	memset(&rs, 0x55, sizeof rs);
+	memset(&out, 0x55, sizeof out);
+	expect_rc(store_share_resolve(f->st, "hash-1", 4999, &rs, &out, &e), STORE_OK, e);
+	assert_string_equal(rs.id, "s1");
+	assert_string_equal(rs.dataset_id, "d1");
+	assert_string_equal(rs.owner_id, "u1");
+	assert_string_equal(rs.token_hash, "hash-1");
+	assert_int_equal(rs.created_at, 1000);
+	assert_int_equal(rs.expires_at, 5000);
+	assert_int_equal(rs.revoked_at, 0);
+	assert_string_equal(out.id, "d1");
+	assert_string_equal(out.owner_id, "u1");
+	assert_int_equal(out.progress, 512);
+	assert_string_equal(out.options, "{\"header\":true}");
+	dataset_row_clear(&out);
+	/* Expiry is exclusive: at expires_at it is dead. */
+	expect_rc(store_share_resolve(f->st, "hash-1", 5000, &rs, &out, &e), STORE_NOT_FOUND, e);
+	assert_null(out.options);
+	expect_rc(store_share_resolve(f->st, "hash-2", 3500, &rs, &out, &e), STORE_NOT_FOUND, e);
+	expect_rc(store_share_resolve(f->st, "hash-9", 0, &rs, &out, &e), STORE_NOT_FOUND, e);
+	expect_rc(store_share_resolve(f->st, "", 0, &rs, &out, &e), STORE_NOT_FOUND, e);
+
+	/* Revoking: once, the first time kept; only by the owner, for that dataset. */
+	expect_rc(store_share_revoke(f->st, "u2", "d1", "s3", 6000, &e), STORE_NOT_FOUND, e);
+	expect_rc(store_share_revoke(f->st, "u1", "d2", "s3", 6000, &e), STORE_NOT_FOUND, e);
+	expect_rc(store_share_revoke(f->st, "u1", "d1", "nope", 6000, &e), STORE_NOT_FOUND, e);
+	expect_rc(store_share_resolve(f->st, "hash-3", 6000, &rs, &out, &e), STORE_OK, e);
+	dataset_row_clear(&out);
+	expect_rc(store_share_revoke(f->st, "u1", "d1", "s3", 6000, &e), STORE_OK, e);
+	expect_rc(store_share_revoke(f->st, "u1", "d1", "s3", 7000, &e), STORE_OK, e);
+	expect_rc(store_share_resolve(f->st, "hash-3", 6001, &rs, &out, &e), STORE_NOT_FOUND, e);
+
+	/* Listing: newest first, revoked and expired included. */
+	struct share_row *rows = NULL;
+	size_t n = 99;
+	expect_rc(store_share_list(f->st, "u1", "d1", &rows, &n, &e), STORE_OK, e);
+	assert_int_equal(n, 3);
+	assert_string_equal(rows[0].id, "s2");
+	assert_string_equal(rows[1].id, "s3");
+	assert_int_equal(rows[1].revoked_at, 6000);
+	assert_string_equal(rows[2].id, "s1");
+	assert_int_equal(rows[2].revoked_at, 0);
+	assert_string_equal(rows[2].token_hash, "hash-1");
+	free(rows);
+	rows = NULL;
+	expect_rc(store_share_list(f->st, "u2", "d1", &rows, &n, &e), STORE_NOT_FOUND, e);
+	assert_null(rows);
+	assert_int_equal(n, 0);
+	expect_rc(store_share_list(f->st, "u1", "nope", &rows, &n, &e), STORE_NOT_FOUND, e);
+	expect_rc(store_share_list(f->st, "u2", "d2", &rows, &n, &e), STORE_OK, e);
+	assert_int_equal(n, 0);
+	free(rows);
+}
+
+/* ---- jobs ---------------------------------------------------------------- */
+
+static void test_job_life_cycle(void **state)
+{
+	struct fx *f = *state;
+	struct error e = { { 0 } };
+	add_job(f->st, "j1", "ingest", 100);
+	struct job_row dup = job_of("j1", "u1", "ingest", "", 100);
+	expect_rc(store_job_create(f->st, &dup, &e), STORE_CONFLICT, e);
+	struct job_row j;
+	expect_rc(store_job_get(f->st, "nope", &j, &e), STORE_NOT_FOUND, e);
+	assert_null(j.payload);
+
+	/* Claimed: running for w1, first attempt. */
+	memset(&j, 0x55, sizeof j);
+	expect_rc(store_job_claim(f->st, "w1", NULL, 0, NULL, 1000, &j, &e), STORE_OK, e);
+	assert_string_equal(j.id, "j1");
+	assert_string_equal(j.status, "running");
+	assert_string_equal(j.worker, "w1");
+	assert_int_equal(j.attempts, 1);
+	assert_int_equal(j.started_at, 1000);
+	assert_int_equal(j.heartbeat_at, 1000);
+	assert_int_equal(j.finished_at, 0);
+	assert_string_equal(j.payload, "{\"dataset\":1}");
+	assert_null(j.result);
+	job_row_clear(&j);
+	assert_null(j.payload);
+	expect_rc(store_job_claim(f->st, "w2", NULL, 0, NULL, 1001, &j, &e), STORE_NOT_FOUND, e);
+	assert_null(j.payload);
+
+	/* Progress: only from its worker; a NULL message keeps the last. */
+	bool cancel = true;
+	expect_rc(store_job_progress(f->st, "j1", "w2", 5, "x", 1100, &cancel, &e),
+		  STORE_CONFLICT, e);
+	expect_rc(store_job_progress(f->st, "nope", "w1", 5, "x", 1100, &cancel, &e),
+		  STORE_CONFLICT, e);
+	expect_rc(store_job_progress(f->st, "j1", "w1", 250, "parsing", 1200, &cancel, &e),
+		  STORE_OK, e);
+	assert_false(cancel);
+	expect_rc(store_job_progress(f->st, "j1", "w1", 500, NULL, 1300, &cancel, &e), STORE_OK, e);
+	j = job_now(f->st, "j1");
+	assert_int_equal(j.progress, 500);
+	assert_string_equal(j.message, "parsing");
+	assert_int_equal(j.heartbeat_at, 1300);
+
+	/* Heartbeat: every running job of the worker, nobody else's. */
+	add_job(f->st, "j2", "ingest", 200);
+	add_job(f->st, "j3", "ingest", 300);
+	add_job(f->st, "j4", "ingest", 400);
+	claim(f->st, "w1", NULL, 1400, "j2");
+	claim(f->st, "w2", NULL, 1400, "j3");
+	expect_rc(store_job_heartbeat(f->st, "w1", 2000, &e), STORE_OK, e);
+	expect_rc(store_job_heartbeat(f->st, "nobody", 2000, &e), STORE_OK, e);
+	assert_int_equal(job_now(f->st, "j1").heartbeat_at, 2000);
+	assert_int_equal(job_now(f->st, "j2").heartbeat_at, 2000);
+	assert_int_equal(job_now(f->st, "j3").heartbeat_at, 1400);
+	assert_int_equal(job_now(f->st, "j4").heartbeat_at, 0);
+
+	/* Finishing: only by its worker, only once. */
+	expect_rc(store_job_finish(f->st, "j1", "w2", "done", NULL, NULL, 2100, &e),
+		  STORE_CONFLICT, e);
+	expect_rc(store_job_finish(f->st, "j1", "w1", "exploded", NULL, NULL, 2100, &e),
+		  STORE_ERROR, e);
+	assert_true(e.msg[0] != '\0');
+	expect_rc(store_job_finish(f->st, "j1", "w1", "done", "{\"rows\":3}", NULL, 2100, &e),
+		  STORE_OK, e);
+	expect_rc(store_job_get(f->st, "j1", &j, &e), STORE_OK, e);
+	assert_string_equal(j.status, "done");
+	assert_string_equal(j.result, "{\"rows\":3}");
+	assert_string_equal(j.error, "");
+	assert_string_equal(j.worker, "");
+	assert_int_equal(j.progress, 1000);
+	assert_int_equal(j.finished_at, 2100);
+	assert_int_equal(j.started_at, 1000);
+	job_row_clear(&j);
+	expect_rc(store_job_finish(f->st, "j1", "w1", "failed", NULL, "x", 2200, &e),
+		  STORE_CONFLICT, e);
+	expect_rc(store_job_progress(f->st, "j1", "w1", 5, NULL, 2200, &cancel, &e),
+		  STORE_CONFLICT, e);
+	expect_rc(store_job_finish(f->st, "nope", "w1", "done", NULL, NULL, 2200, &e),
+		  STORE_CONFLICT, e);
+
+	expect_rc(store_job_finish(f->st, "j2", "w1", "failed", NULL, "no such column", 2300, &e),
+		  STORE_OK, e);
+	expect_rc(store_job_get(f->st, "j2", &j, &e), STORE_OK, e);
+	assert_string_equal(j.status, "failed");
+	assert_string_equal(j.error, "no such column");
+	assert_null(j.result);
+	assert_int_equal(j.finished_at, 2300);
+	job_row_clear(&j);
+	expect_rc(store_job_finish(f->st, "j3", "w2", "cancelled", NULL, NULL, 2400, &e),
+		  STORE_OK, e);
+	assert_string_equal(job_now(f->st, "j3").status, "cancelled");
+
+	/* Put back at a clean shutdown: queued again, the attempt not counted. */
+	claim(f->st, "w3", NULL, 2500, "j4");
+	expect_rc(store_job_finish(f->st, "j4", "w9", "queued", NULL, NULL, 2600, &e),
+		  STORE_CONFLICT, e);
+	expect_rc(store_job_finish(f->st, "j4", "w3", "queued", NULL, NULL, 2600, &e), STORE_OK, e);
+	j = job_now(f->st, "j4");
+	assert_string_equal(j.status, "queued");
+	assert_string_equal(j.worker, "");
+	assert_int_equal(j.attempts, 0);
+	assert_int_equal(j.finished_at, 0);
+	expect_rc(store_job_heartbeat(f->st, "w3", 2700, &e), STORE_OK, e);
+	assert_int_equal(job_now(f->st, "j4").heartbeat_at, 0);
+	claim(f->st, "w4", NULL, 2800, "j4");
+	j = job_now(f->st, "j4");
+	assert_int_equal(j.attempts, 1);
+	assert_string_equal(j.worker, "w4");
+	assert_int_equal(j.started_at, 2800);
+}
+
+static void test_job_claim_order_kinds(void **state)
+{
+	struct fx *f = *state;
+	struct error e = { { 0 } };
+	/* Created out of order; ties on created_at go by id. */
+	add_job(f->st, "c", "ingest", 300);
+	add_job(f->st, "a", "train", 100);
+	add_job(f->st, "b2", "ingest", 200);
+	add_job(f->st, "b1", "predict_batch", 200);
+	add_job(f->st, "d", "train", 400);
+
+	static const char *const ingest[] = { "ingest" };
+	static const char *const two[] = { "predict_batch", "ingest" };
+	static const char *const unknown[] = { "nothing" };
+	struct job_row j;
+	expect_rc(store_job_claim(f->st, "w", unknown, 1, NULL, 1000, &j, &e), STORE_NOT_FOUND, e);
+	/* only_id: that job, if queued and of a wanted kind. */
+	expect_rc(store_job_claim(f->st, "w", ingest, 1, "a", 1000, &j, &e), STORE_NOT_FOUND, e);
+	expect_rc(store_job_claim(f->st, "w", NULL, 0, "zzz", 1000, &j, &e), STORE_NOT_FOUND, e);
+	expect_rc(store_job_claim(f->st, "w", ingest, 1, "c", 1000, &j, &e), STORE_OK, e);
+	assert_string_equal(j.id, "c");
+	job_row_clear(&j);
+	expect_rc(store_job_claim(f->st, "w", NULL, 0, "c", 1000, &j, &e), STORE_NOT_FOUND, e);
+
+	expect_rc(store_job_claim(f->st, "w", two, 2, NULL, 1000, &j, &e), STORE_OK, e);
+	assert_string_equal(j.id, "b1");
+	assert_string_equal(j.kind, "predict_batch");
+	job_row_clear(&j);
+	expect_rc(store_job_claim(f->st, "w", two, 2, NULL, 1000, &j, &e), STORE_OK, e);
+	assert_string_equal(j.id, "b2");
+	job_row_clear(&j);
+	expect_rc(store_job_claim(f->st, "w", two, 2, NULL, 1000, &j, &e), STORE_NOT_FOUND, e);
+	/* Any kind (NULL, or an empty list): the oldest. */
+	expect_rc(store_job_claim(f->st, "w", two, 0, NULL, 1000, &j, &e), STORE_OK, e);
+	assert_string_equal(j.id, "a");
+	job_row_clear(&j);
+	claim(f->st, "w", NULL, 1000, "d");
+	expect_rc(store_job_claim(f->st, "w", NULL, 0, NULL, 1000, &j, &e), STORE_NOT_FOUND, e);
+}
+
+static void test_job_cancel(void **state)
+{
+	struct fx *f = *state;
+	struct error e = { { 0 } };
+	add_job(f->st, "q", "ingest", 100);
+	add_job(f->st, "r", "ingest", 200);
+	add_job(f->st, "done", "ingest", 50);
+	claim(f->st, "w", "done", 900, "done");
+	expect_rc(store_job_finish(f->st, "done", "w", "done", NULL, NULL, 950, &e), STORE_OK, e);
+	claim(f->st, "w", "r", 1000, "r");
+
+	/* Not the owner's: not found, nothing changes. */
+	expect_rc(store_job_cancel(f->st, "u2", "q", 1100, &e), STORE_NOT_FOUND, e);
+	expect_rc(store_job_cancel(f->st, "u1", "nope", 1100, &e), STORE_NOT_FOUND, e);
+	expect_rc(store_job_cancel(f->st, NULL, "nope", 1100, &e), STORE_NOT_FOUND, e);
+	assert_string_equal(job_now(f->st, "q").status, "queued");
+
+	/* Queued: cancelled at once, never claimed. */
+	expect_rc(store_job_cancel(f->st, "u1", "q", 1100, &e), STORE_OK, e);
+	struct job_row j = job_now(f->st, "q");
+	assert_string_equal(j.status, "cancelled");
+	assert_int_equal(j.finished_at, 1100);
+	assert_int_equal(j.attempts, 0);
+	struct job_row c;
+	expect_rc(store_job_claim(f->st, "w", NULL, 0, NULL, 1150, &c, &e), STORE_NOT_FOUND, e);
+	expect_rc(store_job_cancel(f->st, "u1", "q", 1200, &e), STORE_CONFLICT, e);
+	assert_int_equal(job_now(f->st, "q").finished_at, 1100);
+
+	/* Running: asked, and the worker hears it at its next report. */
+	bool cancel = true;
+	expect_rc(store_job_progress(f->st, "r", "w", 100, NULL, 1250, &cancel, &e), STORE_OK, e);
+	assert_false(cancel);
+	expect_rc(store_job_cancel(f->st, NULL, "r", 1300, &e), STORE_OK, e);
+	expect_rc(store_job_cancel(f->st, "u1", "r", 1300, &e), STORE_OK, e);   /* again: fine */
+	j = job_now(f->st, "r");
+	assert_string_equal(j.status, "running");
+	assert_true(j.cancel_requested);
+	assert_int_equal(j.finished_at, 0);
+	expect_rc(store_job_progress(f->st, "r", "w", 200, "stopping", 1400, &cancel, &e), STORE_OK,
+		  e);
+	assert_true(cancel);
+	expect_rc(store_job_finish(f->st, "r", "w", "cancelled", NULL, NULL, 1500, &e), STORE_OK, e);
+	expect_rc(store_job_cancel(f->st, "u1", "r", 1600, &e), STORE_CONFLICT, e);
+	expect_rc(store_job_cancel(f->st, "u1", "done", 1600, &e), STORE_CONFLICT, e);
+	expect_rc(store_job_cancel(f->st, "u2", "done", 1600, &e), STORE_NOT_FOUND, e);
+	assert_string_equal(job_now(f->st, "done").status, "done");
+}
+
+static void test_job_recover(void **state)
+{
+	struct fx *f = *state;
+	struct error e = { { 0 } };
+	/* fresh: beating; stale1: silent, one attempt; spent: silent, third
+	 * attempt; queued: never started; ended: finished long ago. */
+	add_job(f->st, "fresh", "ingest", 10);
+	add_job(f->st, "stale1", "ingest", 20);
+	add_job(f->st, "spent", "ingest", 30);
+	add_job(f->st, "queued", "ingest", 40);
+	add_job(f->st, "ended", "ingest", 5);
+	claim(f->st, "w0", "ended", 100, "ended");
+	expect_rc(store_job_finish(f->st, "ended", "w0", "done", NULL, NULL, 150, &e), STORE_OK, e);
+	claim(f->st, "w1", "fresh", 1000, "fresh");
+	claim(f->st, "w1", "stale1", 1000, "stale1");
+	for (int i = 0; i < 3; i++) {
+		claim(f->st, "w2", "spent", 1000 + i, "spent");
+		if (i < 2)   /* the clean way back keeps attempts; simulate deaths via recover */
+			expect_rc(store_job_recover(f->st, 5000, 99, 1100 + i, NULL, NULL, NULL, &e),
+				  STORE_OK, e);
+	}
+	/* That requeued stale1 and fresh too: take them again. */
+	claim(f->st, "w1", "fresh", 3000, "fresh");
+	claim(f->st, "w1", "stale1", 3000, "stale1");
+	expect_rc(store_job_heartbeat(f->st, "w1", 3000, &e), STORE_OK, e);
+	bool cancel;
+	expect_rc(store_job_progress(f->st, "fresh", "w1", 10, NULL, 9000, &cancel, &e), STORE_OK,
+		  e);
+	struct job_row j = job_now(f->st, "spent");
+	assert_int_equal(j.attempts, 3);
+	assert_int_equal(job_now(f->st, "stale1").attempts, 2);
+
+	/* Stale before 5000, at most 3 attempts: spent fails, stale1 goes back. */
+	struct job_row *failed = NULL;
+	size_t nfailed = 99, requeued = 99;
+	expect_rc(store_job_recover(f->st, 5000, 3, 6000, &failed, &nfailed, &requeued, &e),
+		  STORE_OK, e);
+	assert_int_equal(requeued, 1);
+	assert_int_equal(nfailed, 1);
+	assert_string_equal(failed[0].id, "spent");
+	assert_string_equal(failed[0].status, "failed");
+	assert_string_equal(failed[0].error, "interrupted 3 times");
+	assert_string_equal(failed[0].kind, "ingest");
+	assert_string_equal(failed[0].owner_id, "u1");
+	assert_string_equal(failed[0].payload, "{\"dataset\":1}");
+	assert_int_equal(failed[0].finished_at, 6000);
+	assert_int_equal(failed[0].attempts, 3);
+	job_row_clear(&failed[0]);
+	free(failed);
+
+	j = job_now(f->st, "spent");
+	assert_string_equal(j.status, "failed");
+	assert_string_equal(j.error, "interrupted 3 times");
+	assert_int_equal(j.finished_at, 6000);
+	assert_string_equal(j.worker, "");
+	j = job_now(f->st, "stale1");
+	assert_string_equal(j.status, "queued");
+	assert_string_equal(j.worker, "");
+	assert_int_equal(j.attempts, 2);
+	j = job_now(f->st, "fresh");
+	assert_string_equal(j.status, "running");
+	assert_string_equal(j.worker, "w1");
+	assert_string_equal(job_now(f->st, "queued").status, "queued");
+	assert_string_equal(job_now(f->st, "ended").status, "done");
+	/* The old worker's reports now conflict: it lost the job. */
+	expect_rc(store_job_progress(f->st, "stale1", "w1", 20, NULL, 6100, &cancel, &e),
+		  STORE_CONFLICT, e);
+	expect_rc(store_job_finish(f->st, "spent", "w2", "done", NULL, NULL, 6100, &e),
+		  STORE_CONFLICT, e);
+
+	/* Nothing stale: nothing happens. */
+	expect_rc(store_job_recover(f->st, 5000, 3, 6200, &failed, &nfailed, &requeued, &e),
+		  STORE_OK, e);
+	assert_int_equal(nfailed, 0);
+	assert_int_equal(requeued, 0);
+	free(failed);
+	/* Failed rows nobody asked for are dropped. */
+	claim(f->st, "w5", "stale1", 6300, "stale1");
+	expect_rc(store_job_recover(f->st, 7000, 1, 7000, NULL, NULL, &requeued, &e), STORE_OK, e);
+	assert_int_equal(requeued, 0);
+	assert_string_equal(job_now(f->st, "stale1").error, "interrupted 3 times");
+}
+
+#define CLAIM_THREADS 8
+#define CLAIM_JOBS 200
+
+struct claimer {
+	struct store *st;
+	pthread_barrier_t *start;
+	char worker[16];
+	char (*claimed)[USER_ID_MAX + 1];
+	int n;
+	int errors;
+	struct error e;
+};
+
+static void *claimer_run(void *arg)
+{
+	struct claimer *c = arg;
+	pthread_barrier_wait(c->start);
+	for (;;) {
+		struct job_row j;
+		struct error e = { { 0 } };
+		enum store_rc rc = store_job_claim(c->st, c->worker, NULL, 0, NULL, 5000, &j, &e);
+		if (rc == STORE_NOT_FOUND)
+			break;
+		if (rc != STORE_OK || strcmp(j.worker, c->worker) != 0 || j.attempts != 1) {
+			if (c->errors++ == 0)
+				c->e = e;
+			if (rc != STORE_OK)
+				break;
+		}
+		snprintf(c->claimed[c->n++], USER_ID_MAX + 1, "%s", j.id);
+		job_row_clear(&j);
+	}
+	return NULL;
+}
+
+/* Many workers, some through a second store on the same database (as a
+ * second process would be), drain the queue: each job exactly once. */
+static void test_job_claim_race(void **state)
+{
+	struct fx *f = *state;
+	struct error e = { { 0 } };
+	char id[32];
+	for (int i = 0; i < CLAIM_JOBS; i++) {
+		snprintf(id, sizeof id, "job%03d", i);
+		add_job(f->st, id, i % 3 ? "ingest" : "train", 1000 + i);
+	}
+	struct store *second = sqlite_path(f->url) ? open_store(f->url, CONNECTIONS) : NULL;
+
+	pthread_t tid[CLAIM_THREADS];
+	struct claimer c[CLAIM_THREADS];
+	pthread_barrier_t start;
+	assert_int_equal(pthread_barrier_init(&start, NULL, CLAIM_THREADS), 0);
+	for (int i = 0; i < CLAIM_THREADS; i++) {
+		memset(&c[i], 0, sizeof c[i]);
+		c[i].st = second && i % 2 ? second : f->st;
+		c[i].start = &start;
+		snprintf(c[i].worker, sizeof c[i].worker, "w%d", i);
+		c[i].claimed = calloc(CLAIM_JOBS, sizeof *c[i].claimed);
+		assert_non_null(c[i].claimed);
+		assert_int_equal(pthread_create(&tid[i], NULL, claimer_run, &c[i]), 0);
+	}
+	int seen[CLAIM_JOBS] = { 0 };
+	int total = 0, errors = 0;
+	for (int i = 0; i < CLAIM_THREADS; i++) {
+		pthread_join(tid[i], NULL);
+		if (c[i].errors)
+			print_error("claimer %d: %d errors, first: %s\n", i, c[i].errors, c[i].e.msg);
+		errors += c[i].errors;
+		for (int k = 0; k < c[i].n; k++) {
+			int n = -1;
+			assert_int_equal(sscanf(c[i].claimed[k], "job%d", &n), 1);
+			assert_in_range(n, 0, CLAIM_JOBS - 1);
+			seen[n]++;
+			/* The store agrees on who has it. */
+			assert_string_equal(job_now(f->st, c[i].claimed[k]).worker, c[i].worker);
+		}
+		total += c[i].n;
+		free(c[i].claimed);
+	}
+	pthread_barrier_destroy(&start);
+	store_close(second);
+	assert_int_equal(errors, 0);
+	assert_int_equal(total, CLAIM_JOBS);
+	for (int i = 0; i < CLAIM_JOBS; i++)
+		assert_int_equal(seen[i], 1);
+	struct job_row j;
+	expect_rc(store_job_claim(f->st, "late", NULL, 0, NULL, 6000, &j, &e), STORE_NOT_FOUND, e);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -1330,6 +2372,18 @@ int main(void)
 		TM(test_sessions_isolated_by_owner),
 		T(test_migrate_from_v1),
 		T(test_migrate_from_empty_v1),
+		TM(test_dataset_create_get),
+		TM(test_dataset_ready_fail_progress),
+		TM(test_dataset_update),
+		TM(test_dataset_list_sort_paging),
+		TM(test_dataset_list_progress),
+		TM(test_dataset_delete),
+		TM(test_shares),
+		TM(test_job_life_cycle),
+		TM(test_job_claim_order_kinds),
+		TM(test_job_cancel),
+		TM(test_job_recover),
+		TM(test_job_claim_race),
 	};
 #undef T
 #undef TM
