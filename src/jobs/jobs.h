@@ -60,7 +60,11 @@ struct jobs_options {
 	int64_t heartbeat_ms;      /* how often running jobs beat; <= 0 means 5000 */
 	int64_t stale_ms;          /* a job silent this long is presumed dead; <= 0: 6 beats */
 	int64_t max_attempts;      /* starts before an interrupted job fails; <= 0 means 3 */
-	const char *node;          /* this process's name in job_row.worker; NULL: host:pid */
+	const char *node;          /* this process's name; NULL: host:pid.  Each worker
+				    * thread (and each jobs_run_now call) writes
+				    * "node:N" in job_row.worker, N unique in the
+				    * process, so a job taken over by someone else
+				    * is never finished by its first runner */
 };
 
 struct jobs;
@@ -77,8 +81,12 @@ struct jobs *jobs_start(struct store *st, const struct job_kind *kinds, size_t n
 /*
  * Stops taking jobs, asks running handlers to stop (job_progress returns
  * true from now on; such jobs are put back to "queued" so the next start
- * runs them again, not failed), waits for the workers, frees the queue.
- * NULL is fine.
+ * runs them again, not failed: a handler that returns JOB_CANCELLED or
+ * JOB_FAILED after the stop was asked counts as stopped, unless its
+ * cancellation was asked too), waits for the workers and for the
+ * jobs_run_now / jobs_wait calls in progress (which return 1 early), frees
+ * the queue.  Call it before store_interrupt, or the jobs cannot be put
+ * back (they are then recovered as stale later).  NULL is fine.
  */
 void jobs_stop(struct jobs *q);
 
@@ -98,9 +106,19 @@ int jobs_run_now(struct jobs *q, const char *id, int64_t timeout_ms, struct job_
 		 struct error *e);
 
 /* Waits up to timeout_ms for job id to end: 0 with *row when it did, 1 when
- * the time ran out, -1 with e set. */
+ * the time ran out, -1 with e set (also when there is no such job). */
 int jobs_wait(struct jobs *q, const char *id, int64_t timeout_ms, struct job_row *row,
 	      struct error *e);
+
+/*
+ * Asks job id to stop (owner NULL: any owner's): a queued job ends
+ * "cancelled" at once and its kind's on_failed runs here, on the caller's
+ * thread; a running one gets cancel_requested and its handler learns it
+ * from job_progress.  STORE_NOT_FOUND when it is not owner's,
+ * STORE_CONFLICT when it already ended, STORE_ERROR with e set.  Use this
+ * rather than store_job_cancel, which cannot run the hook.
+ */
+enum store_rc jobs_cancel(struct jobs *q, const char *owner, const char *id, struct error *e);
 
 /*
  * For handlers: records progress (per mille, clamped to 0..1000) and an
