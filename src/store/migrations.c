@@ -112,7 +112,7 @@ const struct migration store_migrations[] = {
 	  "  expires_at BIGINT NOT NULL,\n"
 	  "  revoked_at BIGINT NOT NULL\n"
 	  ");\n"
-	  "CREATE INDEX dataset_shares_by_dataset ON dataset_shares (dataset_id, created_at);\n"
+	  "CREATE INDEX dataset_shares_by_dataset ON dataset_shares (dataset_id, created_at, id);\n"
 	  "CREATE TABLE jobs (\n"
 	  "  id TEXT PRIMARY KEY,\n"
 	  "  owner_id TEXT NOT NULL,\n"

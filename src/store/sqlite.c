@@ -1504,8 +1504,11 @@ static enum store_rc dataset_exists(struct conn *c, const char *owner, const cha
 static enum store_rc dataset_guarded_end(struct conn *c, enum store_rc rc, const char *owner,
 					 const char *id, struct error *e)
 {
-	if (rc == STORE_NOT_FOUND && dataset_exists(c, owner, id, e) == STORE_OK)
-		rc = STORE_CONFLICT;
+	if (rc == STORE_NOT_FOUND) {
+		enum store_rc there = dataset_exists(c, owner, id, e);
+		if (there != STORE_NOT_FOUND)
+			rc = there == STORE_OK ? STORE_CONFLICT : STORE_ERROR;
+	}
 	if (rc == STORE_OK)
 		return tx_end(c, rc, e);
 	run(c, ST_ROLLBACK, NULL);

@@ -2255,6 +2255,8 @@ struct claimer {
 	struct store *st;
 	pthread_barrier_t *start;
 	char worker[16];
+	const char *const *kinds;
+	size_t nkinds;
 	char (*claimed)[USER_ID_MAX + 1];
 	int n;
 	int errors;
@@ -2268,10 +2270,12 @@ static void *claimer_run(void *arg)
 	for (;;) {
 		struct job_row j;
 		struct error e = { { 0 } };
-		enum store_rc rc = store_job_claim(c->st, c->worker, NULL, 0, NULL, 5000, &j, &e);
+		enum store_rc rc = store_job_claim(c->st, c->worker, c->kinds, c->nkinds, NULL, 5000,
+						   &j, &e);
 		if (rc == STORE_NOT_FOUND)
 			break;
-		if (rc != STORE_OK || strcmp(j.worker, c->worker) != 0 || j.attempts != 1) {
+		if (rc != STORE_OK || strcmp(j.worker, c->worker) != 0 || j.attempts != 1 ||
+		    (c->nkinds == 1 && strcmp(j.kind, c->kinds[0]) != 0)) {
 			if (c->errors++ == 0)
 				c->e = e;
 			if (rc != STORE_OK)
@@ -2284,7 +2288,8 @@ static void *claimer_run(void *arg)
 }
 
 /* Many workers, some through a second store on the same database (as a
- * second process would be), drain the queue: each job exactly once. */
+ * second process would be), some for one kind only, drain the queue: each
+ * job exactly once. */
 static void test_job_claim_race(void **state)
 {
 	struct fx *f = *state;
@@ -2302,7 +2307,10 @@ static void test_job_claim_race(void **state)
 	assert_int_equal(pthread_barrier_init(&start, NULL, CLAIM_THREADS), 0);
 	for (int i = 0; i < CLAIM_THREADS; i++) {
 		memset(&c[i], 0, sizeof c[i]);
+		static const char *const kinds[] = { "train", "ingest" };
 		c[i].st = second && i % 2 ? second : f->st;
+		c[i].kinds = i % 4 == 0 ? NULL : i % 4 == 1 ? kinds : i % 4 == 2 ? kinds + 1 : kinds;
+		c[i].nkinds = i % 4 == 0 ? 0 : i % 4 == 3 ? 2 : 1;
 		c[i].start = &start;
 		snprintf(c[i].worker, sizeof c[i].worker, "w%d", i);
 		c[i].claimed = calloc(CLAIM_JOBS, sizeof *c[i].claimed);
@@ -2335,6 +2343,134 @@ static void test_job_claim_race(void **state)
 		assert_int_equal(seen[i], 1);
 	struct job_row j;
 	expect_rc(store_job_claim(f->st, "late", NULL, 0, NULL, 6000, &j, &e), STORE_NOT_FOUND, e);
+}
+
+/* ---- failures ------------------------------------------------------------ */
+
+static void test_dataset_ops_unmigrated(void **state)
+{
+	struct fx *f = *state;
+	struct error e = { { 0 } };
+	struct dataset_row d = dataset_of("d1", "u1", 1), out;
+	struct job_row j = job_of("j1", "u1", "ingest", "", 1);
+	expect_rc(store_dataset_create(f->st, &d, &j, &e), STORE_ERROR, e);
+	assert_true(e.msg[0] != '\0');
+	memset(&out, 0x55, sizeof out);
+	expect_rc(store_dataset_get(f->st, "u1", "d1", &out, &e), STORE_ERROR, e);
+	assert_null(out.options);
+	struct dataset_row *rows = (struct dataset_row *)&out;
+	size_t n = 99;
+	int64_t total = -1;
+	expect_rc(store_dataset_list(f->st, "u1", DATASET_SORT_NAME, 10, 0, &rows, &n, &total, &e),
+		  STORE_ERROR, e);
+	assert_null(rows);
+	assert_int_equal(n, 0);
+	struct store_keys keys = { NULL, 0 };
+	expect_rc(store_dataset_delete(f->st, "u1", "d1", &keys, &e), STORE_ERROR, e);
+	assert_int_equal(keys.n, 0);
+	bool exists = true;
+	expect_rc(store_dataset_key_exists(f->st, "k", &exists, &e), STORE_ERROR, e);
+	struct share_row sh, *shares = &sh;
+	expect_rc(store_share_resolve(f->st, "h", 1, &sh, &out, &e), STORE_ERROR, e);
+	assert_null(out.options);
+	expect_rc(store_share_list(f->st, "u1", "d1", &shares, &n, &e), STORE_ERROR, e);
+	assert_null(shares);
+	expect_rc(store_job_create(f->st, &j, &e), STORE_ERROR, e);
+	memset(&j, 0x55, sizeof j);
+	expect_rc(store_job_claim(f->st, "w", NULL, 0, NULL, 1, &j, &e), STORE_ERROR, e);
+	assert_null(j.payload);
+	bool cancel = true;
+	expect_rc(store_job_progress(f->st, "j1", "w", 1, NULL, 1, &cancel, &e), STORE_ERROR, e);
+	assert_false(cancel);
+	expect_rc(store_job_cancel(f->st, NULL, "j1", 1, &e), STORE_ERROR, e);
+	struct job_row *failed = &j;
+	size_t nfailed = 99, requeued = 99;
+	expect_rc(store_job_recover(f->st, 1, 3, 1, &failed, &nfailed, &requeued, &e), STORE_ERROR,
+		  e);
+	assert_null(failed);
+	assert_int_equal(nfailed, 0);
+	assert_int_equal(requeued, 0);
+}
+
+/*
+ * Migrates, then adds a SQLite trigger that refuses some writes (a failing
+ * write in the middle of a transaction).  Skips for other backends.
+ */
+static void add_refusing_trigger(struct fx *f, const char *sql)
+{
+	if (!sqlite_path(f->url))
+		skip();
+	struct error e = { { 0 } };
+	struct migration *list = calloc(store_migrations_count + 1, sizeof *list);
+	assert_non_null(list);
+	memcpy(list, store_migrations, store_migrations_count * sizeof *list);
+	list[store_migrations_count] = (struct migration){ last_version() + 1, "refuse", sql };
+	int applied;
+	enum store_rc rc = migrate_list(f->st, list, store_migrations_count + 1, &applied, &e);
+	free(list);
+	expect_rc(rc, STORE_OK, e);
+}
+
+static void test_dataset_delete_failure_rolls_back(void **state)
+{
+	struct fx *f = *state;
+	struct error e = { { 0 } };
+	add_refusing_trigger(f, "CREATE TRIGGER refuse BEFORE UPDATE OF cancel_requested ON jobs "
+				"WHEN NEW.subject_id = 'd1' BEGIN SELECT RAISE(ABORT, 'refused'); END");
+	struct dataset_row d = dataset_of("d1", "u1", 100);
+	add_dataset(f->st, &d, "j1");
+	struct job_row j2 = job_of("j2", "u1", "ingest", "d1", 200);
+	expect_rc(store_job_create(f->st, &j2, &e), STORE_OK, e);
+	claim(f->st, "w", "j1", 1000, "j1");
+	struct share_row sh = share_of("s1", "d1", "u1", "h1", 10, 99999);
+	expect_rc(store_share_create(f->st, &sh, &e), STORE_OK, e);
+
+	struct store_keys keys = { NULL, 0 };
+	memset(&e, 0, sizeof e);
+	expect_rc(store_dataset_delete(f->st, "u1", "d1", &keys, &e), STORE_ERROR, e);
+	assert_non_null(strstr(e.msg, "refused"));
+	assert_int_equal(keys.n, 0);
+	/* Nothing of it happened. */
+	struct dataset_row out;
+	struct share_row rs;
+	expect_rc(store_share_resolve(f->st, "h1", 50, &rs, &out, &e), STORE_OK, e);
+	assert_string_equal(out.status, "processing");
+	dataset_row_clear(&out);
+	assert_string_equal(job_now(f->st, "j2").status, "queued");
+	assert_false(job_now(f->st, "j1").cancel_requested);
+	assert_true(key_exists(f->st, "orig/d1"));
+}
+
+static void test_job_recover_failure_rolls_back(void **state)
+{
+	struct fx *f = *state;
+	struct error e = { { 0 } };
+	add_refusing_trigger(f, "CREATE TRIGGER refuse BEFORE UPDATE OF status ON jobs "
+				"WHEN NEW.status = 'queued' AND OLD.id = 'stuck' "
+				"BEGIN SELECT RAISE(ABORT, 'refused'); END");
+	add_job(f->st, "spent", "ingest", 10);
+	add_job(f->st, "stuck", "ingest", 20);
+	claim(f->st, "w", "spent", 100, "spent");
+	expect_rc(store_job_recover(f->st, 5000, 99, 150, NULL, NULL, NULL, &e), STORE_OK, e);
+	claim(f->st, "w", "spent", 200, "spent");
+	claim(f->st, "w", "stuck", 200, "stuck");
+	assert_int_equal(job_now(f->st, "spent").attempts, 2);
+
+	/* spent would fail, but stuck cannot be requeued: neither happens. */
+	struct job_row *failed = (struct job_row *)&e;
+	size_t nfailed = 99, requeued = 99;
+	memset(&e, 0, sizeof e);
+	expect_rc(store_job_recover(f->st, 5000, 2, 6000, &failed, &nfailed, &requeued, &e),
+		  STORE_ERROR, e);
+	assert_non_null(strstr(e.msg, "refused"));
+	assert_null(failed);
+	assert_int_equal(nfailed, 0);
+	assert_int_equal(requeued, 0);
+	struct job_row j = job_now(f->st, "spent");
+	assert_string_equal(j.status, "running");
+	assert_string_equal(j.error, "");
+	assert_int_equal(j.finished_at, 0);
+	assert_string_equal(job_now(f->st, "stuck").status, "running");
 }
 
 int main(void)
@@ -2384,6 +2520,9 @@ int main(void)
 		TM(test_job_cancel),
 		TM(test_job_recover),
 		TM(test_job_claim_race),
+		T(test_dataset_ops_unmigrated),
+		T(test_dataset_delete_failure_rolls_back),
+		T(test_job_recover_failure_rolls_back),
 	};
 #undef T
 #undef TM
