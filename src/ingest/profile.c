@@ -1,0 +1,1304 @@
+/*
+ * Column profiles (profile.h): one streaming pass over a column's values,
+ * with every structure bounded, ending in a JSON summary.
+ *
+ * Numbers and dates are reduced to "ordered keys", 64-bit unsigned integers
+ * whose order is the values' order (an int64 with its sign bit flipped; a
+ * double's bits arranged so that unsigned comparison sorts them; a date as
+ * days and a datetime or time as microseconds, both as int64).  The kept
+ * values, the sample and the top-value keys are all ordered keys, so one
+ * selection routine and one comparison serve every kind.
+ */
+#include "ingest/profile.h"
+
+#include <assert.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/alloc.h"
+#include "ingest/value.h"
+
+#define TABLE_MAX_CAP 16384            /* holds INFER_MAX_DISTINCT at load 0.61 */
+#define INDEX_CAP (2 * PROFILE_SUMMARY_COUNTERS)
+#define HLL_P 14
+#define HLL_M (1u << HLL_P)
+#define HLL_Q (64 - HLL_P)
+#define YEAR_FIRST 1000                /* value.h accepts years 1000-9999 */
+#define YEAR_COUNT 9000
+#define MONTH_WINDOW (2 * PROFILE_MONTHS_MAX - 1)
+#define TEXT_KEEP 64                   /* min/max text of dates and times */
+#define USEC_PER_DAY 86400000000LL
+
+struct exact_entry {
+	uint64_t h;                    /* 0: empty slot */
+	uint64_t count;
+	uint64_t key;                  /* ordered key (numbers) */
+	uint32_t off, len;             /* text copy in the arena (text kinds) */
+};
+
+struct summary_slot {
+	uint64_t h;
+	uint64_t count;                /* Space-Saving count: an upper bound */
+	uint64_t key;
+	uint32_t len;
+	uint32_t heap;                 /* position in the min-heap */
+	char text[PROFILE_TOP_TEXT_MAX];
+};
+
+/* A date, datetime or time value as written, for min and max. */
+struct kept_text {
+	int64_t key;
+	uint8_t len;
+	char s[TEXT_KEEP];
+};
+
+struct profile {
+	struct profile_options opt;
+	bool text_keys;                /* top values are text (text, dates, times) */
+	uint64_t count, nulls;
+
+	/* integer, real, boolean */
+	double mean, m2;               /* Welford */
+	int64_t imin, imax;
+	double rmin, rmax;
+
+	/* text */
+	uint64_t min_len, max_len;
+
+	/* date, datetime, time */
+	uint64_t parsed;               /* values that parsed (have a key) */
+	struct kept_text lo, hi;
+	int tz_state;                  /* 0 none yet, 1 all alike, 2 mixed */
+	bool tz_has;
+	int tz_minutes;
+	uint64_t *years;               /* YEAR_COUNT counts (date, datetime) */
+	uint64_t months[MONTH_WINDOW]; /* around the first month seen */
+	int64_t month_first, month_min, month_max;
+	bool months_dropped;
+	uint64_t hours[24];            /* time */
+
+	/* quantiles */
+	uint64_t *vals;                /* ordered keys: all of them, or a sample */
+	size_t nvals, vals_cap;
+	uint64_t nkeys;                /* keys fed */
+	bool sampled;
+	uint64_t rng;
+	uint64_t *icounts;             /* integer columns: a count per value */
+	int64_t ibase;
+	size_t ilen;
+
+	/* numeric histogram over a known range */
+	double *edges;                 /* nbins + 1, NULL without a range */
+	uint64_t *hist;
+	unsigned nbins;
+	double norm;
+
+	/* distinct and top: exact table, then sketch and summary */
+	struct exact_entry *table;
+	size_t table_len, table_cap;
+	char *arena;
+	size_t arena_len, arena_cap;
+	uint8_t *hll;
+	struct summary_slot *slots;
+	uint32_t *heap;                /* slot numbers, min-heap by count */
+	uint16_t *index;               /* slot + 1 by hash, linear probing */
+	size_t nslots;
+};
+
+/* ---- keys and hashing ---- */
+
+static uint64_t int_key(int64_t v)
+{
+	return (uint64_t)v ^ (1ULL << 63);
+}
+
+static int64_t key_int(uint64_t k)
+{
+	return (int64_t)(k ^ (1ULL << 63));
+}
+
+static uint64_t real_key(double v)
+{
+	uint64_t b;
+	memcpy(&b, &v, sizeof b);
+	return (b >> 63) ? ~b : b | (1ULL << 63);
+}
+
+static double key_real(uint64_t k)
+{
+	uint64_t b = (k >> 63) ? k & ~(1ULL << 63) : ~k;
+	double v;
+	memcpy(&v, &b, sizeof v);
+	return v;
+}
+
+static uint64_t mix64(uint64_t h)
+{
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ULL;
+	h ^= h >> 33;
+	return h;
+}
+
+static uint64_t rotl(uint64_t x, int r)
+{
+	return (x << r) | (x >> (64 - r));
+}
+
+/* Eight bytes per step (an xxHash64-style round), then a full mix: fast
+ * on long fields and good enough in every bit for the HyperLogLog. */
+static uint64_t hash_bytes(const char *s, size_t len)
+{
+	const uint64_t p1 = 0x9E3779B185EBCA87ULL, p2 = 0xC2B2AE3D27D4EB4FULL;
+	uint64_t h = 0x27D4EB2F165667C5ULL ^ (len * p1);
+	uint64_t w;
+	while (len >= 8) {
+		memcpy(&w, s, 8);
+		h = rotl(h + w * p2, 31) * p1;
+		s += 8;
+		len -= 8;
+	}
+	w = 0;
+	memcpy(&w, s, len);
+	h = rotl(h + w * p2, 31) * p1;
+	h = mix64(h);
+	return h ? h : 1;
+}
+
+static uint64_t hash_key(uint64_t k)
+{
+	uint64_t h = mix64(k ^ 0x5851F42D4C957F2DULL);
+	return h ? h : 1;
+}
+
+/* splitmix64: a fixed seed, so the same column gives the same sample. */
+static uint64_t next_random(struct profile *p)
+{
+	uint64_t z = (p->rng += 0x9E3779B97F4A7C15ULL);
+	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+	z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+	return z ^ (z >> 31);
+}
+
+/* Uniform in [0, n). */
+static uint64_t random_below(struct profile *p, uint64_t n)
+{
+	uint64_t r = next_random(p);
+	if (n <= UINT32_MAX)
+		return ((r >> 32) * n) >> 32;
+	return r % n;
+}
+
+/* The longest prefix of at most max bytes that does not cut a UTF-8
+ * sequence (continuation bytes are 10xxxxxx). */
+static size_t display_len(const char *s, size_t len, size_t max)
+{
+	if (len <= max)
+		return len;
+	size_t n = max;
+	while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+		n--;
+	return n ? n : max;
+}
+
+/* ---- dates and times ---- */
+
+static int64_t days_from_civil(int64_t y, int m, int d)
+{
+	y -= m <= 2;
+	int64_t era = (y >= 0 ? y : y - 399) / 400;
+	int64_t yoe = y - era * 400;
+	int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+static void civil_from_days(int64_t z, int *y, int *m, int *d)
+{
+	z += 719468;
+	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+	int64_t doe = z - era * 146097;
+	int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	int64_t mp = (5 * doy + 2) / 153;
+	*d = (int)(doy - (153 * mp + 2) / 5 + 1);
+	*m = (int)(mp < 10 ? mp + 3 : mp - 9);
+	*y = (int)(yoe + era * 400 + (*m <= 2));
+}
+
+static int64_t floor_div(int64_t a, int64_t b)
+{
+	int64_t q = a / b;
+	return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
+}
+
+/* ---- distinct and top ---- */
+
+static size_t table_find(const struct exact_entry *t, size_t cap, uint64_t h)
+{
+	size_t i = (size_t)h & (cap - 1);
+	while (t[i].h && t[i].h != h)
+		i = (i + 1) & (cap - 1);
+	return i;
+}
+
+static void table_grow(struct profile *p)
+{
+	size_t cap = p->table_cap * 2;
+	struct exact_entry *t = xcalloc(cap, sizeof *t);
+	for (size_t i = 0; i < p->table_cap; i++)
+		if (p->table[i].h)
+			t[table_find(t, cap, p->table[i].h)] = p->table[i];
+	free(p->table);
+	p->table = t;
+	p->table_cap = cap;
+}
+
+static void arena_put(struct profile *p, struct exact_entry *e, const char *s, size_t len)
+{
+	size_t n = display_len(s, len, PROFILE_TOP_TEXT_MAX);
+	if (p->arena_len + n > p->arena_cap) {
+		size_t cap = p->arena_cap ? p->arena_cap * 2 : 4096;
+		while (cap < p->arena_len + n)
+			cap *= 2;
+		p->arena = xrealloc(p->arena, cap);
+		p->arena_cap = cap;
+	}
+	memcpy(p->arena + p->arena_len, s, n);
+	e->off = (uint32_t)p->arena_len;
+	e->len = (uint32_t)n;
+	p->arena_len += n;
+}
+
+static void hll_add(uint8_t *reg, uint64_t h)
+{
+	uint64_t w = h & ((1ULL << HLL_Q) - 1);
+	uint8_t rank = w ? (uint8_t)(__builtin_clzll(w) - HLL_P + 1) : HLL_Q + 1;
+	size_t i = (size_t)(h >> HLL_Q);
+	if (reg[i] < rank)
+		reg[i] = rank;
+}
+
+/* Ertl, "New cardinality estimation algorithms for HyperLogLog sketches"
+ * (2017), the improved raw estimator: no bias tables and no switch to
+ * linear counting, accurate over the whole range. */
+static double hll_sigma(double x)
+{
+	if (x == 1)
+		return INFINITY;
+	double y = 1, z = x, prev;
+	do {
+		x *= x;
+		prev = z;
+		z += x * y;
+		y += y;
+	} while (z != prev);
+	return z;
+}
+
+static double hll_tau(double x)
+{
+	if (x == 0 || x == 1)
+		return 0;
+	double y = 1, z = 1 - x, prev;
+	do {
+		x = sqrt(x);
+		prev = z;
+		y *= 0.5;
+		z -= (1 - x) * (1 - x) * y;
+	} while (z != prev);
+	return z / 3;
+}
+
+static double hll_estimate(const uint8_t *reg)
+{
+	uint32_t c[HLL_Q + 2] = { 0 };
+	for (size_t i = 0; i < HLL_M; i++)
+		c[reg[i]]++;
+	double m = HLL_M;
+	double z = m * hll_tau(1 - c[HLL_Q + 1] / m);
+	for (int k = HLL_Q; k >= 1; k--)
+		z = 0.5 * (z + c[k]);
+	z += m * hll_sigma(c[0] / m);
+	return m * m / (2 * log(2)) / z;
+}
+
+static void heap_swap(struct profile *p, uint32_t a, uint32_t b)
+{
+	uint32_t sa = p->heap[a], sb = p->heap[b];
+	p->heap[a] = sb;
+	p->heap[b] = sa;
+	p->slots[sb].heap = a;
+	p->slots[sa].heap = b;
+}
+
+static void heap_down(struct profile *p, uint32_t i)
+{
+	uint32_t n = (uint32_t)p->nslots;
+	for (;;) {
+		uint32_t l = 2 * i + 1, r = l + 1, m = i;
+		if (l < n && p->slots[p->heap[l]].count < p->slots[p->heap[m]].count)
+			m = l;
+		if (r < n && p->slots[p->heap[r]].count < p->slots[p->heap[m]].count)
+			m = r;
+		if (m == i)
+			return;
+		heap_swap(p, i, m);
+		i = m;
+	}
+}
+
+static void heap_up(struct profile *p, uint32_t i)
+{
+	while (i > 0) {
+		uint32_t parent = (i - 1) / 2;
+		if (p->slots[p->heap[parent]].count <= p->slots[p->heap[i]].count)
+			return;
+		heap_swap(p, i, parent);
+		i = parent;
+	}
+}
+
+static size_t index_find(const struct profile *p, uint64_t h)
+{
+	size_t i = (size_t)h & (INDEX_CAP - 1);
+	while (p->index[i] && p->slots[p->index[i] - 1].h != h)
+		i = (i + 1) & (INDEX_CAP - 1);
+	return i;
+}
+
+/* Linear-probing deletion by backward shift: no tombstones, so lookups
+ * stay short however many values pass through the summary. */
+static void index_delete(struct profile *p, size_t i)
+{
+	const size_t mask = INDEX_CAP - 1;
+	for (;;) {
+		p->index[i] = 0;
+		size_t j = i;
+		for (;;) {
+			j = (j + 1) & mask;
+			if (!p->index[j])
+				return;
+			size_t home = (size_t)p->slots[p->index[j] - 1].h & mask;
+			bool stays = i <= j ? (i < home && home <= j) : (i < home || home <= j);
+			if (!stays)
+				break;
+		}
+		p->index[i] = p->index[j];
+		i = j;
+	}
+}
+
+static void slot_set(struct summary_slot *s, uint64_t h, uint64_t key, const char *text,
+		     size_t len)
+{
+	s->h = h;
+	s->key = key;
+	s->len = (uint32_t)len;
+	if (len)
+		memcpy(s->text, text, len);
+}
+
+static void summary_add(struct profile *p, uint64_t h, uint64_t key, const char *s, size_t len)
+{
+	size_t i = index_find(p, h);
+	if (p->index[i]) {
+		struct summary_slot *slot = &p->slots[p->index[i] - 1];
+		slot->count++;
+		heap_down(p, slot->heap);
+		return;
+	}
+	size_t n = s ? display_len(s, len, PROFILE_TOP_TEXT_MAX) : 0;
+	if (p->nslots < PROFILE_SUMMARY_COUNTERS) {
+		uint32_t k = (uint32_t)p->nslots++;
+		slot_set(&p->slots[k], h, key, s, n);
+		p->slots[k].count = 1;
+		p->slots[k].heap = k;
+		p->heap[k] = k;
+		p->index[i] = (uint16_t)(k + 1);
+		heap_up(p, k);
+		return;
+	}
+	/* Space-Saving: the new value takes over the smallest counter. */
+	uint32_t k = p->heap[0];
+	struct summary_slot *slot = &p->slots[k];
+	index_delete(p, index_find(p, slot->h));
+	slot_set(slot, h, key, s, n);
+	slot->count++;
+	p->index[index_find(p, h)] = (uint16_t)(k + 1);
+	heap_down(p, 0);
+}
+
+static int entry_by_count(const void *a, const void *b)
+{
+	const struct exact_entry *x = *(const struct exact_entry *const *)a;
+	const struct exact_entry *y = *(const struct exact_entry *const *)b;
+	return x->count < y->count ? 1 : x->count > y->count ? -1 : 0;
+}
+
+/* Past INFER_MAX_DISTINCT values: distinct goes to the sketch and top to
+ * the summary, seeded with the largest exact counts.  Every value left out
+ * counted no more than the smallest seed, so the summary's counts remain
+ * upper bounds. */
+static void switch_to_summary(struct profile *p)
+{
+	p->hll = xcalloc(HLL_M, 1);
+	struct exact_entry **order = xmalloc(p->table_len * sizeof *order);
+	size_t n = 0;
+	for (size_t i = 0; i < p->table_cap; i++) {
+		if (p->table[i].h) {
+			hll_add(p->hll, p->table[i].h);
+			order[n++] = &p->table[i];
+		}
+	}
+	qsort(order, n, sizeof *order, entry_by_count);
+	p->slots = xcalloc(PROFILE_SUMMARY_COUNTERS, sizeof *p->slots);
+	p->heap = xcalloc(PROFILE_SUMMARY_COUNTERS, sizeof *p->heap);
+	p->index = xcalloc(INDEX_CAP, sizeof *p->index);
+	for (size_t i = 0; i < n && i < PROFILE_SUMMARY_COUNTERS; i++) {
+		const struct exact_entry *e = order[i];
+		struct summary_slot *slot = &p->slots[i];
+		slot_set(slot, e->h, e->key, p->text_keys ? p->arena + e->off : NULL,
+			 p->text_keys ? e->len : 0);
+		slot->count = e->count;
+		slot->heap = (uint32_t)i;
+		p->heap[i] = (uint32_t)i;
+		p->index[index_find(p, e->h)] = (uint16_t)(i + 1);
+		p->nslots++;
+	}
+	/* Seeded in descending order: reverse into a valid min-heap. */
+	for (size_t i = p->nslots / 2; i-- > 0;)
+		heap_down(p, (uint32_t)i);
+	free(order);
+	free(p->table);
+	free(p->arena);
+	p->table = NULL;
+	p->arena = NULL;
+	p->table_len = p->table_cap = p->arena_len = p->arena_cap = 0;
+}
+
+/* One non-null value for distinct and top.  s is the text for text kinds
+ * (NULL for numbers, which are identified by key). */
+static void count_value(struct profile *p, uint64_t h, uint64_t key, const char *s, size_t len)
+{
+	if (p->table) {
+		size_t i = table_find(p->table, p->table_cap, h);
+		if (p->table[i].h) {
+			p->table[i].count++;
+			return;
+		}
+		if (p->table_len < INFER_MAX_DISTINCT) {
+			if ((p->table_len + 1) * 4 > p->table_cap * 3) {
+				table_grow(p);
+				i = table_find(p->table, p->table_cap, h);
+			}
+			struct exact_entry *e = &p->table[i];
+			e->h = h;
+			e->count = 1;
+			e->key = key;
+			if (s)
+				arena_put(p, e, s, len);
+			p->table_len++;
+			return;
+		}
+		switch_to_summary(p);
+	}
+	hll_add(p->hll, h);
+	summary_add(p, h, key, s, len);
+}
+
+/* ---- quantiles ---- */
+
+static void icounts_degrade(struct profile *p);
+
+static bool icounts_start(struct profile *p)
+{
+	if (p->opt.kind != COLUMN_INT || !p->opt.have_range)
+		return false;
+	if (!(p->opt.min >= -9.2e18 && p->opt.max <= 9.2e18))
+		return false;
+	int64_t lo = (int64_t)floor(p->opt.min), hi = (int64_t)ceil(p->opt.max);
+	if (p->imin < lo)
+		lo = p->imin;
+	if (p->imax > hi)
+		hi = p->imax;
+	if ((uint64_t)hi - (uint64_t)lo > PROFILE_INT_COUNT_RANGE)
+		return false;
+	p->ibase = lo;
+	p->ilen = (size_t)((uint64_t)hi - (uint64_t)lo) + 1;
+	p->icounts = xcalloc(p->ilen, sizeof *p->icounts);
+	for (size_t i = 0; i < p->nvals; i++)
+		p->icounts[(uint64_t)key_int(p->vals[i]) - (uint64_t)lo]++;
+	free(p->vals);
+	p->vals = NULL;
+	p->nvals = p->vals_cap = 0;
+	return true;
+}
+
+static void quantile_add(struct profile *p, uint64_t key)
+{
+	p->nkeys++;
+	if (p->icounts) {
+		uint64_t i = (uint64_t)key_int(key) - (uint64_t)p->ibase;
+		if (i < p->ilen) {
+			p->icounts[i]++;
+			return;
+		}
+		icounts_degrade(p);   /* a value outside the promised range */
+	}
+	if (p->nvals < p->opt.sample) {
+		if (p->nvals == p->vals_cap) {
+			size_t cap = p->vals_cap ? p->vals_cap * 2 : 1024;
+			if (cap > p->opt.sample)
+				cap = p->opt.sample;
+			p->vals = xrealloc(p->vals, cap * sizeof *p->vals);
+			p->vals_cap = cap;
+		}
+		p->vals[p->nvals++] = key;
+		return;
+	}
+	if (!p->sampled && icounts_start(p)) {
+		p->icounts[(uint64_t)key_int(key) - (uint64_t)p->ibase]++;
+		return;
+	}
+	/* Reservoir sampling (Vitter's algorithm R): the nkeys-th value
+	 * replaces a random kept one with probability sample / nkeys. */
+	p->sampled = true;
+	uint64_t j = random_below(p, p->nkeys);
+	if (j < p->nvals)
+		p->vals[j] = key;
+}
+
+/* The per-value counts cannot take a value: replace them by an evenly
+ * spread sample of what they counted (the value at ranks (i + 1/2) n / k),
+ * which stands for a uniform sample of those values from here on. */
+static void icounts_degrade(struct profile *p)
+{
+	uint64_t n = p->nkeys - 1;
+	size_t k = p->opt.sample;
+	p->vals = xmalloc(k * sizeof *p->vals);
+	p->vals_cap = k;
+	p->nvals = 0;
+	uint64_t seen = 0;
+	size_t v = 0;
+	for (size_t i = 0; i < k; i++) {
+		uint64_t rank = (2 * (uint64_t)i + 1) * n / (2 * (uint64_t)k);
+		while (seen + p->icounts[v] <= rank)
+			seen += p->icounts[v++];
+		p->vals[p->nvals++] = int_key(p->ibase + (int64_t)v);
+	}
+	free(p->icounts);
+	p->icounts = NULL;
+	p->ilen = 0;
+	p->sampled = true;
+}
+
+/* Rearranges a[from..n) so that a[k] is the value of rank k there, with
+ * nothing larger before it and nothing smaller after (Hoare's selection).
+ * Requires from <= k < n. */
+static uint64_t select_rank(uint64_t *a, size_t from, size_t n, size_t k)
+{
+	ptrdiff_t lo = (ptrdiff_t)from, hi = (ptrdiff_t)n - 1, kk = (ptrdiff_t)k;
+	while (lo < hi) {
+		uint64_t x = a[lo], y = a[lo + (hi - lo) / 2], z = a[hi];
+		uint64_t pivot = x < y ? (y < z ? y : (x < z ? z : x)) : (x < z ? x : (y < z ? z : y));
+		ptrdiff_t i = lo, j = hi;
+		while (i <= j) {
+			while (a[i] < pivot)
+				i++;
+			while (a[j] > pivot)
+				j--;
+			if (i <= j) {
+				uint64_t t = a[i];
+				a[i] = a[j];
+				a[j] = t;
+				i++;
+				j--;
+			}
+		}
+		if (kk <= j)
+			hi = j;
+		else if (kk >= i)
+			lo = i;
+		else
+			break;
+	}
+	return a[k];
+}
+
+static const double quantile_q[3] = { 0.25, 0.5, 0.75 };
+static const char *const quantile_name[3] = { "p25", "p50", "p75" };
+
+/* For each quantile, the keys at ranks floor((n-1)q) and the next, and the
+ * weight of the next (numpy's 'linear'). */
+struct quantile_pick {
+	uint64_t a, b;
+	double t;
+};
+
+static uint64_t icounts_rank(const struct profile *p, uint64_t rank, size_t *v, uint64_t *seen)
+{
+	while (*seen + p->icounts[*v] <= rank)
+		*seen += p->icounts[(*v)++];
+	return int_key(p->ibase + (int64_t)*v);
+}
+
+static bool quantiles_pick(const struct profile *p, struct quantile_pick out[3])
+{
+	uint64_t n = p->icounts ? p->nkeys : p->nvals;
+	if (n == 0)
+		return false;
+	uint64_t *copy = NULL;
+	size_t from = 0, v = 0;
+	uint64_t seen = 0;
+	if (!p->icounts) {
+		copy = xmalloc(p->nvals * sizeof *copy);
+		memcpy(copy, p->vals, p->nvals * sizeof *copy);
+	}
+	for (int q = 0; q < 3; q++) {
+		double pos = (double)(n - 1) * quantile_q[q];
+		uint64_t r = (uint64_t)floor(pos);
+		out[q].t = pos - (double)r;
+		uint64_t r2 = r + 1 < n ? r + 1 : r;
+		if (p->icounts) {
+			out[q].a = icounts_rank(p, r, &v, &seen);
+			out[q].b = icounts_rank(p, r2, &v, &seen);
+			continue;
+		}
+		out[q].a = select_rank(copy, from, n, r);
+		out[q].b = out[q].a;
+		if (r2 != r) {
+			/* Everything after rank r is at least a[r]: the next rank
+			 * is the smallest of them. */
+			uint64_t m = copy[r + 1];
+			for (size_t i = r + 2; i < n; i++)
+				if (copy[i] < m)
+					m = copy[i];
+			out[q].b = m;
+		}
+		from = r;
+	}
+	free(copy);
+	return true;
+}
+
+/* numpy's _lerp: exact at both ends and monotone in t. */
+static double lerp(double a, double b, double t)
+{
+	double d = b - a;
+	return t >= 0.5 ? b - d * (1 - t) : a + d * t;
+}
+
+/* ---- numeric histograms ---- */
+
+static void hist_setup(struct profile *p)
+{
+	const struct profile_options *o = &p->opt;
+	if (!o->have_range || !isfinite(o->min) || !isfinite(o->max) || o->min > o->max)
+		return;
+	p->nbins = o->min == o->max ? 1 : o->bins;
+	p->edges = xmalloc((p->nbins + 1) * sizeof *p->edges);
+	p->hist = xcalloc(p->nbins, sizeof *p->hist);
+	/* np.linspace(min, max, bins + 1): start + i * step, the last exactly max */
+	double step = (o->max - o->min) / p->nbins;
+	for (unsigned i = 0; i < p->nbins; i++)
+		p->edges[i] = o->min + i * step;
+	p->edges[p->nbins] = o->max;
+	p->norm = o->max > o->min ? p->nbins / (o->max - o->min) : 0;
+}
+
+/* np.histogram's bin for x: scaled, then corrected against the edges. */
+static unsigned hist_bin(const double *edges, unsigned nbins, double norm, double x)
+{
+	if (x <= edges[0])
+		return 0;
+	if (x >= edges[nbins])
+		return nbins - 1;
+	double f = (x - edges[0]) * norm;
+	unsigned i = f >= nbins ? nbins - 1 : (unsigned)f;
+	if (x < edges[i])
+		i--;
+	else if (i + 1 < nbins && x >= edges[i + 1])
+		i++;
+	return i;
+}
+
+/* ---- adding values ---- */
+
+struct profile *profile_new(const struct profile_options *opt)
+{
+	struct profile *p = xcalloc(1, sizeof *p);
+	p->opt = *opt;
+	if (!p->opt.bins)
+		p->opt.bins = PROFILE_DEFAULT_BINS;
+	if (p->opt.bins > PROFILE_MAX_BINS)
+		p->opt.bins = PROFILE_MAX_BINS;
+	if (!p->opt.top)
+		p->opt.top = PROFILE_DEFAULT_TOP;
+	if (p->opt.top > PROFILE_MAX_TOP)
+		p->opt.top = PROFILE_MAX_TOP;
+	if (!p->opt.sample)
+		p->opt.sample = PROFILE_DEFAULT_SAMPLE;
+	enum column_kind k = p->opt.kind;
+	p->text_keys = k == COLUMN_TEXT || k == COLUMN_DATE || k == COLUMN_DATETIME ||
+		       k == COLUMN_TIME;
+	p->table_cap = 64;
+	p->table = xcalloc(p->table_cap, sizeof *p->table);
+	p->rng = 0x5EAF5EAF5EAF5EAFULL;
+	if (k == COLUMN_INT || k == COLUMN_REAL)
+		hist_setup(p);
+	if (k == COLUMN_DATE || k == COLUMN_DATETIME)
+		p->years = xcalloc(YEAR_COUNT, sizeof *p->years);
+	return p;
+}
+
+void profile_free(struct profile *p)
+{
+	if (!p)
+		return;
+	free(p->years);
+	free(p->vals);
+	free(p->icounts);
+	free(p->edges);
+	free(p->hist);
+	free(p->table);
+	free(p->arena);
+	free(p->hll);
+	free(p->slots);
+	free(p->heap);
+	free(p->index);
+	free(p);
+}
+
+void profile_add_null(struct profile *p)
+{
+	p->nulls++;
+}
+
+static void welford(struct profile *p, double x)
+{
+	double d = x - p->mean;
+	p->mean += d / (double)p->count;
+	p->m2 += d * (x - p->mean);
+}
+
+void profile_add_int(struct profile *p, int64_t v)
+{
+	if (p->opt.kind == COLUMN_REAL) {
+		profile_add_real(p, (double)v);
+		return;
+	}
+	assert(p->opt.kind == COLUMN_INT || p->opt.kind == COLUMN_BOOL);
+	p->count++;
+	if (p->count == 1 || v < p->imin)
+		p->imin = v;
+	if (p->count == 1 || v > p->imax)
+		p->imax = v;
+	welford(p, (double)v);
+	uint64_t key = int_key(v);
+	count_value(p, hash_key(key), key, NULL, 0);
+	if (p->opt.kind == COLUMN_INT) {
+		quantile_add(p, key);
+		if (p->edges)
+			p->hist[hist_bin(p->edges, p->nbins, p->norm, (double)v)]++;
+	}
+}
+
+void profile_add_real(struct profile *p, double v)
+{
+	assert(p->opt.kind == COLUMN_REAL);
+	assert(isfinite(v));
+	if (v == 0)
+		v = 0;   /* -0.0 and 0.0 are one value */
+	p->count++;
+	if (p->count == 1 || v < p->rmin)
+		p->rmin = v;
+	if (p->count == 1 || v > p->rmax)
+		p->rmax = v;
+	welford(p, v);
+	uint64_t key = real_key(v);
+	count_value(p, hash_key(key), key, NULL, 0);
+	quantile_add(p, key);
+	if (p->edges)
+		p->hist[hist_bin(p->edges, p->nbins, p->norm, v)]++;
+}
+
+static void keep_text(struct kept_text *k, int64_t key, const char *s, size_t len)
+{
+	k->key = key;
+	k->len = (uint8_t)(len < TEXT_KEEP ? len : TEXT_KEEP);
+	memcpy(k->s, s, k->len);
+}
+
+static void note_month(struct profile *p, int year, int month)
+{
+	int64_t m = (int64_t)year * 12 + month - 1;
+	if (p->parsed == 1) {
+		p->month_first = p->month_min = p->month_max = m;
+	} else {
+		if (m < p->month_min)
+			p->month_min = m;
+		if (m > p->month_max)
+			p->month_max = m;
+	}
+	if (year >= YEAR_FIRST && year < YEAR_FIRST + YEAR_COUNT)
+		p->years[year - YEAR_FIRST]++;
+	if (p->months_dropped)
+		return;
+	/* The window reaches PROFILE_MONTHS_MAX - 1 months either side of the
+	 * first month: a month outside it makes the span too long anyway. */
+	int64_t i = m - p->month_first + PROFILE_MONTHS_MAX - 1;
+	if (i < 0 || i >= MONTH_WINDOW)
+		p->months_dropped = true;
+	else
+		p->months[i]++;
+}
+
+static void note_tz(struct profile *p, bool has, int minutes)
+{
+	if (p->tz_state == 0) {
+		p->tz_state = 1;
+		p->tz_has = has;
+		p->tz_minutes = minutes;
+	} else if (p->tz_state == 1 && (p->tz_has != has || p->tz_minutes != minutes)) {
+		p->tz_state = 2;
+	}
+}
+
+/* A date, datetime or time as an ordered key; false if s is not one. */
+static bool temporal_key(struct profile *p, const char *s, size_t len, int64_t *key)
+{
+	struct value_datetime v;
+	switch (p->opt.kind) {
+	case COLUMN_DATE:
+		if (!value_parse_date(s, len, &v))
+			return false;
+		*key = days_from_civil(v.year, v.month, v.day);
+		break;
+	case COLUMN_DATETIME:
+		if (!value_parse_datetime(s, len, &v))
+			return false;
+		*key = days_from_civil(v.year, v.month, v.day) * USEC_PER_DAY +
+		       ((int64_t)v.hour * 3600 + v.minute * 60 + v.second) * 1000000 +
+		       v.nanos / 1000 - (int64_t)v.tz_minutes * 60000000;
+		break;
+	case COLUMN_TIME:
+		if (!value_parse_time(s, len, &v))
+			return false;
+		*key = ((int64_t)v.hour * 3600 + v.minute * 60 + v.second) * 1000000 +
+		       v.nanos / 1000;
+		break;
+	default:
+		return false;
+	}
+	p->parsed++;
+	if (p->opt.kind == COLUMN_TIME)
+		p->hours[v.hour]++;
+	else
+		note_month(p, v.year, v.month);
+	if (p->opt.kind == COLUMN_DATETIME)
+		note_tz(p, v.has_tz, v.has_tz ? v.tz_minutes : 0);
+	return true;
+}
+
+void profile_add_text(struct profile *p, const char *s, size_t len)
+{
+	assert(p->text_keys);
+	p->count++;
+	count_value(p, hash_bytes(s, len), 0, s, len);
+	if (p->opt.kind == COLUMN_TEXT) {
+		uint64_t n = 0;
+		for (size_t i = 0; i < len; i++)
+			n += ((unsigned char)s[i] & 0xC0) != 0x80;
+		if (p->count == 1 || n < p->min_len)
+			p->min_len = n;
+		if (p->count == 1 || n > p->max_len)
+			p->max_len = n;
+		return;
+	}
+	int64_t key;
+	if (!temporal_key(p, s, len, &key))
+		return;
+	if (p->parsed == 1 || key < p->lo.key)
+		keep_text(&p->lo, key, s, len);
+	if (p->parsed == 1 || key > p->hi.key)
+		keep_text(&p->hi, key, s, len);
+	quantile_add(p, int_key(key));
+}
+
+/* ---- JSON ---- */
+
+static json_t *jreal(double x)
+{
+	return isfinite(x) ? json_real(x) : json_null();
+}
+
+static json_t *jcount(uint64_t n)
+{
+	return json_integer((json_int_t)n);
+}
+
+/* A JSON string of possibly invalid UTF-8: invalid bytes become U+FFFD. */
+static json_t *jtext(const char *s, size_t len)
+{
+	json_t *j = json_stringn(s, len);
+	if (j)
+		return j;
+	char *buf = xmalloc(len * 3 + 1);
+	size_t n = 0;
+	for (size_t i = 0; i < len;) {
+		unsigned char c = (unsigned char)s[i];
+		size_t seq = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+		if (seq && i + seq <= len) {
+			json_t *ok = json_stringn(s + i, seq);
+			if (ok) {
+				json_decref(ok);
+				memcpy(buf + n, s + i, seq);
+				n += seq;
+				i += seq;
+				continue;
+			}
+		}
+		memcpy(buf + n, "\xEF\xBF\xBD", 3);
+		n += 3;
+		i++;
+	}
+	j = json_stringn(buf, n);
+	free(buf);
+	return j ? j : json_string("");
+}
+
+/* Canonical ISO text for an ordered key of a date, datetime or time. */
+static json_t *temporal_json(const struct profile *p, int64_t key)
+{
+	struct value_datetime v = { 0 };
+	char buf[VALUE_TEXT_MAX];
+	size_t n;
+	if (p->opt.kind == COLUMN_DATE) {
+		civil_from_days(key, &v.year, &v.month, &v.day);
+		n = value_format_date(&v, buf, sizeof buf);
+		return json_stringn(buf, n);
+	}
+	if (p->opt.kind == COLUMN_DATETIME && p->tz_state == 1 && p->tz_has) {
+		v.has_tz = true;
+		v.tz_minutes = p->tz_minutes;
+		key += (int64_t)p->tz_minutes * 60000000;
+	} else if (p->opt.kind == COLUMN_DATETIME && p->tz_state == 2) {
+		v.has_tz = true;   /* mixed zones: shown in UTC */
+	}
+	int64_t day = floor_div(key, USEC_PER_DAY);
+	int64_t us = key - day * USEC_PER_DAY;
+	v.hour = (int)(us / 3600000000LL);
+	v.minute = (int)(us / 60000000 % 60);
+	v.second = (int)(us / 1000000 % 60);
+	v.nanos = (int32_t)(us % 1000000 * 1000);
+	if (v.nanos) {
+		v.frac_digits = 6;
+		for (int32_t f = v.nanos / 1000; f % 10 == 0; f /= 10)
+			v.frac_digits--;
+	}
+	if (p->opt.kind == COLUMN_TIME) {
+		n = value_format_time(&v, buf, sizeof buf);
+	} else {
+		civil_from_days(day, &v.year, &v.month, &v.day);
+		n = value_format_datetime(&v, buf, sizeof buf);
+	}
+	return json_stringn(buf, n);
+}
+
+static json_t *quantile_json(const struct profile *p, const struct quantile_pick *q)
+{
+	switch (p->opt.kind) {
+	case COLUMN_INT:
+		if (q->t == 0 || q->a == q->b)
+			return json_integer(key_int(q->a));
+		return jreal(lerp((double)key_int(q->a), (double)key_int(q->b), q->t));
+	case COLUMN_REAL:
+		return jreal(lerp(key_real(q->a), key_real(q->b), q->t));
+	default: {
+		int64_t a = key_int(q->a), b = key_int(q->b);
+		double d = (double)(b - a) * q->t;
+		/* dates round down to a day, times to the nearest microsecond */
+		int64_t off = p->opt.kind == COLUMN_DATE ? (int64_t)floor(d) : (int64_t)llround(d);
+		return temporal_json(p, a + off);
+	}
+	}
+}
+
+static void add_quantiles(const struct profile *p, json_t *o)
+{
+	struct quantile_pick q[3];
+	if (!quantiles_pick(p, q)) {
+		json_object_set_new(o, "quantiles", json_null());
+	} else {
+		json_t *qs = json_object();
+		for (int i = 0; i < 3; i++)
+			json_object_set_new(qs, quantile_name[i], quantile_json(p, &q[i]));
+		json_object_set_new(o, "quantiles", qs);
+	}
+	json_object_set_new(o, "quantiles_exact", json_boolean(!p->sampled));
+}
+
+static json_t *hist_json(const double *edges, const uint64_t *counts, unsigned nbins)
+{
+	json_t *h = json_object(), *je = json_array(), *jc = json_array();
+	for (unsigned i = 0; i <= nbins; i++)
+		json_array_append_new(je, jreal(edges[i]));
+	for (unsigned i = 0; i < nbins; i++)
+		json_array_append_new(jc, jcount(counts[i]));
+	json_object_set_new(h, "edges", je);
+	json_object_set_new(h, "counts", jc);
+	return h;
+}
+
+static double key_number(const struct profile *p, uint64_t key)
+{
+	return p->opt.kind == COLUMN_INT ? (double)key_int(key) : key_real(key);
+}
+
+/* Numeric histogram over the observed range, built at the end from the
+ * kept values, the per-value counts or (scaled) the sample. */
+static void add_observed_histogram(const struct profile *p, json_t *o)
+{
+	double lo = p->opt.kind == COLUMN_INT ? (double)p->imin : p->rmin;
+	double hi = p->opt.kind == COLUMN_INT ? (double)p->imax : p->rmax;
+	unsigned nbins = lo == hi ? 1 : p->opt.bins;
+	double *edges = xmalloc((nbins + 1) * sizeof *edges);
+	uint64_t *counts = xcalloc(nbins, sizeof *counts);
+	double step = (hi - lo) / nbins, norm = hi > lo ? nbins / (hi - lo) : 0;
+	for (unsigned i = 0; i < nbins; i++)
+		edges[i] = lo + i * step;
+	edges[nbins] = hi;
+	if (p->icounts) {
+		for (size_t i = 0; i < p->ilen; i++)
+			if (p->icounts[i])
+				counts[hist_bin(edges, nbins, norm, (double)(p->ibase + (int64_t)i))] +=
+					p->icounts[i];
+	} else {
+		for (size_t i = 0; i < p->nvals; i++)
+			counts[hist_bin(edges, nbins, norm, key_number(p, p->vals[i]))]++;
+	}
+	if (p->sampled && p->nvals) {
+		double scale = (double)p->nkeys / (double)p->nvals;
+		for (unsigned i = 0; i < nbins; i++)
+			counts[i] = (uint64_t)llround((double)counts[i] * scale);
+	}
+	json_object_set_new(o, "histogram", hist_json(edges, counts, nbins));
+	json_object_set_new(o, "histogram_exact", json_boolean(!p->sampled));
+	free(edges);
+	free(counts);
+}
+
+static void add_numeric(const struct profile *p, json_t *o)
+{
+	bool is_int = p->opt.kind == COLUMN_INT;
+	if (p->count == 0) {
+		json_object_set_new(o, "min", json_null());
+		json_object_set_new(o, "max", json_null());
+	} else if (is_int) {
+		json_object_set_new(o, "min", json_integer(p->imin));
+		json_object_set_new(o, "max", json_integer(p->imax));
+	} else {
+		json_object_set_new(o, "min", jreal(p->rmin));
+		json_object_set_new(o, "max", jreal(p->rmax));
+	}
+	json_object_set_new(o, "mean", p->count ? jreal(p->mean) : json_null());
+	json_object_set_new(o, "std", p->count >= 2 ? jreal(sqrt(p->m2 / (double)(p->count - 1)))
+						     : json_null());
+	add_quantiles(p, o);
+	if (p->edges) {
+		json_object_set_new(o, "histogram", hist_json(p->edges, p->hist, p->nbins));
+		json_object_set_new(o, "histogram_exact", json_true());
+	} else if (p->count) {
+		add_observed_histogram(p, o);
+	} else {
+		json_object_set_new(o, "histogram", json_null());
+		json_object_set_new(o, "histogram_exact", json_true());
+	}
+}
+
+static json_t *label_histogram(const char *unit, json_t *labels, json_t *counts)
+{
+	json_t *h = json_object();
+	json_object_set_new(h, "unit", json_string(unit));
+	json_object_set_new(h, "labels", labels);
+	json_object_set_new(h, "counts", counts);
+	return h;
+}
+
+static json_t *date_histogram(const struct profile *p)
+{
+	json_t *labels = json_array(), *counts = json_array();
+	char buf[16];
+	if (!p->months_dropped && p->month_max - p->month_min < PROFILE_MONTHS_MAX) {
+		for (int64_t m = p->month_min; m <= p->month_max; m++) {
+			int64_t y = m / 12;
+			snprintf(buf, sizeof buf, "%04d-%02d", (int)y, (int)(m % 12) + 1);
+			json_array_append_new(labels, json_string(buf));
+			json_array_append_new(counts, jcount(p->months[m - p->month_first +
+								       PROFILE_MONTHS_MAX - 1]));
+		}
+		return label_histogram("month", labels, counts);
+	}
+	for (int64_t y = p->month_min / 12; y <= p->month_max / 12; y++) {
+		snprintf(buf, sizeof buf, "%04d", (int)y);
+		json_array_append_new(labels, json_string(buf));
+		json_array_append_new(counts, jcount(p->years[y - YEAR_FIRST]));
+	}
+	return label_histogram("year", labels, counts);
+}
+
+static void add_temporal(const struct profile *p, json_t *o)
+{
+	if (p->parsed == 0) {
+		json_object_set_new(o, "min", json_null());
+		json_object_set_new(o, "max", json_null());
+	} else {
+		json_object_set_new(o, "min", jtext(p->lo.s, p->lo.len));
+		json_object_set_new(o, "max", jtext(p->hi.s, p->hi.len));
+	}
+	add_quantiles(p, o);
+	if (p->opt.kind == COLUMN_TIME) {
+		json_t *labels = json_array(), *counts = json_array();
+		char buf[16];
+		for (int h = 0; h < 24; h++) {
+			snprintf(buf, sizeof buf, "%02d", h);
+			json_array_append_new(labels, json_string(buf));
+			json_array_append_new(counts, jcount(p->hours[h]));
+		}
+		json_object_set_new(o, "histogram", p->parsed ? label_histogram("hour", labels, counts)
+							       : json_null());
+		if (!p->parsed) {
+			json_decref(labels);
+			json_decref(counts);
+		}
+	} else {
+		json_object_set_new(o, "histogram", p->parsed ? date_histogram(p) : json_null());
+	}
+}
+
+/* A top-value candidate, from whichever structure holds the counts. */
+struct top_item {
+	uint64_t count;
+	uint64_t key;
+	const char *text;
+	size_t len;
+};
+
+static int top_order_key(const void *a, const void *b)
+{
+	const struct top_item *x = a, *y = b;
+	if (x->count != y->count)
+		return x->count < y->count ? 1 : -1;
+	return x->key < y->key ? -1 : x->key > y->key;
+}
+
+static int top_order_text(const void *a, const void *b)
+{
+	const struct top_item *x = a, *y = b;
+	if (x->count != y->count)
+		return x->count < y->count ? 1 : -1;
+	size_t n = x->len < y->len ? x->len : y->len;
+	int c = memcmp(x->text, y->text, n);
+	if (c)
+		return c;
+	return x->len < y->len ? -1 : x->len > y->len;
+}
+
+static json_t *top_value(const struct profile *p, const struct top_item *it)
+{
+	switch (p->opt.kind) {
+	case COLUMN_BOOL:
+		return json_boolean(key_int(it->key) != 0);
+	case COLUMN_INT:
+		return json_integer(key_int(it->key));
+	case COLUMN_REAL:
+		return jreal(key_real(it->key));
+	default:
+		return jtext(it->text, it->len);
+	}
+}
+
+static void add_distinct_top(const struct profile *p, json_t *o)
+{
+	struct top_item *items;
+	size_t n = 0;
+	uint64_t distinct;
+	bool exact = true;
+	if (p->icounts) {
+		/* complete per-value counts: exact again */
+		items = xmalloc(p->ilen * sizeof *items);
+		for (size_t i = 0; i < p->ilen; i++)
+			if (p->icounts[i])
+				items[n++] = (struct top_item){ p->icounts[i],
+								int_key(p->ibase + (int64_t)i), NULL, 0 };
+		distinct = n;
+	} else if (p->table) {
+		items = xmalloc((p->table_len ? p->table_len : 1) * sizeof *items);
+		for (size_t i = 0; i < p->table_cap; i++) {
+			const struct exact_entry *e = &p->table[i];
+			if (e->h)
+				items[n++] = (struct top_item){ e->count, e->key,
+								p->arena ? p->arena + e->off : "",
+								e->len };
+		}
+		distinct = n;
+	} else {
+		items = xmalloc(p->nslots * sizeof *items);
+		for (size_t i = 0; i < p->nslots; i++) {
+			const struct summary_slot *s = &p->slots[i];
+			items[n++] = (struct top_item){ s->count, s->key,
+							p->text_keys ? s->text : NULL, s->len };
+		}
+		double est = hll_estimate(p->hll);
+		distinct = (uint64_t)llround(est);
+		if (distinct <= INFER_MAX_DISTINCT)
+			distinct = INFER_MAX_DISTINCT + 1;
+		if (distinct > p->count)
+			distinct = p->count;
+		exact = false;
+	}
+	qsort(items, n, sizeof *items, p->text_keys ? top_order_text : top_order_key);
+	json_t *top = json_array();
+	for (size_t i = 0; i < n && i < p->opt.top; i++) {
+		json_t *e = json_object();
+		json_object_set_new(e, "value", top_value(p, &items[i]));
+		json_object_set_new(e, "count", jcount(items[i].count));
+		json_array_append_new(top, e);
+	}
+	free(items);
+	json_object_set_new(o, "distinct", jcount(distinct));
+	json_object_set_new(o, "distinct_exact", json_boolean(exact));
+	json_object_set_new(o, "top", top);
+	json_object_set_new(o, "top_exact", json_boolean(exact));
+}
+
+json_t *profile_json(const struct profile *p)
+{
+	json_t *o = json_object();
+	json_object_set_new(o, "count", jcount(p->count));
+	json_object_set_new(o, "nulls", jcount(p->nulls));
+	add_distinct_top(p, o);
+	switch (p->opt.kind) {
+	case COLUMN_INT:
+	case COLUMN_REAL:
+		add_numeric(p, o);
+		break;
+	case COLUMN_BOOL:
+		json_object_set_new(o, "mean", p->count ? jreal(p->mean) : json_null());
+		break;
+	case COLUMN_DATE:
+	case COLUMN_DATETIME:
+	case COLUMN_TIME:
+		add_temporal(p, o);
+		break;
+	case COLUMN_TEXT:
+		json_object_set_new(o, "min_length", p->count ? jcount(p->min_len) : json_null());
+		json_object_set_new(o, "max_length", p->count ? jcount(p->max_len) : json_null());
+		break;
+	}
+	return o;
+}
