@@ -8,6 +8,7 @@
 #define SHEAF_APP_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "auth/jwt.h"
 #include "auth/password.h"
@@ -16,6 +17,7 @@
 #include "cache/cache.h"
 #include "files/sniff.h"
 #include "files/sweep.h"
+#include "jobs/jobs.h"
 #include "store/store.h"
 
 struct app {
@@ -27,6 +29,11 @@ struct app {
 	struct hasher *hasher;   /* argon2id with its concurrency bound */
 	struct sniffer *sniffer; /* libmagic, for uploaded files' types */
 	struct sweep_guard *uploading;  /* objects being written: never swept */
+	struct jobs *jobs;       /* background jobs (dataset ingestion) */
+	/* Also told an ingest's progress (per mille), e.g. by `sheaf import`'s
+	 * progress bar; NULL in the server. */
+	void (*ingest_observer)(void *ctx, int64_t per_mille);
+	void *ingest_observer_ctx;
 	struct jwt_key signing_key;
 	char *openapi;           /* the OpenAPI document, serialized once at start */
 	size_t openapi_len;

@@ -22,6 +22,7 @@
 
 #include "api/api.h"
 #include "app.h"
+#include "datasets/datasets.h"
 #include "auth/secret.h"
 #include "cli/cli.h"
 #include "files/sweep.h"
@@ -198,6 +199,16 @@ static int cmd_serve(int argc, char **argv)
 	sweeper = sweeper_start(app.store, app.blob, app.uploading, cfg.sweep_interval,
 				cfg.orphan_grace);
 
+	/* Jobs that died with an earlier run go back to the queue here. */
+	dataset_clean_tmp(&app);
+	struct job_kind kinds[] = { dataset_ingest_kind };
+	struct jobs_options job_opts = { .workers = (int)cfg.job_workers };
+	if (!(app.jobs = jobs_start(app.store, kinds, sizeof kinds / sizeof kinds[0], &job_opts,
+				    &app, &e))) {
+		log_error("job queue: %s", e.msg);
+		goto out;
+	}
+
 	json_t *doc = openapi_build(api_routes, api_routes_count, app.version, &e);
 	if (!doc) {
 		log_error("%s", e.msg);
@@ -239,6 +250,9 @@ static int cmd_serve(int argc, char **argv)
 	rc = 0;
 out:
 	http_server_stop(srv);
+	/* After the server, which may still reach the queue; running jobs stop
+	 * and go back to the queue for the next start. */
+	jobs_stop(app.jobs);
 	sweeper_stop(sweeper);
 	sweep_guard_free(app.uploading);
 	sniffer_free(app.sniffer);

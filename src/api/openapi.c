@@ -103,6 +103,101 @@ static const char components_json[] = JSON({
 				"file": {"type": "array", "items": {"type": "string", "contentMediaType": "application/octet-stream"}, "description": "One or more file parts (any field name)"}
 			}
 		},
+		"Dataset": {
+			"type": "object",
+			"required": ["id", "dataset_id", "name", "status", "rows", "columns", "size_bytes", "uploaded_at"],
+			"properties": {
+				"id": {"type": "string", "description": "The same as dataset_id (seed 003's client reads id)"},
+				"dataset_id": {"type": "string"},
+				"name": {"type": "string"},
+				"description": {"type": "string"},
+				"status": {"type": "string", "enum": ["processing", "ready", "failed"]},
+				"progress": {"type": "integer", "minimum": 0, "maximum": 100, "description": "Percent of the ingest done"},
+				"error": {"type": ["string", "null"], "description": "Why the ingest failed"},
+				"rows": {"type": "integer"},
+				"columns": {"type": "integer"},
+				"size_bytes": {"type": "integer", "description": "Size of the uploaded file"},
+				"data_bytes": {"type": "integer", "description": "Size of the dataset file (SQLite)"},
+				"format": {"type": "string", "description": "csv, xlsx or xls (empty while detecting)"},
+				"source_name": {"type": "string", "description": "The uploaded file's name"},
+				"encoding": {"type": ["string", "null"], "description": "CSV: the encoding read (UTF-8, CP949, UTF-16LE, ...)"},
+				"delimiter": {"type": ["string", "null"]},
+				"sheet": {"type": ["string", "null"], "description": "Spreadsheets: the sheet read"},
+				"version": {"type": "integer"},
+				"parent_id": {"type": ["string", "null"]},
+				"uploaded_at": {"type": "string", "format": "date-time"},
+				"updated_at": {"type": "string", "format": "date-time"},
+				"job_id": {"type": "string"},
+				"columns_info": {"type": "array", "items": {"$ref": "#/components/schemas/DatasetColumn"}},
+				"warnings": {"type": "array", "items": {"type": "object", "properties": {"code": {"type": "string"}, "message": {"type": "string"}, "line": {"type": "integer"}}}}
+			}
+		},
+		"DatasetColumn": {
+			"type": "object",
+			"required": ["name", "type"],
+			"properties": {
+				"name": {"type": "string", "description": "Unique column name (the table's)"},
+				"source_name": {"type": "string", "description": "The header as written"},
+				"type": {"type": "string", "enum": ["integer", "real", "boolean", "date", "datetime", "time", "text"]},
+				"role": {"type": ["string", "null"], "enum": ["latitude", "longitude", null]},
+				"categorical": {"type": "boolean"},
+				"percent": {"type": "boolean", "description": "Values were written with %; stored as fractions"},
+				"unique": {"type": ["integer", "null"], "description": "Distinct non-null values (estimated past 10,000)"},
+				"nulls": {"type": ["integer", "null"]},
+				"profile": {"type": "object", "description": "count, nulls, distinct, min, max, mean, std, quantiles, top values, histogram"}
+			}
+		},
+		"DatasetList": {
+			"type": "object",
+			"required": ["datasets", "total", "limit", "offset"],
+			"properties": {
+				"datasets": {"type": "array", "items": {"$ref": "#/components/schemas/Dataset"}},
+				"total": {"type": "integer"},
+				"limit": {"type": "integer"},
+				"offset": {"type": "integer"}
+			}
+		},
+		"DatasetPage": {
+			"type": "object",
+			"required": ["columns", "rows", "total", "offset", "limit"],
+			"properties": {
+				"dataset_id": {"type": "string"},
+				"columns": {"type": "array", "items": {"type": "object", "properties": {"name": {"type": "string"}, "type": {"type": "string"}}}},
+				"rows": {"type": "array", "items": {"type": "array", "items": {}}, "description": "One array of values per row, in column order; typed (numbers, booleans, ISO dates as strings, null)"},
+				"total": {"type": "integer", "description": "Rows matching the filters"},
+				"offset": {"type": "integer"},
+				"limit": {"type": "integer"}
+			}
+		},
+		"DatasetUpload": {
+			"type": "object",
+			"required": ["file"],
+			"properties": {
+				"file": {"type": "string", "contentMediaType": "application/octet-stream", "description": "CSV, TSV, XLSX or XLS"},
+				"name": {"type": "string", "description": "Default: the file name without its extension"},
+				"description": {"type": "string"},
+				"sheet": {"type": "string", "description": "Spreadsheets: a sheet name or 0-based index (default: the first)"},
+				"encoding": {"type": "string", "description": "CSV: override detection (utf-8, cp949, euc-kr, utf-16, latin-1, windows-1252, ...)"},
+				"delimiter": {"type": "string", "description": "CSV: , ; | or tab (default: sniffed)"},
+				"header": {"type": "string", "enum": ["auto", "true", "false"], "description": "Whether the first row names the columns (default auto)"},
+				"strict": {"type": "string", "enum": ["true", "false"], "description": "Refuse rows with the wrong number of fields instead of padding or cutting them"},
+				"format": {"type": "string", "enum": ["csv", "tsv", "xlsx", "xls"], "description": "Default: detected from the bytes"}
+			}
+		},
+		"Share": {
+			"type": "object",
+			"required": ["share_id", "dataset_id", "expires_at", "status"],
+			"properties": {
+				"share_id": {"type": "string"},
+				"dataset_id": {"type": "string"},
+				"share_token": {"type": "string", "description": "Only in the answer that creates it; stored hashed"},
+				"share_url": {"type": "string"},
+				"created_at": {"type": "string", "format": "date-time"},
+				"expires_at": {"type": "string", "format": "date-time"},
+				"revoked_at": {"type": ["string", "null"], "format": "date-time"},
+				"status": {"type": "string", "enum": ["active", "expired", "revoked"]}
+			}
+		},
 		"Register": {
 			"type": "object",
 			"required": ["email", "password"],

@@ -124,6 +124,103 @@ const struct route api_routes[] = {
 			{"name": "offset", "in": "query", "required": false, "description": "Rows to skip", "schema": {"type": "integer", "minimum": 0, "default": 0}}
 		],
 		"responses": {"200": {"description": "A page of sessions", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/SessionList"}}}}}}), ROUTE_USER },
+	{ HTTP_POST, "/api/datasets/upload", api_dataset_upload, JSON({
+		"operationId": "uploadDataset", "tags": ["datasets"],
+		"summary": "Upload a CSV, TSV, XLSX or XLS file as a dataset",
+		"description": "multipart/form-data with a file part named file and optional fields. The encoding (CSV), delimiter, header and column types are found from the data. Uploads up to SHEAF_DATASET_SYNC_BYTES are ingested before the answer (201, status ready; 422 when the file cannot be read, naming the line and the problem); larger ones answer 202 with status processing and ingest in the background (poll GET /api/datasets/{dataset_id}). Limit: SHEAF_DATASET_MAX_UPLOAD (413).",
+		"requestBody": {"required": true, "content": {"multipart/form-data": {"schema": {"$ref": "#/components/schemas/DatasetUpload"}}}},
+		"responses": {"201": {"description": "Ingested", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Dataset"}}}}, "202": {"description": "Ingesting in the background", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Dataset"}}}}}}), ROUTE_USER | ROUTE_STREAM },
+	{ HTTP_GET, "/api/datasets", api_dataset_list, JSON({
+		"operationId": "listDatasets", "tags": ["datasets"],
+		"summary": "List your datasets",
+		"parameters": [
+			{"name": "limit", "in": "query", "required": false, "description": "Page size", "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 20}},
+			{"name": "offset", "in": "query", "required": false, "description": "Rows to skip", "schema": {"type": "integer", "minimum": 0, "default": 0}},
+			{"name": "sort", "in": "query", "required": false, "description": "newest (default), oldest, name, -name, rows (most first), size (largest first)", "schema": {"type": "string"}}
+		],
+		"responses": {"200": {"description": "A page of datasets", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/DatasetList"}}}}}}), ROUTE_USER },
+	{ HTTP_GET, "/api/datasets/{dataset_id}", api_dataset_get, JSON({
+		"operationId": "getDataset", "tags": ["datasets"],
+		"summary": "A dataset: details, status and progress, schema and column profiles",
+		"responses": {"200": {"description": "The dataset", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Dataset"}}}}}}), ROUTE_USER },
+	{ HTTP_PATCH, "/api/datasets/{dataset_id}", api_dataset_update, JSON({
+		"operationId": "updateDataset", "tags": ["datasets"],
+		"summary": "Rename a dataset or change its description",
+		"requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "properties": {"name": {"type": "string"}, "description": {"type": "string"}}}}}},
+		"responses": {"200": {"description": "The dataset", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Dataset"}}}}}}), ROUTE_USER },
+	{ HTTP_DELETE, "/api/datasets/{dataset_id}", api_dataset_delete, JSON({
+		"operationId": "deleteDataset", "tags": ["datasets"],
+		"summary": "Delete a dataset, its files in storage and its share links",
+		"responses": {"204": {"description": "Deleted"}}}), ROUTE_USER },
+	{ HTTP_GET, "/api/datasets/{dataset_id}/preview", api_dataset_preview, JSON({
+		"operationId": "previewDataset", "tags": ["datasets"],
+		"summary": "The first rows",
+		"parameters": [{"name": "rows", "in": "query", "required": false, "description": "How many", "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 20}}],
+		"responses": {"200": {"description": "The first rows", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/DatasetPage"}}}}}}), ROUTE_USER },
+	{ HTTP_GET, "/api/datasets/{dataset_id}/rows", api_dataset_rows, JSON({
+		"operationId": "datasetRows", "tags": ["datasets"],
+		"summary": "A page of rows, filtered and sorted",
+		"parameters": [
+			{"name": "limit", "in": "query", "required": false, "description": "Page size", "schema": {"type": "integer", "minimum": 1, "maximum": 10000, "default": 100}},
+			{"name": "offset", "in": "query", "required": false, "description": "Rows to skip", "schema": {"type": "integer", "minimum": 0, "default": 0}},
+			{"name": "filter", "in": "query", "required": false, "description": "Repeatable: COLUMN OP VALUE with OP one of = != > >= < <= ~ (contains) !~; values compare by the column's type; COLUMN= is null, COLUMN!= is not null", "schema": {"type": "array", "items": {"type": "string"}}, "style": "form", "explode": true},
+			{"name": "sort", "in": "query", "required": false, "description": "Repeatable: COLUMN ascending or -COLUMN descending (nulls last)", "schema": {"type": "array", "items": {"type": "string"}}, "style": "form", "explode": true}
+		],
+		"responses": {"200": {"description": "A page of rows", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/DatasetPage"}}}}}}), ROUTE_USER },
+	{ HTTP_GET, "/api/datasets/{dataset_id}/export", api_dataset_export, JSON({
+		"operationId": "exportDataset", "tags": ["datasets"],
+		"summary": "The whole dataset (or the filtered rows) as CSV or JSON, streamed",
+		"parameters": [
+			{"name": "format", "in": "query", "required": false, "description": "csv (default) or json (an array of objects)", "schema": {"type": "string", "enum": ["csv", "json"]}},
+			{"name": "filter", "in": "query", "required": false, "description": "Repeatable: COLUMN OP VALUE with OP one of = != > >= < <= ~ (contains) !~; values compare by the column's type; COLUMN= is null, COLUMN!= is not null", "schema": {"type": "array", "items": {"type": "string"}}, "style": "form", "explode": true},
+			{"name": "sort", "in": "query", "required": false, "description": "Repeatable: COLUMN ascending or -COLUMN descending (nulls last)", "schema": {"type": "array", "items": {"type": "string"}}, "style": "form", "explode": true}
+		],
+		"responses": {"200": {"description": "The rows", "content": {"text/csv": {"schema": {"type": "string"}}, "application/json": {"schema": {"type": "array", "items": {"type": "object"}}}}}}}), ROUTE_USER },
+	{ HTTP_POST, "/api/datasets/{dataset_id}/share", api_dataset_share, JSON({
+		"operationId": "shareDataset", "tags": ["datasets"],
+		"summary": "Create a share link (read-only access without an account)",
+		"requestBody": {"required": false, "content": {"application/json": {"schema": {"type": "object", "properties": {"expires_in_days": {"type": "number", "exclusiveMinimum": 0, "maximum": 3650, "description": "Default SHEAF_SHARE_TTL_DAYS (7)"}}}}}},
+		"responses": {"201": {"description": "The link; share_token is shown only here", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Share"}}}}}}), ROUTE_USER },
+	{ HTTP_GET, "/api/datasets/{dataset_id}/shares", api_dataset_shares, JSON({
+		"operationId": "listShares", "tags": ["datasets"],
+		"summary": "A dataset's share links (tokens are not shown again)",
+		"responses": {"200": {"description": "The links", "content": {"application/json": {"schema": {"type": "object", "properties": {"shares": {"type": "array", "items": {"$ref": "#/components/schemas/Share"}}}}}}}}}), ROUTE_USER },
+	{ HTTP_DELETE, "/api/datasets/{dataset_id}/shares/{share_id}", api_dataset_unshare, JSON({
+		"operationId": "revokeShare", "tags": ["datasets"],
+		"summary": "Revoke a share link",
+		"responses": {"204": {"description": "Revoked"}}}), ROUTE_USER },
+	{ HTTP_GET, "/api/datasets/shared/{token}", api_shared_get, JSON({
+		"operationId": "getSharedDataset", "tags": ["datasets"],
+		"summary": "A shared dataset: details, schema and the first rows (no account needed)",
+		"security": [],
+		"responses": {"200": {"description": "The dataset, with preview", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Dataset"}}}}}}), ROUTE_PUBLIC },
+	{ HTTP_GET, "/api/datasets/shared/{token}/preview", api_shared_preview, JSON({
+		"operationId": "previewSharedDataset", "tags": ["datasets"],
+		"summary": "The first rows of a shared dataset",
+		"security": [],
+		"parameters": [{"name": "rows", "in": "query", "required": false, "description": "How many", "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 20}}],
+		"responses": {"200": {"description": "The first rows", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/DatasetPage"}}}}}}), ROUTE_PUBLIC },
+	{ HTTP_GET, "/api/datasets/shared/{token}/rows", api_shared_rows, JSON({
+		"operationId": "sharedDatasetRows", "tags": ["datasets"],
+		"summary": "A page of a shared dataset's rows, filtered and sorted",
+		"security": [],
+		"parameters": [
+			{"name": "limit", "in": "query", "required": false, "description": "Page size", "schema": {"type": "integer", "minimum": 1, "maximum": 10000, "default": 100}},
+			{"name": "offset", "in": "query", "required": false, "description": "Rows to skip", "schema": {"type": "integer", "minimum": 0, "default": 0}},
+			{"name": "filter", "in": "query", "required": false, "description": "Repeatable: COLUMN OP VALUE with OP one of = != > >= < <= ~ (contains) !~; values compare by the column's type; COLUMN= is null, COLUMN!= is not null", "schema": {"type": "array", "items": {"type": "string"}}, "style": "form", "explode": true},
+			{"name": "sort", "in": "query", "required": false, "description": "Repeatable: COLUMN ascending or -COLUMN descending (nulls last)", "schema": {"type": "array", "items": {"type": "string"}}, "style": "form", "explode": true}
+		],
+		"responses": {"200": {"description": "A page of rows", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/DatasetPage"}}}}}}), ROUTE_PUBLIC },
+	{ HTTP_GET, "/api/datasets/shared/{token}/export", api_shared_export, JSON({
+		"operationId": "exportSharedDataset", "tags": ["datasets"],
+		"summary": "A shared dataset as CSV or JSON, streamed",
+		"security": [],
+		"parameters": [
+			{"name": "format", "in": "query", "required": false, "description": "csv (default) or json", "schema": {"type": "string", "enum": ["csv", "json"]}},
+			{"name": "filter", "in": "query", "required": false, "description": "Repeatable: COLUMN OP VALUE with OP one of = != > >= < <= ~ (contains) !~; values compare by the column's type; COLUMN= is null, COLUMN!= is not null", "schema": {"type": "array", "items": {"type": "string"}}, "style": "form", "explode": true},
+			{"name": "sort", "in": "query", "required": false, "description": "Repeatable: COLUMN ascending or -COLUMN descending (nulls last)", "schema": {"type": "array", "items": {"type": "string"}}, "style": "form", "explode": true}
+		],
+		"responses": {"200": {"description": "The rows", "content": {"text/csv": {"schema": {"type": "string"}}, "application/json": {"schema": {"type": "array", "items": {"type": "object"}}}}}}}), ROUTE_PUBLIC },
 };
 
 const size_t api_routes_count = sizeof api_routes / sizeof api_routes[0];

@@ -44,3 +44,14 @@ size_t utf8_prefix(const char *s, size_t max)
 	}
 	return used;
 }
+
+bool utf8_valid(const char *s)
+{
+	while (*s) {
+		size_t n = utf8_seq(s);
+		if (!n)
+			return false;
+		s += n;
+	}
+	return true;
+}

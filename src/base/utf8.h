@@ -5,6 +5,7 @@
 #ifndef SHEAF_BASE_UTF8_H
 #define SHEAF_BASE_UTF8_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* Length (1-4) of the valid UTF-8 sequence that starts at s, or 0 if the
@@ -14,5 +15,8 @@ size_t utf8_seq(const char *s);
 /* The longest prefix of s, at most max bytes, that does not cut a UTF-8
  * sequence in half (invalid bytes count as one byte each). */
 size_t utf8_prefix(const char *s, size_t max);
+
+/* Whether the NUL-terminated s is valid UTF-8 throughout. */
+bool utf8_valid(const char *s);
 
 #endif

@@ -77,6 +77,28 @@ struct pass {
 	long removed;
 	int failed;
 	struct error *e;
+	enum store_rc (*exists)(struct store *st, const char *key, bool *listed, struct error *e);
+};
+
+static enum store_rc file_listed(struct store *st, const char *key, bool *listed,
+				 struct error *e)
+{
+	return store_file_key_exists(st, key, listed, e);
+}
+
+static enum store_rc dataset_listed(struct store *st, const char *key, bool *listed,
+				    struct error *e)
+{
+	return store_dataset_key_exists(st, key, listed, e);
+}
+
+/* Each prefix swept, with the question that tells whether a key is listed. */
+static const struct {
+	const char *prefix;
+	enum store_rc (*exists)(struct store *st, const char *key, bool *listed, struct error *e);
+} swept[] = {
+	{ SWEEP_PREFIX, file_listed },
+	{ SWEEP_DATASET_PREFIX, dataset_listed },
 };
 
 static int consider(void *ctx, const char *key, const struct blob_info *info)
@@ -85,7 +107,7 @@ static int consider(void *ctx, const char *key, const struct blob_info *info)
 	if (info->mtime_ms >= p->cutoff_ms || (p->guard && sweep_guard_has(p->guard, key)))
 		return 0;
 	bool listed;
-	if (store_file_key_exists(p->st, key, &listed, p->e) != STORE_OK) {
+	if (p->exists(p->st, key, &listed, p->e) != STORE_OK) {
 		p->failed = 1;
 		return 1;   /* a store we cannot ask is no reason to delete anything */
 	}
@@ -109,7 +131,11 @@ int files_sweep(struct store *st, struct blob_store *bs, struct sweep_guard *gua
 {
 	struct pass p = { .guard = guard, .st = st, .bs = bs, .cutoff_ms = now_ms - grace_ms,
 			  .e = e };
-	enum blob_rc rc = blob_list(bs, SWEEP_PREFIX, consider, &p, e);
+	enum blob_rc rc = BLOB_OK;
+	for (size_t i = 0; i < sizeof swept / sizeof swept[0] && rc == BLOB_OK && !p.failed; i++) {
+		p.exists = swept[i].exists;
+		rc = blob_list(bs, swept[i].prefix, consider, &p, e);
+	}
 	*removed = p.removed;
 	return rc == BLOB_OK && !p.failed ? 0 : -1;
 }

@@ -17,6 +17,7 @@
 #include "store/store.h"
 
 #define SWEEP_PREFIX "uploads/"
+#define SWEEP_DATASET_PREFIX "datasets/"   /* datasets' originals and files */
 
 /*
  * The keys this process is writing right now (uploads whose rows are not in

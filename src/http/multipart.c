@@ -84,17 +84,6 @@ static bool is_ows(char c)
 	return c == ' ' || c == '\t';
 }
 
-static bool utf8_valid(const char *s)
-{
-	while (*s) {
-		size_t n = utf8_seq(s);
-		if (n == 0)
-			return false;
-		s += n;
-	}
-	return true;
-}
-
 /*
  * Header parameters (";" name "=" value), parsed in place: names and values
  * become NUL-terminated strings inside the input.  Decoding a quoted-string

@@ -55,6 +55,32 @@ const char *http_query(struct request *req, const char *name)
 	return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
 }
 
+struct query_collect {
+	const char *name;
+	const char **out;
+	size_t max, n;
+};
+
+static enum MHD_Result collect_query(void *cls, enum MHD_ValueKind kind, const char *key,
+				     const char *value)
+{
+	struct query_collect *c = cls;
+	(void)kind;
+	if (key && strcmp(key, c->name) == 0) {
+		if (c->n < c->max)
+			c->out[c->n] = value ? value : "";
+		c->n++;
+	}
+	return MHD_YES;
+}
+
+size_t http_query_all(struct request *req, const char *name, const char **out, size_t max)
+{
+	struct query_collect c = { .name = name, .out = out, .max = max };
+	MHD_get_connection_values(req->conn, MHD_GET_ARGUMENT_KIND, collect_query, &c);
+	return c.n;
+}
+
 const char *http_param(struct request *req, const char *name)
 {
 	size_t n = strlen(name);
@@ -129,7 +155,8 @@ void http_reply_fd(struct request *req, int status, const char *content_type, in
 		   uint64_t offset, uint64_t length)
 {
 	struct MHD_Response *r = MHD_create_response_from_fd_at_offset64(length, fd, offset);
-	set_response(req, status, r, content_type, (size_t)length);
+	set_response(req, status, r, content_type,
+		     length == HTTP_LENGTH_UNKNOWN ? 0 : (size_t)length);
 }
 
 struct stream_reply {
@@ -142,6 +169,8 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
 {
 	struct stream_reply *s = cls;
 	ssize_t n = s->read(s->ctx, pos, buf, max);
+	if (n == 0)   /* the end (MHD would take 0 as "call again") */
+		return MHD_CONTENT_READER_END_OF_STREAM;
 	return n < 0 ? MHD_CONTENT_READER_END_WITH_ERROR : n;
 }
 
@@ -162,7 +191,8 @@ void http_reply_stream(struct request *req, int status, const char *content_type
 	s->release = release;
 	struct MHD_Response *r = MHD_create_response_from_callback(length, 64 * 1024, stream_read,
 								   s, stream_free);
-	set_response(req, status, r, content_type, (size_t)length);
+	set_response(req, status, r, content_type,
+		     length == HTTP_LENGTH_UNKNOWN ? 0 : (size_t)length);
 }
 
 int http_range(const char *h, uint64_t size, uint64_t *start, uint64_t *length)

@@ -95,6 +95,9 @@ int http_defer(struct request *req, http_deferred_fn fn, void *arg);
 const char *http_header(struct request *req, const char *name);
 const char *http_query(struct request *req, const char *name);
 const char *http_param(struct request *req, const char *name);
+/* Every value of a repeated query parameter, in order: the first max go to
+ * out; returns how many there are (maybe more than max). */
+size_t http_query_all(struct request *req, const char *name, const char **out, size_t max);
 
 /*
  * The client's address as text, for rate limits and logs: IPv4 as
@@ -117,8 +120,11 @@ void http_reply_static(struct request *req, int status, const char *content_type
 void http_reply_fd(struct request *req, int status, const char *content_type, int fd,
 		   uint64_t offset, uint64_t length);
 /* length bytes pulled from read(ctx, pos, buf, max) as the client takes
- * them (pos counts from 0; return bytes given, or -1 to cut the response
- * short); release(ctx) runs when the response is done with. */
+ * them (pos counts from 0; return bytes given, 0 at the end, or -1 to cut
+ * the response short); release(ctx) runs when the response is done with.
+ * With length HTTP_LENGTH_UNKNOWN the body is sent chunked until read
+ * returns 0. */
+#define HTTP_LENGTH_UNKNOWN UINT64_MAX
 typedef ssize_t (*http_read_fn)(void *ctx, uint64_t pos, char *buf, size_t max);
 void http_reply_stream(struct request *req, int status, const char *content_type,
 		       uint64_t length, http_read_fn read, void *ctx, void (*release)(void *ctx));

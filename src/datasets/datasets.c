@@ -1,0 +1,378 @@
+/*
+ * The datasets service: storage keys, the local cache of dataset files, and
+ * the ingest job.  See datasets.h for the life of an upload.
+ */
+#include "datasets/datasets.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "app.h"
+#include "base/alloc.h"
+#include "base/clock.h"
+#include "base/fsutil.h"
+#include "base/id.h"
+#include "base/log.h"
+
+#define COPY_CHUNK (1024 * 1024)
+
+void dataset_original_key(const char *owner, const char *id, char *out, size_t cap)
+{
+	snprintf(out, cap, "datasets/%s/%s/original", owner, id);
+}
+
+void dataset_data_key(const char *owner, const char *id, int64_t version, char *out, size_t cap)
+{
+	snprintf(out, cap, "datasets/%s/%s/v%" PRId64 ".sqlite", owner, id, version);
+}
+
+static int tmp_path(const struct app *app, const char *name, char *out, size_t cap,
+		    struct error *e)
+{
+	if ((size_t)snprintf(out, cap, "%s/tmp/%s", app->cfg->data_dir, name) >= cap)
+		return error_set(e, "data directory path too long");
+	return fs_mkdirs(out, false, false, e);
+}
+
+int dataset_spool_path(const struct app *app, const char *id, char *out, size_t cap,
+		       struct error *e)
+{
+	char name[USER_ID_MAX + 16];
+	snprintf(name, sizeof name, "spool-%s", id);
+	return tmp_path(app, name, out, cap, e);
+}
+
+static int cache_path(const struct app *app, const char *key, char *out, size_t cap,
+		      struct error *e)
+{
+	if ((size_t)snprintf(out, cap, "%s/cache/%s", app->cfg->data_dir, key) >= cap)
+		return error_set(e, "data directory path too long");
+	return fs_mkdirs(out, false, false, e);
+}
+
+void dataset_uncache(const struct app *app, const char *data_key)
+{
+	char path[4096];
+	if (*data_key && cache_path(app, data_key, path, sizeof path, NULL) == 0)
+		unlink(path);
+}
+
+void dataset_clean_tmp(const struct app *app)
+{
+	char dir[4096];
+	snprintf(dir, sizeof dir, "%s/tmp", app->cfg->data_dir);
+	DIR *d = opendir(dir);
+	if (!d)
+		return;
+	struct dirent *de;
+	while ((de = readdir(d)))
+		if (strncmp(de->d_name, "ingest-", 7) == 0 || strncmp(de->d_name, "fetch-", 6) == 0)
+			unlinkat(dirfd(d), de->d_name, 0);
+	closedir(d);
+}
+
+static const char *text_or(const json_t *o, const char *key, const char *def)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+	return s && *s ? s : def;
+}
+
+void dataset_import_options(const struct app *app, const json_t *json,
+			    struct import_options *opt)
+{
+	const struct config *cfg = app->cfg;
+	memset(opt, 0, sizeof *opt);
+	opt->format = text_or(json, "format", NULL);
+	opt->encoding = text_or(json, "encoding", NULL);
+	const char *d = text_or(json, "delimiter", NULL);
+	opt->delimiter = d ? d[0] : 0;
+	opt->sheet = text_or(json, "sheet", NULL);
+	const char *h = text_or(json, "header", "auto");
+	opt->header = strcmp(h, "yes") == 0 ? IMPORT_HEADER_YES
+		      : strcmp(h, "no") == 0 ? IMPORT_HEADER_NO
+					       : IMPORT_HEADER_AUTO;
+	opt->strict = json_is_true(json_object_get(json, "strict"));
+	opt->max_columns = (size_t)cfg->dataset_max_columns;
+	opt->max_field_bytes = (size_t)cfg->dataset_max_field;
+	opt->xlsx_max_bytes = (uint64_t)cfg->dataset_xlsx_max_bytes;
+	opt->xlsx_max_ratio = (unsigned)cfg->dataset_xlsx_max_ratio;
+}
+
+char *dataset_ingest_payload(const char *spool)
+{
+	json_t *o = json_pack("{s:s}", "spool", spool ? spool : "");
+	char *s = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	return s;
+}
+
+/* ---- moving bytes between files and objects ---- */
+
+static ssize_t read_fd(void *ctx, void *buf, size_t size)
+{
+	int fd = *(int *)ctx;
+	for (;;) {
+		ssize_t n = read(fd, buf, size);
+		if (n >= 0 || errno != EINTR)
+			return n;
+	}
+}
+
+static int write_fd(void *ctx, const void *buf, size_t size)
+{
+	int fd = *(int *)ctx;
+	const char *p = buf;
+	while (size) {
+		ssize_t n = write(fd, p, size);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		size -= (size_t)n;
+	}
+	return 0;
+}
+
+static int put_file(struct app *app, const char *key, const char *path, struct error *e)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return error_set(e, "opening %s: %s", path, strerror(errno));
+	enum blob_rc rc = blob_put(app->blob, key, read_fd, &fd, NULL, e);
+	close(fd);
+	return rc == BLOB_OK ? 0 : -1;
+}
+
+/* Fetches object key into a new file at path (replaced if it exists). */
+static int fetch_file(struct app *app, const char *key, const char *path, struct error *e)
+{
+	char part[4200];
+	char name[64];
+	char rnd[17];
+	id_random(rnd, 8);
+	snprintf(name, sizeof name, "fetch-%s", rnd);
+	if (tmp_path(app, name, part, sizeof part, e) < 0)
+		return -1;
+	int fd = open(part, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return error_set(e, "creating %s: %s", part, strerror(errno));
+	enum blob_rc rc = blob_get(app->blob, key, 0, 0, write_fd, &fd, e);
+	if (close(fd) < 0 && rc == BLOB_OK) {
+		error_set(e, "writing %s: %s", part, strerror(errno));
+		rc = BLOB_ERROR;
+	}
+	if (rc == BLOB_OK && rename(part, path) < 0) {
+		error_set(e, "renaming into %s: %s", path, strerror(errno));
+		rc = BLOB_ERROR;
+	}
+	if (rc != BLOB_OK) {
+		unlink(part);
+		if (rc == BLOB_NOT_FOUND)
+			error_set(e, "object %s is missing", key);
+		return -1;
+	}
+	return 0;
+}
+
+struct table *dataset_open(struct app *app, const struct dataset_row *row, struct error *e)
+{
+	char path[4096];
+	if (!*row->data_key) {
+		error_set(e, "dataset %s has no data file (status %s)", row->id, row->status);
+		return NULL;
+	}
+	if (cache_path(app, row->data_key, path, sizeof path, e) < 0)
+		return NULL;
+	if (access(path, R_OK) < 0 && fetch_file(app, row->data_key, path, e) < 0)
+		return NULL;
+	return table_open(path, e);
+}
+
+/* ---- the ingest job ---- */
+
+struct ingest {
+	struct job_ctx *ctx;
+	struct app *app;
+};
+
+static bool on_progress(void *arg, int64_t per_mille)
+{
+	struct ingest *in = arg;
+	if (in->app->ingest_observer)
+		in->app->ingest_observer(in->app->ingest_observer_ctx, per_mille);
+	return job_progress(in->ctx, per_mille, per_mille < 400 ? "reading" : "writing");
+}
+
+static char *summary_json(const struct import_result *r)
+{
+	json_t *cols = json_array();
+	size_t i;
+	json_t *c;
+	json_array_foreach(r->columns_info, i, c) {
+		json_t *copy = json_copy(c);
+		json_object_del(copy, "profile");
+		json_array_append_new(cols, copy);
+	}
+	json_t *o = json_pack("{s:o, s:O}", "columns_info", cols, "warnings", r->warnings);
+	char *s = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	return s;
+}
+
+static void remove_spool(const struct job_row *job)
+{
+	json_t *p = json_loads(job->payload ? job->payload : "{}", 0, NULL);
+	const char *spool = json_string_value(json_object_get(p, "spool"));
+	if (spool && *spool)
+		unlink(spool);
+	json_decref(p);
+}
+
+/* Imports src into the dataset's file, stores it and marks the row ready. */
+static enum job_outcome ingest_file(struct ingest *in, struct dataset_row *ds, const char *src,
+				    const char *job_id, struct error *e)
+{
+	struct app *app = in->app;
+	char dst[4200], name[USER_ID_MAX + 32], cached[4200];
+	snprintf(name, sizeof name, "ingest-%s.sqlite", job_id);
+	if (tmp_path(app, name, dst, sizeof dst, e) < 0)
+		return JOB_FAILED;
+	unlink(dst);   /* a previous attempt's, if it died */
+
+	json_t *optjson = json_loads(ds->options ? ds->options : "{}", 0, NULL);
+	struct import_options opt;
+	dataset_import_options(app, optjson, &opt);
+	opt.progress = on_progress;
+	opt.progress_ctx = in;
+	struct import_result res;
+	int64_t t0 = clock_mono_ns();
+	int rc = import_file(src, dst, &opt, &res, e);
+	json_decref(optjson);
+	if (rc < 0) {
+		enum import_failure why = res.failure;
+		import_result_clear(&res);
+		if (why == IMPORT_CANCELLED)
+			return JOB_CANCELLED;
+		if (why == IMPORT_INTERNAL) {
+			/* The message is ours, not about the file: the log has it; the
+			 * dataset says so (the API answers 500 for this prefix). */
+			log_error("ingest of dataset %s: %s", ds->id, e->msg);
+			error_set(e, "internal error while importing; see the server log");
+		}
+		return JOB_FAILED;
+	}
+	enum job_outcome out = JOB_FAILED;
+	dataset_data_key(ds->owner_id, ds->id, ds->version, ds->data_key, sizeof ds->data_key);
+	if (put_file(app, ds->data_key, dst, e) < 0) {
+		log_error("storing dataset %s: %s", ds->id, e->msg);
+		error_set(e, "internal error: object storage did not take the dataset file; see "
+			  "the server log");
+		goto out;
+	}
+	if (cache_path(app, ds->data_key, cached, sizeof cached, e) == 0 && rename(dst, cached) < 0)
+		log_warn("caching dataset %s: %s", ds->id, strerror(errno));
+	ds->data_bytes = res.data_bytes;
+	ds->rows = res.rows;
+	ds->columns = res.columns;
+	snprintf(ds->encoding, sizeof ds->encoding, "%s", res.encoding);
+	ds->delimiter[0] = res.delimiter;
+	ds->delimiter[1] = 0;
+	snprintf(ds->sheet, sizeof ds->sheet, "%s", res.sheet ? res.sheet : "");
+	free(ds->summary);
+	ds->summary = summary_json(&res);
+	enum store_rc src_rc = store_dataset_ready(app->store, ds, clock_now_ms(), e);
+	if (src_rc == STORE_OK) {
+		out = JOB_DONE;
+		log_fields(LOG_INFO, "dataset_ready", LOG_STR("dataset_id", ds->id),
+			   LOG_INT("rows", res.rows), LOG_INT("columns", res.columns),
+			   LOG_INT("ms", (clock_mono_ns() - t0) / 1000000));
+	} else {
+		/* Deleted (or failed) meanwhile: nothing may point at the file. */
+		struct error re;
+		blob_remove(app->blob, ds->data_key, &re);
+		dataset_uncache(app, ds->data_key);
+		if (src_rc == STORE_ERROR)
+			log_error("marking dataset %s ready: %s", ds->id, e->msg);
+		else
+			out = JOB_CANCELLED;
+	}
+out:
+	unlink(dst);
+	import_result_clear(&res);
+	return out;
+}
+
+static enum job_outcome ingest_run(struct job_ctx *ctx, const struct job_row *job, void *arg,
+				   char **result, struct error *e)
+{
+	struct app *app = arg;
+	struct ingest in = { .ctx = ctx, .app = app };
+	struct dataset_row ds;
+	(void)result;
+	enum store_rc rc = store_dataset_get(app->store, job->owner_id, job->subject_id, &ds, e);
+	if (rc == STORE_NOT_FOUND) {
+		remove_spool(job);
+		return JOB_CANCELLED;
+	}
+	if (rc != STORE_OK)
+		return JOB_FAILED;
+	if (strcmp(ds.status, "processing") != 0) {
+		dataset_row_clear(&ds);
+		remove_spool(job);
+		return JOB_DONE;
+	}
+	job_progress(ctx, 0, "starting");
+
+	/* The spool copy if this node still has it, else the original object. */
+	json_t *payload = json_loads(job->payload ? job->payload : "{}", 0, NULL);
+	const char *spool = json_string_value(json_object_get(payload, "spool"));
+	char fetched[4200] = "";
+	const char *src = spool && *spool && access(spool, R_OK) == 0 ? spool : NULL;
+	enum job_outcome out = JOB_FAILED;
+	if (!src) {
+		char name[USER_ID_MAX + 32];
+		snprintf(name, sizeof name, "ingest-%s.src", job->id);
+		if (tmp_path(app, name, fetched, sizeof fetched, e) < 0 ||
+		    fetch_file(app, ds.original_key, fetched, e) < 0) {
+			log_error("ingest of dataset %s: %s", ds.id, e->msg);
+			fetched[0] = 0;
+			goto out;
+		}
+		src = fetched;
+	}
+	out = ingest_file(&in, &ds, src, job->id, e);
+out:
+	if (*fetched)
+		unlink(fetched);
+	if (out != JOB_CANCELLED || job_should_stop(ctx) == false)
+		remove_spool(job);
+	json_decref(payload);
+	dataset_row_clear(&ds);
+	return out;
+}
+
+static void ingest_failed(const struct job_row *job, const char *error, void *arg)
+{
+	struct app *app = arg;
+	struct error e;
+	remove_spool(job);
+	enum store_rc rc = store_dataset_fail(app->store, job->owner_id, job->subject_id,
+					      error && *error ? error : "the import was stopped",
+					      clock_now_ms(), &e);
+	if (rc == STORE_ERROR)
+		log_error("marking dataset %s failed: %s", job->subject_id, e.msg);
+}
+
+const struct job_kind dataset_ingest_kind = {
+	.name = DATASET_INGEST_KIND,
+	.run = ingest_run,
+	.on_failed = ingest_failed,
+};

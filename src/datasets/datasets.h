@@ -1,0 +1,77 @@
+/*
+ * The datasets service: what the API, the CLI and the job queue share about
+ * datasets -- where their bytes live, the ingest job, and opening a ready
+ * dataset's file for reading.
+ *
+ * Storage layout (object keys):
+ *   datasets/<owner>/<id>/original       the upload, byte for byte
+ *   datasets/<owner>/<id>/v<N>.sqlite    version N's dataset file (import.h)
+ * Each node keeps copies of dataset files it reads in DATA_DIR/cache/, under
+ * the same key: the objects are immutable, so a cached copy never goes
+ * stale; it is fetched again when missing.
+ *
+ * An upload's life: the API writes the original object, then creates the
+ * dataset row ("processing") and its ingest job in one transaction.  The job
+ * (here) imports the file -- from a local spool copy when this node still
+ * has it, otherwise from the original object -- writes the dataset file to
+ * storage, puts it in the cache, and marks the row "ready" (or "failed"
+ * with the reason).
+ */
+#ifndef SHEAF_DATASETS_DATASETS_H
+#define SHEAF_DATASETS_DATASETS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "base/error.h"
+#include "datasets/table.h"
+#include "ingest/import.h"
+#include "jobs/jobs.h"
+#include "store/store.h"
+
+struct app;
+
+#define DATASET_INGEST_KIND "ingest"
+
+/* The ingest job kind; its arg is the struct app. */
+extern const struct job_kind dataset_ingest_kind;
+
+/* Object keys of a dataset (cap >= STORAGE_KEY_MAX + 1). */
+void dataset_original_key(const char *owner, const char *id, char *out, size_t cap);
+void dataset_data_key(const char *owner, const char *id, int64_t version, char *out,
+		      size_t cap);
+
+/* Where uploads are spooled for ingestion (DATA_DIR/tmp/, created). */
+int dataset_spool_path(const struct app *app, const char *id, char *out, size_t cap,
+		       struct error *e);
+
+/*
+ * The import options a dataset row keeps (row->options), as JSON: format,
+ * encoding, delimiter, sheet, header ("auto", "yes", "no"), strict.  The
+ * reading side fills opt from the JSON and the app's limits; its strings
+ * point into json, which must outlive opt.
+ */
+void dataset_import_options(const struct app *app, const json_t *json,
+			    struct import_options *opt);
+
+/* The payload of an ingest job: where this node spooled the upload ("" when
+ * it did not). */
+char *dataset_ingest_payload(const char *spool);
+
+/*
+ * Opens the ready dataset's file for reading, fetching it into the local
+ * cache first when needed.  NULL with e set.
+ */
+struct table *dataset_open(struct app *app, const struct dataset_row *row, struct error *e);
+
+/* Removes this node's cached copy of a dataset file (after a delete). */
+void dataset_uncache(const struct app *app, const char *data_key);
+
+/* Removes leftovers of ingest jobs that died with the process (their
+ * half-written files in DATA_DIR/tmp).  Called at start, before jobs run. */
+void dataset_clean_tmp(const struct app *app);
+
+#endif

@@ -1,0 +1,979 @@
+/*
+ * The importer: source file -> dataset file, in two streaming passes.
+ *
+ * Pass 1 reads every row to fix the header, the column count and each
+ * column's type (infer.h) -- a type is only known once the last value has
+ * been seen.  Pass 2 reads the rows again, converts each field to its
+ * column's type, inserts it into the `data` table and feeds the column's
+ * profile.  Both passes share one row path: CSV records (after encoding
+ * conversion) and spreadsheet rows arrive as arrays of text fields.
+ *
+ * The dataset file is written with journaling and syncing off: it is a new
+ * private file that becomes visible only after the caller has stored it,
+ * so a crash can only leave a temporary file behind, never a half-written
+ * dataset anyone reads.
+ */
+#include "ingest/import.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "base/alloc.h"
+#include "base/buf.h"
+#include "base/clock.h"
+#include "ingest/csv.h"
+#include "ingest/encoding.h"
+#include "ingest/infer.h"
+#include "ingest/profile.h"
+#include "ingest/value.h"
+#include "ingest/xls.h"
+#include "ingest/xlsx.h"
+
+#define READ_CHUNK (1024 * 1024)
+#define PASS1_SHARE 400          /* per mille of the work that pass 1 stands for */
+#define NAME_MAX_BYTES 255       /* a column name is cut to this many bytes */
+
+struct column {
+	char *name;                  /* unique in the table, case-insensitively */
+	char *source_name;           /* the header as written ("" without one) */
+	struct column_infer *infer;
+	struct column_type type;
+	struct profile *profile;
+	char text[VALUE_TEXT_MAX];   /* a converted date/time value, bound while inserting */
+};
+
+struct importer {
+	const struct import_options *opt;
+	struct import_result *out;
+	struct error *e;
+
+	int pass;                    /* 1 or 2 */
+	bool header_done;            /* the first row has been handled */
+	bool has_header;
+	size_t ncols;
+	struct column *cols;
+	int64_t rows;                /* data rows seen in this pass */
+	int64_t ragged;              /* rows with the wrong field count (pass 1) */
+	int64_t total_rows;          /* rows found by pass 1, for pass 2's progress */
+
+	/* progress */
+	uint64_t total_bytes, done_bytes;
+	int64_t last_per_mille;
+	bool cancelled;
+
+	/* pass 2 */
+	sqlite3 *db;
+	sqlite3_stmt *insert;
+	bool failed_internal;        /* a SQLite failure: our fault, not the file's */
+};
+
+void import_result_clear(struct import_result *r)
+{
+	if (!r)
+		return;
+	free(r->sheet);
+	json_decref(r->columns_info);
+	json_decref(r->warnings);
+	memset(r, 0, sizeof *r);
+}
+
+static void warn(struct importer *im, const char *code, int64_t line, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static void warn(struct importer *im, const char *code, int64_t line, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	json_t *w = json_pack("{s:s, s:s}", "code", code, "message", msg);
+	if (line > 0)
+		json_object_set_new(w, "line", json_integer(line));
+	json_array_append_new(im->out->warnings, w);
+}
+
+/* Progress, throttled to whole per-mille steps.  Returns true to stop. */
+static bool report(struct importer *im, int64_t per_mille)
+{
+	if (im->cancelled)
+		return true;
+	if (!im->opt->progress || per_mille <= im->last_per_mille)
+		return false;
+	im->last_per_mille = per_mille;
+	if (im->opt->progress(im->opt->progress_ctx, per_mille))
+		im->cancelled = true;
+	return im->cancelled;
+}
+
+static bool report_bytes(struct importer *im)
+{
+	if (!im->total_bytes)
+		return report(im, im->pass == 1 ? 0 : PASS1_SHARE);
+	int64_t share = (int64_t)(im->done_bytes * 1000 / im->total_bytes);
+	if (im->pass == 1)
+		return report(im, share * PASS1_SHARE / 1000);
+	return report(im, PASS1_SHARE + share * (1000 - PASS1_SHARE) / 1000);
+}
+
+static bool report_rows(struct importer *im)
+{
+	if (im->pass == 1 || im->total_rows <= 0 || (im->rows & 1023))
+		return im->cancelled;
+	int64_t share = im->rows * 1000 / im->total_rows;
+	return report(im, PASS1_SHARE + share * (1000 - PASS1_SHARE) / 1000);
+}
+
+/* ---- the header ---- */
+
+static bool looks_like_value(const char *s, size_t len)
+{
+	int64_t i;
+	double d;
+	bool b, pct;
+	struct value_datetime dt;
+	return value_parse_int(s, len, &i) || value_parse_real(s, len, &d, &pct) ||
+	       value_parse_bool(s, len, &b) || value_parse_date(s, len, &dt) ||
+	       value_parse_datetime(s, len, &dt) || value_parse_time(s, len, &dt);
+}
+
+static bool is_header_row(const struct importer *im, const struct csv_field *f, size_t n)
+{
+	if (im->opt->header == IMPORT_HEADER_YES)
+		return true;
+	if (im->opt->header == IMPORT_HEADER_NO)
+		return false;
+	bool any = false;
+	for (size_t i = 0; i < n; i++) {
+		if (f[i].len == 0)
+			continue;
+		any = true;
+		if (!looks_like_value(f[i].ptr, f[i].len))
+			return true;
+	}
+	return !any;   /* an all-empty first row is a (useless) header, not data */
+}
+
+static bool name_taken(const struct importer *im, size_t upto, const char *name)
+{
+	for (size_t i = 0; i < upto; i++)
+		if (strcasecmp(im->cols[i].name, name) == 0)
+			return true;
+	return false;
+}
+
+/* Trimmed, cut to NAME_MAX_BYTES on a character boundary. */
+static char *clean_name(const char *s, size_t len)
+{
+	while (len && (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n')) {
+		s++;
+		len--;
+	}
+	while (len && (s[len - 1] == ' ' || s[len - 1] == '\t' || s[len - 1] == '\r' ||
+		       s[len - 1] == '\n'))
+		len--;
+	if (len > NAME_MAX_BYTES) {
+		len = NAME_MAX_BYTES;
+		while (len && ((unsigned char)s[len] & 0xC0) == 0x80)
+			len--;
+	}
+	return xstrndup(s, len);
+}
+
+static void name_columns(struct importer *im, const struct csv_field *f, size_t n)
+{
+	int64_t renamed_empty = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct column *c = &im->cols[i];
+		char *name = im->has_header ? clean_name(f[i].ptr, f[i].len) : xstrdup("");
+		c->source_name = im->has_header ? xstrndup(f[i].ptr, f[i].len) : xstrdup("");
+		char buf[NAME_MAX_BYTES + 32];
+		if (!*name || name_taken(im, i, name)) {
+			bool empty = !*name;
+			for (unsigned k = empty ? (unsigned)i + 1 : 2;; k++) {
+				if (empty)
+					snprintf(buf, sizeof buf, "column_%u", k);
+				else
+					snprintf(buf, sizeof buf, "%s_%u", name, k);
+				if (!name_taken(im, i, buf))
+					break;
+			}
+			if (empty && im->has_header)
+				renamed_empty++;
+			else if (!empty)
+				warn(im, "duplicate_header", 0,
+				     "column %zu repeats the name \"%s\"; it is called \"%s\"", i + 1,
+				     name, buf);
+			free(name);
+			name = xstrdup(buf);
+		}
+		c->name = name;
+	}
+	if (renamed_empty)
+		warn(im, "empty_header", 0, "%" PRId64 " column%s had no name and got column_N names",
+		     renamed_empty, renamed_empty == 1 ? "" : "s");
+}
+
+/* ---- the row path ---- */
+
+static int stop(struct importer *im, enum import_failure why, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int stop(struct importer *im, enum import_failure why, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(im->e->msg, sizeof im->e->msg, fmt, ap);
+	va_end(ap);
+	im->out->failure = why;
+	return -1;
+}
+
+static bool is_null(const struct column *c, const char *s, size_t len)
+{
+	if (c->type.kind == COLUMN_TEXT)
+		return len == 0;
+	return infer_is_null(s, len);
+}
+
+/* Binds one field of column i, converted to the column's type, and feeds
+ * the profile.  Inference guaranteed the conversion; should it still fail,
+ * the text is kept (never lost). */
+static int bind_field(struct importer *im, size_t i, const char *s, size_t len)
+{
+	struct column *c = &im->cols[i];
+	sqlite3_stmt *st = im->insert;
+	int col = (int)i + 1;
+	if (is_null(c, s, len)) {
+		profile_add_null(c->profile);
+		return sqlite3_bind_null(st, col);
+	}
+	struct value_datetime dt;
+	switch (c->type.kind) {
+	case COLUMN_INT: {
+		int64_t v;
+		if (!value_parse_int(s, len, &v))
+			break;
+		profile_add_int(c->profile, v);
+		return sqlite3_bind_int64(st, col, v);
+	}
+	case COLUMN_BOOL: {
+		bool v;
+		if (!value_parse_bool(s, len, &v))
+			break;
+		profile_add_int(c->profile, v);
+		return sqlite3_bind_int(st, col, v);
+	}
+	case COLUMN_REAL: {
+		double v;
+		bool pct;
+		if (!value_parse_real(s, len, &v, &pct))
+			break;
+		profile_add_real(c->profile, v);
+		return sqlite3_bind_double(st, col, v);
+	}
+	case COLUMN_DATE:
+		if (!value_parse_date(s, len, &dt))
+			break;
+		len = value_format_date(&dt, c->text, sizeof c->text);
+		profile_add_text(c->profile, c->text, len);
+		return sqlite3_bind_text(st, col, c->text, (int)len, SQLITE_STATIC);
+	case COLUMN_DATETIME:
+		if (!value_parse_datetime(s, len, &dt) && !value_parse_date(s, len, &dt))
+			break;
+		len = value_format_datetime(&dt, c->text, sizeof c->text);
+		profile_add_text(c->profile, c->text, len);
+		return sqlite3_bind_text(st, col, c->text, (int)len, SQLITE_STATIC);
+	case COLUMN_TIME:
+		if (!value_parse_time(s, len, &dt))
+			break;
+		len = value_format_time(&dt, c->text, sizeof c->text);
+		profile_add_text(c->profile, c->text, len);
+		return sqlite3_bind_text(st, col, c->text, (int)len, SQLITE_STATIC);
+	case COLUMN_TEXT:
+		break;
+	}
+	profile_add_text(c->profile, s, len);
+	return sqlite3_bind_text(st, col, s, (int)len, SQLITE_STATIC);
+}
+
+static int insert_row(struct importer *im, const struct csv_field *f, size_t n)
+{
+	for (size_t i = 0; i < im->ncols; i++) {
+		int rc = i < n ? bind_field(im, i, f[i].ptr, f[i].len) : bind_field(im, i, "", 0);
+		if (rc != SQLITE_OK)
+			goto fail;
+	}
+	if (sqlite3_step(im->insert) != SQLITE_DONE)
+		goto fail;
+	sqlite3_reset(im->insert);
+	return 0;
+fail:
+	im->failed_internal = true;
+	return stop(im, IMPORT_INTERNAL, "writing the dataset: %s", sqlite3_errmsg(im->db));
+}
+
+/* One row of fields from any source; line is its 1-based line (CSV) or
+ * row number (spreadsheets).  Returns 0 or -1 (im->e set). */
+static int take_row(struct importer *im, const struct csv_field *f, size_t n, int64_t line)
+{
+	if (!im->header_done) {
+		im->header_done = true;
+		if (n > im->opt->max_columns)
+			return stop(im, IMPORT_BAD_INPUT,
+				    "line %" PRId64 ": %zu columns, more than the limit of %zu", line,
+				    n, im->opt->max_columns);
+		if (im->pass == 1) {
+			im->has_header = is_header_row(im, f, n);
+			im->ncols = n;
+			im->cols = xcalloc(n, sizeof *im->cols);
+			for (size_t i = 0; i < n; i++)
+				im->cols[i].infer = infer_new();
+			name_columns(im, f, n);
+		}
+		if (im->has_header)
+			return 0;
+	}
+	im->rows++;
+	if (n != im->ncols && im->pass == 1) {
+		if (im->opt->strict)
+			return stop(im, IMPORT_BAD_INPUT,
+				    "line %" PRId64 ": %zu fields where the header has %zu (strict mode)",
+				    line, n, im->ncols);
+		if (im->ragged < IMPORT_WARNINGS_LISTED)
+			warn(im, "ragged_row", line, "line %" PRId64 ": %zu fields, expected %zu; %s",
+			     line, n, im->ncols,
+			     n < im->ncols ? "padded with empty values" : "extra fields dropped");
+		im->ragged++;
+	}
+	if (im->pass == 1) {
+		for (size_t i = 0; i < im->ncols; i++) {
+			if (i < n)
+				infer_add(im->cols[i].infer, f[i].ptr, f[i].len);
+			else
+				infer_add(im->cols[i].infer, "", 0);
+		}
+		return 0;
+	}
+	if (insert_row(im, f, n) < 0)
+		return -1;
+	if (report_rows(im))
+		return stop(im, IMPORT_CANCELLED, "cancelled");
+	return 0;
+}
+
+/* ---- CSV ---- */
+
+struct csv_pass {
+	struct importer *im;
+	struct csv_reader *reader;
+	bool row_failed;   /* take_row failed: im->e holds why */
+};
+
+static int on_record(void *ctx, const struct csv_field *fields, size_t n, size_t line)
+{
+	struct csv_pass *p = ctx;
+	if (take_row(p->im, fields, n, (int64_t)line) < 0) {
+		p->row_failed = true;
+		return -1;
+	}
+	return 0;
+}
+
+static int on_utf8(void *ctx, const char *data, size_t n)
+{
+	struct csv_pass *p = ctx;
+	struct error ce;
+	if (csv_reader_feed(p->reader, data, n, &ce) < 0) {
+		if (!p->row_failed)
+			stop(p->im, IMPORT_BAD_INPUT, "%s", ce.msg);
+		return -1;
+	}
+	return 0;
+}
+
+/* Reads the whole file through the converter and the CSV reader.  On a
+ * conversion error *bad_at gets the byte offset (for the UTF-8 retry). */
+static int csv_run(struct importer *im, int fd, const char *encoding, char delimiter,
+		   char *used_delimiter, int64_t *bad_at)
+{
+	struct csv_options co = {
+		.delimiter = delimiter,
+		.max_field_bytes = im->opt->max_field_bytes,
+		.max_fields = im->opt->max_columns + 1,
+	};
+	struct csv_callbacks cb = { .record = on_record };
+	struct csv_pass p = { .im = im };
+	struct error ce;
+	int rc = -1;
+	*bad_at = -1;
+	p.reader = csv_reader_new(&co, &cb, &p);
+	struct encoding_converter *conv = encoding_converter_new(encoding, &ce);
+	char *chunk = xmalloc(READ_CHUNK);
+	if (!p.reader || !conv) {
+		stop(im, IMPORT_BAD_INPUT, "%s", conv ? "bad delimiter" : ce.msg);
+		goto out;
+	}
+	if (lseek(fd, 0, SEEK_SET) < 0) {
+		stop(im, IMPORT_INTERNAL, "seeking the upload: %s", strerror(errno));
+		goto out;
+	}
+	im->done_bytes = 0;
+	for (;;) {
+		ssize_t got = read(fd, chunk, READ_CHUNK);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0) {
+			stop(im, IMPORT_INTERNAL, "reading the upload: %s", strerror(errno));
+			goto out;
+		}
+		if (got == 0)
+			break;
+		if (encoding_convert(conv, chunk, (size_t)got, on_utf8, &p, &ce) < 0) {
+			if (!p.row_failed && im->out->failure == IMPORT_OK) {
+				stop(im, IMPORT_BAD_INPUT, "the file is not valid %s: %s", encoding,
+				     ce.msg);
+				const char *at = strstr(ce.msg, "byte offset ");
+				if (at)
+					*bad_at = strtoll(at + 12, NULL, 10);
+			}
+			goto out;
+		}
+		im->done_bytes += (uint64_t)got;
+		if (report_bytes(im)) {
+			stop(im, IMPORT_CANCELLED, "cancelled");
+			goto out;
+		}
+	}
+	if (encoding_finish(conv, &ce) < 0) {
+		stop(im, IMPORT_BAD_INPUT, "the file is not valid %s: %s", encoding, ce.msg);
+		goto out;
+	}
+	if (csv_reader_finish(p.reader, &ce) < 0) {
+		if (!p.row_failed)
+			stop(im, IMPORT_BAD_INPUT, "%s", ce.msg);
+		goto out;
+	}
+	*used_delimiter = csv_reader_delimiter(p.reader);
+	rc = 0;
+out:
+	free(chunk);
+	encoding_converter_free(conv);
+	csv_reader_free(p.reader);
+	return rc;
+}
+
+/* Forgets what pass 1 learnt, to run it again with another encoding. */
+static void reset_columns(struct importer *im)
+{
+	for (size_t i = 0; i < im->ncols; i++) {
+		free(im->cols[i].name);
+		free(im->cols[i].source_name);
+		infer_free(im->cols[i].infer);
+	}
+	free(im->cols);
+	im->cols = NULL;
+	im->ncols = 0;
+	im->header_done = false;
+	im->rows = im->ragged = 0;
+	json_array_clear(im->out->warnings);
+}
+
+static int csv_pass1(struct importer *im, int fd)
+{
+	char sample[ENCODING_SAMPLE_BYTES];
+	char enc[ENCODING_NAME_MAX];
+	struct error ee;
+	ssize_t n = pread(fd, sample, sizeof sample, 0);
+	if (n < 0)
+		return stop(im, IMPORT_INTERNAL, "reading the upload: %s", strerror(errno));
+	bool given = im->opt->encoding && *im->opt->encoding;
+	if (given ? encoding_normalize(im->opt->encoding, enc, &ee) < 0
+		  : encoding_detect(sample, (size_t)n, enc, &ee) < 0)
+		return stop(im, IMPORT_BAD_INPUT, "%s", ee.msg);
+	char delim = 0;
+	int64_t bad_at;
+	if (csv_run(im, fd, enc, im->opt->delimiter, &delim, &bad_at) == 0)
+		goto done;
+	/* Detection saw only the start of the file: a file that is ASCII there
+	 * and Korean further on looked like UTF-8.  Look again where it broke. */
+	if (given || strcmp(enc, "UTF-8") != 0 || bad_at < 0 ||
+	    im->out->failure != IMPORT_BAD_INPUT)
+		return -1;
+	int64_t from = bad_at > 1024 ? bad_at - 1024 : 0;
+	n = pread(fd, sample, sizeof sample, from);
+	char again[ENCODING_NAME_MAX];
+	if (n <= 0 || encoding_detect(sample, (size_t)n, again, &ee) < 0 ||
+	    strcmp(again, "UTF-8") == 0)
+		return -1;
+	char first_error[sizeof im->e->msg];
+	snprintf(first_error, sizeof first_error, "%s", im->e->msg);
+	reset_columns(im);
+	im->out->failure = IMPORT_OK;
+	if (csv_run(im, fd, again, im->opt->delimiter, &delim, &bad_at) < 0) {
+		snprintf(im->e->msg, sizeof im->e->msg, "%s", first_error);
+		im->out->failure = IMPORT_BAD_INPUT;
+		return -1;
+	}
+	warn(im, "encoding_redetected", 0,
+	     "the start of the file looked like UTF-8 but byte %" PRId64 " is not; read as %s",
+	     bad_at, again);
+	memcpy(enc, again, sizeof enc);
+done:
+	memcpy(im->out->encoding, enc, sizeof im->out->encoding);
+	im->out->encoding[sizeof im->out->encoding - 1] = 0;
+	im->out->delimiter = delim;
+	return 0;
+}
+
+static int csv_pass2(struct importer *im, int fd)
+{
+	char delim;
+	int64_t bad_at;
+	return csv_run(im, fd, im->out->encoding, im->out->delimiter, &delim, &bad_at);
+}
+
+/* ---- spreadsheets ---- */
+
+struct sheet_pass {
+	struct importer *im;
+	struct csv_field *fields;
+	size_t cap;
+	bool row_failed;
+};
+
+static int on_sheet_row(void *ctx, uint32_t row, const struct xlsx_cell *cells, size_t n)
+{
+	struct sheet_pass *p = ctx;
+	if (n > p->cap) {
+		p->cap = n;
+		p->fields = xrealloc(p->fields, n * sizeof *p->fields);
+	}
+	for (size_t i = 0; i < n; i++) {
+		p->fields[i].ptr = cells[i].text;
+		p->fields[i].len = strlen(cells[i].text);
+	}
+	if (n == 0)
+		return 0;
+	if (take_row(p->im, p->fields, n, row) < 0) {
+		p->row_failed = true;
+		return -1;
+	}
+	return 0;
+}
+
+/* Resolves opt->sheet against the workbook's sheet names. */
+static int pick_sheet(struct importer *im, size_t count, const char *(*name_of)(const void *, size_t),
+		      const void *book, size_t *index)
+{
+	const char *want = im->opt->sheet;
+	*index = 0;
+	if (!want || !*want)
+		return 0;
+	for (size_t i = 0; i < count; i++)
+		if (strcmp(name_of(book, i), want) == 0) {
+			*index = i;
+			return 0;
+		}
+	char *end;
+	errno = 0;
+	unsigned long long k = strtoull(want, &end, 10);
+	if (!errno && *want >= '0' && *want <= '9' && !*end && k < count) {
+		*index = (size_t)k;
+		return 0;
+	}
+	struct buf names;
+	buf_init(&names, 2048);
+	for (size_t i = 0; i < count && i < 20; i++)
+		buf_printf(&names, "%s\"%s\"", i ? ", " : "", name_of(book, i));
+	stop(im, IMPORT_BAD_INPUT, "no sheet \"%s\"; the workbook has %zu: %s", want, count,
+	     names.data ? names.data : "");
+	buf_free(&names);
+	return -1;
+}
+
+static const char *xlsx_name_of(const void *book, size_t i)
+{
+	return xlsx_sheet_name(book, i);
+}
+
+static const char *xls_name_of(const void *book, size_t i)
+{
+	return xls_sheet_name(book, i);
+}
+
+static enum import_failure sheet_failure(const char *msg)
+{
+	return strncmp(msg, "stopped by the receiver", 23) == 0 ? IMPORT_INTERNAL
+							       : IMPORT_BAD_INPUT;
+}
+
+static int sheet_pass(struct importer *im, const char *path, bool xls)
+{
+	struct xlsx_limits lim = {
+		.max_member_bytes = im->opt->xlsx_max_bytes,
+		.max_ratio = im->opt->xlsx_max_ratio,
+		.max_columns = im->opt->max_columns + 1,
+		.max_cell_bytes = im->opt->max_field_bytes,
+	};
+	struct xlsx_callbacks cb = { .row = on_sheet_row };
+	struct sheet_pass p = { .im = im };
+	struct error se;
+	size_t index;
+	int rc = -1;
+	void *book = xls ? (void *)xls_open(path, NULL, &se) : (void *)xlsx_open(path, &lim, &se);
+	if (!book)
+		return stop(im, IMPORT_BAD_INPUT, "%s", se.msg);
+	size_t count = xls ? xls_sheet_count(book) : xlsx_sheet_count(book);
+	if (pick_sheet(im, count, xls ? xls_name_of : xlsx_name_of, book, &index) < 0)
+		goto out;
+	if (im->pass == 1) {
+		im->out->sheet = xstrdup(xls ? xls_sheet_name(book, index) : xlsx_sheet_name(book, index));
+		report(im, 0);
+	}
+	int r = xls ? xls_read_sheet(book, index, &cb, &p, &se)
+		    : xlsx_read_sheet(book, index, &cb, &p, &se);
+	if (r < 0) {
+		if (!p.row_failed)
+			stop(im, sheet_failure(se.msg), "%s", se.msg);
+		goto out;
+	}
+	if (report(im, im->pass == 1 ? PASS1_SHARE : 1000)) {
+		stop(im, IMPORT_CANCELLED, "cancelled");
+		goto out;
+	}
+	rc = 0;
+out:
+	free(p.fields);
+	if (xls)
+		xls_close(book);
+	else
+		xlsx_close(book);
+	return rc;
+}
+
+/* ---- the dataset file ---- */
+
+static const char *declared_type(enum column_kind k)
+{
+	switch (k) {
+	case COLUMN_INT:
+	case COLUMN_BOOL:
+		return "INTEGER";
+	case COLUMN_REAL:
+		return "REAL";
+	default:
+		return "TEXT";
+	}
+}
+
+static const char *type_name(const struct column_type *t)
+{
+	return t->kind == COLUMN_BOOL ? "boolean" : column_kind_name(t->kind);
+}
+
+static const char *role_name(enum column_role r)
+{
+	return r == COLUMN_ROLE_LATITUDE ? "latitude" : r == COLUMN_ROLE_LONGITUDE ? "longitude"
+										   : NULL;
+}
+
+static void quote_ident(struct buf *b, const char *name)
+{
+	buf_puts(b, "\"");
+	for (const char *p = name; *p; p++) {
+		buf_append(b, p, 1);
+		if (*p == '"')
+			buf_append(b, p, 1);   /* "" is one " inside an identifier */
+	}
+	buf_puts(b, "\"");
+}
+
+static int exec(struct importer *im, const char *sql)
+{
+	char *err = NULL;
+	if (sqlite3_exec(im->db, sql, NULL, NULL, &err) != SQLITE_OK) {
+		stop(im, IMPORT_INTERNAL, "writing the dataset: %s", err ? err : "?");
+		sqlite3_free(err);
+		return -1;
+	}
+	return 0;
+}
+
+static int open_output(struct importer *im, const char *dst)
+{
+	if (sqlite3_open_v2(dst, &im->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+						  SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXCLUSIVE,
+			    NULL) != SQLITE_OK)
+		return stop(im, IMPORT_INTERNAL, "creating the dataset file: %s",
+			    im->db ? sqlite3_errmsg(im->db) : "out of memory");
+	if (exec(im, "PRAGMA page_size = 16384; PRAGMA journal_mode = OFF; "
+		     "PRAGMA synchronous = OFF; PRAGMA locking_mode = EXCLUSIVE; "
+		     "PRAGMA cache_size = -16384; PRAGMA temp_store = FILE;") < 0)
+		return -1;
+	struct buf sql;
+	buf_init(&sql, 16u << 20);   /* 2000 quoted names of 255 bytes fit */
+	buf_puts(&sql, "CREATE TABLE data (");
+	for (size_t i = 0; i < im->ncols; i++) {
+		if (i)
+			buf_puts(&sql, ", ");
+		quote_ident(&sql, im->cols[i].name);
+		buf_printf(&sql, " %s", declared_type(im->cols[i].type.kind));
+	}
+	if (!im->ncols)
+		buf_puts(&sql, "\"column_1\" TEXT");
+	buf_puts(&sql, "); BEGIN;");
+	int rc = exec(im, sql.data);
+	buf_reset(&sql);
+	if (rc == 0 && im->ncols) {
+		buf_puts(&sql, "INSERT INTO data VALUES (");
+		for (size_t i = 0; i < im->ncols; i++)
+			buf_puts(&sql, i ? ",?" : "?");
+		buf_puts(&sql, ")");
+		if (sqlite3_prepare_v3(im->db, sql.data, -1, SQLITE_PREPARE_PERSISTENT, &im->insert,
+				       NULL) != SQLITE_OK)
+			rc = stop(im, IMPORT_INTERNAL, "preparing the insert: %s",
+				  sqlite3_errmsg(im->db));
+	}
+	buf_free(&sql);
+	return rc;
+}
+
+static int put_meta(struct importer *im, sqlite3_stmt *st, const char *key, const char *value)
+{
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+	sqlite3_reset(st);
+	if (rc < 0)
+		stop(im, IMPORT_INTERNAL, "writing metadata: %s", sqlite3_errmsg(im->db));
+	return rc;
+}
+
+static int write_metadata(struct importer *im)
+{
+	if (exec(im, "CREATE TABLE sheaf_meta (key TEXT PRIMARY KEY, value TEXT);"
+		     "CREATE TABLE sheaf_columns (position INTEGER PRIMARY KEY, name TEXT NOT NULL,"
+		     " source_name TEXT NOT NULL, type TEXT NOT NULL, role TEXT,"
+		     " categorical INTEGER NOT NULL, percent INTEGER NOT NULL, profile TEXT);") < 0)
+		return -1;
+	sqlite3_stmt *st = NULL;
+	int rc = -1;
+	if (sqlite3_prepare_v2(im->db,
+			       "INSERT INTO sheaf_columns VALUES (?, ?, ?, ?, ?, ?, ?, ?)", -1, &st,
+			       NULL) != SQLITE_OK)
+		return stop(im, IMPORT_INTERNAL, "writing metadata: %s", sqlite3_errmsg(im->db));
+	for (size_t i = 0; i < im->ncols; i++) {
+		struct column *c = &im->cols[i];
+		json_t *info = json_array_get(im->out->columns_info, i);
+		char *profile = json_dumps(json_object_get(info, "profile"), JSON_COMPACT);
+		sqlite3_bind_int64(st, 1, (int64_t)i);
+		sqlite3_bind_text(st, 2, c->name, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, c->source_name, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 4, type_name(&c->type), -1, SQLITE_STATIC);
+		const char *role = role_name(c->type.role);
+		if (role)
+			sqlite3_bind_text(st, 5, role, -1, SQLITE_STATIC);
+		else
+			sqlite3_bind_null(st, 5);
+		sqlite3_bind_int(st, 6, c->type.categorical);
+		sqlite3_bind_int(st, 7, c->type.percent);
+		sqlite3_bind_text(st, 8, profile, -1, free);
+		int step = sqlite3_step(st);
+		sqlite3_reset(st);
+		if (step != SQLITE_DONE) {
+			stop(im, IMPORT_INTERNAL, "writing metadata: %s", sqlite3_errmsg(im->db));
+			goto out;
+		}
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	if (sqlite3_prepare_v2(im->db, "INSERT INTO sheaf_meta VALUES (?, ?)", -1, &st, NULL) !=
+	    SQLITE_OK) {
+		stop(im, IMPORT_INTERNAL, "writing metadata: %s", sqlite3_errmsg(im->db));
+		goto out;
+	}
+	char num[32], cols[32], now[32], delim[2] = { im->out->delimiter, 0 };
+	snprintf(num, sizeof num, "%" PRId64, im->out->rows);
+	snprintf(cols, sizeof cols, "%" PRId64, im->out->columns);
+	snprintf(now, sizeof now, "%" PRId64, clock_now_ms());
+	char *warnings = json_dumps(im->out->warnings, JSON_COMPACT);
+	rc = put_meta(im, st, "format", "1") || put_meta(im, st, "source_format", im->out->format) ||
+	     put_meta(im, st, "encoding", im->out->encoding) ||
+	     put_meta(im, st, "delimiter", delim) ||
+	     put_meta(im, st, "sheet", im->out->sheet ? im->out->sheet : "") ||
+	     put_meta(im, st, "header", im->has_header ? "1" : "0") ||
+	     put_meta(im, st, "rows", num) || put_meta(im, st, "columns", cols) ||
+	     put_meta(im, st, "warnings", warnings) || put_meta(im, st, "created_at", now)
+		     ? -1
+		     : 0;
+	free(warnings);
+out:
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* After pass 1: every column's type, its profile, the columns_info skeleton. */
+static void settle_types(struct importer *im)
+{
+	for (size_t i = 0; i < im->ncols; i++) {
+		struct column *c = &im->cols[i];
+		infer_result(c->infer, c->name, &c->type);
+		struct profile_options po = {
+			.kind = c->type.kind,
+			.have_range = c->type.kind == COLUMN_INT || c->type.kind == COLUMN_REAL,
+			.min = c->type.min,
+			.max = c->type.max,
+		};
+		c->profile = profile_new(&po);
+	}
+}
+
+static void finish_columns_info(struct importer *im)
+{
+	for (size_t i = 0; i < im->ncols; i++) {
+		struct column *c = &im->cols[i];
+		json_t *profile = profile_json(c->profile);
+		json_t *distinct = json_object_get(profile, "distinct");
+		json_t *info = json_pack(
+			"{s:s, s:s, s:s, s:b, s:b, s:O, s:O, s:o}", "name", c->name, "source_name",
+			c->source_name, "type", type_name(&c->type), "categorical",
+			c->type.categorical, "percent", c->type.percent, "unique",
+			distinct ? distinct : json_null(), "nulls",
+			json_object_get(profile, "nulls") ? json_object_get(profile, "nulls")
+							  : json_null(),
+			"profile", profile);
+		const char *role = role_name(c->type.role);
+		json_object_set_new(info, "role", role ? json_string(role) : json_null());
+		json_array_append_new(im->out->columns_info, info);
+	}
+}
+
+static void free_columns(struct importer *im)
+{
+	for (size_t i = 0; i < im->ncols; i++) {
+		free(im->cols[i].name);
+		free(im->cols[i].source_name);
+		infer_free(im->cols[i].infer);
+		profile_free(im->cols[i].profile);
+	}
+	free(im->cols);
+}
+
+static const char *detect_format(int fd)
+{
+	unsigned char magic[8] = { 0 };
+	ssize_t n = pread(fd, magic, sizeof magic, 0);
+	if (n >= 4 && memcmp(magic, "PK\x03\x04", 4) == 0)
+		return "xlsx";
+	if (n >= 8 && memcmp(magic, "\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1", 8) == 0)
+		return "xls";
+	return "csv";
+}
+
+static int run_pass(struct importer *im, const char *fmt, const char *src, int fd)
+{
+	if (strcmp(fmt, "csv") == 0)
+		return im->pass == 1 ? csv_pass1(im, fd) : csv_pass2(im, fd);
+	return sheet_pass(im, src, strcmp(fmt, "xls") == 0);
+}
+
+int import_file(const char *src_path, const char *dst_path, const struct import_options *opt_in,
+		struct import_result *out, struct error *e)
+{
+	struct import_options opt = *opt_in;
+	if (!opt.max_columns || opt.max_columns > IMPORT_DEFAULT_MAX_COLUMNS)
+		opt.max_columns = IMPORT_DEFAULT_MAX_COLUMNS;
+	if (!opt.max_field_bytes)
+		opt.max_field_bytes = IMPORT_DEFAULT_MAX_FIELD_BYTES;
+	memset(out, 0, sizeof *out);
+	out->columns_info = json_array();
+	out->warnings = json_array();
+	struct importer im = { .opt = &opt, .out = out, .e = e, .pass = 1, .last_per_mille = -1 };
+	int rc = -1;
+	bool created = false;
+
+	int fd = open(src_path, O_RDONLY | O_CLOEXEC);
+	struct stat sb;
+	if (fd < 0 || fstat(fd, &sb) < 0) {
+		stop(&im, IMPORT_INTERNAL, "opening the upload: %s", strerror(errno));
+		goto out;
+	}
+	im.total_bytes = (uint64_t)sb.st_size;
+	const char *fmt = opt.format && *opt.format ? opt.format : detect_format(fd);
+	if (strcmp(fmt, "csv") && strcmp(fmt, "xlsx") && strcmp(fmt, "xls")) {
+		stop(&im, IMPORT_BAD_INPUT, "unknown format \"%s\": use csv, xlsx or xls", fmt);
+		goto out;
+	}
+	snprintf(out->format, sizeof out->format, "%s", fmt);
+	if (sb.st_size == 0) {
+		stop(&im, IMPORT_BAD_INPUT, "the file is empty");
+		goto out;
+	}
+
+	if (run_pass(&im, fmt, src_path, fd) < 0)
+		goto out;
+	if (!im.header_done) {
+		stop(&im, IMPORT_BAD_INPUT, "the file has no rows");
+		goto out;
+	}
+	if (im.ragged > IMPORT_WARNINGS_LISTED)
+		warn(&im, "ragged_rows", 0, "%" PRId64 " rows in all had the wrong number of fields",
+		     im.ragged);
+	im.total_rows = im.rows;
+	settle_types(&im);
+
+	created = true;
+	if (open_output(&im, dst_path) < 0)
+		goto out;
+	im.pass = 2;
+	im.header_done = false;
+	im.rows = 0;
+	if (im.ncols && run_pass(&im, fmt, src_path, fd) < 0)
+		goto out;
+	if (im.rows != im.total_rows) {
+		stop(&im, IMPORT_INTERNAL, "the file changed while it was read (%" PRId64
+					    " rows, then %" PRId64 ")", im.total_rows, im.rows);
+		goto out;
+	}
+	out->rows = im.rows;
+	out->columns = (int64_t)im.ncols;
+	finish_columns_info(&im);
+	sqlite3_finalize(im.insert);
+	im.insert = NULL;
+	if (exec(&im, "COMMIT;") < 0 || write_metadata(&im) < 0)
+		goto out;
+	if (sqlite3_close(im.db) != SQLITE_OK) {
+		stop(&im, IMPORT_INTERNAL, "closing the dataset file: %s", sqlite3_errmsg(im.db));
+		goto out;
+	}
+	im.db = NULL;
+	struct stat db;
+	if (stat(dst_path, &db) == 0)
+		out->data_bytes = db.st_size;
+	report(&im, 1000);
+	rc = 0;
+out:
+	sqlite3_finalize(im.insert);
+	sqlite3_close(im.db);
+	if (fd >= 0)
+		close(fd);
+	free_columns(&im);
+	if (rc < 0) {
+		if (out->failure == IMPORT_OK)
+			out->failure = IMPORT_INTERNAL;
+		if (created)
+			unlink(dst_path);
+	}
+	return rc;
+}
