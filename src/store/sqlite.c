@@ -1255,8 +1255,7 @@ static enum store_rc sqlite_file_key_exists(struct store *base, const char *key,
 	return rc;
 }
 
-/* ---- datasets ---------------------------------------------------------- */
-
+/* Column col of st as a malloc'd string, NULL for SQL NULL. */
 static char *column_dup(sqlite3_stmt *st, int col)
 {
 	if (sqlite3_column_type(st, col) == SQLITE_NULL)
@@ -1703,8 +1702,6 @@ static enum store_rc sqlite_dataset_key_exists(struct store *base, const char *k
 	return rc;
 }
 
-/* ---- share links --------------------------------------------------------- */
-
 static void read_share(sqlite3_stmt *st, struct share_row *out)
 {
 	column_text(st, 0, out->id, sizeof out->id);
@@ -1840,8 +1837,6 @@ static enum store_rc sqlite_share_revoke(struct store *base, const char *owner,
 	return rc;
 }
 
-/* ---- jobs ---------------------------------------------------------------- */
-
 static void read_job(sqlite3_stmt *st, struct job_row *out)
 {
 	column_text(st, 0, out->id, sizeof out->id);
@@ -1974,11 +1969,15 @@ static enum store_rc sqlite_job_claim(struct store *base, const char *worker,
 	struct sqlite_store *s = impl(base);
 	out->payload = out->result = NULL;
 	struct conn *c = checkout(s);
+	char id[USER_ID_MAX + 1] = "";
+	/* Idle workers poll: a plain read first, so an empty queue never takes
+	 * the write lock from the ones that have work to record. */
+	enum store_rc rc = job_pick(c, kinds, nkinds, only_id, id, sizeof id, e);
 	/* IMMEDIATE: the pick and the update hold the write lock together, so
 	 * no other thread or process can claim the same job in between. */
-	enum store_rc rc = run(c, ST_BEGIN_WRITE, e);
+	if (rc == STORE_OK)
+		rc = run(c, ST_BEGIN_WRITE, e);
 	if (rc == STORE_OK) {
-		char id[USER_ID_MAX + 1] = "";
 		rc = job_pick(c, kinds, nkinds, only_id, id, sizeof id, e);
 		sqlite3_stmt *st = rc == STORE_OK ? stmt(c, ST_JOB_START, e) : NULL;
 		if (st) {

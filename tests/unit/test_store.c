@@ -7,12 +7,20 @@
  * (rotation, reuse detection, expiry, revocation, purging, a rotation
  * race), sessions (create, conflict, get, delete, newest-first listing and
  * paging, isolation between owners), concurrent creates from many
- * threads, ping, and persistence across a close and reopen.
+ * threads, ping, and persistence across a close and reopen; datasets
+ * (create with their ingest job, progress joined from the job, ready and
+ * failed only while processing, updates, six list orders with paging,
+ * delete that cancels jobs and returns object keys), share links (owner
+ * checks, expiry, revocation, listing), jobs (life cycle, claims by age and
+ * kind, cancel, recovery of stale jobs, a claim race across two stores on
+ * one database), and failure paths (an unmigrated store; a refused write
+ * inside a transaction undoes all of it).
  *
  * Only the store_* wrappers and st->ops are used, so another backend can
  * run the same cases: fresh_store_url() is the one place that names the
- * backend.  The one SQLite-specific case (ping after the database file is
- * renamed away) skips itself for other URLs.
+ * backend.  The SQLite-specific cases (ping after the database file is
+ * renamed away, triggers that refuse writes) skip themselves for other
+ * URLs.
  */
 #include <stdarg.h>
 #include <stddef.h>
