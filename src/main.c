@@ -42,6 +42,7 @@ static void usage(FILE *out)
 		"  serve     run the HTTP API server (sheaf serve --help for settings)\n"
 		"  migrate   bring the metadata store's schema up to date\n"
 		"  user      add an account or set its password (sheaf user --help)\n"
+		"  import    ingest a CSV, TSV, XLSX or XLS file as a dataset (sheaf import --help)\n"
 		"  config    print the settings table (--markdown: as a Markdown table)\n"
 		"  version   print the version\n");
 }
@@ -332,6 +333,8 @@ int main(int argc, char **argv)
 		return cmd_migrate(argc - 2, argv + 2);
 	if (strcmp(cmd, "user") == 0)
 		return cli_user(argc - 2, argv + 2);
+	if (strcmp(cmd, "import") == 0)
+		return cli_import(argc - 2, argv + 2);
 	if (strcmp(cmd, "config") == 0)
 		return cmd_config(argc - 2, argv + 2);
 	if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {

@@ -34,7 +34,6 @@
 #include "datasets/datasets.h"
 #include "files/filename.h"
 #include "http/multipart.h"
-#include "ingest/encoding.h"
 
 #define FIELD_MAX 256                 /* bytes of a short text field */
 #define SYNC_WAIT_MS (120 * 1000)     /* longest a small upload waits for its ingest */
@@ -78,6 +77,8 @@ struct ds_upload {
 	bool guarded;
 	char spool[4096];
 	int spool_fd;
+	char head[8];                 /* the file's first bytes, for its format */
+	size_t head_len;
 	bool listed;                  /* the row exists: release keeps the objects */
 	char job_id[USER_ID_MAX + 1];
 
@@ -247,6 +248,11 @@ static int on_part_data(void *ctx, const char *p, size_t n)
 		return fail(up, 507, "insufficient_storage", "could not keep the upload on local "
 			    "disk; see the server log");
 	}
+	if (up->head_len < sizeof up->head) {
+		size_t take = n < sizeof up->head - up->head_len ? n : sizeof up->head - up->head_len;
+		memcpy(up->head + up->head_len, p, take);
+		up->head_len += take;
+	}
 	up->row.size_bytes += (int64_t)n;
 	return 0;
 }
@@ -301,38 +307,18 @@ static int upload_data(struct request *req, void *arg, const char *p, size_t n)
 	return 0;
 }
 
-static bool parse_flag(const char *s, bool *out)
-{
-	if (!strcasecmp(s, "true") || !strcmp(s, "1") || !strcasecmp(s, "yes") ||
-	    !strcasecmp(s, "on")) {
-		*out = true;
-		return true;
-	}
-	if (!strcasecmp(s, "false") || !strcmp(s, "0") || !strcasecmp(s, "no") ||
-	    !strcasecmp(s, "off") || !*s) {
-		*out = false;
-		return true;
-	}
-	return false;
-}
-
-/* Checks the text fields and turns them into the row's name, description
- * and import options.  Returns 0 or -1 after fail(). */
+/* Checks the text fields and turns them into the row's name, description,
+ * format and import options.  Returns 0 or -1 after fail(). */
 static int settle_fields(struct ds_upload *up)
 {
 	char **f = up->fields;
 	struct dataset_row *row = &up->row;
-	json_t *opt = json_object();
-	int rc = -1;
 	struct error e;
-
 	const char *name = f[F_NAME] && *f[F_NAME] ? f[F_NAME] : NULL;
 	if (name) {
-		if (!utf8_valid(name) || strlen(name) > DATASET_NAME_MAX) {
-			fail(up, 422, "invalid_field", "name: at most %d bytes of UTF-8",
-			     DATASET_NAME_MAX);
-			goto out;
-		}
+		if (!utf8_valid(name) || strlen(name) > DATASET_NAME_MAX)
+			return fail(up, 422, "invalid_field", "name: at most %d bytes of UTF-8",
+				    DATASET_NAME_MAX);
 		snprintf(row->name, sizeof row->name, "%s", name);
 	} else {
 		/* The file name without its extension. */
@@ -342,91 +328,20 @@ static int settle_fields(struct ds_upload *up)
 			*dot = 0;
 	}
 	const char *desc = f[F_DESCRIPTION] ? f[F_DESCRIPTION] : "";
-	if (!utf8_valid(desc)) {
-		fail(up, 422, "invalid_field", "description: not UTF-8");
-		goto out;
-	}
+	if (!utf8_valid(desc))
+		return fail(up, 422, "invalid_field", "description: not UTF-8");
 	snprintf(row->description, sizeof row->description, "%s", desc);
-
-	const char *format = f[F_FORMAT] && *f[F_FORMAT] ? f[F_FORMAT] : NULL;
-	char delim = 0;
-	if (format) {
-		if (!strcasecmp(format, "tsv")) {
-			format = "csv";
-			delim = '\t';
-		} else if (strcasecmp(format, "csv") && strcasecmp(format, "xlsx") &&
-			   strcasecmp(format, "xls")) {
-			fail(up, 422, "invalid_field", "format: one of csv, tsv, xlsx, xls");
-			goto out;
-		}
-		char lower[8];
-		snprintf(lower, sizeof lower, "%s", format);
-		for (char *c = lower; *c; c++)
-			*c = (char)(*c | 0x20);
-		json_object_set_new(opt, "format", json_string(lower));
-	}
-	const char *d = f[F_DELIMITER];
-	if (d && *d) {
-		if (!strcmp(d, ",") || !strcmp(d, ";") || !strcmp(d, "|") || !strcmp(d, "\t"))
-			delim = d[0];
-		else if (!strcasecmp(d, "tab") || !strcmp(d, "\\t"))
-			delim = '\t';
-		else if (!strcasecmp(d, "comma"))
-			delim = ',';
-		else if (!strcasecmp(d, "semicolon"))
-			delim = ';';
-		else if (!strcasecmp(d, "pipe"))
-			delim = '|';
-		else {
-			fail(up, 422, "invalid_field",
-			     "delimiter: one of \",\", \";\", \"|\", a tab (or \"tab\", \"\\t\")");
-			goto out;
-		}
-	}
-	if (delim)
-		json_object_set_new(opt, "delimiter", json_stringn(&delim, 1));
-	const char *enc = f[F_ENCODING];
-	if (enc && *enc) {
-		char canon[ENCODING_NAME_MAX];
-		if (encoding_normalize(enc, canon, &e) < 0) {
-			fail(up, 422, "invalid_field", "encoding: %s", e.msg);
-			goto out;
-		}
-		json_object_set_new(opt, "encoding", json_string(canon));
-	}
-	const char *sheet = f[F_SHEET];
-	if (sheet && *sheet) {
-		if (!utf8_valid(sheet)) {
-			fail(up, 422, "invalid_field", "sheet: not UTF-8");
-			goto out;
-		}
-		json_object_set_new(opt, "sheet", json_string(sheet));
-	}
-	const char *header = f[F_HEADER];
-	if (header && *header) {
-		bool yes;
-		if (!strcasecmp(header, "auto"))
-			json_object_set_new(opt, "header", json_string("auto"));
-		else if (parse_flag(header, &yes))
-			json_object_set_new(opt, "header", json_string(yes ? "yes" : "no"));
-		else {
-			fail(up, 422, "invalid_field", "header: auto, true or false");
-			goto out;
-		}
-	}
-	bool strict = false;
-	if (f[F_STRICT] && !parse_flag(f[F_STRICT], &strict)) {
-		fail(up, 422, "invalid_field", "strict: true or false");
-		goto out;
-	}
-	json_object_set_new(opt, "strict", json_boolean(strict));
-	const char *fmt = json_string_value(json_object_get(opt, "format"));
-	snprintf(row->format, sizeof row->format, "%s", fmt ? fmt : "");
-	row->options = json_dumps(opt, JSON_COMPACT | JSON_SORT_KEYS);
-	rc = 0;
-out:
-	json_decref(opt);
-	return rc;
+	struct dataset_choices c = {
+		.format = f[F_FORMAT], .delimiter = f[F_DELIMITER], .encoding = f[F_ENCODING],
+		.sheet = f[F_SHEET], .header = f[F_HEADER], .strict = f[F_STRICT],
+	};
+	const char *format;
+	if (!(row->options = dataset_options(&c, &format, &e)))
+		return fail(up, 422, "invalid_field", "%s", e.msg);
+	if (!*format)
+		format = dataset_sniff_format(up->head, up->head_len);
+	snprintf(row->format, sizeof row->format, "%s", format);
+	return 0;
 }
 
 /* Reads the dataset and replies with it; 500 when the store fails. */
@@ -511,7 +426,7 @@ static void upload_end(struct request *req, void *arg)
 	snprintf(job.owner_id, sizeof job.owner_id, "%s", row->owner_id);
 	snprintf(job.kind, sizeof job.kind, "%s", DATASET_INGEST_KIND);
 	snprintf(job.subject_id, sizeof job.subject_id, "%s", row->id);
-	job.payload = dataset_ingest_payload(up->spool);
+	job.payload = dataset_ingest_payload(up->spool, true);
 	job.created_at = now;
 	enum store_rc rc = store_dataset_create(app->store, row, &job, &e);
 	free(job.payload);

@@ -21,4 +21,7 @@ struct store *cli_open_store(const struct config *cfg, int connections);
 /* `sheaf user add|passwd EMAIL`: account administration from the shell. */
 int cli_user(int argc, char **argv);
 
+/* `sheaf import FILE`: ingests a file as a dataset, with a progress bar. */
+int cli_import(int argc, char **argv);
+
 #endif

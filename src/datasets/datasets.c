@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -20,6 +21,8 @@
 #include "base/fsutil.h"
 #include "base/id.h"
 #include "base/log.h"
+#include "base/utf8.h"
+#include "ingest/encoding.h"
 
 #define COPY_CHUNK (1024 * 1024)
 
@@ -105,9 +108,116 @@ void dataset_import_options(const struct app *app, const json_t *json,
 	opt->xlsx_max_ratio = (unsigned)cfg->dataset_xlsx_max_ratio;
 }
 
-char *dataset_ingest_payload(const char *spool)
+static bool parse_flag(const char *s, bool *out)
 {
-	json_t *o = json_pack("{s:s}", "spool", spool ? spool : "");
+	static const char *const yes[] = { "true", "1", "yes", "on" };
+	static const char *const no[] = { "false", "0", "no", "off" };
+	for (size_t i = 0; i < 4; i++) {
+		if (strcasecmp(s, yes[i]) == 0)
+			return *out = true;
+		if (strcasecmp(s, no[i]) == 0) {
+			*out = false;
+			return true;
+		}
+	}
+	return false;
+}
+
+static bool given(const char *s)
+{
+	return s && *s;
+}
+
+char *dataset_options(const struct dataset_choices *c, const char **format, struct error *e)
+{
+	json_t *opt = json_object();
+	char *out = NULL;
+	char delim = 0;
+	*format = "";
+	if (given(c->format)) {
+		static const char *const formats[] = { "csv", "tsv", "xlsx", "xls" };
+		size_t i;
+		for (i = 0; i < 4 && strcasecmp(c->format, formats[i]) != 0; i++)
+			;
+		if (i == 4) {
+			error_set(e, "format: one of csv, tsv, xlsx, xls");
+			goto out;
+		}
+		*format = i == 1 ? "csv" : formats[i];
+		if (i == 1)
+			delim = '\t';
+		json_object_set_new(opt, "format", json_string(*format));
+	}
+	if (given(c->delimiter)) {
+		static const struct {
+			const char *name;
+			char c;
+		} names[] = { { ",", ',' }, { ";", ';' }, { "|", '|' }, { "\t", '\t' },
+			      { "tab", '\t' }, { "\\t", '\t' }, { "comma", ',' },
+			      { "semicolon", ';' }, { "pipe", '|' } };
+		size_t i, n = sizeof names / sizeof names[0];
+		for (i = 0; i < n && strcasecmp(c->delimiter, names[i].name) != 0; i++)
+			;
+		if (i == n) {
+			error_set(e, "delimiter: one of \",\", \";\", \"|\" or a tab (\"tab\")");
+			goto out;
+		}
+		delim = names[i].c;
+	}
+	if (delim)
+		json_object_set_new(opt, "delimiter", json_stringn(&delim, 1));
+	if (given(c->encoding)) {
+		char canon[ENCODING_NAME_MAX];
+		struct error ee;
+		if (encoding_normalize(c->encoding, canon, &ee) < 0) {
+			error_set(e, "encoding: %s", ee.msg);
+			goto out;
+		}
+		json_object_set_new(opt, "encoding", json_string(canon));
+	}
+	if (given(c->sheet)) {
+		if (!utf8_valid(c->sheet) || strlen(c->sheet) > DATASET_NAME_MAX) {
+			error_set(e, "sheet: at most %d bytes of UTF-8", DATASET_NAME_MAX);
+			goto out;
+		}
+		json_object_set_new(opt, "sheet", json_string(c->sheet));
+	}
+	if (given(c->header)) {
+		bool yes;
+		if (strcasecmp(c->header, "auto") == 0)
+			json_object_set_new(opt, "header", json_string("auto"));
+		else if (parse_flag(c->header, &yes))
+			json_object_set_new(opt, "header", json_string(yes ? "yes" : "no"));
+		else {
+			error_set(e, "header: auto, true or false");
+			goto out;
+		}
+	}
+	bool strict = false;
+	if (given(c->strict) && !parse_flag(c->strict, &strict)) {
+		error_set(e, "strict: true or false");
+		goto out;
+	}
+	json_object_set_new(opt, "strict", json_boolean(strict));
+	out = json_dumps(opt, JSON_COMPACT | JSON_SORT_KEYS);
+out:
+	json_decref(opt);
+	return out;
+}
+
+const char *dataset_sniff_format(const void *head, size_t n)
+{
+	if (n >= 4 && memcmp(head, "PK\x03\x04", 4) == 0)
+		return "xlsx";
+	if (n >= 8 && memcmp(head, "\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1", 8) == 0)
+		return "xls";
+	return "csv";
+}
+
+char *dataset_ingest_payload(const char *spool, bool remove_spool)
+{
+	json_t *o = json_pack("{s:s, s:b}", "spool", spool ? spool : "", "remove_spool",
+			      remove_spool);
 	char *s = json_dumps(o, JSON_COMPACT);
 	json_decref(o);
 	return s;
@@ -231,7 +341,7 @@ static void remove_spool(const struct job_row *job)
 {
 	json_t *p = json_loads(job->payload ? job->payload : "{}", 0, NULL);
 	const char *spool = json_string_value(json_object_get(p, "spool"));
-	if (spool && *spool)
+	if (spool && *spool && json_is_true(json_object_get(p, "remove_spool")))
 		unlink(spool);
 	json_decref(p);
 }

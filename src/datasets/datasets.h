@@ -57,9 +57,29 @@ int dataset_spool_path(const struct app *app, const char *id, char *out, size_t 
 void dataset_import_options(const struct app *app, const json_t *json,
 			    struct import_options *opt);
 
-/* The payload of an ingest job: where this node spooled the upload ("" when
- * it did not). */
-char *dataset_ingest_payload(const char *spool);
+/* The import choices a user may make; NULL or "" keeps the default. */
+struct dataset_choices {
+	const char *format;      /* csv, tsv, xlsx, xls */
+	const char *delimiter;   /* , ; | or a tab (also "tab", "\t", "comma", ...) */
+	const char *encoding;    /* any name encoding_normalize takes */
+	const char *sheet;       /* a sheet name or 0-based index */
+	const char *header;      /* auto, true/yes/1, false/no/0 */
+	const char *strict;      /* true/false */
+};
+
+/* Checks the choices and returns the options JSON a dataset row keeps
+ * (malloc'd), with *format set to the format asked for ("" to detect,
+ * static text).  NULL with e naming the field ("delimiter: one of ..."). */
+char *dataset_options(const struct dataset_choices *c, const char **format, struct error *e);
+
+/* The format of a file from its first bytes: "xlsx" (a zip), "xls" (an OLE2
+ * compound file) or "csv". */
+const char *dataset_sniff_format(const void *head, size_t n);
+
+/* The payload of an ingest job: where the upload was spooled ("" when it
+ * was not) and whether the job removes that file when done (a CLI import
+ * reads the user's own file and must not). */
+char *dataset_ingest_payload(const char *spool, bool remove_spool);
 
 /*
  * Opens the ready dataset's file for reading, fetching it into the local

@@ -1,0 +1,345 @@
+/*
+ * `sheaf import FILE [--name NAME] ...`: ingests a file into the data dir
+ * from the shell, as an upload would, and prints the dataset's id and
+ * schema.  The dataset belongs to the built-in local user unless --user
+ * names an account.
+ *
+ * It goes through the same path as an upload: the original is stored as an
+ * object, the dataset row and its ingest job are created together, and the
+ * job runs here, on this thread (a queue without workers, so a server on
+ * the same data dir keeps its own jobs).  A progress bar shows on a
+ * terminal; otherwise a line per tenth.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "app.h"
+#include "auth/identity.h"
+#include "base/alloc.h"
+#include "base/clock.h"
+#include "base/fsutil.h"
+#include "base/id.h"
+#include "base/log.h"
+#include "cli/cli.h"
+#include "datasets/datasets.h"
+#include "files/filename.h"
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: sheaf import FILE [options] [settings]\n\n"
+		"Ingests a CSV, TSV, XLSX or XLS file into the data dir as a dataset and\n"
+		"prints its id and columns.\n\n"
+		"  --name NAME          dataset name (default: the file name without extension)\n"
+		"  --description TEXT\n"
+		"  --sheet NAME|INDEX   spreadsheets: the sheet to read (default: the first)\n"
+		"  --encoding NAME      CSV: utf-8, cp949, euc-kr, utf-16, latin-1, ...\n"
+		"                       (default: detected)\n"
+		"  --delimiter D        CSV: , ; | or tab (default: sniffed)\n"
+		"  --header auto|yes|no whether the first row names the columns (default auto)\n"
+		"  --strict             refuse rows with the wrong number of fields\n"
+		"  --format F           csv, tsv, xlsx or xls (default: from the bytes)\n"
+		"  --user EMAIL         owner (default: the built-in local user)\n"
+		"  --quiet              no progress\n\n"
+		"Settings (--data-dir, --database-url, --storage-url...) are those of\n"
+		"`sheaf serve --help`; use the same as the server that will serve it.\n");
+}
+
+struct bar {
+	bool tty;
+	int64_t shown;   /* last per mille drawn (tty) or tenth printed */
+	int64_t start_ns;
+	bool quiet;
+};
+
+static void draw(void *ctx, int64_t per_mille)
+{
+	struct bar *b = ctx;
+	if (b->quiet)
+		return;
+	if (!b->tty) {
+		if (per_mille / 100 > b->shown) {
+			b->shown = per_mille / 100;
+			fprintf(stderr, "import: %lld%%\n", (long long)(b->shown * 10));
+		}
+		return;
+	}
+	if (per_mille == b->shown)
+		return;
+	b->shown = per_mille;
+	int width = 40, fill = (int)(per_mille * width / 1000);
+	double s = (double)(clock_mono_ns() - b->start_ns) / 1e9;
+	fprintf(stderr, "\r[%.*s%*s] %5.1f%%  %s  %.1fs", fill,
+		"########################################", width - fill, "",
+		(double)per_mille / 10.0, per_mille < 400 ? "reading" : "writing", s);
+	fflush(stderr);
+}
+
+static ssize_t read_fd(void *ctx, void *buf, size_t size)
+{
+	int fd = *(int *)ctx;
+	for (;;) {
+		ssize_t n = read(fd, buf, size);
+		if (n >= 0 || errno != EINTR)
+			return n;
+	}
+}
+
+static void print_schema(const struct dataset_row *row)
+{
+	printf("dataset %s \"%s\": %lld rows, %lld columns", row->id, row->name,
+	       (long long)row->rows, (long long)row->columns);
+	if (*row->encoding)
+		printf(", %s", row->encoding);
+	if (*row->sheet)
+		printf(", sheet \"%s\"", row->sheet);
+	printf("\n");
+	json_t *summary = json_loads(row->summary ? row->summary : "{}", 0, NULL);
+	size_t i;
+	json_t *c;
+	json_array_foreach(json_object_get(summary, "columns_info"), i, c) {
+		const char *role = json_string_value(json_object_get(c, "role"));
+		printf("  %-32s %-9s%s%s%s\n", json_string_value(json_object_get(c, "name")),
+		       json_string_value(json_object_get(c, "type")),
+		       json_is_true(json_object_get(c, "categorical")) ? " categorical" : "",
+		       role ? " " : "", role ? role : "");
+	}
+	json_array_foreach(json_object_get(summary, "warnings"), i, c)
+		printf("  warning: %s\n", json_string_value(json_object_get(c, "message")));
+	json_decref(summary);
+}
+
+struct import_args {
+	const char *file, *name, *description, *user;
+	struct dataset_choices choices;
+	bool quiet;
+	char **rest;
+	int nrest;
+};
+
+static int parse_args(int argc, char **argv, struct import_args *a)
+{
+	static const struct {
+		const char *flag;
+		size_t offset;
+	} flags[] = {
+		{ "--name", offsetof(struct import_args, name) },
+		{ "--description", offsetof(struct import_args, description) },
+		{ "--user", offsetof(struct import_args, user) },
+		{ "--sheet", offsetof(struct import_args, choices.sheet) },
+		{ "--encoding", offsetof(struct import_args, choices.encoding) },
+		{ "--delimiter", offsetof(struct import_args, choices.delimiter) },
+		{ "--header", offsetof(struct import_args, choices.header) },
+		{ "--format", offsetof(struct import_args, choices.format) },
+	};
+	a->rest = xcalloc((size_t)argc + 1, sizeof *a->rest);
+	for (int i = 0; i < argc; i++) {
+		const char *arg = argv[i];
+		bool taken = false;
+		for (size_t k = 0; k < sizeof flags / sizeof flags[0] && !taken; k++) {
+			size_t n = strlen(flags[k].flag);
+			const char **slot = (const char **)((char *)a + flags[k].offset);
+			if (strcmp(arg, flags[k].flag) == 0) {
+				if (i + 1 >= argc) {
+					fprintf(stderr, "sheaf: %s needs a value\n", arg);
+					return -1;
+				}
+				*slot = argv[++i];
+				taken = true;
+			} else if (strncmp(arg, flags[k].flag, n) == 0 && arg[n] == '=') {
+				*slot = arg + n + 1;
+				taken = true;
+			}
+		}
+		if (taken)
+			continue;
+		if (strcmp(arg, "--strict") == 0)
+			a->choices.strict = "true";
+		else if (strcmp(arg, "--quiet") == 0 || strcmp(arg, "-q") == 0)
+			a->quiet = true;
+		else if (arg[0] != '-' && !a->file)
+			a->file = arg;
+		else
+			a->rest[a->nrest++] = argv[i];
+	}
+	if (!a->file) {
+		fprintf(stderr, "sheaf: import needs a FILE\n\n");
+		usage(stderr);
+		return -1;
+	}
+	return 0;
+}
+
+/* The owner: the local user, or the account with --user's email. */
+static int find_owner(struct store *st, const char *email, char *out, size_t cap)
+{
+	if (!email) {
+		snprintf(out, cap, "%s", LOCAL_USER_ID);
+		return 0;
+	}
+	char norm[EMAIL_MAX + 1];
+	struct user_row u;
+	struct error e;
+	if (email_normalise(email, norm, &e)) {
+		fprintf(stderr, "sheaf: --user: the email %s\n", e.msg);
+		return -1;
+	}
+	enum store_rc rc = store_user_find_email(st, norm, &u, &e);
+	if (rc != STORE_OK) {
+		fprintf(stderr, "sheaf: --user: %s\n", rc == STORE_NOT_FOUND ? "no such account" : e.msg);
+		return -1;
+	}
+	snprintf(out, cap, "%s", u.id);
+	return 0;
+}
+
+static int run_import(struct app *app, struct import_args *a, const char *path)
+{
+	struct dataset_row row = { 0 };
+	struct job_row job = { 0 }, done = { 0 };
+	struct error e;
+	int rc = 1;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		fprintf(stderr, "sheaf: %s: %s\n", a->file, strerror(errno));
+		return 1;
+	}
+	char head[8];
+	ssize_t got = pread(fd, head, sizeof head, 0);
+	const char *format;
+	if (!(row.options = dataset_options(&a->choices, &format, &e))) {
+		fprintf(stderr, "sheaf: %s\n", e.msg);
+		goto out;
+	}
+	if (find_owner(app->store, a->user, row.owner_id, sizeof row.owner_id) < 0)
+		goto out;
+	const char *base = strrchr(a->file, '/') ? strrchr(a->file, '/') + 1 : a->file;
+	filename_display(base, row.source_name, sizeof row.source_name);
+	snprintf(row.name, sizeof row.name, "%s", a->name ? a->name : row.source_name);
+	if (!a->name) {
+		char *dot = strrchr(row.name, '.');
+		if (dot && dot != row.name)
+			*dot = 0;
+	}
+	snprintf(row.description, sizeof row.description, "%s",
+		 a->description ? a->description : "");
+	snprintf(row.format, sizeof row.format, "%s",
+		 *format ? format : dataset_sniff_format(head, got > 0 ? (size_t)got : 0));
+	id_random(row.id, 16);
+	dataset_original_key(row.owner_id, row.id, row.original_key, sizeof row.original_key);
+	if (blob_put(app->blob, row.original_key, read_fd, &fd, NULL, &e) != BLOB_OK) {
+		fprintf(stderr, "sheaf: storing %s: %s\n", a->file, e.msg);
+		goto out;
+	}
+	struct stat sb;
+	row.size_bytes = fstat(fd, &sb) == 0 ? sb.st_size : 0;
+	snprintf(row.status, sizeof row.status, "processing");
+	row.version = 1;
+	row.created_at = row.updated_at = clock_now_ms();
+	id_random(job.id, 16);
+	snprintf(job.owner_id, sizeof job.owner_id, "%s", row.owner_id);
+	snprintf(job.kind, sizeof job.kind, "%s", DATASET_INGEST_KIND);
+	job.payload = dataset_ingest_payload(path, false);
+	job.created_at = row.created_at;
+	if (store_dataset_create(app->store, &row, &job, &e) != STORE_OK) {
+		fprintf(stderr, "sheaf: %s\n", e.msg);
+		blob_remove(app->blob, row.original_key, &e);
+		goto out;
+	}
+	int run = jobs_run_now(app->jobs, job.id, INT64_MAX / 2, &done, &e);
+	struct bar *bar = app->ingest_observer_ctx;
+	if (bar->tty && !bar->quiet)
+		fputc('\n', stderr);
+	if (run < 0) {
+		fprintf(stderr, "sheaf: %s\n", e.msg);
+		goto out;
+	}
+	if (strcmp(done.status, "done") != 0) {
+		fprintf(stderr, "sheaf: %s: %s\n", a->file,
+			*done.error ? done.error : "the import did not finish");
+		struct store_keys keys = { 0 };
+		if (store_dataset_delete(app->store, row.owner_id, row.id, &keys, &e) == STORE_OK)
+			for (size_t i = 0; i < keys.n; i++)
+				blob_remove(app->blob, keys.keys[i], &e);
+		store_keys_free(&keys);
+		goto out;
+	}
+	dataset_row_clear(&row);
+	if (store_dataset_get(app->store, job.owner_id, job.subject_id[0] ? job.subject_id : row.id,
+			      &row, &e) != STORE_OK) {
+		fprintf(stderr, "sheaf: %s\n", e.msg);
+		goto out;
+	}
+	print_schema(&row);
+	rc = 0;
+out:
+	close(fd);
+	free(job.payload);
+	job_row_clear(&done);
+	dataset_row_clear(&row);
+	return rc;
+}
+
+int cli_import(int argc, char **argv)
+{
+	if (argc < 1 || strcmp(argv[0], "--help") == 0 || strcmp(argv[0], "-h") == 0) {
+		usage(argc < 1 ? stderr : stdout);
+		return argc < 1 ? EXIT_CONFIG : 0;
+	}
+	struct import_args a = { 0 };
+	if (parse_args(argc, argv, &a) < 0) {
+		free(a.rest);
+		return EXIT_CONFIG;
+	}
+	char *path = realpath(a.file, NULL);
+	if (!path) {
+		fprintf(stderr, "sheaf: %s: %s\n", a.file, strerror(errno));
+		free(a.rest);
+		return 1;
+	}
+	struct config cfg;
+	int loaded = cli_load_config(&cfg, a.nrest, a.rest);
+	free(a.rest);
+	if (loaded) {
+		free(path);
+		return EXIT_CONFIG;
+	}
+	struct bar bar = { .tty = isatty(STDERR_FILENO), .shown = -1,
+			   .start_ns = clock_mono_ns(), .quiet = a.quiet };
+	struct app app = { .cfg = &cfg, .ingest_observer = draw, .ingest_observer_ctx = &bar };
+	struct error e;
+	int rc = 1;
+	char *storage_url = config_storage_url(&cfg);
+	struct blob_options blob_opts = blob_options_from_config(&cfg);
+	struct job_kind kinds[] = { dataset_ingest_kind };
+	struct jobs_options jo = { .workers = JOBS_NO_WORKERS };
+	if (fs_mkdirs(cfg.data_dir, true, false, &e)) {
+		fprintf(stderr, "sheaf: %s\n", e.msg);
+		goto out;
+	}
+	if (!(app.store = cli_open_store(&cfg, 2)))
+		goto out;
+	if (!(app.blob = blob_open_with(storage_url, &blob_opts, &e))) {
+		fprintf(stderr, "sheaf: object storage %s: %s\n", storage_url, e.msg);
+		goto out;
+	}
+	if (!(app.jobs = jobs_start(app.store, kinds, 1, &jo, &app, &e))) {
+		fprintf(stderr, "sheaf: %s\n", e.msg);
+		goto out;
+	}
+	rc = run_import(&app, &a, path);
+out:
+	jobs_stop(app.jobs);
+	blob_close(app.blob);
+	store_close(app.store);
+	free(storage_url);
+	free(path);
+	config_free(&cfg);
+	return rc;
+}
