@@ -19,8 +19,7 @@
 #include "base/alloc.h"
 #include "ingest/value.h"
 
-#define TABLE_MAX_CAP 16384            /* holds INFER_MAX_DISTINCT at load 0.61 */
-#define INDEX_CAP (2 * PROFILE_SUMMARY_COUNTERS)
+#define INDEX_CAP (4 * PROFILE_SUMMARY_COUNTERS)   /* load 1/4: short probes */
 #define HLL_P 14
 #define HLL_M (1u << HLL_P)
 #define HLL_Q (64 - HLL_P)
@@ -37,14 +36,7 @@ struct exact_entry {
 	uint32_t off, len;             /* text copy in the arena (text kinds) */
 };
 
-struct summary_slot {
-	uint64_t h;
-	uint64_t count;                /* Space-Saving count: an upper bound */
-	uint64_t key;
-	uint32_t len;
-	uint32_t heap;                 /* position in the min-heap */
-	char text[PROFILE_TOP_TEXT_MAX];
-};
+struct summary;
 
 /* A date, datetime or time value as written, for min and max. */
 struct kept_text {
@@ -100,10 +92,7 @@ struct profile {
 	char *arena;
 	size_t arena_len, arena_cap;
 	uint8_t *hll;
-	struct summary_slot *slots;
-	uint32_t *heap;                /* slot numbers, min-heap by count */
-	uint16_t *index;               /* slot + 1 by hash, linear probing */
-	size_t nslots;
+	struct summary *summary;
 };
 
 /* ---- keys and hashing ---- */
@@ -326,110 +315,170 @@ static double hll_estimate(const uint8_t *reg)
 	return m * m / (2 * log(2)) / z;
 }
 
-static void heap_swap(struct profile *p, uint32_t a, uint32_t b)
+/* The Space-Saving summary as Metwally's Stream-Summary: counters grouped
+ * in buckets of equal count, buckets in a list by increasing count, so an
+ * increment and finding a smallest counter are O(1).  The fields used on
+ * every value are small arrays of their own; the texts lie apart. */
+#define SS_N PROFILE_SUMMARY_COUNTERS
+#define NONE (-1)
+
+struct summary {
+	size_t n;                      /* counters in use */
+	int16_t first;                 /* bucket with the smallest count */
+	int16_t free_bucket;           /* unused buckets, chained by bnext */
+	uint64_t h[SS_N];              /* counter: the value's hash */
+	int16_t bucket[SS_N], prev[SS_N], next[SS_N];   /* its bucket's list */
+	uint64_t bcount[SS_N];         /* bucket: the count of its counters */
+	int16_t bprev[SS_N], bnext[SS_N], bhead[SS_N];
+	uint16_t index[INDEX_CAP];     /* counter + 1 by hash, linear probing */
+	uint64_t key[SS_N];            /* counter: the value (numbers) */
+	uint32_t len[SS_N];
+	char text[SS_N][PROFILE_TOP_TEXT_MAX];
+};
+
+static struct summary *summary_new(void)
 {
-	uint32_t sa = p->heap[a], sb = p->heap[b];
-	p->heap[a] = sb;
-	p->heap[b] = sa;
-	p->slots[sb].heap = a;
-	p->slots[sa].heap = b;
+	struct summary *s = xcalloc(1, sizeof *s);
+	s->first = NONE;
+	for (int b = 0; b < SS_N; b++)
+		s->bnext[b] = (int16_t)(b + 1 < SS_N ? b + 1 : NONE);
+	s->free_bucket = 0;
+	return s;
 }
 
-static void heap_down(struct profile *p, uint32_t i)
+/* A new bucket after bucket `after` (NONE: at the front).  One is always
+ * free: no more buckets are in use than counters, and a new one is taken
+ * only while its counter's old bucket still holds another counter. */
+static int16_t bucket_new(struct summary *s, uint64_t count, int16_t after)
 {
-	uint32_t n = (uint32_t)p->nslots;
-	for (;;) {
-		uint32_t l = 2 * i + 1, r = l + 1, m = i;
-		if (l < n && p->slots[p->heap[l]].count < p->slots[p->heap[m]].count)
-			m = l;
-		if (r < n && p->slots[p->heap[r]].count < p->slots[p->heap[m]].count)
-			m = r;
-		if (m == i)
-			return;
-		heap_swap(p, i, m);
-		i = m;
+	int16_t b = s->free_bucket;
+	assert(b != NONE);
+	s->free_bucket = s->bnext[b];
+	s->bcount[b] = count;
+	s->bhead[b] = NONE;
+	s->bprev[b] = after;
+	s->bnext[b] = after != NONE ? s->bnext[after] : s->first;
+	if (s->bnext[b] != NONE)
+		s->bprev[s->bnext[b]] = b;
+	if (after != NONE)
+		s->bnext[after] = b;
+	else
+		s->first = b;
+	return b;
+}
+
+static void counter_unlink(struct summary *s, int16_t c)
+{
+	int16_t b = s->bucket[c];
+	if (s->prev[c] != NONE)
+		s->next[s->prev[c]] = s->next[c];
+	else
+		s->bhead[b] = s->next[c];
+	if (s->next[c] != NONE)
+		s->prev[s->next[c]] = s->prev[c];
+	if (s->bhead[b] != NONE)
+		return;
+	if (s->bprev[b] != NONE)
+		s->bnext[s->bprev[b]] = s->bnext[b];
+	else
+		s->first = s->bnext[b];
+	if (s->bnext[b] != NONE)
+		s->bprev[s->bnext[b]] = s->bprev[b];
+	s->bnext[b] = s->free_bucket;
+	s->free_bucket = b;
+}
+
+static void counter_link(struct summary *s, int16_t c, int16_t b)
+{
+	s->bucket[c] = b;
+	s->prev[c] = NONE;
+	s->next[c] = s->bhead[b];
+	if (s->bhead[b] != NONE)
+		s->prev[s->bhead[b]] = c;
+	s->bhead[b] = c;
+}
+
+static void counter_increment(struct summary *s, int16_t c)
+{
+	int16_t b = s->bucket[c], nb = s->bnext[b];
+	uint64_t want = s->bcount[b] + 1;
+	bool next_fits = nb != NONE && s->bcount[nb] == want;
+	if (!next_fits && s->bhead[b] == c && s->next[c] == NONE) {
+		s->bcount[b] = want;   /* alone in its bucket: the bucket moves up */
+		return;
 	}
+	if (!next_fits)
+		nb = bucket_new(s, want, b);
+	counter_unlink(s, c);
+	counter_link(s, c, nb);
 }
 
-static void heap_up(struct profile *p, uint32_t i)
-{
-	while (i > 0) {
-		uint32_t parent = (i - 1) / 2;
-		if (p->slots[p->heap[parent]].count <= p->slots[p->heap[i]].count)
-			return;
-		heap_swap(p, i, parent);
-		i = parent;
-	}
-}
-
-static size_t index_find(const struct profile *p, uint64_t h)
+static size_t index_find(const struct summary *s, uint64_t h)
 {
 	size_t i = (size_t)h & (INDEX_CAP - 1);
-	while (p->index[i] && p->slots[p->index[i] - 1].h != h)
+	while (s->index[i] && s->h[s->index[i] - 1] != h)
 		i = (i + 1) & (INDEX_CAP - 1);
 	return i;
 }
 
 /* Linear-probing deletion by backward shift: no tombstones, so lookups
  * stay short however many values pass through the summary. */
-static void index_delete(struct profile *p, size_t i)
+static void index_delete(struct summary *s, size_t i)
 {
 	const size_t mask = INDEX_CAP - 1;
 	for (;;) {
-		p->index[i] = 0;
+		s->index[i] = 0;
 		size_t j = i;
 		for (;;) {
 			j = (j + 1) & mask;
-			if (!p->index[j])
+			if (!s->index[j])
 				return;
-			size_t home = (size_t)p->slots[p->index[j] - 1].h & mask;
+			size_t home = (size_t)s->h[s->index[j] - 1] & mask;
 			bool stays = i <= j ? (i < home && home <= j) : (i < home || home <= j);
 			if (!stays)
 				break;
 		}
-		p->index[i] = p->index[j];
+		s->index[i] = s->index[j];
 		i = j;
 	}
 }
 
-static void slot_set(struct summary_slot *s, uint64_t h, uint64_t key, const char *text,
-		     size_t len)
+static void counter_set(struct summary *s, int16_t c, uint64_t h, uint64_t key,
+			const char *text, size_t len)
 {
-	s->h = h;
-	s->key = key;
-	s->len = (uint32_t)len;
+	s->h[c] = h;
+	s->key[c] = key;
+	s->len[c] = (uint32_t)len;
 	if (len)
-		memcpy(s->text, text, len);
+		memcpy(s->text[c], text, len);
 }
 
-static void summary_add(struct profile *p, uint64_t h, uint64_t key, const char *s, size_t len)
+static void summary_add(struct summary *s, uint64_t h, uint64_t key, const char *text,
+			size_t len)
 {
-	size_t i = index_find(p, h);
-	if (p->index[i]) {
-		struct summary_slot *slot = &p->slots[p->index[i] - 1];
-		slot->count++;
-		heap_down(p, slot->heap);
+	size_t i = index_find(s, h);
+	if (s->index[i]) {
+		counter_increment(s, (int16_t)(s->index[i] - 1));
 		return;
 	}
-	size_t n = s ? display_len(s, len, PROFILE_TOP_TEXT_MAX) : 0;
-	if (p->nslots < PROFILE_SUMMARY_COUNTERS) {
-		uint32_t k = (uint32_t)p->nslots++;
-		slot_set(&p->slots[k], h, key, s, n);
-		p->slots[k].count = 1;
-		p->slots[k].heap = k;
-		p->heap[k] = k;
-		p->index[i] = (uint16_t)(k + 1);
-		heap_up(p, k);
-		return;
+	size_t n = text ? display_len(text, len, PROFILE_TOP_TEXT_MAX) : 0;
+	int16_t c;
+	if (s->n < SS_N) {
+		c = (int16_t)s->n++;
+		int16_t b = s->first != NONE && s->bcount[s->first] == 1 ? s->first
+								       : bucket_new(s, 1, NONE);
+		counter_set(s, c, h, key, text, n);
+		counter_link(s, c, b);
+	} else {
+		/* Space-Saving: the new value takes over a smallest counter and
+		 * its count, plus one. */
+		c = s->bhead[s->first];
+		index_delete(s, index_find(s, s->h[c]));
+		counter_set(s, c, h, key, text, n);
+		counter_increment(s, c);
+		i = index_find(s, h);
 	}
-	/* Space-Saving: the new value takes over the smallest counter. */
-	uint32_t k = p->heap[0];
-	struct summary_slot *slot = &p->slots[k];
-	index_delete(p, index_find(p, slot->h));
-	slot_set(slot, h, key, s, n);
-	slot->count++;
-	p->index[index_find(p, h)] = (uint16_t)(k + 1);
-	heap_down(p, 0);
+	s->index[i] = (uint16_t)(c + 1);
 }
 
 static int entry_by_count(const void *a, const void *b)
@@ -455,23 +504,21 @@ static void switch_to_summary(struct profile *p)
 		}
 	}
 	qsort(order, n, sizeof *order, entry_by_count);
-	p->slots = xcalloc(PROFILE_SUMMARY_COUNTERS, sizeof *p->slots);
-	p->heap = xcalloc(PROFILE_SUMMARY_COUNTERS, sizeof *p->heap);
-	p->index = xcalloc(INDEX_CAP, sizeof *p->index);
-	for (size_t i = 0; i < n && i < PROFILE_SUMMARY_COUNTERS; i++) {
-		const struct exact_entry *e = order[i];
-		struct summary_slot *slot = &p->slots[i];
-		slot_set(slot, e->h, e->key, p->text_keys ? p->arena + e->off : NULL,
-			 p->text_keys ? e->len : 0);
-		slot->count = e->count;
-		slot->heap = (uint32_t)i;
-		p->heap[i] = (uint32_t)i;
-		p->index[index_find(p, e->h)] = (uint16_t)(i + 1);
-		p->nslots++;
+	struct summary *s = p->summary = summary_new();
+	if (n > SS_N)
+		n = SS_N;
+	/* From the smallest count up, so buckets are appended in order. */
+	int16_t last = NONE;
+	for (size_t k = n; k-- > 0;) {
+		const struct exact_entry *e = order[k];
+		int16_t c = (int16_t)s->n++;
+		counter_set(s, c, e->h, e->key, p->arena ? p->arena + e->off : NULL,
+			    p->arena ? e->len : 0);
+		if (last == NONE || s->bcount[last] != e->count)
+			last = bucket_new(s, e->count, last);
+		counter_link(s, c, last);
+		s->index[index_find(s, e->h)] = (uint16_t)(c + 1);
 	}
-	/* Seeded in descending order: reverse into a valid min-heap. */
-	for (size_t i = p->nslots / 2; i-- > 0;)
-		heap_down(p, (uint32_t)i);
 	free(order);
 	free(p->table);
 	free(p->arena);
@@ -507,7 +554,7 @@ static void count_value(struct profile *p, uint64_t h, uint64_t key, const char 
 		switch_to_summary(p);
 	}
 	hll_add(p->hll, h);
-	summary_add(p, h, key, s, len);
+	summary_add(p->summary, h, key, s, len);
 }
 
 /* ---- quantiles ---- */
@@ -767,9 +814,7 @@ void profile_free(struct profile *p)
 	free(p->table);
 	free(p->arena);
 	free(p->hll);
-	free(p->slots);
-	free(p->heap);
-	free(p->index);
+	free(p->summary);
 	free(p);
 }
 
@@ -1247,12 +1292,11 @@ static void add_distinct_top(const struct profile *p, json_t *o)
 		}
 		distinct = n;
 	} else {
-		items = xmalloc(p->nslots * sizeof *items);
-		for (size_t i = 0; i < p->nslots; i++) {
-			const struct summary_slot *s = &p->slots[i];
-			items[n++] = (struct top_item){ s->count, s->key,
-							p->text_keys ? s->text : NULL, s->len };
-		}
+		const struct summary *s = p->summary;
+		items = xmalloc(s->n * sizeof *items);
+		for (size_t i = 0; i < s->n; i++)
+			items[n++] = (struct top_item){ s->bcount[s->bucket[i]], s->key[i],
+							s->text[i], s->len[i] };
 		double est = hll_estimate(p->hll);
 		distinct = (uint64_t)llround(est);
 		if (distinct <= INFER_MAX_DISTINCT)

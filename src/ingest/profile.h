@@ -44,9 +44,11 @@
  *   (precision 14, Ertl's improved estimator: standard error about 0.8%)
  *   with distinct_exact false.
  * - top: exact counts while distinct is exact, then a Space-Saving summary
- *   of PROFILE_SUMMARY_COUNTERS counters seeded with the largest exact
- *   counts so far; a reported count is then an upper bound that exceeds the
- *   true count by at most (values seen) / counters, and top_exact is false.
+ *   (Metwally's Stream-Summary, O(1) per value) of PROFILE_SUMMARY_COUNTERS
+ *   counters seeded with the largest exact counts so far; a reported count
+ *   is then an upper bound that exceeds the true count by at most
+ *   count / PROFILE_SUMMARY_COUNTERS (every value more frequent than that
+ *   keeps a counter), and top_exact is false.
  *   Text values are shown truncated to PROFILE_TOP_TEXT_MAX bytes (at a
  *   UTF-8 boundary); they are counted by their full text, so two long
  *   values sharing a prefix are two entries that may look alike.
@@ -66,17 +68,23 @@
  *   gives one bin.  Binning over an observed range waits for the end, so it
  *   is exact only while all values (or per-value counts) are kept, else it
  *   is scaled from the sample with histogram_exact false.
- * - histogram (dates): by month when first to last month, inclusive, span
- *   at most 120 months, else by year; empty months/years in between are
- *   listed with 0.  Exact.
+ * - histogram (dates): by the month of the date as written (a datetime's
+ *   own zone), when first to last month, inclusive, span at most
+ *   PROFILE_MONTHS_MAX months, else by year; empty months or years in
+ *   between are listed with 0.  Times: by hour.  Exact.
  *
  * Memory per column is bounded, whatever the number of rows: the kept
  * values or sample (8 * opt->sample bytes: 800 KB by default), the exact
- * hash table (at most 16,384 slots of 24 bytes and 10,000 text copies of at
+ * hash table (at most 16,384 slots of 32 bytes and 10,000 text copies of at
  * most 200 bytes; freed when the summary takes over), the summary (about
- * 120 KB), the sketch (16 KB), per-value integer counts (at most 512 KB, in
- * place of the sample) and for dates a year table (72 KB).  A wide file
- * should pass a smaller opt->sample.
+ * 130 KB), the sketch (16 KB), per-value integer counts (at most 512 KB, in
+ * place of the sample) and for dates a year table (72 KB): at most about
+ * 3.5 MB, typically well under 1 MB.  A wide file should pass a smaller
+ * opt->sample.
+ *
+ * Cost (release build, one core): about 10-20 ns per value while values
+ * repeat, 40-60 ns per value on a column of millions of distinct values
+ * (sketch and summary on every value); a date adds its parse.
  *
  * Values of the wrong kind are a caller bug (asserted), except that
  * profile_add_int on a real column adds the value as a real.  Text fed to a

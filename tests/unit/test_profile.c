@@ -535,6 +535,46 @@ static void test_distinct_bound(void **state)
 	profile_free(p);
 }
 
+/* A skewed stream over many values: every reported count is an upper bound
+ * that exceeds the true count by at most count / counters. */
+static void test_top_summary_bounds(void **state)
+{
+	(void)state;
+	enum { VALUES = 50000, N = 600000 };
+	uint64_t *truth = calloc(VALUES, sizeof *truth);
+	struct profile_options o = { .kind = COLUMN_INT, .top = PROFILE_MAX_TOP };
+	struct profile *p = profile_new(&o);
+	uint64_t seed = 11;
+	for (int i = 0; i < N; i++) {
+		double u = (double)(lcg(&seed) % 1000000) / 1e6;
+		int v = (int)(VALUES * u * u * u);   /* small values are frequent */
+		truth[v]++;
+		profile_add_int(p, v);
+	}
+	json_t *j = profile_json(p);
+	assert_false(getb(j, "top_exact"));
+	json_t *top = get(j, "top");
+	assert_int_equal(json_array_size(top), PROFILE_MAX_TOP);
+	int64_t prev = INT64_MAX;
+	for (size_t i = 0; i < json_array_size(top); i++) {
+		int64_t v = json_integer_value(json_object_get(json_array_get(top, i), "value"));
+		int64_t c = json_integer_value(json_object_get(json_array_get(top, i), "count"));
+		assert_in_range(v, 0, VALUES - 1);
+		assert_true(c <= prev);
+		prev = c;
+		assert_in_range(c, truth[v], truth[v] + N / PROFILE_SUMMARY_COUNTERS);
+	}
+	/* the most frequent value is first */
+	int64_t best = 0;
+	for (int v = 1; v < VALUES; v++)
+		if (truth[v] > truth[best])
+			best = v;
+	assert_int_equal(geti(j, "top.0.value"), best);
+	json_decref(j);
+	profile_free(p);
+	free(truth);
+}
+
 static int cmp_double(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
@@ -695,6 +735,7 @@ int main(void)
 		cmocka_unit_test(test_datetime_and_time),
 		cmocka_unit_test(test_text),
 		cmocka_unit_test(test_distinct_bound),
+		cmocka_unit_test(test_top_summary_bounds),
 		cmocka_unit_test(test_quantiles_sampled),
 		cmocka_unit_test(test_quantiles_int_counts),
 		cmocka_unit_test(test_welford),
