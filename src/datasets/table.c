@@ -19,7 +19,7 @@
 
 #include "base/alloc.h"
 #include "base/buf.h"
-#include "base/utf8.h"
+#include "base/clock.h"
 #include "ingest/value.h"
 
 #define URI_MAX 65536
@@ -42,6 +42,8 @@ struct table {
 	int64_t nrows;
 	char *select_list;     /* "\"a\", \"b\", ..." */
 	const char *rowid;     /* a name for the rowid no column shadows, or NULL */
+	int64_t time_limit_ms; /* per call; 0: none */
+	int64_t deadline_ns;   /* clock_mono_ns when the current call must stop; 0: never */
 };
 
 enum param_type {
@@ -88,14 +90,6 @@ static char *dup_column(sqlite3_stmt *st, int i)
 	return s ? xstrdup(s) : NULL;
 }
 
-/* How many bytes of s (len bytes, NUL-terminated after them) to quote in a
- * message: at most SHOWN_MAX, never cutting a UTF-8 sequence. */
-static int shown(const char *s, size_t len)
-{
-	size_t n = utf8_prefix(s, len < SHOWN_MAX ? len : SHOWN_MAX);
-	return (int)(n < len ? n : len);
-}
-
 /* Length of the valid UTF-8 sequence at s (left bytes available), or 0. */
 static size_t utf8_len(const unsigned char *s, size_t left)
 {
@@ -126,6 +120,36 @@ static size_t utf8_len(const unsigned char *s, size_t left)
 	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
 		return 0;
 	return n;
+}
+
+/* User text quoted in a message: at most SHOWN_MAX bytes, never cutting a
+ * character, "…" when cut, invalid UTF-8 bytes as '?', so that the message
+ * can go into a JSON reply as it is. */
+#define SHOWN_CAP (SHOWN_MAX + 4)
+
+static const char *show(char out[SHOWN_CAP], const char *s, size_t len)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t n = 0, i = 0;
+	while (i < len) {
+		size_t k = utf8_len(u + i, len - i);
+		if (n + (k ? k : 1) > SHOWN_MAX)
+			break;
+		if (k) {
+			memcpy(out + n, s + i, k);
+			n += k;
+			i += k;
+		} else {
+			out[n++] = '?';
+			i++;
+		}
+	}
+	if (i < len) {
+		memcpy(out + n, "\xe2\x80\xa6", 3);
+		n += 3;
+	}
+	out[n] = '\0';
+	return out;
 }
 
 static void quote_ident(struct buf *b, const char *name)
@@ -180,6 +204,29 @@ static int dataset_uri(const char *path, struct buf *b)
 	return buf_puts(b, "?immutable=1");
 }
 
+/* SQLite calls this every few thousand steps of its VM; non-zero stops the
+ * statement with SQLITE_INTERRUPT. */
+static int on_progress(void *arg)
+{
+	struct table *t = arg;
+	return t->deadline_ns && clock_mono_ns() > t->deadline_ns;
+}
+
+/* Starts the time limit of one public call. */
+static void arm(struct table *t)
+{
+	t->deadline_ns = t->time_limit_ms ? clock_mono_ns() + t->time_limit_ms * 1000000 : 0;
+}
+
+/* The message for a statement that failed while a query ran. */
+static int query_fail(struct table *t, const char *what, struct error *e)
+{
+	if ((sqlite3_errcode(t->db) & 0xff) == SQLITE_INTERRUPT && t->deadline_ns)
+		return error_set(e, "%s: the query ran longer than %lld ms", what,
+				 (long long)t->time_limit_ms);
+	return error_set(e, "%s: %s", what, sqlite3_errmsg(t->db));
+}
+
 static int read_fail(struct table *t, struct error *e)
 {
 	int code = sqlite3_errcode(t->db) & 0xff;
@@ -205,6 +252,7 @@ static bool has_table(struct table *t, const char *name)
 
 static int load_meta(struct table *t, struct error *e)
 {
+	char sa[SHOWN_CAP];
 	sqlite3_stmt *st = NULL;
 	int rc;
 	if (sqlite3_prepare_v2(t->db, "SELECT key, value FROM sheaf_meta", -1, &st, NULL)) {
@@ -233,8 +281,8 @@ static int load_meta(struct table *t, struct error *e)
 	if (!format)
 		return error_set(e, "not a dataset file: no format in sheaf_meta");
 	if (strcmp(format, "1") != 0)
-		return error_set(e, "unsupported dataset format \"%.*s\" (this sheaf reads 1)",
-				 shown(format, strlen(format)), format);
+		return error_set(e, "unsupported dataset format \"%s\" (this sheaf reads 1)",
+				 show(sa, format, strlen(format)));
 	const char *rows = table_meta(t, "rows");
 	char *end = NULL;
 	long long n = rows ? strtoll(rows, &end, 10) : -1;
@@ -350,6 +398,7 @@ struct table *table_open(const char *path, struct error *e)
 	 * virtual tables run on our behalf, and no write can slip through. */
 	sqlite3_db_config(t->db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, (int *)NULL);
 	sqlite3_db_config(t->db, SQLITE_DBCONFIG_DEFENSIVE, 1, (int *)NULL);
+	sqlite3_progress_handler(t->db, 4096, on_progress, t);
 	if (load_meta(t, e) || load_columns(t, e) || check_data(t, e))
 		goto fail;
 	buf_free(&uri);
@@ -401,6 +450,11 @@ long table_find_column(const struct table *t, const char *name)
 int64_t table_nrows(const struct table *t)
 {
 	return t->nrows;
+}
+
+void table_set_time_limit(struct table *t, int64_t ms)
+{
+	t->time_limit_ms = ms > 0 ? ms : 0;
 }
 
 const char *table_meta(const struct table *t, const char *key)
@@ -544,6 +598,7 @@ static bool match_op(const char *s, int *which, const char **value)
 /* Why no column matched: no operator at all, or the name before it is unknown. */
 static int no_column(const char *expr, struct error *e)
 {
+	char sa[SHOWN_CAP], sb[SHOWN_CAP];
 	size_t len = strlen(expr);
 	size_t at = strcspn(expr, "=<>~");
 	if (at > 0 && at < len && expr[at - 1] == '!' && (expr[at] == '=' || expr[at] == '~'))
@@ -559,12 +614,12 @@ static int no_column(const char *expr, struct error *e)
 		}
 	}
 	if (at == len)
-		return error_set(e, "filter \"%.*s\": no operator (use =, !=, <, <=, >, >=, ~, "
-				 "!~ or \"in\")", shown(expr, len), expr);
+		return error_set(e, "filter \"%s\": no operator (use =, !=, <, <=, >, >=, ~, "
+				 "!~ or \"in\")", show(sa, expr, len));
 	while (at > 0 && is_space(expr[at - 1]))
 		at--;
-	return error_set(e, "filter \"%.*s\": unknown column \"%.*s\"", shown(expr, len), expr,
-			 shown(expr, at), expr);
+	return error_set(e, "filter \"%s\": unknown column \"%s\"", show(sa, expr, len),
+			 show(sb, expr, at));
 }
 
 static size_t trimmed(const char **s, size_t len)
@@ -581,6 +636,7 @@ static size_t trimmed(const char **s, size_t len)
 static int add_value(struct table_query *q, const struct table_column *c, const char *s,
 		     size_t len, struct error *e)
 {
+	char sa[SHOWN_CAP], sb[SHOWN_CAP];
 	struct value_datetime dt;
 	char text[VALUE_TEXT_MAX];
 	int64_t i;
@@ -631,8 +687,8 @@ static int add_value(struct table_query *q, const struct table_column *c, const 
 		}
 		break;
 	}
-	return error_set(e, "\"%.*s\" is not a valid value for column \"%.*s\" (type %s)",
-			 shown(s, len), s, shown(c->name, strlen(c->name)), c->name,
+	return error_set(e, "\"%s\" is not a valid value for column \"%s\" (type %s)",
+			 show(sa, s, len), show(sb, c->name, strlen(c->name)),
 			 column_kind_name(c->kind));
 }
 
@@ -647,6 +703,7 @@ static bool is_empty(const struct table_column *c, const char *s, size_t len)
 static int build_in(struct table_query *q, const struct table_column *c, const char *col,
 		    const char *list, struct error *e)
 {
+	char sa[SHOWN_CAP];
 	size_t n = 0;
 	bool null = false;
 	struct buf *w = &q->where;
@@ -657,8 +714,8 @@ static int build_in(struct table_query *q, const struct table_column *c, const c
 			null = true;
 		} else {
 			if (++n > TABLE_MAX_IN_VALUES)
-				return error_set(e, "filter on \"%.*s\": more than %d values after "
-						 "\"in\"", shown(c->name, strlen(c->name)), c->name,
+				return error_set(e, "filter on \"%s\": more than %d values after "
+						 "\"in\"", show(sa, c->name, strlen(c->name)),
 						 TABLE_MAX_IN_VALUES);
 			if (add_value(q, c, p, len, e) < 0)
 				return -1;
@@ -679,6 +736,7 @@ static int build_in(struct table_query *q, const struct table_column *c, const c
 static int build_condition(struct table_query *q, const struct table_column *c, int which,
 			   const char *v, const char *expr, struct error *e)
 {
+	char sa[SHOWN_CAP], sb[SHOWN_CAP];
 	struct buf colb;
 	buf_init(&colb, SQL_MAX);
 	quote_ident(&colb, c->name);
@@ -691,8 +749,8 @@ static int build_condition(struct table_query *q, const struct table_column *c, 
 		buf_puts(w, " AND ");
 	if (which < 0) {
 		if (!*v)
-			rc = error_set(e, "filter \"%.*s\": no values after \"in\"",
-				       shown(expr, strlen(expr)), expr);
+			rc = error_set(e, "filter \"%s\": no values after \"in\"",
+				       show(sa, expr, strlen(expr)));
 		else
 			rc = build_in(q, c, col, v, e);
 		goto out;
@@ -702,15 +760,15 @@ static int build_condition(struct table_query *q, const struct table_column *c, 
 		if (op == OP_EQ || op == OP_NE)
 			buf_printf(w, "%s IS %sNULL", col, op == OP_NE ? "NOT " : "");
 		else
-			rc = error_set(e, "filter \"%.*s\": operator %s needs a value",
-				       shown(expr, strlen(expr)), expr, ops[which].text);
+			rc = error_set(e, "filter \"%s\": operator %s needs a value",
+				       show(sa, expr, strlen(expr)), ops[which].text);
 		goto out;
 	}
 	if (op == OP_CONTAINS || op == OP_NOT_CONTAINS) {
 		if (c->kind == COLUMN_BOOL) {
-			rc = error_set(e, "filter \"%.*s\": operator %s does not apply to the "
-				       "boolean column \"%.*s\"", shown(expr, strlen(expr)), expr,
-				       ops[which].text, shown(c->name, strlen(c->name)), c->name);
+			rc = error_set(e, "filter \"%s\": operator %s does not apply to the "
+				       "boolean column \"%s\"", show(sa, expr, strlen(expr)),
+				       ops[which].text, show(sb, c->name, strlen(c->name)));
 			goto out;
 		}
 		add_text_param(q, v, vlen);
@@ -783,6 +841,7 @@ int table_query_filter(struct table_query *q, const char *expr, struct error *e)
 
 int table_query_sort(struct table_query *q, const char *spec, struct error *e)
 {
+	char sa[SHOWN_CAP];
 	if (q->nsort == TABLE_MAX_SORT_KEYS)
 		return error_set(e, "more than %d sort keys", TABLE_MAX_SORT_KEYS);
 	long col = -1;
@@ -794,7 +853,7 @@ int table_query_sort(struct table_query *q, const char *spec, struct error *e)
 	if (col < 0)
 		col = table_find_column(q->t, spec);
 	if (col < 0)
-		return error_set(e, "sort: unknown column \"%.*s\"", shown(spec, strlen(spec)), spec);
+		return error_set(e, "sort: unknown column \"%s\"", show(sa, spec, strlen(spec)));
 	q->sort[q->nsort].col = (size_t)col;
 	q->sort[q->nsort].desc = desc;
 	q->nsort++;
@@ -909,7 +968,7 @@ static json_t *value_json(const struct table_column *c, sqlite3_stmt *st, int i)
 	}
 }
 
-json_t *table_page_json(struct table *t, const struct table_query *q, struct error *e)
+static json_t *page_json(struct table *t, const struct table_query *q, struct error *e)
 {
 	int64_t total = t->nrows;
 	if (q->where.len) {
@@ -917,12 +976,13 @@ json_t *table_page_json(struct table *t, const struct table_query *q, struct err
 		if (!st)
 			return NULL;
 		int rc = sqlite3_step(st);
-		total = sqlite3_column_int64(st, 0);
+		if (rc == SQLITE_ROW)
+			total = sqlite3_column_int64(st, 0);
+		else
+			query_fail(t, "dataset query", e);
 		sqlite3_finalize(st);
-		if (rc != SQLITE_ROW) {
-			error_set(e, "dataset query: %s", sqlite3_errmsg(t->db));
+		if (rc != SQLITE_ROW)
 			return NULL;
-		}
 	}
 	struct table_query page = *q;
 	if (page.limit < 0)
@@ -938,12 +998,13 @@ json_t *table_page_json(struct table *t, const struct table_query *q, struct err
 			json_array_append_new(row, value_json(&t->cols[i], st, (int)i));
 		json_array_append_new(rows, row);
 	}
-	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE) {
+		query_fail(t, "dataset query", e);
+		sqlite3_finalize(st);
 		json_decref(rows);
-		error_set(e, "dataset query: %s", sqlite3_errmsg(t->db));
 		return NULL;
 	}
+	sqlite3_finalize(st);
 	json_t *cols = json_array();
 	for (size_t i = 0; i < t->ncols; i++)
 		json_array_append_new(cols, json_pack("{s:s, s:s}", "name", t->cols[i].name,
@@ -951,6 +1012,14 @@ json_t *table_page_json(struct table *t, const struct table_query *q, struct err
 	return json_pack("{s:o, s:o, s:I, s:I, s:I}", "columns", cols, "rows", rows,
 			 "total", (json_int_t)total, "offset", (json_int_t)page.offset,
 			 "limit", (json_int_t)page.limit);
+}
+
+json_t *table_page_json(struct table *t, const struct table_query *q, struct error *e)
+{
+	arm(t);
+	json_t *page = page_json(t, q, e);
+	t->deadline_ns = 0;
+	return page;
 }
 
 /* ---- exports ---- */
@@ -1131,7 +1200,7 @@ static int produce(struct table_export *x, struct error *e)
 				rc = buf_puts(b, x->any_rows ? "\n]\n" : "]\n");
 			x->state = X_DONE;
 		} else {
-			return error_set(e, "dataset export: %s", sqlite3_errmsg(t->db));
+			return query_fail(t, "dataset export", e);
 		}
 		break;
 	}
@@ -1180,11 +1249,9 @@ struct table_export *table_export_new(struct table *t, const struct table_query 
 	return x;
 }
 
-ssize_t table_export_read(struct table_export *x, char *buf, size_t cap, struct error *e)
+static ssize_t export_read(struct table_export *x, char *buf, size_t cap, struct error *e)
 {
 	size_t n = 0;
-	if (x->state == X_FAILED)
-		return error_set(e, "dataset export: read after an error");
 	while (n < cap) {
 		if (x->pos < x->out.len) {
 			size_t k = x->out.len - x->pos;
@@ -1205,6 +1272,16 @@ ssize_t table_export_read(struct table_export *x, char *buf, size_t cap, struct 
 		}
 	}
 	return (ssize_t)n;
+}
+
+ssize_t table_export_read(struct table_export *x, char *buf, size_t cap, struct error *e)
+{
+	if (x->state == X_FAILED)
+		return error_set(e, "dataset export: read after an error");
+	arm(x->t);
+	ssize_t n = export_read(x, buf, cap, e);
+	x->t->deadline_ns = 0;
+	return n;
 }
 
 void table_export_free(struct table_export *x)

@@ -102,6 +102,12 @@ const struct table_column *table_column(const struct table *t, size_t i);
 long table_find_column(const struct table *t, const char *name);
 /* The number of data rows (sheaf_meta "rows"). */
 int64_t table_nrows(const struct table *t);
+/* Bounds the SQLite work of each later table_page_json and
+ * table_export_read call to about ms milliseconds (0, the default: no
+ * bound).  A call that runs longer fails with "... the query ran longer
+ * than N ms"; a stopped export cannot go on.  Keeps a slow filter or sort
+ * on a big dataset from holding a request thread. */
+void table_set_time_limit(struct table *t, int64_t ms);
 /* A sheaf_meta value (valid until table_close), or NULL when absent. */
 const char *table_meta(const struct table *t, const char *key);
 

@@ -28,6 +28,7 @@
 
 #include "base/buf.h"
 #include "datasets/table.h"
+#include "ingest/import.h"
 
 #include "testutil.h"
 
@@ -389,7 +390,11 @@ static void test_filter_errors(void **state)
 	const char *msg = ids(f, longf.data);
 	buf_free(&longf);
 	assert_non_null(strstr(msg, "error: filter \"가가"));
-	assert_null(strstr(msg, "=1\""));
+	assert_non_null(strstr(msg, "가\xe2\x80\xa6\": unknown column"));
+	assert_null(strstr(msg, "=1"));
+	/* Invalid UTF-8 is never copied into a message (it goes into JSON). */
+	assert_string_equal(ids(f, "no\xffsuch\xc3=1"),
+			    "error: filter \"no?such?=1\": unknown column \"no?such?\"");
 
 	/* A rejected filter leaves the query as it was. */
 	struct error e = { "" };
@@ -786,6 +791,144 @@ static void test_refuses_non_datasets(void **state)
 	assert_string_equal(ids(f, "id>0"), "1,2,3,4,5,6");
 }
 
+/* A query that runs past the table's time limit stops with a clear error. */
+static void test_time_limit(void **state)
+{
+	struct fx *f = *state;
+	char path[160];
+	snprintf(path, sizeof path, "%s/big.db", f->dir);
+	make_db(path,
+		"CREATE TABLE data (\"n\" INTEGER, \"s\" TEXT);"
+		"WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 300000)"
+		"  INSERT INTO data SELECT i, hex(randomblob(16)) FROM c;"
+		"CREATE TABLE sheaf_columns (position INTEGER PRIMARY KEY, name TEXT, source_name TEXT,"
+		"  type TEXT, role TEXT, categorical INTEGER, percent INTEGER, profile TEXT);"
+		"INSERT INTO sheaf_columns VALUES (0, 'n', 'n', 'integer', NULL, 0, 0, NULL),"
+		"  (1, 's', 's', 'text', NULL, 0, 0, NULL);"
+		"CREATE TABLE sheaf_meta (key TEXT PRIMARY KEY, value TEXT);"
+		"INSERT INTO sheaf_meta VALUES ('format', '1'), ('rows', '300000');");
+	struct error e = { "" };
+	struct table *t = table_open(path, &e);
+	assert_non_null(t);
+	struct table_query *q = table_query_new(t);
+	assert_int_equal(table_query_filter(q, "s!~zz", &e), 0);
+	assert_int_equal(table_query_sort(q, "-s", &e), 0);
+	table_query_page(q, 0, 10);
+
+	table_set_time_limit(t, 1);
+	assert_null(table_page_json(t, q, &e));
+	assert_string_equal(e.msg, "dataset query: the query ran longer than 1 ms");
+	struct table_export *x = table_export_new(t, q, TABLE_CSV, &e);
+	assert_non_null(x);
+	char chunk[64];
+	ssize_t n;
+	while ((n = table_export_read(x, chunk, sizeof chunk, &e)) > 0)
+		;
+	assert_int_equal(n, -1);
+	assert_string_equal(e.msg, "dataset export: the query ran longer than 1 ms");
+	assert_int_equal(table_export_read(x, chunk, sizeof chunk, &e), -1);
+	table_export_free(x);
+
+	/* Without the limit the same query runs to the end. */
+	table_set_time_limit(t, 0);
+	json_t *page = table_page_json(t, q, &e);
+	assert_non_null(page);
+	assert_true(json_integer_value(json_object_get(page, "total")) > 250000);
+	assert_int_equal(json_array_size(json_object_get(page, "rows")), 10);
+	json_decref(page);
+	/* A generous limit does not get in the way of quick calls. */
+	table_set_time_limit(t, 60000);
+	table_query_page(q, 0, 1);
+	table_query_free(q);
+	q = table_query_new(t);
+	table_query_page(q, 5, 2);
+	page = table_page_json(t, q, &e);
+	assert_non_null(page);
+	assert_int_equal(json_integer_value(json_array_get(json_array_get(
+		json_object_get(page, "rows"), 0), 0)), 6);
+	json_decref(page);
+	table_query_free(q);
+	table_close(t);
+}
+
+/* The names (first column, text) of the rows matching one filter, joined by
+ * ',', into out. */
+static const char *names(struct table *t, const char *filter, char *out, size_t cap)
+{
+	struct error e = { "" };
+	struct table_query *q = table_query_new(t);
+	if (table_query_filter(q, filter, &e) < 0) {
+		snprintf(out, cap, "error: %s", e.msg);
+		table_query_free(q);
+		return out;
+	}
+	json_t *page = table_page_json(t, q, &e);
+	assert_non_null(page);
+	size_t i, n = 0;
+	json_t *row;
+	out[0] = '\0';
+	json_array_foreach(json_object_get(page, "rows"), i, row)
+		n += (size_t)snprintf(out + n, cap - n, "%s%s", i ? "," : "",
+				      json_string_value(json_array_get(row, 0)));
+	json_decref(page);
+	table_query_free(q);
+	return out;
+}
+
+/* A file written by the real importer reads as the format says. */
+static void test_importer_file(void **state)
+{
+	struct fx *f = *state;
+	char src[160], dst[160], out[256];
+	snprintf(src, sizeof src, "%s/in.csv", f->dir);
+	snprintf(dst, sizeof dst, "%s/imported.db", f->dir);
+	write_file(src, "이름,나이,가입일,시각,비율,참여,메모,x\n"
+		   "김철수,30,2024-03-05,2024-03-05 12:30,12%,Y,\"a, b\",0.1\n"
+		   "이영희,\"1,234\",2024. 3. 6.,2024-03-06,5%,N,,1e20\n"
+		   "박,NA,2024/1/1,2024-01-01T08:00:00,,예,\"x \"\"y\"\"\",-3\n");
+	struct import_options opt = { 0 };
+	struct import_result r = { 0 };
+	struct error e = { "" };
+	if (import_file(src, dst, &opt, &r, &e) < 0)
+		fail_msg("import: %s", e.msg);
+	import_result_clear(&r);
+	struct table *t = table_open(dst, &e);
+	assert_non_null(t);
+	assert_int_equal(table_nrows(t), 3);
+	static const enum column_kind kinds[] = {
+		COLUMN_TEXT, COLUMN_INT, COLUMN_DATE, COLUMN_DATETIME, COLUMN_REAL, COLUMN_BOOL,
+		COLUMN_TEXT, COLUMN_REAL,
+	};
+	assert_int_equal(table_ncolumns(t), 8);
+	for (size_t i = 0; i < 8; i++)
+		assert_int_equal(table_column(t, i)->kind, kinds[i]);
+	assert_true(table_column(t, 4)->percent);
+	json_t *cols = table_columns_json(t);
+	assert_true(json_is_object(json_object_get(json_array_get(cols, 1), "profile")));
+	json_decref(cols);
+
+	assert_string_equal(names(t, "나이>1,000", out, sizeof out), "이영희");
+	assert_string_equal(names(t, "나이=", out, sizeof out), "박");
+	assert_string_equal(names(t, "가입일>=2024년 3월 1일", out, sizeof out), "김철수,이영희");
+	assert_string_equal(names(t, "시각<2024-03-06", out, sizeof out), "김철수,박");
+	assert_string_equal(names(t, "시각=2024-03-06", out, sizeof out), "이영희");
+	assert_string_equal(names(t, "비율>=10%", out, sizeof out), "김철수");
+	assert_string_equal(names(t, "참여=예", out, sizeof out), "김철수,박");
+	assert_string_equal(names(t, "메모~Y", out, sizeof out), "박");
+	assert_string_equal(names(t, "x<0", out, sizeof out), "박");
+
+	struct table_query *q = table_query_new(t);
+	size_t len;
+	char *csv = export_all(t, q, TABLE_CSV, 7, &len);
+	assert_string_equal(csv, "이름,나이,가입일,시각,비율,참여,메모,x\r\n"
+			    "김철수,30,2024-03-05,2024-03-05T12:30:00,0.12,true,\"a, b\",0.1\r\n"
+			    "이영희,1234,2024-03-06,2024-03-06T00:00:00,0.05,false,,1e+20\r\n"
+			    "박,,2024-01-01,2024-01-01T08:00:00,,true,\"x \"\"y\"\"\",-3\r\n");
+	free(csv);
+	table_query_free(q);
+	table_close(t);
+}
+
 static void test_injection(void **state)
 {
 	struct fx *f = *state;
@@ -834,6 +977,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_export_escapes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_export_tiny_reads, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refuses_non_datasets, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_time_limit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_importer_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_injection, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
