@@ -95,8 +95,6 @@ struct profile {
 	struct summary *summary;
 };
 
-/* ---- keys and hashing ---- */
-
 static uint64_t int_key(int64_t v)
 {
 	return (uint64_t)v ^ (1ULL << 63);
@@ -193,8 +191,6 @@ static size_t display_len(const char *s, size_t len, size_t max)
 	return n ? n : max;
 }
 
-/* ---- dates and times ---- */
-
 static int64_t days_from_civil(int64_t y, int m, int d)
 {
 	y -= m <= 2;
@@ -223,8 +219,6 @@ static int64_t floor_div(int64_t a, int64_t b)
 	int64_t q = a / b;
 	return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
 }
-
-/* ---- distinct and top ---- */
 
 static size_t table_find(const struct exact_entry *t, size_t cap, uint64_t h)
 {
@@ -557,8 +551,6 @@ static void count_value(struct profile *p, uint64_t h, uint64_t key, const char 
 	summary_add(p->summary, h, key, s, len);
 }
 
-/* ---- quantiles ---- */
-
 static void icounts_degrade(struct profile *p);
 
 static bool icounts_start(struct profile *p)
@@ -739,8 +731,6 @@ static double lerp(double a, double b, double t)
 	return t >= 0.5 ? b - d * (1 - t) : a + d * t;
 }
 
-/* ---- numeric histograms ---- */
-
 static void hist_setup(struct profile *p)
 {
 	const struct profile_options *o = &p->opt;
@@ -772,8 +762,6 @@ static unsigned hist_bin(const double *edges, unsigned nbins, double norm, doubl
 		i++;
 	return i;
 }
-
-/* ---- adding values ---- */
 
 struct profile *profile_new(const struct profile_options *opt)
 {
@@ -973,8 +961,6 @@ void profile_add_text(struct profile *p, const char *s, size_t len)
 		keep_text(&p->hi, key, s, len);
 	quantile_add(p, int_key(key));
 }
-
-/* ---- JSON ---- */
 
 static json_t *jreal(double x)
 {
