@@ -419,6 +419,7 @@ static int csv_run(struct importer *im, int fd, const char *encoding, char delim
 	*bad_at = -1;
 	p.reader = csv_reader_new(&co, &cb, &p);
 	struct encoding_converter *conv = encoding_converter_new(encoding, &ce);
+	bool raw_utf8 = im->pass == 2 && strcmp(encoding, "UTF-8") == 0;
 	char *chunk = xmalloc(READ_CHUNK);
 	if (!p.reader || !conv) {
 		stop(im, IMPORT_BAD_INPUT, "%s", conv ? "bad delimiter" : ce.msg);
@@ -439,7 +440,11 @@ static int csv_run(struct importer *im, int fd, const char *encoding, char delim
 		}
 		if (got == 0)
 			break;
-		if (encoding_convert(conv, chunk, (size_t)got, on_utf8, &p, &ce) < 0) {
+		/* Pass 2 reads bytes pass 1 validated: UTF-8 needs no second look. */
+		if (raw_utf8 ? on_utf8(&p, chunk, (size_t)got) < 0
+			     : encoding_convert(conv, chunk, (size_t)got, on_utf8, &p, &ce) < 0) {
+			if (raw_utf8)
+				goto out;
 			if (!p.row_failed && im->out->failure == IMPORT_OK) {
 				stop(im, IMPORT_BAD_INPUT, "the file is not valid %s: %s", encoding,
 				     ce.msg);

@@ -11,6 +11,7 @@
 #include <strings.h>
 
 #include "base/alloc.h"
+#include "base/hash.h"
 #include "ingest/value.h"
 
 /* Integers beyond this cannot all be represented exactly as doubles. */
@@ -52,7 +53,10 @@ void infer_free(struct column_infer *ci)
 
 bool infer_is_null(const char *s, size_t len)
 {
-	static const char *const words[] = { "na", "n/a", "#n/a", "null", "none", "nan", "-" };
+	/* Most fields are longer than any null word and start with no space:
+	 * answer those without looking further. */
+	if (len > 4 && !is_space(s[0]) && !is_space(s[len - 1]))
+		return false;
 	while (len && is_space(*s)) {
 		s++;
 		len--;
@@ -61,23 +65,19 @@ bool infer_is_null(const char *s, size_t len)
 		len--;
 	if (len == 0)
 		return true;
-	for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
-		if (strlen(words[i]) == len && strncasecmp(s, words[i], len) == 0)
-			return true;
-	return false;
-}
-
-static uint64_t hash_bytes(const char *s, size_t len)
-{
-	uint64_t h = 1469598103934665603ULL;   /* FNV-1a, then a final mix */
-	for (size_t i = 0; i < len; i++) {
-		h ^= (unsigned char)s[i];
-		h *= 1099511628211ULL;
+	switch (len) {
+	case 1:
+		return s[0] == '-';
+	case 2:
+		return strncasecmp(s, "na", 2) == 0;
+	case 3:
+		return strncasecmp(s, "n/a", 3) == 0 || strncasecmp(s, "nan", 3) == 0;
+	case 4:
+		return strncasecmp(s, "#n/a", 4) == 0 || strncasecmp(s, "null", 4) == 0 ||
+		       strncasecmp(s, "none", 4) == 0;
+	default:
+		return false;
 	}
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdULL;
-	h ^= h >> 33;
-	return h ? h : 1;
 }
 
 static bool set_insert(uint64_t *set, size_t cap, uint64_t h)
