@@ -839,6 +839,9 @@ static void settle_types(struct importer *im)
 			.have_range = c->type.kind == COLUMN_INT || c->type.kind == COLUMN_REAL,
 			.min = c->type.min,
 			.max = c->type.max,
+			/* Quantile samples share a budget of 8M values (64 MiB), so a
+			 * wide file does not multiply the default 100,000 per column. */
+			.sample = im->ncols > 80 ? (unsigned)(8000000 / im->ncols) : 0,
 		};
 		c->profile = profile_new(&po);
 	}
