@@ -152,12 +152,22 @@ static const char *show(char out[SHOWN_CAP], const char *s, size_t len)
 	return out;
 }
 
-static void quote_ident(struct buf *b, const char *name)
+/* Appends name as a quoted SQL identifier.  Returns 0, or -1 (b unchanged)
+ * when b's limit would be crossed. */
+static int quote_ident(struct buf *b, const char *name)
 {
-	buf_puts(b, "\"");
-	for (const char *p = name; *p; p++)
-		buf_append(b, *p == '"' ? "\"\"" : p, *p == '"' ? 2 : 1);
-	buf_puts(b, "\"");
+	size_t len = b->len;
+	int rc = buf_puts(b, "\"");
+	for (const char *p = name; *p && rc == 0; p++)
+		rc = buf_append(b, *p == '"' ? "\"\"" : p, *p == '"' ? 2 : 1);
+	if (rc == 0)
+		rc = buf_puts(b, "\"");
+	if (rc) {
+		b->len = len;
+		if (b->data)
+			b->data[len] = '\0';
+	}
+	return rc;
 }
 
 static const char *role_name(enum column_role role)
@@ -368,11 +378,13 @@ static int check_data(struct table *t, struct error *e)
 	}
 
 	struct buf b;
+	rc = 0;
 	buf_init(&b, SQL_MAX);
-	for (size_t i = 0; i < t->ncols; i++) {
-		if (i)
-			buf_puts(&b, ", ");
-		quote_ident(&b, t->cols[i].name);
+	for (size_t i = 0; i < t->ncols && rc == 0; i++)
+		rc = (i ? buf_puts(&b, ", ") : 0) || quote_ident(&b, t->cols[i].name);
+	if (rc) {
+		buf_free(&b);
+		return error_set(e, "dataset has too many or too long column names");
 	}
 	t->select_list = buf_detach(&b);
 	return 0;
@@ -624,8 +636,10 @@ static int no_column(const char *expr, struct error *e)
 
 static size_t trimmed(const char **s, size_t len)
 {
-	while (len && is_space(**s))
-		(*s)++, len--;
+	while (len && is_space(**s)) {
+		(*s)++;
+		len--;
+	}
 	while (len && is_space((*s)[len - 1]))
 		len--;
 	return len;
@@ -867,28 +881,30 @@ static sqlite3_stmt *prepare(struct table *t, const struct table_query *q, const
 {
 	struct buf sql;
 	buf_init(&sql, 2 * SQL_MAX);
-	buf_printf(&sql, "SELECT %s FROM data", what);
+	/* Any append that would cross the limit fails; then nothing runs. */
+	int bad = buf_printf(&sql, "SELECT %s FROM data", what);
 	if (q->where.len)
-		buf_printf(&sql, " WHERE %s", q->where.data);
+		bad |= buf_printf(&sql, " WHERE %s", q->where.data);
 	if (rows) {
 		const char *sep = " ORDER BY ";
 		for (size_t i = 0; i < q->nsort; i++) {
-			buf_puts(&sql, sep);
-			quote_ident(&sql, t->cols[q->sort[i].col].name);
-			buf_puts(&sql, q->sort[i].desc ? " DESC NULLS LAST" : " ASC NULLS LAST");
+			bad |= buf_puts(&sql, sep);
+			bad |= quote_ident(&sql, t->cols[q->sort[i].col].name);
+			bad |= buf_puts(&sql, q->sort[i].desc ? " DESC NULLS LAST" : " ASC NULLS LAST");
 			sep = ", ";
 		}
 		if (t->rowid)
-			buf_printf(&sql, "%s%s", sep, t->rowid);
-		buf_puts(&sql, " LIMIT ? OFFSET ?");
+			bad |= buf_printf(&sql, "%s%s", sep, t->rowid);
+		bad |= buf_puts(&sql, " LIMIT ? OFFSET ?");
 	}
 	sqlite3_stmt *st = NULL;
-	if (sqlite3_prepare_v2(t->db, sql.data, (int)sql.len, &st, NULL) != SQLITE_OK) {
+	if (bad)
+		error_set(e, "dataset query: the query is too long");
+	else if (sqlite3_prepare_v2(t->db, sql.data, (int)sql.len, &st, NULL) != SQLITE_OK)
 		error_set(e, "dataset query: %s", sqlite3_errmsg(t->db));
-		buf_free(&sql);
-		return NULL;
-	}
 	buf_free(&sql);
+	if (!st)
+		return NULL;
 	int k = 1;
 	for (size_t i = 0; i < q->nparams; i++, k++) {
 		const struct param *p = &q->params[i];

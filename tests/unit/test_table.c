@@ -11,8 +11,9 @@
  * value conversions, filter errors and their messages, sorting with NULLs
  * and ties, paging and totals, page JSON typing, CSV export byte for byte,
  * JSON and NDJSON exports parsed back, exports pulled through 1..7 byte
- * buffers, refusal of files that are not datasets, and SQL injection
- * attempts in filters and sort keys.
+ * buffers, refusal of files that are not datasets, a data column named
+ * "rowid", the per-call time limit, a file written by the real importer,
+ * and SQL injection attempts in filters and sort keys.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -173,6 +174,30 @@ static const char *sorted(struct fx *f, const char *s1, const char *s2)
 {
 	const char *sorts[] = { s1, s2, NULL };
 	return query_ids(f, NULL, sorts);
+}
+
+/* The names (first column, text) of the rows matching one filter, joined by
+ * ',', into out. */
+static const char *names(struct table *t, const char *filter, char *out, size_t cap)
+{
+	struct error e = { "" };
+	struct table_query *q = table_query_new(t);
+	if (table_query_filter(q, filter, &e) < 0) {
+		snprintf(out, cap, "error: %s", e.msg);
+		table_query_free(q);
+		return out;
+	}
+	json_t *page = table_page_json(t, q, &e);
+	assert_non_null(page);
+	size_t i, n = 0;
+	json_t *row;
+	out[0] = '\0';
+	json_array_foreach(json_object_get(page, "rows"), i, row)
+		n += (size_t)snprintf(out + n, cap - n, "%s%s", i ? "," : "",
+				      json_string_value(json_array_get(row, 0)));
+	json_decref(page);
+	table_query_free(q);
+	return out;
 }
 
 /* Everything an export yields, read with cap-byte reads; malloc'd. */
@@ -791,6 +816,45 @@ static void test_refuses_non_datasets(void **state)
 	assert_string_equal(ids(f, "id>0"), "1,2,3,4,5,6");
 }
 
+/* A column named "rowid" does not take the place of the real rowid in the
+ * tie-break, and is itself readable, filterable and sortable. */
+static void test_rowid_column(void **state)
+{
+	struct fx *f = *state;
+	char path[160], out[256];
+	snprintf(path, sizeof path, "%s/rowid.db", f->dir);
+	make_db(path,
+		"CREATE TABLE data (\"name\" TEXT, \"rowid\" INTEGER, \"v\" INTEGER);"
+		"INSERT INTO data VALUES ('a', 3, 1), ('b', 2, 1), ('c', 1, 0), ('d', NULL, 1);"
+		"CREATE TABLE sheaf_columns (position INTEGER PRIMARY KEY, name TEXT, source_name TEXT,"
+		"  type TEXT, role TEXT, categorical INTEGER, percent INTEGER, profile TEXT);"
+		"INSERT INTO sheaf_columns VALUES (0, 'name', 'name', 'text', NULL, 0, 0, NULL),"
+		"  (1, 'rowid', 'rowid', 'integer', NULL, 0, 0, NULL),"
+		"  (2, 'v', 'v', 'integer', NULL, 0, 0, NULL);"
+		"CREATE TABLE sheaf_meta (key TEXT PRIMARY KEY, value TEXT);"
+		"INSERT INTO sheaf_meta VALUES ('format', '1'), ('rows', '4');");
+	struct error e = { "" };
+	struct table *t = table_open(path, &e);
+	assert_non_null(t);
+	assert_string_equal(names(t, "rowid>=2", out, sizeof out), "a,b");
+	assert_string_equal(names(t, "v=1", out, sizeof out), "a,b,d");
+
+	struct table_query *q = table_query_new(t);
+	assert_int_equal(table_query_sort(q, "-v", &e), 0);
+	size_t len;
+	char *csv = export_all(t, q, TABLE_CSV, 64, &len);
+	assert_string_equal(csv, "name,rowid,v\r\na,3,1\r\nb,2,1\r\nd,,1\r\nc,1,0\r\n");
+	free(csv);
+	table_query_free(q);
+	q = table_query_new(t);
+	assert_int_equal(table_query_sort(q, "rowid", &e), 0);
+	csv = export_all(t, q, TABLE_CSV, 64, &len);
+	assert_string_equal(csv, "name,rowid,v\r\nc,1,0\r\nb,2,1\r\na,3,1\r\nd,,1\r\n");
+	free(csv);
+	table_query_free(q);
+	table_close(t);
+}
+
 /* A query that runs past the table's time limit stops with a clear error. */
 static void test_time_limit(void **state)
 {
@@ -849,30 +913,6 @@ static void test_time_limit(void **state)
 	json_decref(page);
 	table_query_free(q);
 	table_close(t);
-}
-
-/* The names (first column, text) of the rows matching one filter, joined by
- * ',', into out. */
-static const char *names(struct table *t, const char *filter, char *out, size_t cap)
-{
-	struct error e = { "" };
-	struct table_query *q = table_query_new(t);
-	if (table_query_filter(q, filter, &e) < 0) {
-		snprintf(out, cap, "error: %s", e.msg);
-		table_query_free(q);
-		return out;
-	}
-	json_t *page = table_page_json(t, q, &e);
-	assert_non_null(page);
-	size_t i, n = 0;
-	json_t *row;
-	out[0] = '\0';
-	json_array_foreach(json_object_get(page, "rows"), i, row)
-		n += (size_t)snprintf(out + n, cap - n, "%s%s", i ? "," : "",
-				      json_string_value(json_array_get(row, 0)));
-	json_decref(page);
-	table_query_free(q);
-	return out;
 }
 
 /* A file written by the real importer reads as the format says. */
@@ -977,6 +1017,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_export_escapes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_export_tiny_reads, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refuses_non_datasets, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rowid_column, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_time_limit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_importer_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_injection, setup, teardown),
