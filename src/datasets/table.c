@@ -365,7 +365,9 @@ static int check_data(struct table *t, struct error *e)
 		return read_fail(t, e);
 	if (n == 0)
 		return error_set(e, "not a dataset file: no data table");
-	if (!same || n != t->ncols)
+	/* No listed column at all is a dataset without columns (the importer
+	 * then gives data a placeholder column to be valid SQL). */
+	if (t->ncols && (!same || n != t->ncols))
 		return error_set(e, "dataset file is corrupt: sheaf_columns does not match data");
 
 	static const char *const aliases[] = { "rowid", "_rowid_", "oid" };

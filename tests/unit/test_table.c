@@ -855,6 +855,42 @@ static void test_rowid_column(void **state)
 	table_close(t);
 }
 
+/* A dataset without columns (data has the importer's placeholder). */
+static void test_no_columns(void **state)
+{
+	struct fx *f = *state;
+	char path[160];
+	snprintf(path, sizeof path, "%s/nocolumns.db", f->dir);
+	make_db(path,
+		"CREATE TABLE data (\"column_1\" TEXT); INSERT INTO data VALUES (NULL), (NULL);"
+		"CREATE TABLE sheaf_columns (position INTEGER PRIMARY KEY, name TEXT, source_name TEXT,"
+		"  type TEXT, role TEXT, categorical INTEGER, percent INTEGER, profile TEXT);"
+		"CREATE TABLE sheaf_meta (key TEXT PRIMARY KEY, value TEXT);"
+		"INSERT INTO sheaf_meta VALUES ('format', '1'), ('rows', '2');");
+	struct error e = { "" };
+	struct table *t = table_open(path, &e);
+	assert_non_null(t);
+	assert_int_equal(table_ncolumns(t), 0);
+	struct table_query *q = table_query_new(t);
+	assert_int_equal(table_query_filter(q, "column_1=", &e), -1);
+	assert_string_equal(e.msg, "filter \"column_1=\": unknown column \"column_1\"");
+	json_t *page = table_page_json(t, q, &e);
+	json_t *want = json_loads("{\"columns\":[],\"rows\":[[],[]],\"total\":2,\"offset\":0,"
+				  "\"limit\":100}", 0, NULL);
+	assert_true(json_equal(page, want));
+	json_decref(page);
+	json_decref(want);
+	size_t len;
+	char *text = export_all(t, q, TABLE_CSV, 2, &len);
+	assert_string_equal(text, "\r\n\r\n\r\n");
+	free(text);
+	text = export_all(t, q, TABLE_JSON, 2, &len);
+	assert_string_equal(text, "[\n{},\n{}\n]\n");
+	free(text);
+	table_query_free(q);
+	table_close(t);
+}
+
 /* A query that runs past the table's time limit stops with a clear error. */
 static void test_time_limit(void **state)
 {
@@ -1018,6 +1054,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_export_tiny_reads, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refuses_non_datasets, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rowid_column, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_no_columns, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_time_limit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_importer_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_injection, setup, teardown),
