@@ -34,6 +34,7 @@
 #include "ingest/csv.h"
 #include "ingest/encoding.h"
 #include "ingest/infer.h"
+#include "ingest/pipeline.h"
 #include "ingest/profile.h"
 #include "ingest/value.h"
 #include "ingest/xls.h"
@@ -74,7 +75,7 @@ struct importer {
 	/* pass 2 */
 	sqlite3 *db;
 	sqlite3_stmt *insert;
-	bool failed_internal;        /* a SQLite failure: our fault, not the file's */
+	struct pipeline *pipe;       /* converted rows to the writer and the profiler */
 };
 
 void import_result_clear(struct import_result *r)
@@ -246,81 +247,143 @@ static bool is_null(const struct column *c, const char *s, size_t len)
 	return infer_is_null(s, len);
 }
 
-/* Binds one field of column i, converted to the column's type, and feeds
- * the profile.  Inference guaranteed the conversion; should it still fail,
- * the text is kept (never lost). */
-static int bind_field(struct importer *im, size_t i, const char *s, size_t len)
+/* One field of column c as a typed cell.  Inference guaranteed the
+ * conversion; should it still fail, the text is kept (never lost). */
+static void convert_field(struct importer *im, struct column *c, struct cell *cell,
+			  const char *s, size_t len)
 {
-	struct column *c = &im->cols[i];
-	sqlite3_stmt *st = im->insert;
-	int col = (int)i + 1;
 	if (is_null(c, s, len)) {
-		profile_add_null(c->profile);
-		return sqlite3_bind_null(st, col);
+		cell->type = CELL_NULL;
+		return;
 	}
 	struct value_datetime dt;
+	bool pct, b;
 	switch (c->type.kind) {
-	case COLUMN_INT: {
-		int64_t v;
-		if (!value_parse_int(s, len, &v))
+	case COLUMN_INT:
+		if (!value_parse_int(s, len, &cell->v.i))
 			break;
-		profile_add_int(c->profile, v);
-		return sqlite3_bind_int64(st, col, v);
-	}
-	case COLUMN_BOOL: {
-		bool v;
-		if (!value_parse_bool(s, len, &v))
+		cell->type = CELL_INT;
+		return;
+	case COLUMN_BOOL:
+		if (!value_parse_bool(s, len, &b))
 			break;
-		profile_add_int(c->profile, v);
-		return sqlite3_bind_int(st, col, v);
-	}
-	case COLUMN_REAL: {
-		double v;
-		bool pct;
-		if (!value_parse_real(s, len, &v, &pct))
+		cell->type = CELL_INT;
+		cell->v.i = b;
+		return;
+	case COLUMN_REAL:
+		if (!value_parse_real(s, len, &cell->v.r, &pct))
 			break;
-		profile_add_real(c->profile, v);
-		return sqlite3_bind_double(st, col, v);
-	}
+		cell->type = CELL_REAL;
+		return;
 	case COLUMN_DATE:
 		if (!value_parse_date(s, len, &dt))
 			break;
-		len = value_format_date(&dt, c->text, sizeof c->text);
-		profile_add_text(c->profile, c->text, len);
-		return sqlite3_bind_text(st, col, c->text, (int)len, SQLITE_STATIC);
+		pipeline_text(im->pipe, cell, c->text, value_format_date(&dt, c->text, sizeof c->text));
+		return;
 	case COLUMN_DATETIME:
 		if (!value_parse_datetime(s, len, &dt) && !value_parse_date(s, len, &dt))
 			break;
-		len = value_format_datetime(&dt, c->text, sizeof c->text);
-		profile_add_text(c->profile, c->text, len);
-		return sqlite3_bind_text(st, col, c->text, (int)len, SQLITE_STATIC);
+		pipeline_text(im->pipe, cell, c->text,
+			      value_format_datetime(&dt, c->text, sizeof c->text));
+		return;
 	case COLUMN_TIME:
 		if (!value_parse_time(s, len, &dt))
 			break;
-		len = value_format_time(&dt, c->text, sizeof c->text);
-		profile_add_text(c->profile, c->text, len);
-		return sqlite3_bind_text(st, col, c->text, (int)len, SQLITE_STATIC);
+		pipeline_text(im->pipe, cell, c->text, value_format_time(&dt, c->text, sizeof c->text));
+		return;
 	case COLUMN_TEXT:
 		break;
 	}
-	profile_add_text(c->profile, s, len);
-	return sqlite3_bind_text(st, col, s, (int)len, SQLITE_STATIC);
+	pipeline_text(im->pipe, cell, s, len);
 }
 
-static int insert_row(struct importer *im, const struct csv_field *f, size_t n)
+static int queue_row(struct importer *im, const struct csv_field *f, size_t n)
 {
+	struct cell *cells = pipeline_row(im->pipe);
 	for (size_t i = 0; i < im->ncols; i++) {
-		int rc = i < n ? bind_field(im, i, f[i].ptr, f[i].len) : bind_field(im, i, "", 0);
-		if (rc != SQLITE_OK)
-			goto fail;
+		if (i < n)
+			convert_field(im, &im->cols[i], &cells[i], f[i].ptr, f[i].len);
+		else
+			cells[i].type = CELL_NULL;
 	}
-	if (sqlite3_step(im->insert) != SQLITE_DONE)
-		goto fail;
-	sqlite3_reset(im->insert);
+	struct error pe;
+	if (pipeline_commit(im->pipe, &pe) < 0)
+		return stop(im, IMPORT_INTERNAL, "%s", pe.msg);
 	return 0;
-fail:
-	im->failed_internal = true;
-	return stop(im, IMPORT_INTERNAL, "writing the dataset: %s", sqlite3_errmsg(im->db));
+}
+
+/* Consumer: inserts a batch into the data table. */
+static int write_batch(void *ctx, const struct batch *b, struct error *e)
+{
+	struct importer *im = ctx;
+	sqlite3_stmt *st = im->insert;
+	for (size_t r = 0; r < b->rows; r++) {
+		const struct cell *cells = b->cells + r * b->ncols;
+		for (size_t i = 0; i < b->ncols; i++) {
+			const struct cell *c = &cells[i];
+			int col = (int)i + 1, rc;
+			switch (c->type) {
+			case CELL_INT:
+				rc = sqlite3_bind_int64(st, col, c->v.i);
+				break;
+			case CELL_REAL:
+				rc = sqlite3_bind_double(st, col, c->v.r);
+				break;
+			case CELL_TEXT:
+				rc = sqlite3_bind_text(st, col, cell_text(b, c), (int)c->v.t.len,
+						       SQLITE_STATIC);
+				break;
+			default:
+				rc = sqlite3_bind_null(st, col);
+				break;
+			}
+			if (rc != SQLITE_OK)
+				return error_set(e, "writing the dataset: %s", sqlite3_errmsg(im->db));
+		}
+		if (sqlite3_step(st) != SQLITE_DONE) {
+			error_set(e, "writing the dataset: %s", sqlite3_errmsg(im->db));
+			sqlite3_reset(st);
+			return -1;
+		}
+		sqlite3_reset(st);
+	}
+	return 0;
+}
+
+/* Consumer: feeds a batch to the column profiles. */
+static int profile_batch(void *ctx, const struct batch *b, struct error *e)
+{
+	struct importer *im = ctx;
+	(void)e;
+	for (size_t r = 0; r < b->rows; r++) {
+		const struct cell *cells = b->cells + r * b->ncols;
+		for (size_t i = 0; i < b->ncols; i++) {
+			struct column *c = &im->cols[i];
+			const struct cell *cell = &cells[i];
+			switch (cell->type) {
+			case CELL_INT:
+				profile_add_int(c->profile, cell->v.i);
+				break;
+			case CELL_REAL:
+				profile_add_real(c->profile, cell->v.r);
+				break;
+			case CELL_TEXT:
+				/* Text in a numeric column would be a conversion that
+				 * inference promised; it is stored, but not profiled. */
+				if (c->type.kind == COLUMN_INT || c->type.kind == COLUMN_BOOL ||
+				    c->type.kind == COLUMN_REAL)
+					profile_add_null(c->profile);
+				else
+					profile_add_text(c->profile, cell_text(b, cell),
+							 cell->v.t.len);
+				break;
+			default:
+				profile_add_null(c->profile);
+				break;
+			}
+		}
+	}
+	return 0;
 }
 
 /* One row of fields from any source; line is its 1-based line (CSV) or
@@ -365,7 +428,7 @@ static int take_row(struct importer *im, const struct csv_field *f, size_t n, in
 		}
 		return 0;
 	}
-	if (insert_row(im, f, n) < 0)
+	if (queue_row(im, f, n) < 0)
 		return -1;
 	if (report_rows(im))
 		return stop(im, IMPORT_CANCELLED, "cancelled");
@@ -947,8 +1010,21 @@ int import_file(const char *src_path, const char *dst_path, const struct import_
 	im.pass = 2;
 	im.header_done = false;
 	im.rows = 0;
-	if (im.ncols && run_pass(&im, fmt, src_path, fd) < 0)
-		goto out;
+	if (im.ncols) {
+		pipeline_fn fns[] = { write_batch, profile_batch };
+		void *ctxs[] = { &im, &im };
+		struct error pe;
+		if (!(im.pipe = pipeline_start(im.ncols, fns, ctxs, 2, &pe))) {
+			stop(&im, IMPORT_INTERNAL, "%s", pe.msg);
+			goto out;
+		}
+		if (run_pass(&im, fmt, src_path, fd) < 0)
+			goto out;
+		if (pipeline_finish(im.pipe, &pe) < 0) {
+			stop(&im, IMPORT_INTERNAL, "%s", pe.msg);
+			goto out;
+		}
+	}
 	if (im.rows != im.total_rows) {
 		stop(&im, IMPORT_INTERNAL, "the file changed while it was read (%" PRId64
 					    " rows, then %" PRId64 ")", im.total_rows, im.rows);
@@ -972,6 +1048,7 @@ int import_file(const char *src_path, const char *dst_path, const struct import_
 	report(&im, 1000);
 	rc = 0;
 out:
+	pipeline_free(im.pipe);
 	sqlite3_finalize(im.insert);
 	sqlite3_close(im.db);
 	if (fd >= 0)

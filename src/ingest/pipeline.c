@@ -1,0 +1,217 @@
+/*
+ * The row pipeline (pipeline.h): a ring of batches, a sequence number per
+ * batch, and one thread per consumer that walks the ring in order.
+ *
+ * A batch is free, being filled, or published with a count of consumers
+ * that still have to see it; the last one to finish frees it.  One mutex
+ * and two condition variables (a batch was published; a batch was freed)
+ * are plenty: there are a few hundred hand-offs per second, not millions.
+ */
+#include "ingest/pipeline.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/alloc.h"
+
+#define ARENA_START (256 * 1024)
+
+struct slot {
+	struct batch b;
+	uint64_t seq;             /* which batch this is, from 0 */
+	int pending;              /* consumers yet to see it; 0 when free */
+};
+
+struct consumer {
+	struct pipeline *p;
+	pipeline_fn fn;
+	void *ctx;
+	pthread_t thread;
+	bool started;
+};
+
+struct pipeline {
+	size_t ncols;
+	struct slot slots[PIPELINE_BATCHES];
+	pthread_mutex_t lock;
+	pthread_cond_t published;     /* a batch was published, or the end */
+	pthread_cond_t freed;         /* a batch became free, or a consumer failed */
+	uint64_t next_seq;            /* sequence of the batch being filled */
+	struct slot *filling;
+	bool finished;                /* no more batches will come */
+	bool stopping;                /* consumers quit now */
+	atomic_bool failed;           /* set after err, so a reader that sees it sees err */
+	struct error err;             /* the first consumer error */
+	struct consumer consumers[PIPELINE_CONSUMERS_MAX];
+	size_t nconsumers;
+};
+
+static void batch_reset(struct batch *b)
+{
+	b->rows = 0;
+	b->used = 0;
+}
+
+static void *consume(void *arg)
+{
+	struct consumer *c = arg;
+	struct pipeline *p = c->p;
+	uint64_t want = 0;
+	pthread_mutex_lock(&p->lock);
+	for (;;) {
+		struct slot *s = &p->slots[want % PIPELINE_BATCHES];
+		while (!p->stopping && !(s->pending > 0 && s->seq == want) &&
+		       !(p->finished && want >= p->next_seq))
+			pthread_cond_wait(&p->published, &p->lock);
+		if (p->stopping || (p->finished && want >= p->next_seq))
+			break;
+		pthread_mutex_unlock(&p->lock);
+		struct error e;
+		int rc = p->failed ? 0 : c->fn(c->ctx, &s->b, &e);
+		pthread_mutex_lock(&p->lock);
+		if (rc < 0 && !p->failed) {
+			p->failed = true;
+			p->err = e;
+		}
+		if (--s->pending == 0) {
+			batch_reset(&s->b);
+			pthread_cond_broadcast(&p->freed);
+		}
+		want++;
+	}
+	pthread_mutex_unlock(&p->lock);
+	return NULL;
+}
+
+struct pipeline *pipeline_start(size_t ncols, const pipeline_fn *fns, void *const *ctxs,
+				size_t n, struct error *e)
+{
+	struct pipeline *p = xcalloc(1, sizeof *p);
+	p->ncols = ncols ? ncols : 1;
+	pthread_mutex_init(&p->lock, NULL);
+	pthread_cond_init(&p->published, NULL);
+	pthread_cond_init(&p->freed, NULL);
+	for (size_t i = 0; i < PIPELINE_BATCHES; i++) {
+		struct batch *b = &p->slots[i].b;
+		b->ncols = p->ncols;
+		b->cells = xmalloc(PIPELINE_BATCH_ROWS * p->ncols * sizeof *b->cells);
+		b->cap = ARENA_START;
+		b->arena = xmalloc(b->cap);
+	}
+	p->filling = &p->slots[0];
+	if (n < 1 || n > PIPELINE_CONSUMERS_MAX) {
+		error_set(e, "pipeline: %zu consumers", n);
+		pipeline_free(p);
+		return NULL;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct consumer *c = &p->consumers[i];
+		c->p = p;
+		c->fn = fns[i];
+		c->ctx = ctxs[i];
+		if (pthread_create(&c->thread, NULL, consume, c) != 0) {
+			error_set(e, "pipeline: cannot start a thread");
+			pipeline_free(p);
+			return NULL;
+		}
+		c->started = true;
+		p->nconsumers++;
+	}
+	return p;
+}
+
+struct cell *pipeline_row(struct pipeline *p)
+{
+	struct batch *b = &p->filling->b;
+	return b->cells + b->rows * b->ncols;
+}
+
+void pipeline_text(struct pipeline *p, struct cell *c, const char *s, size_t len)
+{
+	struct batch *b = &p->filling->b;
+	if (b->used + len > b->cap) {
+		size_t cap = b->cap;
+		while (cap < b->used + len)
+			cap *= 2;
+		b->arena = xrealloc(b->arena, cap);
+		b->cap = cap;
+	}
+	memcpy(b->arena + b->used, s, len);
+	c->type = CELL_TEXT;
+	c->v.t.off = b->used;
+	c->v.t.len = len;
+	b->used += len;
+}
+
+/* Hands the batch being filled to the consumers and waits for the next free
+ * one.  Called with the lock held. */
+static void publish(struct pipeline *p)
+{
+	struct slot *s = p->filling;
+	s->seq = p->next_seq++;
+	s->pending = (int)p->nconsumers;
+	pthread_cond_broadcast(&p->published);
+	struct slot *next = &p->slots[p->next_seq % PIPELINE_BATCHES];
+	while (next->pending > 0 && !p->failed)
+		pthread_cond_wait(&p->freed, &p->lock);
+	p->filling = next;
+}
+
+int pipeline_commit(struct pipeline *p, struct error *e)
+{
+	struct batch *b = &p->filling->b;
+	b->rows++;
+	if (b->rows < PIPELINE_BATCH_ROWS && b->used < ARENA_START * 16)
+		return p->failed ? (*e = p->err, -1) : 0;
+	pthread_mutex_lock(&p->lock);
+	if (!p->failed)
+		publish(p);
+	int rc = p->failed ? -1 : 0;
+	if (rc)
+		*e = p->err;
+	pthread_mutex_unlock(&p->lock);
+	return rc;
+}
+
+int pipeline_finish(struct pipeline *p, struct error *e)
+{
+	pthread_mutex_lock(&p->lock);
+	if (!p->failed && p->filling->b.rows)
+		publish(p);
+	p->finished = true;
+	pthread_cond_broadcast(&p->published);
+	pthread_mutex_unlock(&p->lock);
+	for (size_t i = 0; i < p->nconsumers; i++) {
+		pthread_join(p->consumers[i].thread, NULL);
+		p->consumers[i].started = false;
+	}
+	if (p->failed) {
+		*e = p->err;
+		return -1;
+	}
+	return 0;
+}
+
+void pipeline_free(struct pipeline *p)
+{
+	if (!p)
+		return;
+	pthread_mutex_lock(&p->lock);
+	p->stopping = true;
+	pthread_cond_broadcast(&p->published);
+	pthread_mutex_unlock(&p->lock);
+	for (size_t i = 0; i < p->nconsumers; i++)
+		if (p->consumers[i].started)
+			pthread_join(p->consumers[i].thread, NULL);
+	for (size_t i = 0; i < PIPELINE_BATCHES; i++) {
+		free(p->slots[i].b.cells);
+		free(p->slots[i].b.arena);
+	}
+	pthread_mutex_destroy(&p->lock);
+	pthread_cond_destroy(&p->published);
+	pthread_cond_destroy(&p->freed);
+	free(p);
+}

@@ -1,0 +1,88 @@
+/*
+ * A row pipeline: one producer thread fills batches of converted rows, and
+ * several consumer threads each see every batch, in order.
+ *
+ * The importer's second pass does three independent things per row: parse
+ * and convert the fields, insert them into SQLite, and feed the column
+ * profiles.  On one thread they add up; here the caller converts, one
+ * consumer inserts and another profiles, each on its own core when there
+ * is one.  A batch holds up to PIPELINE_BATCH_ROWS rows of typed cells,
+ * with text copied into the batch's own arena (the parser's buffers do not
+ * outlive a row).  PIPELINE_BATCHES batches circulate, so memory is
+ * bounded: a producer that runs ahead waits for a free batch.
+ */
+#ifndef SHEAF_INGEST_PIPELINE_H
+#define SHEAF_INGEST_PIPELINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/error.h"
+
+#define PIPELINE_BATCH_ROWS 1024
+#define PIPELINE_BATCHES 4
+#define PIPELINE_CONSUMERS_MAX 4
+
+enum cell_type {
+	CELL_NULL,
+	CELL_INT,
+	CELL_REAL,
+	CELL_TEXT,
+};
+
+struct cell {
+	enum cell_type type;
+	union {
+		int64_t i;
+		double r;
+		struct {
+			size_t off;       /* into the batch's arena */
+			size_t len;
+		} t;
+	} v;
+};
+
+struct batch {
+	size_t ncols;
+	size_t rows;              /* complete rows */
+	struct cell *cells;       /* rows * ncols, row-major */
+	char *arena;
+	size_t used, cap;
+};
+
+/* A consumer: sees each batch once, in order, on its own thread.  Returns 0,
+ * or -1 with e set to stop the pipeline. */
+typedef int (*pipeline_fn)(void *ctx, const struct batch *b, struct error *e);
+
+struct pipeline;
+
+/* Starts n consumer threads (1..PIPELINE_CONSUMERS_MAX).  NULL with e set
+ * when a thread cannot start. */
+struct pipeline *pipeline_start(size_t ncols, const pipeline_fn *fns, void *const *ctxs,
+				size_t n, struct error *e);
+
+/* The next row's ncols cells, in the batch being filled (never NULL).  Fill
+ * them (pipeline_text for text), then call pipeline_commit. */
+struct cell *pipeline_row(struct pipeline *p);
+
+/* A text cell: copies len bytes into the current batch's arena. */
+void pipeline_text(struct pipeline *p, struct cell *c, const char *s, size_t len);
+
+/* The row is complete; a full batch goes to the consumers.  Returns 0, or
+ * -1 with e set when a consumer failed (then stop producing). */
+int pipeline_commit(struct pipeline *p, struct error *e);
+
+/* Sends the last rows and waits until every consumer has seen every batch.
+ * Returns 0, or -1 with the first consumer error. */
+int pipeline_finish(struct pipeline *p, struct error *e);
+
+/* Stops the consumers (dropping batches not yet seen) and frees p; after
+ * pipeline_finish, or instead of it to abandon the work.  NULL is fine. */
+void pipeline_free(struct pipeline *p);
+
+static inline const char *cell_text(const struct batch *b, const struct cell *c)
+{
+	return b->arena + c->v.t.off;
+}
+
+#endif
