@@ -42,6 +42,7 @@
 #define ROWS_DEFAULT 100
 #define ROWS_MAX 10000
 #define FILTERS_MAX 32
+#define TABLE_CALL_MS 10000           /* SQLite time per page or export piece */
 #define SORTS_MAX 8
 
 enum ds_field {
@@ -139,8 +140,9 @@ json_t *api_dataset_json(const struct dataset_row *r, bool full)
 	json_t *cols = json_object_get(summary, "columns_info");
 	json_t *warnings = json_object_get(summary, "warnings");
 	if (full || !summary) {
-		json_object_set(o, "columns_info", cols ? cols : json_array());
-		json_object_set(o, "warnings", warnings ? warnings : json_array());
+		/* json_object_set_new steals: a borrowed member needs its own reference. */
+		json_object_set_new(o, "columns_info", cols ? json_incref(cols) : json_array());
+		json_object_set_new(o, "warnings", warnings ? json_incref(warnings) : json_array());
 	}
 	json_decref(summary);
 	return o;
@@ -578,7 +580,11 @@ static struct table *open_ready(struct request *req, const struct dataset_row *r
 		log_error("open dataset %s (request %s): %s", row->id, req->request_id, e.msg);
 		http_reply_error(req, 500, "internal", "the dataset file could not be read; see "
 				 "the server log");
+		return NULL;
 	}
+	/* A filter or sort over a big dataset must not hold an HTTP thread
+	 * for long: each page, and each piece of an export, gets this much. */
+	table_set_time_limit(t, TABLE_CALL_MS);
 	return t;
 }
 
@@ -626,8 +632,17 @@ static void dataset_get(struct request *req, bool shared)
 		if (!t) {
 			log_error("open dataset %s (request %s): %s", row.id, req->request_id, e.msg);
 		} else {
-			/* The profiles live in the dataset file, not the store. */
-			json_object_set_new(o, "columns_info", table_columns_json(t));
+			/* The profiles live in the dataset file, not the store; the
+			 * summary's fields (unique, nulls) stay, as in the upload's
+			 * answer: fields may be added, never dropped. */
+			json_t *cols = table_columns_json(t);
+			json_t *summary = json_object_get(o, "columns_info");
+			size_t i;
+			json_t *c;
+			if (json_array_size(summary) == json_array_size(cols))
+				json_array_foreach(cols, i, c)
+					json_object_update_missing(c, json_array_get(summary, i));
+			json_object_set_new(o, "columns_info", cols);
 			if (shared) {
 				struct table_query *q = table_query_new(t);
 				table_query_page(q, 0, PREVIEW_DEFAULT);
