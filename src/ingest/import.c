@@ -43,6 +43,7 @@
 #define READ_CHUNK (1024 * 1024)
 #define PASS1_SHARE 400          /* per mille of the work that pass 1 stands for */
 #define NAME_MAX_BYTES 255       /* a column name is cut to this many bytes */
+#define INFER_THREADS 2
 
 struct column {
 	char *name;                  /* unique in the table, case-insensitively */
@@ -75,7 +76,9 @@ struct importer {
 	/* pass 2 */
 	sqlite3 *db;
 	sqlite3_stmt *insert;
-	struct pipeline *pipe;       /* converted rows to the writer and the profiler */
+	struct pipeline *pipe;       /* pass 1: fields to inference; pass 2: converted rows
+				      * to the writer and the profiler */
+	struct infer_part *parts;    /* pass 1's consumers (INFER_THREADS) */
 };
 
 void import_result_clear(struct import_result *r)
@@ -386,6 +389,74 @@ static int profile_batch(void *ctx, const struct batch *b, struct error *e)
 	return 0;
 }
 
+/* Pass 1 runs inference on two threads, each owning every other column,
+ * fed by the reading thread through the same pipeline as pass 2. */
+struct infer_part {
+	struct importer *im;
+	size_t first;
+};
+
+static int infer_batch(void *ctx, const struct batch *b, struct error *e)
+{
+	struct infer_part *part = ctx;
+	struct importer *im = part->im;
+	(void)e;
+	for (size_t r = 0; r < b->rows; r++) {
+		const struct cell *cells = b->cells + r * b->ncols;
+		for (size_t i = part->first; i < b->ncols; i += INFER_THREADS) {
+			const struct cell *c = &cells[i];
+			if (c->type == CELL_TEXT)
+				infer_add(im->cols[i].infer, cell_text(b, c), c->v.t.len);
+			else
+				infer_add(im->cols[i].infer, "", 0);
+		}
+	}
+	return 0;
+}
+
+static int start_inference(struct importer *im)
+{
+	pipeline_fn fns[INFER_THREADS];
+	void *ctxs[INFER_THREADS];
+	size_t n = im->ncols < INFER_THREADS ? (im->ncols ? im->ncols : 1) : INFER_THREADS;
+	for (size_t i = 0; i < n; i++) {
+		im->parts[i] = (struct infer_part){ .im = im, .first = i };
+		fns[i] = infer_batch;
+		ctxs[i] = &im->parts[i];
+	}
+	struct error pe;
+	if (!(im->pipe = pipeline_start(im->ncols, fns, ctxs, n, &pe)))
+		return stop(im, IMPORT_INTERNAL, "%s", pe.msg);
+	return 0;
+}
+
+/* Ends pass 1's pipeline: every row has been inferred. */
+static int finish_inference(struct importer *im)
+{
+	struct error pe;
+	int rc = im->pipe ? pipeline_finish(im->pipe, &pe) : 0;
+	pipeline_free(im->pipe);
+	im->pipe = NULL;
+	if (rc < 0)
+		return stop(im, IMPORT_INTERNAL, "%s", pe.msg);
+	return 0;
+}
+
+static int queue_fields(struct importer *im, const struct csv_field *f, size_t n)
+{
+	struct cell *cells = pipeline_row(im->pipe);
+	for (size_t i = 0; i < im->ncols; i++) {
+		if (i < n && f[i].len)
+			pipeline_text(im->pipe, &cells[i], f[i].ptr, f[i].len);
+		else
+			cells[i].type = CELL_NULL;
+	}
+	struct error pe;
+	if (pipeline_commit(im->pipe, &pe) < 0)
+		return stop(im, IMPORT_INTERNAL, "%s", pe.msg);
+	return 0;
+}
+
 /* One row of fields from any source; line is its 1-based line (CSV) or
  * row number (spreadsheets).  Returns 0 or -1 (im->e set). */
 static int take_row(struct importer *im, const struct csv_field *f, size_t n, int64_t line)
@@ -403,6 +474,8 @@ static int take_row(struct importer *im, const struct csv_field *f, size_t n, in
 			for (size_t i = 0; i < n; i++)
 				im->cols[i].infer = infer_new();
 			name_columns(im, f, n);
+			if (start_inference(im) < 0)
+				return -1;
 		}
 		if (im->has_header)
 			return 0;
@@ -419,15 +492,8 @@ static int take_row(struct importer *im, const struct csv_field *f, size_t n, in
 			     n < im->ncols ? "padded with empty values" : "extra fields dropped");
 		im->ragged++;
 	}
-	if (im->pass == 1) {
-		for (size_t i = 0; i < im->ncols; i++) {
-			if (i < n)
-				infer_add(im->cols[i].infer, f[i].ptr, f[i].len);
-			else
-				infer_add(im->cols[i].infer, "", 0);
-		}
-		return 0;
-	}
+	if (im->pass == 1)
+		return queue_fields(im, f, n);
 	if (queue_row(im, f, n) < 0)
 		return -1;
 	if (report_rows(im))
@@ -544,6 +610,8 @@ out:
 /* Forgets what pass 1 learnt, to run it again with another encoding. */
 static void reset_columns(struct importer *im)
 {
+	pipeline_free(im->pipe);
+	im->pipe = NULL;
 	for (size_t i = 0; i < im->ncols; i++) {
 		free(im->cols[i].name);
 		free(im->cols[i].source_name);
@@ -970,7 +1038,9 @@ int import_file(const char *src_path, const char *dst_path, const struct import_
 	memset(out, 0, sizeof *out);
 	out->columns_info = json_array();
 	out->warnings = json_array();
-	struct importer im = { .opt = &opt, .out = out, .e = e, .pass = 1, .last_per_mille = -1 };
+	struct infer_part parts[INFER_THREADS];
+	struct importer im = { .opt = &opt, .out = out, .e = e, .pass = 1, .last_per_mille = -1,
+			       .parts = parts };
 	int rc = -1;
 	bool created = false;
 
@@ -992,7 +1062,7 @@ int import_file(const char *src_path, const char *dst_path, const struct import_
 		goto out;
 	}
 
-	if (run_pass(&im, fmt, src_path, fd) < 0)
+	if (run_pass(&im, fmt, src_path, fd) < 0 || finish_inference(&im) < 0)
 		goto out;
 	if (!im.header_done) {
 		stop(&im, IMPORT_BAD_INPUT, "the file has no rows");
