@@ -13,6 +13,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "app.h"
@@ -24,7 +25,7 @@
 #include "base/utf8.h"
 #include "ingest/encoding.h"
 
-#define COPY_CHUNK (1024 * 1024)
+#define TMP_IDLE_S 600   /* a temporary file unchanged this long belongs to no live ingest */
 
 void dataset_original_key(const char *owner, const char *id, char *out, size_t cap)
 {
@@ -74,10 +75,16 @@ void dataset_clean_tmp(const struct app *app)
 	DIR *d = opendir(dir);
 	if (!d)
 		return;
+	/* Only files left alone for a while: an ingest that is alive writes
+	 * its file all the time (`sheaf import` may be running right now). */
+	time_t cutoff = time(NULL) - TMP_IDLE_S;
 	struct dirent *de;
-	while ((de = readdir(d)))
-		if (strncmp(de->d_name, "ingest-", 7) == 0 || strncmp(de->d_name, "fetch-", 6) == 0)
+	while ((de = readdir(d))) {
+		struct stat sb;
+		if ((strncmp(de->d_name, "ingest-", 7) == 0 || strncmp(de->d_name, "fetch-", 6) == 0) &&
+		    fstatat(dirfd(d), de->d_name, &sb, 0) == 0 && sb.st_mtime < cutoff)
 			unlinkat(dirfd(d), de->d_name, 0);
+	}
 	closedir(d);
 }
 

@@ -91,7 +91,8 @@ struct table *dataset_open(struct app *app, const struct dataset_row *row, struc
 void dataset_uncache(const struct app *app, const char *data_key);
 
 /* Removes leftovers of ingest jobs that died with the process (their
- * half-written files in DATA_DIR/tmp).  Called at start, before jobs run. */
+ * half-written files in DATA_DIR/tmp, untouched for ten minutes).  Called
+ * at start, before jobs run. */
 void dataset_clean_tmp(const struct app *app);
 
 #endif
