@@ -471,8 +471,11 @@ static int take_row(struct importer *im, const struct csv_field *f, size_t n, in
 			im->has_header = is_header_row(im, f, n);
 			im->ncols = n;
 			im->cols = xcalloc(n, sizeof *im->cols);
-			for (size_t i = 0; i < n; i++)
+			for (size_t i = 0; i < n; i++) {
+				/* The profiles count distinct values in pass 2. */
 				im->cols[i].infer = infer_new();
+				infer_skip_distinct(im->cols[i].infer);
+			}
 			name_columns(im, f, n);
 			if (start_inference(im) < 0)
 				return -1;
@@ -984,6 +987,11 @@ static void finish_columns_info(struct importer *im)
 		struct column *c = &im->cols[i];
 		json_t *profile = profile_json(c->profile);
 		json_t *distinct = json_object_get(profile, "distinct");
+		if (c->type.kind == COLUMN_TEXT)
+			c->type.categorical = infer_categorical(
+				(uint64_t)json_integer_value(distinct),
+				!json_is_true(json_object_get(profile, "distinct_exact")),
+				(uint64_t)json_integer_value(json_object_get(profile, "count")));
 		json_t *info = json_pack(
 			"{s:s, s:s, s:s, s:b, s:b, s:O, s:O, s:o}", "name", c->name, "source_name",
 			c->source_name, "type", type_name(&c->type), "categorical",

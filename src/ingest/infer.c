@@ -28,6 +28,7 @@ struct column_infer {
 	uint64_t *set;
 	size_t set_cap, set_len;
 	bool set_full;
+	bool skip_distinct;        /* the caller counts distinct values itself */
 };
 
 static bool is_space(char c)
@@ -147,7 +148,8 @@ void infer_add(struct column_infer *ci, const char *s, size_t len)
 	while (len && is_space(s[len - 1]))
 		len--;
 	ci->values++;
-	remember(ci, s, len);
+	if (!ci->skip_distinct)
+		remember(ci, s, len);
 
 	bool b;
 	if (ci->can_bool && !value_parse_bool(s, len, &b))
@@ -255,12 +257,23 @@ void infer_result(const struct column_infer *ci, const char *column_name,
 		if (!out->percent)
 			out->role = role_of(ci, column_name);
 	}
-	if (out->kind == COLUMN_TEXT && !ci->set_full) {
-		uint64_t limit = ci->values / 20;
-		if (limit < 20)
-			limit = 20;
-		out->categorical = ci->set_len <= limit && ci->set_len < ci->values;
-	}
+	if (out->kind == COLUMN_TEXT && !ci->skip_distinct)
+		out->categorical = infer_categorical(ci->set_len, ci->set_full, ci->values);
+}
+
+bool infer_categorical(uint64_t distinct, bool capped, uint64_t values)
+{
+	uint64_t limit = values / 20;
+	if (limit < 20)
+		limit = 20;
+	return !capped && distinct <= limit && distinct < values;
+}
+
+void infer_skip_distinct(struct column_infer *ci)
+{
+	ci->skip_distinct = true;
+	ci->set_full = false;
+	ci->set_len = 0;
 }
 
 const char *column_kind_name(enum column_kind kind)

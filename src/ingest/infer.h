@@ -86,6 +86,16 @@ void infer_add(struct column_infer *ci, const char *s, size_t len);
 void infer_result(const struct column_infer *ci, const char *column_name,
 		  struct column_type *out);
 
+/* For a caller that counts distinct values itself (the importer's column
+ * profiles do, exactly up to INFER_MAX_DISTINCT): stop hashing values here.
+ * infer_result then reports distinct 0 and never categorical; the caller
+ * applies infer_categorical to its own counts.  Call before infer_add. */
+void infer_skip_distinct(struct column_infer *ci);
+
+/* The categorical rule above, for distinct non-null values among values
+ * non-null ones (capped: more distinct values than could be counted). */
+bool infer_categorical(uint64_t distinct, bool capped, uint64_t values);
+
 /* Whether a trimmed field is one of the null words above. */
 bool infer_is_null(const char *s, size_t len);
 
