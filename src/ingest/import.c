@@ -31,6 +31,7 @@
 #include "base/alloc.h"
 #include "base/buf.h"
 #include "base/clock.h"
+#include "base/sandbox.h"
 #include "ingest/csv.h"
 #include "ingest/encoding.h"
 #include "ingest/infer.h"
@@ -757,7 +758,7 @@ static enum import_failure sheet_failure(const char *msg)
 							       : IMPORT_BAD_INPUT;
 }
 
-static int sheet_pass(struct importer *im, const char *path, bool xls)
+static int sheet_pass(struct importer *im, const char *path)
 {
 	struct xlsx_limits lim = {
 		.max_member_bytes = im->opt->xlsx_max_bytes,
@@ -770,19 +771,16 @@ static int sheet_pass(struct importer *im, const char *path, bool xls)
 	struct error se;
 	size_t index;
 	int rc = -1;
-	void *book = xls ? (void *)xls_open(path, NULL, &se) : (void *)xlsx_open(path, &lim, &se);
+	struct xlsx *book = xlsx_open(path, &lim, &se);
 	if (!book)
 		return stop(im, IMPORT_BAD_INPUT, "%s", se.msg);
-	size_t count = xls ? xls_sheet_count(book) : xlsx_sheet_count(book);
-	if (pick_sheet(im, count, xls ? xls_name_of : xlsx_name_of, book, &index) < 0)
+	if (pick_sheet(im, xlsx_sheet_count(book), xlsx_name_of, book, &index) < 0)
 		goto out;
 	if (im->pass == 1) {
-		im->out->sheet = xstrdup(xls ? xls_sheet_name(book, index) : xlsx_sheet_name(book, index));
+		im->out->sheet = xstrdup(xlsx_sheet_name(book, index));
 		report(im, 0);
 	}
-	int r = xls ? xls_read_sheet(book, index, &cb, &p, &se)
-		    : xlsx_read_sheet(book, index, &cb, &p, &se);
-	if (r < 0) {
+	if (xlsx_read_sheet(book, index, &cb, &p, &se) < 0) {
 		if (!p.row_failed)
 			stop(im, sheet_failure(se.msg), "%s", se.msg);
 		goto out;
@@ -794,11 +792,121 @@ static int sheet_pass(struct importer *im, const char *path, bool xls)
 	rc = 0;
 out:
 	free(p.fields);
-	if (xls)
-		xls_close(book);
-	else
-		xlsx_close(book);
+	xlsx_close(book);
 	return rc;
+}
+
+/* ---- XLS, converted to CSV in a sandbox ----
+ *
+ * FreeXL is not safe on hostile files (over-reads, an invalid free, and a
+ * few kilobytes that make it allocate a gigabyte), so an .xls file is read
+ * in a forked child with memory and CPU limits, which writes the chosen
+ * sheet as UTF-8 CSV.  The two passes then read that CSV. */
+
+#define XLS_MEMORY (1536ull << 20)
+#define XLS_CPU_S 60
+#define XLS_WALL_S 120
+
+struct xls_job {
+	struct importer *im;
+	const char *src;
+	const char *csv;
+	FILE *out;
+};
+
+static void csv_put(FILE *f, const char *s, size_t n)
+{
+	if (strcspn(s, ",\"\r\n") == n) {
+		fwrite(s, 1, n, f);
+		return;
+	}
+	fputc('"', f);
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '"')
+			fputc('"', f);
+		fputc(s[i], f);
+	}
+	fputc('"', f);
+}
+
+static int on_xls_row(void *ctx, uint32_t row, const struct xlsx_cell *cells, size_t n)
+{
+	struct xls_job *job = ctx;
+	(void)row;
+	if (n == 0)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			fputc(',', job->out);
+		csv_put(job->out, cells[i].text, strlen(cells[i].text));
+	}
+	fputc('\n', job->out);
+	return ferror(job->out) ? -1 : 0;
+}
+
+/* In the child: the sheet as CSV into job->csv; the sheet's name as the
+ * message on success. */
+static int xls_convert(void *arg, char msg[SANDBOX_MSG_MAX])
+{
+	struct xls_job *job = arg;
+	struct importer *im = job->im;
+	struct error e;
+	struct xls_limits lim = { .max_cell_bytes = im->opt->max_field_bytes };
+	struct xls *book = xls_open(job->src, &lim, &e);
+	if (!book) {
+		snprintf(msg, SANDBOX_MSG_MAX, "%s", e.msg);
+		return -1;
+	}
+	size_t index;
+	int rc = -1;
+	if (pick_sheet(im, xls_sheet_count(book), xls_name_of, book, &index) < 0) {
+		snprintf(msg, SANDBOX_MSG_MAX, "%s", im->e->msg);
+		goto out;
+	}
+	if (!(job->out = fopen(job->csv, "w"))) {
+		snprintf(msg, SANDBOX_MSG_MAX, "internal: %s: %s", job->csv, strerror(errno));
+		goto out;
+	}
+	struct xlsx_callbacks cb = { .row = on_xls_row };
+	if (xls_read_sheet(book, index, &cb, job, &e) < 0) {
+		snprintf(msg, SANDBOX_MSG_MAX, "%s", e.msg);
+		goto out;
+	}
+	if (fclose(job->out) != 0) {
+		job->out = NULL;
+		snprintf(msg, SANDBOX_MSG_MAX, "internal: writing %s", job->csv);
+		goto out;
+	}
+	job->out = NULL;
+	snprintf(msg, SANDBOX_MSG_MAX, "%s", xls_sheet_name(book, index));
+	rc = 0;
+out:
+	if (job->out)
+		fclose(job->out);
+	xls_close(book);
+	return rc;
+}
+
+/* Converts src into the CSV file csv; sets the sheet's name.  0 or -1. */
+static int xls_to_csv(struct importer *im, const char *src, const char *csv)
+{
+	struct xls_job job = { .im = im, .src = src, .csv = csv };
+	struct sandbox_limits lim = {
+		.memory_bytes = XLS_MEMORY, .cpu_seconds = XLS_CPU_S, .wall_seconds = XLS_WALL_S,
+	};
+	char msg[SANDBOX_MSG_MAX];
+	report(im, 0);
+	int rc = sandbox_run(xls_convert, &job, &lim, msg);
+	if (rc == 0) {
+		im->out->sheet = xstrdup(msg);
+		return 0;
+	}
+	if (rc == -1 && strncmp(msg, "internal: ", 10) == 0)
+		return stop(im, IMPORT_INTERNAL, "reading the XLS file: %s", msg + 10);
+	if (rc == -1)
+		return stop(im, IMPORT_BAD_INPUT, "%s", msg);
+	return stop(im, IMPORT_BAD_INPUT, "the XLS file could not be read safely: the reader %s",
+		    msg);
 }
 
 /* ---- the dataset file ---- */
@@ -1030,9 +1138,9 @@ static const char *detect_format(int fd)
 
 static int run_pass(struct importer *im, const char *fmt, const char *src, int fd)
 {
-	if (strcmp(fmt, "csv") == 0)
-		return im->pass == 1 ? csv_pass1(im, fd) : csv_pass2(im, fd);
-	return sheet_pass(im, src, strcmp(fmt, "xls") == 0);
+	if (strcmp(fmt, "xlsx") == 0)
+		return sheet_pass(im, src);
+	return im->pass == 1 ? csv_pass1(im, fd) : csv_pass2(im, fd);
 }
 
 int import_file(const char *src_path, const char *dst_path, const struct import_options *opt_in,
@@ -1051,6 +1159,7 @@ int import_file(const char *src_path, const char *dst_path, const struct import_
 			       .parts = parts };
 	int rc = -1;
 	bool created = false;
+	char *xls_csv = NULL;   /* an .xls file's sheet, converted */
 
 	int fd = open(src_path, O_RDONLY | O_CLOEXEC);
 	struct stat sb;
@@ -1070,6 +1179,23 @@ int import_file(const char *src_path, const char *dst_path, const struct import_
 		goto out;
 	}
 
+	if (strcmp(fmt, "xls") == 0) {
+		/* From here on the passes read the sheet as CSV. */
+		size_t n = strlen(dst_path) + 8;
+		xls_csv = xmalloc(n);
+		snprintf(xls_csv, n, "%s.csv", dst_path);
+		if (xls_to_csv(&im, src_path, xls_csv) < 0)
+			goto out;
+		close(fd);
+		if ((fd = open(xls_csv, O_RDONLY | O_CLOEXEC)) < 0 || fstat(fd, &sb) < 0) {
+			stop(&im, IMPORT_INTERNAL, "reading the converted sheet: %s", strerror(errno));
+			goto out;
+		}
+		im.total_bytes = (uint64_t)sb.st_size;
+		opt.encoding = "UTF-8";
+		opt.delimiter = ',';
+		fmt = "csv";
+	}
 	if (run_pass(&im, fmt, src_path, fd) < 0 || finish_inference(&im) < 0)
 		goto out;
 	if (!im.header_done) {
@@ -1113,6 +1239,11 @@ int import_file(const char *src_path, const char *dst_path, const struct import_
 	finish_columns_info(&im);
 	sqlite3_finalize(im.insert);
 	im.insert = NULL;
+	if (xls_csv) {
+		/* A spreadsheet has no encoding or delimiter to report. */
+		out->encoding[0] = 0;
+		out->delimiter = 0;
+	}
 	if (exec(&im, "COMMIT;") < 0 || write_metadata(&im) < 0)
 		goto out;
 	if (sqlite3_close(im.db) != SQLITE_OK) {
@@ -1126,6 +1257,10 @@ int import_file(const char *src_path, const char *dst_path, const struct import_
 	report(&im, 1000);
 	rc = 0;
 out:
+	if (xls_csv) {
+		unlink(xls_csv);
+		free(xls_csv);
+	}
 	pipeline_free(im.pipe);
 	sqlite3_finalize(im.insert);
 	sqlite3_close(im.db);

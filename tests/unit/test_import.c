@@ -344,6 +344,21 @@ static void test_xls(void **state)
 	assert_int_equal(import_file("tests/unit/xls_fixtures/password.xls", dst, &opt, &r, &e), -1);
 	assert_int_equal(r.failure, IMPORT_BAD_INPUT);
 	import_result_clear(&r);
+	/* A file that makes FreeXL free an invalid pointer: the sandboxed
+	 * reader dies, the importer (and its process) carries on. */
+	unlink(dst);
+	assert_int_equal(import_file("tests/unit/xls_fixtures/freexl_bugs/"
+				     "bad_free_in_destroy_workbook.xls", dst, &opt, &r, &e), -1);
+	assert_int_equal(r.failure, IMPORT_BAD_INPUT);
+	assert_non_null(strstr(e.msg, "could not be read safely"));
+	assert_int_equal(access(dst, F_OK), -1);
+	import_result_clear(&r);
+	/* The sheet is read through CSV: values and types survive. */
+	unlink(dst);
+	assert_int_equal(import_file("tests/unit/xls_fixtures/basic.xls", dst, &opt, &r, &e), 0);
+	assert_string_equal(r.encoding, "");
+	assert_int_equal(r.delimiter, 0);
+	import_result_clear(&r);
 }
 
 int main(void)
