@@ -27,6 +27,7 @@
 #include "base/alloc.h"
 #include "base/buf.h"
 #include "base/clock.h"
+#include "base/fsutil.h"
 #include "base/id.h"
 #include "auth/secret.h"
 #include "base/log.h"
@@ -206,20 +207,6 @@ static int on_part_begin(void *ctx, const struct multipart_part *part)
 	return field_begin(up, part->name);
 }
 
-static int write_all(int fd, const char *p, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 static int on_part_data(void *ctx, const char *p, size_t n)
 {
 	struct ds_upload *up = ctx;
@@ -244,7 +231,7 @@ static int on_part_data(void *ctx, const char *p, size_t n)
 		return fail(up, 503, "unavailable", "object storage failed while writing; see the "
 			    "server log");
 	}
-	if (write_all(up->spool_fd, p, n) < 0) {
+	if (fs_write_all(up->spool_fd, p, n) < 0) {
 		log_error("dataset upload (request %s): spool: %s", up->req->request_id,
 			  strerror(errno));
 		return fail(up, 507, "insufficient_storage", "could not keep the upload on local "

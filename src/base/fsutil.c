@@ -60,3 +60,27 @@ int fs_mkdirs(const char *path, bool whole, bool sync, struct error *e)
 	free(dir);
 	return rc;
 }
+
+int fs_write_all(int fd, const void *p, size_t n)
+{
+	const char *c = p;
+	while (n) {
+		ssize_t w = write(fd, c, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		c += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+ssize_t fs_read(int fd, void *buf, size_t n)
+{
+	for (;;) {
+		ssize_t got = read(fd, buf, n);
+		if (got >= 0 || errno != EINTR)
+			return got;
+	}
+}

@@ -6,6 +6,7 @@
 
 #include "base/alloc.h"
 #include "base/config.h"
+#include "base/fsutil.h"
 #include "blob/backends.h"
 
 #define BLOB_KEY_MAX 1024
@@ -100,4 +101,14 @@ void blob_close(struct blob_store *bs)
 {
 	if (bs)
 		bs->ops->close(bs);
+}
+
+ssize_t blob_read_fd(void *ctx, void *buf, size_t size)
+{
+	return fs_read(*(int *)ctx, buf, size);
+}
+
+int blob_write_fd(void *ctx, const void *buf, size_t size)
+{
+	return fs_write_all(*(int *)ctx, buf, size);
 }

@@ -113,6 +113,10 @@ static inline enum blob_rc blob_check(struct blob_store *bs, struct error *e)
 	return bs->ops->check(bs, e);
 }
 
+/* Stock callbacks for put and get: ctx points at an int file descriptor. */
+ssize_t blob_read_fd(void *ctx, void *buf, size_t size);
+int blob_write_fd(void *ctx, const void *buf, size_t size);
+
 /* Writes a whole object from read (a writer, opened, filled and committed). */
 enum blob_rc blob_put(struct blob_store *bs, const char *key, blob_read_fn read, void *ctx,
 		      struct blob_info *out, struct error *e);

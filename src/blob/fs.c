@@ -78,21 +78,6 @@ static int open_temp(struct fs_store *s, char **path_out, struct error *e)
 	return fd;
 }
 
-static int write_all(int fd, const void *p, size_t n)
-{
-	const char *c = p;
-	while (n) {
-		ssize_t w = write(fd, c, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		c += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 static void sweep_temps(struct fs_store *s)
 {
 	char *dir = join(s, ".tmp");
@@ -147,7 +132,7 @@ static enum blob_rc fs_check(struct blob_store *bs, struct error *e)
 	enum blob_rc rc = BLOB_OK;
 	/* No fsync: health is polled often, and a create + write already shows a
 	 * missing, read-only or full directory. */
-	if (write_all(fd, "ok\n", 3)) {
+	if (fs_write_all(fd, "ok\n", 3)) {
 		error_set(e, "cannot write %s: %s", path, strerror(errno));
 		rc = BLOB_ERROR;
 	}
@@ -195,7 +180,7 @@ static enum blob_rc fs_writer_write(struct blob_writer *bw, const void *p, size_
 				    struct error *e)
 {
 	struct fs_writer *w = (struct fs_writer *)bw;
-	if (write_all(w->fd, p, n)) {
+	if (fs_write_all(w->fd, p, n)) {
 		error_set(e, "cannot write %s: %s", w->tmp, strerror(errno));
 		return BLOB_ERROR;
 	}

@@ -81,16 +81,6 @@ static void draw(void *ctx, int64_t per_mille)
 	fflush(stderr);
 }
 
-static ssize_t read_fd(void *ctx, void *buf, size_t size)
-{
-	int fd = *(int *)ctx;
-	for (;;) {
-		ssize_t n = read(fd, buf, size);
-		if (n >= 0 || errno != EINTR)
-			return n;
-	}
-}
-
 static void print_schema(const struct dataset_row *row)
 {
 	printf("dataset %s \"%s\": %lld rows, %lld columns", row->id, row->name,
@@ -233,7 +223,7 @@ static int run_import(struct app *app, struct import_args *a, const char *path)
 		 *format ? format : dataset_sniff_format(head, got > 0 ? (size_t)got : 0));
 	id_random(row.id, 16);
 	dataset_original_key(row.owner_id, row.id, row.original_key, sizeof row.original_key);
-	if (blob_put(app->blob, row.original_key, read_fd, &fd, NULL, &e) != BLOB_OK) {
+	if (blob_put(app->blob, row.original_key, blob_read_fd, &fd, NULL, &e) != BLOB_OK) {
 		fprintf(stderr, "sheaf: storing %s: %s\n", a->file, e.msg);
 		goto out;
 	}

@@ -232,38 +232,12 @@ char *dataset_ingest_payload(const char *spool, bool remove_spool)
 
 /* ---- moving bytes between files and objects ---- */
 
-static ssize_t read_fd(void *ctx, void *buf, size_t size)
-{
-	int fd = *(int *)ctx;
-	for (;;) {
-		ssize_t n = read(fd, buf, size);
-		if (n >= 0 || errno != EINTR)
-			return n;
-	}
-}
-
-static int write_fd(void *ctx, const void *buf, size_t size)
-{
-	int fd = *(int *)ctx;
-	const char *p = buf;
-	while (size) {
-		ssize_t n = write(fd, p, size);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		size -= (size_t)n;
-	}
-	return 0;
-}
-
 static int put_file(struct app *app, const char *key, const char *path, struct error *e)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return error_set(e, "opening %s: %s", path, strerror(errno));
-	enum blob_rc rc = blob_put(app->blob, key, read_fd, &fd, NULL, e);
+	enum blob_rc rc = blob_put(app->blob, key, blob_read_fd, &fd, NULL, e);
 	close(fd);
 	return rc == BLOB_OK ? 0 : -1;
 }
@@ -281,7 +255,7 @@ static int fetch_file(struct app *app, const char *key, const char *path, struct
 	int fd = open(part, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return error_set(e, "creating %s: %s", part, strerror(errno));
-	enum blob_rc rc = blob_get(app->blob, key, 0, 0, write_fd, &fd, e);
+	enum blob_rc rc = blob_get(app->blob, key, 0, 0, blob_write_fd, &fd, e);
 	if (close(fd) < 0 && rc == BLOB_OK) {
 		error_set(e, "writing %s: %s", part, strerror(errno));
 		rc = BLOB_ERROR;
