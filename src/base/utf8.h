@@ -12,6 +12,9 @@
  * bytes there are not one (s must be NUL-terminated). */
 size_t utf8_seq(const char *s);
 
+/* The same for bytes that are not NUL-terminated: left bytes may be read. */
+size_t utf8_seqn(const char *s, size_t left);
+
 /* The longest prefix of s, at most max bytes, that does not cut a UTF-8
  * sequence in half (invalid bytes count as one byte each). */
 size_t utf8_prefix(const char *s, size_t max);

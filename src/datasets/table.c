@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "base/alloc.h"
+#include "base/utf8.h"
 #include "base/buf.h"
 #include "base/clock.h"
 #include "ingest/value.h"
@@ -90,38 +91,6 @@ static char *dup_column(sqlite3_stmt *st, int i)
 	return s ? xstrdup(s) : NULL;
 }
 
-/* Length of the valid UTF-8 sequence at s (left bytes available), or 0. */
-static size_t utf8_len(const unsigned char *s, size_t left)
-{
-	size_t n;
-	unsigned min;
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-		n = 2;
-		min = 0x80;
-	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		n = 3;
-		min = 0x800;
-	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		n = 4;
-		min = 0x10000;
-	} else {
-		return 0;
-	}
-	if (n > left)
-		return 0;
-	unsigned cp = s[0] & (0x7fu >> n);
-	for (size_t i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return n;
-}
-
 /* User text quoted in a message: at most SHOWN_MAX bytes, never cutting a
  * character, "…" when cut, invalid UTF-8 bytes as '?', so that the message
  * can go into a JSON reply as it is. */
@@ -132,7 +101,7 @@ static const char *show(char out[SHOWN_CAP], const char *s, size_t len)
 	const unsigned char *u = (const unsigned char *)s;
 	size_t n = 0, i = 0;
 	while (i < len) {
-		size_t k = utf8_len(u + i, len - i);
+		size_t k = utf8_seqn((const char *)u + i, len - i);
 		if (n + (k ? k : 1) > SHOWN_MAX)
 			break;
 		if (k) {
@@ -947,7 +916,7 @@ static json_t *json_text(const char *s, size_t len)
 	buf_init(&b, len * 3 + 1);
 	const unsigned char *u = (const unsigned char *)s;
 	for (size_t i = 0; i < len; ) {
-		size_t n = utf8_len(u + i, len - i);
+		size_t n = utf8_seqn((const char *)u + i, len - i);
 		if (n) {
 			buf_append(&b, u + i, n);
 			i += n;
@@ -1070,7 +1039,7 @@ static int json_escape(struct buf *b, const char *s, size_t len)
 	int rc = buf_puts(b, "\"");
 	size_t run = 0;   /* bytes of u copied as they are, not yet appended */
 	for (size_t i = 0; i < len && rc == 0; ) {
-		size_t n = u[i] < 0x80 ? 1 : utf8_len(u + i, len - i);
+		size_t n = u[i] < 0x80 ? 1 : utf8_seqn((const char *)u + i, len - i);
 		const char *esc = NULL;
 		char uesc[7];
 		if (n == 0) {
