@@ -10,6 +10,7 @@
  * in an arena bounded by max_row_bytes.
  */
 #include "ingest/xls.h"
+#include "ingest/sheetval.h"
 
 #include <errno.h>
 #include <freexl.h>
@@ -24,7 +25,6 @@
 #include "base/alloc.h"
 #include "base/buf.h"
 
-#define MAX_SERIAL 2958465.0   /* 9999-12-31 in the 1900 system */
 
 struct xls {
 	const void *fx;            /* FreeXL handle */
@@ -310,64 +310,6 @@ long xls_sheet_find(const struct xls *x, const char *name)
 	return -1;
 }
 
-/* Shortest decimal that reads back to v.  The same as xlsx.c's. */
-static void format_number(double v, char *out, size_t cap)
-{
-	if (v == 0) {
-		snprintf(out, cap, "0");
-		return;
-	}
-	if (v == trunc(v) && fabs(v) < 9007199254740992.0) {
-		snprintf(out, cap, "%.0f", v);
-		return;
-	}
-	for (int prec = 1; prec <= 17; prec++) {
-		snprintf(out, cap, "%.*g", prec, v);
-		if (strtod(out, NULL) == v)
-			return;
-	}
-}
-
-/* Civil date from days since 1970-01-01 (H. Hinnant's algorithm).  The same
- * as xlsx.c's. */
-static void civil(long long z, int *y, int *m, int *d)
-{
-	z += 719468;
-	long long era = (z >= 0 ? z : z - 146096) / 146097;
-	unsigned doe = (unsigned)(z - era * 146097);
-	unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	long long yy = (long long)yoe + era * 400;
-	unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	unsigned mp = (5 * doy + 2) / 153;
-	*d = (int)(doy - (153 * mp + 2) / 5 + 1);
-	*m = (int)(mp < 10 ? mp + 3 : mp - 9);
-	*y = (int)(yy + (*m <= 2));
-}
-
-/* ISO text for an Excel serial; false when out of range.  The same as
- * xlsx.c's. */
-static bool format_date(double serial, bool date1904, bool with_time, char *out, size_t cap)
-{
-	if (!(serial >= 0 && serial <= MAX_SERIAL - (date1904 ? 1462 : 0)))
-		return false;
-	long long secs = llround(serial * 86400.0);
-	long long days = secs / 86400;
-	long long tod = secs % 86400;
-	int y, m, d;
-	if (!date1904 && days == 60) {
-		y = 1900, m = 2, d = 29;   /* the day Lotus and Excel believe in */
-	} else {
-		long long unix_days = date1904 ? days - 24107
-					       : days - 25568 - (days > 60 ? 1 : 0);
-		civil(unix_days, &y, &m, &d);
-	}
-	if (with_time)
-		snprintf(out, cap, "%04d-%02d-%02dT%02d:%02d:%02d", y, m, d, (int)(tod / 3600),
-			 (int)(tod / 60 % 60), (int)(tod % 60));
-	else
-		snprintf(out, cap, "%04d-%02d-%02d", y, m, d);
-	return true;
-}
 
 /* Days from 1900-01-01 to y-m-d in FreeXL's calendar, where every year
  * divisible by 4 is a leap year (so 1900-02-29 exists, as in Excel, and so
@@ -500,7 +442,7 @@ static int convert(struct sheet_ctx *c, const FreeXL_CellValue *v, struct pcell 
 		if (!isfinite(pc->number))
 			return cell_fail(c, "not a finite number");
 		pc->type = XLSX_NUMBER;
-		format_number(pc->number, num, sizeof num);
+		sheet_format_number(pc->number, num, sizeof num);
 		return put_text(c, pc, num);
 	case FREEXL_CELL_TEXT:
 	case FREEXL_CELL_SST_TEXT:
@@ -515,11 +457,11 @@ static int convert(struct sheet_ctx *c, const FreeXL_CellValue *v, struct pcell 
 		if (!fx_serial(t, with_time, c->x->date1904, &serial))
 			return cell_fail(c, "FreeXL gave an unreadable date \"%.40s\"", t);
 		pc->number = serial;
-		if (format_date(serial, c->x->date1904, with_time, num, sizeof num)) {
+		if (sheet_format_serial(serial, c->x->date1904, with_time, num, sizeof num)) {
 			pc->type = with_time ? XLSX_DATETIME : XLSX_DATE;
 		} else {
 			pc->type = XLSX_NUMBER;
-			format_number(serial, num, sizeof num);
+			sheet_format_number(serial, num, sizeof num);
 		}
 		return put_text(c, pc, num);
 	}
