@@ -10,6 +10,7 @@
 
 #include "auth/password.h"
 #include "base/error.h"
+#include "http/multipart.h"
 #include "http/request.h"
 #include "store/store.h"
 
@@ -52,6 +53,18 @@ struct password_job *api_password_job(struct request *req, json_t *body);
 int api_defer_password_job(struct request *req, http_deferred_fn fn, struct password_job *job);
 /* Releases the body and wipes the hash: the last thing a second half does. */
 void api_password_job_done(struct password_job *job);
+
+/* The {name} path parameter when it is a well-formed id, or NULL after
+ * replying 400 invalid_id naming what it is ("a file id"). */
+const char *api_path_id(struct request *req, const char *name, const char *what);
+
+/* The checks an upload passes before its body is read: a multipart/form-data
+ * Content-Type with a boundary (415 or 400, the detail starting with what,
+ * which describes the expected body) and a Content-Length within limit (413
+ * naming limit_name, e.g. "per request (SHEAF_UPLOAD_MAX_REQUEST)").
+ * 0 with boundary filled, or -1 after replying. */
+int api_upload_begin(struct request *req, const char *what, long long limit, const char *limit_name,
+		     char boundary[MULTIPART_BOUNDARY_MAX + 1]);
 
 /* Removes the objects behind keys (logging failures: the sweep retries
  * them) and frees keys. */

@@ -37,6 +37,7 @@
 #include "http/multipart.h"
 
 #define FIELD_MAX 256                 /* bytes of a short text field */
+#define FRAMING_ALLOWANCE (64 * 1024)  /* multipart framing and fields beyond the file */
 #define SYNC_WAIT_MS (120 * 1000)     /* longest a small upload waits for its ingest */
 #define PREVIEW_DEFAULT 20
 #define PREVIEW_MAX 1000
@@ -279,7 +280,7 @@ static int upload_data(struct request *req, void *arg, const char *p, size_t n)
 	struct ds_upload *up = arg;
 	up->received += n;
 	/* Fields and multipart framing add little; the file limit is checked per byte. */
-	if (up->received > (uint64_t)req->app->cfg->dataset_max_upload + 64 * 1024) {
+	if (up->received > (uint64_t)req->app->cfg->dataset_max_upload + FRAMING_ALLOWANCE) {
 		fail(up, 413, "payload_too_large", "the upload is larger than the dataset upload "
 		     "limit of %lld bytes (SHEAF_DATASET_MAX_UPLOAD)",
 		     req->app->cfg->dataset_max_upload);
@@ -463,27 +464,13 @@ static void upload_release(void *arg)
 
 void api_dataset_upload(struct request *req)
 {
-	const struct config *cfg = req->app->cfg;
-	const char *ctype = http_header(req, "Content-Type");
 	char boundary[MULTIPART_BOUNDARY_MAX + 1];
-	struct error e;
-	if (!ctype || multipart_boundary(ctype, boundary, sizeof boundary, &e)) {
-		bool multipart = ctype && strncasecmp(ctype, "multipart/form-data", 19) == 0;
-		http_reply_error(req, multipart ? 400 : 415,
-				 multipart ? "bad_request" : "unsupported_media_type",
-				 "a dataset upload is multipart/form-data with a \"file\" part%s%s",
-				 multipart ? ": " : "", multipart ? e.msg : "");
+	/* The framing and text fields come on top of the file's bytes. */
+	if (api_upload_begin(req, "a dataset upload is multipart/form-data with a \"file\" part",
+			     req->app->cfg->dataset_max_upload + FRAMING_ALLOWANCE,
+			     "for a dataset file, with its form fields (SHEAF_DATASET_MAX_UPLOAD)",
+			     boundary))
 		return;
-	}
-	const char *length = http_header(req, "Content-Length");
-	if (length && strtoull(length, NULL, 10) >
-			      (unsigned long long)cfg->dataset_max_upload + 64 * 1024) {
-		http_add_header(req, "Connection", "close");
-		http_reply_error(req, 413, "payload_too_large", "the upload is larger than the "
-				 "dataset upload limit of %lld bytes (SHEAF_DATASET_MAX_UPLOAD)",
-				 cfg->dataset_max_upload);
-		return;
-	}
 	struct ds_upload *up = xcalloc(1, sizeof *up);
 	up->req = req;
 	up->spool_fd = -1;
@@ -504,13 +491,7 @@ void api_dataset_upload(struct request *req)
 /* The {dataset_id} path parameter, or NULL after replying 400. */
 static const char *path_id(struct request *req)
 {
-	const char *id = http_param(req, "dataset_id");
-	if (!id_user_valid(id)) {
-		http_reply_error(req, 400, "invalid_id", "a dataset id is 1-64 characters of A-Z, "
-				 "a-z, 0-9, _ and -");
-		return NULL;
-	}
-	return id;
+	return api_path_id(req, "dataset_id", "a dataset id");
 }
 
 /* The dataset the request names: the caller's own by {dataset_id}, or the
@@ -1012,12 +993,9 @@ void api_dataset_unshare(struct request *req)
 	const char *id = path_id(req);
 	if (!id)
 		return;
-	const char *share = http_param(req, "share_id");
-	if (!id_user_valid(share)) {
-		http_reply_error(req, 400, "invalid_id", "a share id is 1-64 characters of A-Z, "
-				 "a-z, 0-9, _ and -");
+	const char *share = api_path_id(req, "share_id", "a share id");
+	if (!share)
 		return;
-	}
 	struct error e;
 	enum store_rc rc = store_share_revoke(req->app->store, req->user_id, id, share,
 					      clock_now_ms(), &e);

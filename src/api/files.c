@@ -337,31 +337,11 @@ static void upload_release(void *arg)
 
 void api_file_upload(struct request *req)
 {
-	const struct config *cfg = req->app->cfg;
-	const char *ctype = http_header(req, "Content-Type");
 	char boundary[MULTIPART_BOUNDARY_MAX + 1];
-	struct error e;
-	if (!ctype) {
-		http_reply_error(req, 415, "unsupported_media_type",
-				 "an upload is multipart/form-data with a session_id field and "
-				 "file parts");
+	if (api_upload_begin(req, "an upload is multipart/form-data with a session_id field and "
+			     "file parts", req->app->cfg->upload_max_request,
+			     "per request (SHEAF_UPLOAD_MAX_REQUEST)", boundary))
 		return;
-	}
-	if (multipart_boundary(ctype, boundary, sizeof boundary, &e)) {
-		http_reply_error(req, strncasecmp(ctype, "multipart/form-data", 19) == 0 ? 400 : 415,
-				 strncasecmp(ctype, "multipart/form-data", 19) == 0
-					 ? "bad_request" : "unsupported_media_type",
-				 "an upload is multipart/form-data: %s", e.msg);
-		return;
-	}
-	const char *length = http_header(req, "Content-Length");
-	if (length && strtoull(length, NULL, 10) > (unsigned long long)cfg->upload_max_request) {
-		http_add_header(req, "Connection", "close");
-		http_reply_error(req, 413, "payload_too_large", "the upload is larger than the limit "
-				 "of %lld bytes per request (SHEAF_UPLOAD_MAX_REQUEST)",
-				 cfg->upload_max_request);
-		return;
-	}
 	struct upload *up = xcalloc(1, sizeof *up);
 	up->req = req;
 	buf_init(&up->field, SESSION_FIELD_MAX);
@@ -384,13 +364,7 @@ void api_file_upload(struct request *req)
 /* The {file_id} path parameter, or NULL after replying 400. */
 static const char *path_file_id(struct request *req)
 {
-	const char *id = http_param(req, "file_id");
-	if (!id_user_valid(id)) {
-		http_reply_error(req, 400, "invalid_id", "a file id is 1-64 characters of A-Z, a-z, "
-				 "0-9, _ and -");
-		return NULL;
-	}
-	return id;
+	return api_path_id(req, "file_id", "a file id");
 }
 
 /* The caller's file named in the path, or -1 after replying. */
