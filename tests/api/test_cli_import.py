@@ -1,0 +1,128 @@
+"""`sheaf import FILE` (issue 5): ingest from the shell into a data dir,
+then serve that data dir and read the dataset through the API.
+
+The server runs with SHEAF_AUTH=off, where every request acts as the
+built-in local user, the owner `sheaf import` gives a dataset by default
+(the harness's ``auth=False`` sends no token).
+"""
+
+import re
+
+import pytest
+
+from conftest import run_sheaf
+from datasets_helpers import CCTV_CSV, Model, check_schema, need_data, read_source
+
+ID_RE = r"[A-Za-z0-9_-]{16,}"
+
+
+def imp(args, timeout=120):
+    return run_sheaf(["import"] + [str(a) for a in args], timeout=timeout)
+
+
+def serve_local(sheaf_factory, data_dir):
+    return sheaf_factory.start(env={"SHEAF_AUTH": "off"}, data_dir=data_dir)
+
+
+def listed(srv):
+    r = srv.get("/api/datasets?limit=100", auth=False)
+    assert r.status_code == 200, (r.status_code, r.text)
+    return r.json()
+
+
+def test_import_real_file_then_serve(sheaf_factory, tmp_path):
+    need_data(CCTV_CSV)
+    data_dir = tmp_path / "data"
+    p = imp([CCTV_CSV, "--data-dir", data_dir, "--description", "cameras"])
+    assert p.returncode == 0, (p.stdout, p.stderr)
+    records = read_source(CCTV_CSV, "cp949")
+    model = Model(records)
+    first = p.stdout.splitlines()[0]
+    m = re.match(rf'^dataset ({ID_RE}) "(.*)": (\d+) rows, (\d+) columns, CP949$', first)
+    assert m, p.stdout
+    dataset_id = m.group(1)
+    assert m.group(2) == CCTV_CSV.stem
+    assert int(m.group(3)) == len(records) - 1 and int(m.group(4)) == len(records[0])
+    # one line per column: name, type, flags
+    lines = p.stdout.splitlines()[1:1 + len(model.header)]
+    for line, col in zip(lines, model.columns):
+        parts = line.split()
+        assert parts[0] == col.name and parts[1] == col.kind, (line, col.name, col.kind)
+        assert ("categorical" in parts) == col.categorical, line
+        assert (col.role in parts) if col.role else True, line
+    # not a terminal: plain progress lines, no bar
+    assert "import: 100%" in p.stderr and "\r" not in p.stderr
+
+    srv = serve_local(sheaf_factory, data_dir)
+    body = listed(srv)
+    assert body["total"] == 1 and body["datasets"][0]["id"] == dataset_id
+    d = srv.get(f"/api/datasets/{dataset_id}", auth=False).json()
+    assert d["status"] == "ready" and d["encoding"] == "CP949"
+    assert d["description"] == "cameras" and d["size_bytes"] == CCTV_CSV.stat().st_size
+    check_schema(d, model)
+    r = srv.get(f"/api/datasets/{dataset_id}/rows?limit=3", auth=False)
+    assert r.status_code == 200
+    rows = r.json()["rows"]
+    want = [[c.convert(v) for c, v in zip(model.columns, rec)] for rec in model.padded[:3]]
+    assert rows == want
+    # the original is kept as an object, as for an upload
+    objects = list((data_dir / "objects" / "datasets").rglob("original"))
+    assert len(objects) == 1 and objects[0].read_bytes() == CCTV_CSV.read_bytes()
+
+
+def test_import_options_name_and_delimiter(sheaf_factory, tmp_path):
+    src = tmp_path / "semi.txt"
+    src.write_text("a;b\n1;x\n2;y\n", encoding="utf-8")
+    data_dir = tmp_path / "data"
+    p = imp([src, "--data-dir", data_dir, "--name", "세미콜론", "--delimiter", ";", "--quiet"])
+    assert p.returncode == 0, p.stderr
+    assert '"세미콜론": 2 rows, 2 columns' in p.stdout
+    assert "import:" not in p.stderr
+    srv = serve_local(sheaf_factory, data_dir)
+    d = listed(srv)["datasets"][0]
+    assert d["name"] == "세미콜론" and d["delimiter"] == ";"
+    rows = srv.get(f"/api/datasets/{d['id']}/rows", auth=False).json()["rows"]
+    assert rows == [[1, "x"], [2, "y"]]
+
+
+@pytest.mark.parametrize("content,args,mentions", [
+    (b"", [], "empty"),
+    (b"a,b\n1,2\n3\n", ["--strict"], "line 3"),
+    (b"a\n1\n", ["--encoding", "klingon"], "encoding"),
+    (b"a\n1\n", ["--format", "pdf"], "format"),
+], ids=["empty", "strict-ragged", "bad-encoding", "bad-format"])
+def test_import_bad_file_fails_clearly_and_leaves_nothing(sheaf_factory, tmp_path, content,
+                                                          args, mentions):
+    src = tmp_path / "bad.csv"
+    src.write_bytes(content)
+    data_dir = tmp_path / "data"
+    p = imp([src, "--data-dir", data_dir] + args)
+    assert p.returncode != 0, (p.stdout, p.stderr)
+    assert mentions in p.stderr.lower() or mentions in p.stderr, p.stderr
+    assert "sheaf:" in p.stderr
+    assert "dataset " not in p.stdout
+    if data_dir.exists():
+        srv = serve_local(sheaf_factory, data_dir)
+        assert listed(srv)["total"] == 0
+        left = list((data_dir / "objects" / "datasets").rglob("*")) \
+            if (data_dir / "objects" / "datasets").exists() else []
+        assert not [x for x in left if x.is_file()], left
+
+
+def test_import_missing_file_and_no_file(tmp_path):
+    p = imp([tmp_path / "nope.csv", "--data-dir", tmp_path / "d"])
+    assert p.returncode != 0 and "nope.csv" in p.stderr
+    assert "no such file" in p.stderr.lower()
+    p = run_sheaf(["import"])
+    assert p.returncode != 0 and "usage" in p.stderr.lower()
+    p = imp(["--name", "x"])
+    assert p.returncode != 0 and "FILE" in p.stderr
+
+
+def test_import_help():
+    p = imp(["--help"])
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.startswith("usage: sheaf import FILE")
+    for flag in ("--name", "--sheet", "--encoding", "--delimiter", "--strict", "--format",
+                 "--user", "--quiet"):
+        assert flag in p.stdout, flag

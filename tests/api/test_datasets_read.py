@@ -1,0 +1,532 @@
+"""Datasets (issue 5): reading what was ingested.
+
+List (pagination, total, sorts), details with column profiles (checked
+against pandas/numpy on a real file), preview, rows (offset, limit, typed
+filters, sorts), CSV/JSON exports, PATCH, DELETE (storage objects go too),
+invalid ids, cross-user isolation, concurrent uploads.
+
+Expectations are computed here from the data the test wrote or from the
+real file read with Python's csv module.
+"""
+
+import csv
+import datetime as dt
+import io
+import json
+import random
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from conftest import SheafFactory, assert_error
+from datasets_helpers import (PARKING_CSV, TEST_CSV, Model, cols_by_name, detail,
+                              export_csv, need_data, read_csv_text, read_source, ready,
+                              upload_dataset)
+from files_helpers import make_storage, parse_disposition, storage_params
+
+
+@pytest.fixture(scope="module", params=storage_params())
+def storage(request):
+    return make_storage(request.param)
+
+
+@pytest.fixture(scope="module")
+def rsrv(storage, tmp_path_factory):
+    f = SheafFactory(tmp_path_factory.mktemp(f"ds-read-{storage.name}"))
+    env = storage.env()
+    try:
+        yield f.start(env=env)
+        f.finish()
+    finally:
+        storage.remove(env)
+
+
+def up_ok(who, data, filename="data.csv", **fields):
+    return ready(upload_dataset(who, data, filename, fields))
+
+
+# --------------------------------------------------------------------------
+# a generated dataset with every type and some nulls
+
+N = 60
+_rnd = random.Random(42)
+PEOPLE = []
+for i in range(1, N + 1):
+    PEOPLE.append({
+        "id": i,
+        "name": _rnd.choice(["Kim", "Lee", "Park", "Choi", "kimchi", "JUNG"]) + f" {i:02d}",
+        "score": None if i % 7 == 0 else round(_rnd.uniform(-50, 150), 3),
+        "day": None if i % 11 == 0 else (dt.date(2024, 1, 1) + dt.timedelta(days=_rnd.randrange(400))),
+        "ts": dt.datetime(2023, 1, 1, 0, 0, 0) + dt.timedelta(minutes=_rnd.randrange(10 ** 6)),
+        "flag": _rnd.random() < 0.5,
+        "city": _rnd.choice(["대구", "서울", "부산", None]),
+    })
+PEOPLE_COLS = ["id", "name", "score", "day", "ts", "flag", "city"]
+
+
+def people_csv():
+    buf = io.StringIO(newline="")
+    w = csv.writer(buf, lineterminator="\r\n")
+    w.writerow(PEOPLE_COLS)
+    for p in PEOPLE:
+        w.writerow([p["id"], p["name"], "" if p["score"] is None else repr(p["score"]),
+                    "" if p["day"] is None else p["day"].strftime("%Y.%m.%d"),
+                    p["ts"].strftime("%Y-%m-%d %H:%M:%S"), "true" if p["flag"] else "false",
+                    p["city"] or ""])
+    return buf.getvalue().encode()
+
+
+def as_row(p):
+    """A person as the API's JSON row."""
+    return [p["id"], p["name"], p["score"], p["day"] and p["day"].isoformat(),
+            p["ts"].isoformat(), p["flag"], p["city"]]
+
+
+@pytest.fixture(scope="module")
+def people(rsrv):
+    d = up_ok(rsrv, people_csv(), "people.csv")
+    assert [c["type"] for c in d["columns_info"]] == [
+        "integer", "text", "real", "date", "datetime", "boolean", "text"]
+    return d
+
+
+@pytest.fixture(scope="module")
+def parking(rsrv):
+    need_data(PARKING_CSV)
+    return up_ok(rsrv, PARKING_CSV.read_bytes(), PARKING_CSV.name)
+
+
+def get_rows(who, d, prefix="/api/datasets", **params):
+    r = who.get(f"{prefix}/{d['id']}/rows", params=params)
+    assert r.status_code == 200, (r.status_code, r.text)
+    return r.json()
+
+
+# --------------------------------------------------------------------------
+# list
+
+
+def test_list_pagination_sorts_and_total(rsrv):
+    u = rsrv.new_user()
+    sizes = [5, 1, 3, 4, 2]
+    names = ["delta", "alpha", "echo", "charlie", "bravo"]
+    made = []
+    for name, n in zip(names, sizes):
+        data = ("x\n" + "".join(f"v{i}\n" for i in range(n)) + " " * (10 * n)).encode()
+        made.append(up_ok(u, data, f"{name}.csv"))
+        time.sleep(0.005)   # distinct upload times
+    r = u.get("/api/datasets")
+    assert r.status_code == 200
+    body = r.json()
+    assert set(body) >= {"datasets", "total", "limit", "offset"}
+    assert body["total"] == 5 and body["offset"] == 0
+    newest_first = [d["id"] for d in reversed(made)]
+    assert [d["id"] for d in body["datasets"]] == newest_first
+    for d in body["datasets"]:
+        assert d["id"] == d["dataset_id"] and isinstance(d["rows"], int)
+        assert isinstance(d["size_bytes"], int) and isinstance(d["columns"], int)
+    # pages
+    seen = []
+    for off in range(0, 5, 2):
+        page = u.get(f"/api/datasets?limit=2&offset={off}").json()
+        assert page["total"] == 5 and page["limit"] == 2 and page["offset"] == off
+        seen += [d["id"] for d in page["datasets"]]
+    assert seen == newest_first
+    assert u.get("/api/datasets?offset=10").json()["datasets"] == []
+
+    def order(sort):
+        r = u.get("/api/datasets", params={"sort": sort})
+        assert r.status_code == 200, r.text
+        return [d["name"] for d in r.json()["datasets"]]
+    assert order("oldest") == names
+    assert order("name") == sorted(names)
+    assert order("-name") == sorted(names, reverse=True)
+    by_rows = [n for n, _ in sorted(zip(names, sizes), key=lambda t: -t[1])]
+    assert order("-rows") == by_rows
+    size_of = {d["name"]: d["size_bytes"] for d in made}
+    assert order("-size") == sorted(names, key=lambda n: -size_of[n])
+    assert_error(u.get("/api/datasets?sort=bogus"), 400, "bad_request", "sort")
+    assert_error(u.get("/api/datasets?limit=0"), 422, "invalid_field", "limit")
+    assert_error(u.get("/api/datasets?limit=abc"), 422, "invalid_field", "limit")
+    assert_error(u.get("/api/datasets?offset=-1"), 422, "invalid_field", "offset")
+
+
+# --------------------------------------------------------------------------
+# details and profiles
+
+
+def test_details_profile_matches_pandas(rsrv, parking):
+    """Every integer and real column of the parking file: count, nulls,
+    distinct, min, max, mean, std, quartiles, top values and histogram
+    against pandas/numpy on the csv module's reading."""
+    records = read_source(PARKING_CSV, "cp949")
+    model = Model(records)
+    d = detail(rsrv, parking["id"])
+    assert d["rows"] == len(records) - 1
+    cols = cols_by_name(d)
+    numeric = [c for c in model.columns if c.kind in ("integer", "real")]
+    assert len(numeric) >= 3, [(c.name, c.kind) for c in model.columns]
+    assert {"위도", "경도"} <= {c.name for c in numeric}
+    for mc in numeric:
+        prof = cols[mc.name]["profile"]
+        s = pd.Series([mc.conv[v] for v in mc.values], dtype="float64").dropna()
+        ctx = (mc.name, prof)
+        assert prof["count"] == len(s), ctx
+        assert prof["nulls"] == cols[mc.name]["nulls"] == mc.nulls, ctx
+        assert prof["distinct"] == s.nunique(), ctx
+        assert prof["distinct_exact"] is True
+        assert prof["min"] == s.min() and prof["max"] == s.max(), ctx
+        if mc.kind == "integer":
+            assert type(prof["min"]) is int and type(prof["max"]) is int, ctx
+        assert prof["mean"] == pytest.approx(s.mean(), rel=1e-9, abs=1e-12), ctx
+        if len(s) >= 2:
+            assert prof["std"] == pytest.approx(s.std(), rel=1e-9, abs=1e-12), ctx
+        assert prof["quantiles_exact"] is True
+        for q, key in ((0.25, "p25"), (0.5, "p50"), (0.75, "p75")):
+            assert prof["quantiles"][key] == pytest.approx(s.quantile(q), rel=1e-12), (key, ctx)
+        # top: most frequent first, ties by value ascending
+        vc = s.value_counts()
+        want = sorted(vc.items(), key=lambda t: (-t[1], t[0]))[:len(prof["top"])]
+        assert [(t["value"], t["count"]) for t in prof["top"]] == \
+            [(pytest.approx(v), n) for v, n in want], ctx
+        assert len(prof["top"]) == min(10, len(vc)), ctx
+        # histogram: numpy's rule over [min, max]
+        h = prof["histogram"]
+        bins = len(h["counts"])
+        if s.min() == s.max():
+            assert bins == 1 and h["counts"] == [len(s)], ctx
+            continue
+        counts, edges = np.histogram(s.to_numpy(), bins=bins, range=(s.min(), s.max()))
+        assert h["counts"] == counts.tolist(), ctx
+        assert h["edges"] == pytest.approx(edges.tolist(), rel=1e-12), ctx
+        assert sum(h["counts"]) == len(s)
+
+
+def test_details_text_date_boolean_profiles(rsrv, people):
+    d = detail(rsrv, people["id"])
+    c = cols_by_name(d)
+    names = [p["name"] for p in PEOPLE]
+    prof = c["name"]["profile"]
+    assert prof["count"] == N and prof["nulls"] == 0 and prof["distinct"] == N
+    assert prof["min_length"] == min(map(len, names))
+    assert prof["max_length"] == max(map(len, names))
+    days = sorted(p["day"] for p in PEOPLE if p["day"])
+    prof = c["day"]["profile"]
+    assert prof["count"] == len(days) and prof["nulls"] == N - len(days)
+    assert prof["min"] == days[0].isoformat() and prof["max"] == days[-1].isoformat()
+    months = pd.Series([x.strftime("%Y-%m") for x in days]).value_counts()
+    h = prof["histogram"]
+    assert h["unit"] == "month"
+    assert dict(zip(h["labels"], h["counts"])) == {
+        m: int(months.get(m, 0)) for m in h["labels"]}
+    assert h["labels"][0] == days[0].strftime("%Y-%m") and h["labels"][-1] == days[-1].strftime("%Y-%m")
+    flags = [p["flag"] for p in PEOPLE]
+    prof = c["flag"]["profile"]
+    assert prof["mean"] == pytest.approx(sum(flags) / N)
+    assert {t["value"]: t["count"] for t in prof["top"]} == {
+        True: sum(flags), False: N - sum(flags)}
+    cities = [p["city"] for p in PEOPLE]
+    assert c["city"]["nulls"] == cities.count(None)
+    assert c["city"]["categorical"] is True
+
+
+def test_details_of_unknown_and_processing(rsrv):
+    assert_error(rsrv.get("/api/datasets/NoSuchDataset0000"), 404, "not_found")
+
+
+# --------------------------------------------------------------------------
+# preview and rows
+
+
+def test_preview(rsrv, people):
+    r = rsrv.get(f"/api/datasets/{people['id']}/preview")
+    assert r.status_code == 200
+    page = r.json()
+    assert page["rows"] == [as_row(p) for p in PEOPLE[:20]]
+    assert [c["name"] for c in page["columns"]] == PEOPLE_COLS
+    assert page["total"] == N
+    page = rsrv.get(f"/api/datasets/{people['id']}/preview?rows=5").json()
+    assert page["rows"] == [as_row(p) for p in PEOPLE[:5]]
+    page = rsrv.get(f"/api/datasets/{people['id']}/preview?rows=1000").json()
+    assert len(page["rows"]) == N
+    for bad in ("0", "1001", "x", "-3"):
+        assert_error(rsrv.get(f"/api/datasets/{people['id']}/preview?rows={bad}"), 422,
+                     "invalid_field", "rows")
+
+
+def test_rows_offset_limit(rsrv, people):
+    got = []
+    for off in range(0, N, 25):
+        page = get_rows(rsrv, people, offset=off, limit=25)
+        assert page["total"] == N and page["offset"] == off and page["limit"] == 25
+        got += page["rows"]
+    assert got == [as_row(p) for p in PEOPLE]
+    assert get_rows(rsrv, people, offset=N)["rows"] == []
+    assert len(get_rows(rsrv, people)["rows"]) == N      # default limit 100
+    for q in ("limit=0", "limit=10001", "offset=-1", "limit=1.5"):
+        assert rsrv.get(f"/api/datasets/{people['id']}/rows?{q}").status_code == 422, q
+
+
+def key_nulls_last(v, desc):
+    return (v is None, v if v is not None else 0)
+
+
+def expect_sorted(rows, col, desc):
+    i = PEOPLE_COLS.index(col)
+    have = [r for r in rows if r[i] is not None]
+    nulls = [r for r in rows if r[i] is None]
+    return sorted(have, key=lambda r: r[i], reverse=desc) + nulls
+
+
+@pytest.mark.parametrize("col", ["score", "day", "ts", "name", "id"])
+@pytest.mark.parametrize("desc", [False, True], ids=["asc", "desc"])
+def test_rows_sort(rsrv, people, col, desc):
+    rows = [as_row(p) for p in PEOPLE]
+    page = get_rows(rsrv, people, sort=("-" if desc else "") + col, limit=N)
+    i = PEOPLE_COLS.index(col)
+    want = expect_sorted(rows, col, desc)
+    assert [r[i] for r in page["rows"]] == [r[i] for r in want]
+    # ties keep file order (stable), NULLs last either way
+    assert [r for r in page["rows"] if r[i] is None] == [r for r in rows if r[i] is None]
+
+
+def test_rows_multi_key_sort(rsrv, people):
+    rows = [as_row(p) for p in PEOPLE]
+    page = get_rows(rsrv, people, sort=["-flag", "city", "id"], limit=N)
+    ci = PEOPLE_COLS.index("city")
+    want = sorted(rows, key=lambda r: (not r[5], r[ci] is None, r[ci] or "", r[0]))
+    assert page["rows"] == want
+
+
+FILTERS = [
+    ("score>50", lambda p: p["score"] is not None and p["score"] > 50),
+    ("score <= 0", lambda p: p["score"] is not None and p["score"] <= 0),
+    ("id=7", lambda p: p["id"] == 7),
+    ("id!=7", lambda p: p["id"] != 7),
+    ("id>=1,000", lambda p: False),
+    ("day>=2024-06-01", lambda p: p["day"] is not None and p["day"] >= dt.date(2024, 6, 1)),
+    ("day<2024.03.01", lambda p: p["day"] is not None and p["day"] < dt.date(2024, 3, 1)),
+    ("ts>2024-01-01", lambda p: p["ts"] > dt.datetime(2024, 1, 1)),
+    ("name~kim", lambda p: "kim" in p["name"].lower()),
+    ("name!~KIM", lambda p: "kim" not in p["name"].lower()),
+    ("score=", lambda p: p["score"] is None),
+    ("score!=", lambda p: p["score"] is not None),
+    ("city=", lambda p: p["city"] is None),
+    ("city=대구", lambda p: p["city"] == "대구"),
+    ("flag=true", lambda p: p["flag"]),
+    ("flag=0", lambda p: not p["flag"]),
+    ("city in 대구|부산", lambda p: p["city"] in ("대구", "부산")),
+    ("id in 1|2|3|99", lambda p: p["id"] in (1, 2, 3)),
+]
+
+
+@pytest.mark.parametrize("expr,pred", FILTERS, ids=[f[0] for f in FILTERS])
+def test_rows_filter(rsrv, people, expr, pred):
+    page = get_rows(rsrv, people, filter=expr, limit=N)
+    want = [as_row(p) for p in PEOPLE if pred(p)]
+    assert page["total"] == len(want), (expr, page["total"], len(want))
+    assert page["rows"] == want
+
+
+def test_rows_filters_and_together_with_sort_and_page(rsrv, people):
+    want = [as_row(p) for p in PEOPLE
+            if p["score"] is not None and p["score"] > 0 and p["flag"]]
+    want.sort(key=lambda r: -r[2])
+    page = get_rows(rsrv, people, filter=["score>0", "flag=yes"], sort="-score",
+                    offset=2, limit=3)
+    assert page["total"] == len(want)
+    assert page["rows"] == want[2:5]
+
+
+@pytest.mark.parametrize("expr,mentions", [
+    ("nosuch=1", "nosuch"),
+    ("score>abc", "score"),
+    ("day>yesterday", "day"),
+    ("flag=maybe", "flag"),
+    ("score>", "score"),
+    ("justtext", "justtext"),
+], ids=["unknown-column", "not-a-number", "not-a-date", "not-a-bool", "empty-compare",
+        "no-operator"])
+def test_bad_filter_is_400_naming_the_problem(rsrv, people, expr, mentions):
+    r = rsrv.get(f"/api/datasets/{people['id']}/rows", params={"filter": expr})
+    assert_error(r, 400, "bad_filter", mentions)
+
+
+def test_bad_sort_is_400(rsrv, people):
+    r = rsrv.get(f"/api/datasets/{people['id']}/rows", params={"sort": "nosuch"})
+    assert_error(r, 400, "bad_sort", "nosuch")
+
+
+def test_many_filters_are_refused(rsrv, people):
+    r = rsrv.get(f"/api/datasets/{people['id']}/rows", params={"filter": ["id>0"] * 40})
+    assert_error(r, 400, "bad_request")
+
+
+# --------------------------------------------------------------------------
+# export
+
+
+def test_export_csv_parses_back_to_the_rows(rsrv, people):
+    r = rsrv.get(f"/api/datasets/{people['id']}/export?format=csv")
+    assert r.status_code == 200
+    assert r.headers["Content-Type"].startswith("text/csv")
+    kind, params = parse_disposition(r.headers["Content-Disposition"])
+    assert kind == "attachment" and params.get("filename", "").endswith(".csv"), params
+    assert r.content.endswith(b"\r\n")
+    recs = read_csv_text(r.content.decode("utf-8"))
+    assert recs[0] == PEOPLE_COLS
+    for rec, p in zip(recs[1:], PEOPLE):
+        want = as_row(p)
+        got = [int(rec[0]), rec[1], float(rec[2]) if rec[2] else None, rec[3] or None,
+               rec[4], {"true": True, "false": False}[rec[5]], rec[6] or None]
+        assert got == want, rec
+    assert len(recs) == N + 1
+
+
+def test_export_json_is_an_array_of_objects(rsrv, people):
+    r = rsrv.get(f"/api/datasets/{people['id']}/export?format=json")
+    assert r.status_code == 200
+    assert r.headers["Content-Type"].startswith("application/json")
+    body = json.loads(r.content)
+    assert isinstance(body, list) and len(body) == N
+    assert body == [dict(zip(PEOPLE_COLS, as_row(p))) for p in PEOPLE]
+    assert all(list(o) == PEOPLE_COLS for o in body)
+
+
+def test_export_applies_filters_and_sort(rsrv, people):
+    want = [as_row(p) for p in PEOPLE if p["city"] == "서울"]
+    want.sort(key=lambda r: r[1])
+    r = rsrv.get(f"/api/datasets/{people['id']}/export",
+                 params={"format": "json", "filter": "city=서울", "sort": "name"})
+    assert r.status_code == 200
+    assert [list(o.values()) for o in r.json()] == want
+    assert_error(rsrv.get(f"/api/datasets/{people['id']}/export?format=xml"), 400,
+                 "bad_request", "format")
+    assert_error(rsrv.get(f"/api/datasets/{people['id']}/export",
+                          params={"filter": "nosuch=1"}), 400, "bad_filter")
+
+
+def test_export_real_file_streams_whole(rsrv):
+    """test.csv (11k rows): the streamed export is the source's rows."""
+    need_data(TEST_CSV)
+    d = up_ok(rsrv, TEST_CSV.read_bytes(), "test.csv")
+    records = read_source(TEST_CSV, "utf-8")
+    with rsrv.get(f"/api/datasets/{d['id']}/export?format=csv", stream=True) as r:
+        assert r.status_code == 200
+        assert "Content-Length" not in r.headers or int(r.headers["Content-Length"]) > 0
+        data = b"".join(r.iter_content(1 << 16))
+    got = read_csv_text(data.decode("utf-8"))
+    when = records[0].index("사고일시")
+    want = [[v.replace(" ", "T") + ":00:00" if j == when else v for j, v in enumerate(rec)]
+            for rec in records[1:]]
+    assert got[0] == records[0] and got[1:] == want
+    body = rsrv.get(f"/api/datasets/{d['id']}/export?format=json").json()
+    assert len(body) == len(records) - 1
+    assert body[-1] == dict(zip(records[0], want[-1]))
+
+
+# --------------------------------------------------------------------------
+# update and delete
+
+
+def test_patch_name_and_description(rsrv):
+    d = up_ok(rsrv, b"a\n1\n", "p.csv")
+    r = rsrv.patch(f"/api/datasets/{d['id']}", json={"name": "새 이름", "description": "desc"})
+    assert r.status_code == 200, r.text
+    assert r.json()["name"] == "새 이름" and r.json()["description"] == "desc"
+    got = detail(rsrv, d["id"])
+    assert got["name"] == "새 이름" and got["description"] == "desc"
+    assert got["rows"] == 1
+    r = rsrv.patch(f"/api/datasets/{d['id']}", json={"description": ""})
+    assert r.status_code == 200 and r.json()["name"] == "새 이름"
+    assert_error(rsrv.patch(f"/api/datasets/{d['id']}", json={"name": ""}), 422, "invalid_field")
+    assert_error(rsrv.patch(f"/api/datasets/{d['id']}", json={"name": "x" * 256}), 422,
+                 "invalid_field")
+    assert_error(rsrv.patch(f"/api/datasets/{d['id']}", json={"description": "x" * 4001}),
+                 422, "invalid_field")
+    r = rsrv.patch(f"/api/datasets/{d['id']}", json={"rows": 5})
+    assert r.status_code in (400, 422), r.text
+    r = rsrv.patch(f"/api/datasets/{d['id']}", json={"name": 5})
+    assert r.status_code in (400, 422), r.text
+    r = rsrv.patch(f"/api/datasets/{d['id']}", data=b"{", headers={"Content-Type": "application/json"})
+    assert r.status_code == 400, r.text
+    assert_error(rsrv.patch("/api/datasets/NoSuchDataset0000", json={"name": "x"}), 404, "not_found")
+
+
+def test_delete_removes_rows_objects_and_cache(rsrv, storage):
+    d = up_ok(rsrv, b"a,b\n1,2\n", "del.csv")
+    owner_prefix = "datasets/"
+    mine = {k: v for k, v in storage.objects(rsrv, owner_prefix).items() if f"/{d['id']}/" in k}
+    assert len(mine) == 2, mine    # the original and the dataset file
+    r = rsrv.delete(f"/api/datasets/{d['id']}")
+    assert r.status_code == 204 and r.content == b""
+    for path in ("", "/rows", "/preview", "/export"):
+        assert_error(rsrv.get(f"/api/datasets/{d['id']}{path}"), 404, "not_found")
+    assert_error(rsrv.delete(f"/api/datasets/{d['id']}"), 404, "not_found")
+    assert not [k for k in storage.objects(rsrv, owner_prefix) if f"/{d['id']}/" in k]
+    cache = rsrv.data_dir / "cache"
+    assert not [p for p in cache.rglob("*") if d["id"] in str(p) and p.is_file()]
+    assert d["id"] not in [x["id"] for x in rsrv.get("/api/datasets?limit=100").json()["datasets"]]
+
+
+# --------------------------------------------------------------------------
+# ids, isolation, concurrency
+
+
+@pytest.mark.parametrize("bad", ["bad$id", "a" * 65, "bad%20id", "..", "ko%ED%95%9C"])
+def test_invalid_ids_are_400(rsrv, bad):
+    for method, path in (("GET", ""), ("GET", "/rows"), ("GET", "/preview"), ("GET", "/export"),
+                         ("DELETE", ""), ("PATCH", ""), ("POST", "/share"), ("GET", "/shares")):
+        kw = {"json": {"name": "x"}} if method == "PATCH" else (
+            {"json": {}} if method == "POST" else {})
+        r = rsrv.request(method, f"/api/datasets/{bad}{path}", **kw)
+        assert r.status_code in (400, 404), (method, path, r.status_code, r.text)
+        if r.status_code == 400:
+            assert r.json()["error"] == "invalid_id", r.text
+    r = rsrv.get(f"/api/datasets/{'a' * 65}")
+    assert_error(r, 400, "invalid_id")
+    r = rsrv.get("/api/datasets/bad$id/rows")
+    assert_error(r, 400, "invalid_id")
+
+
+def test_other_user_gets_404_everywhere(rsrv, people):
+    other = rsrv.new_user()
+    i = people["id"]
+    for method, path, kw in (
+            ("GET", "", {}), ("GET", "/rows", {}), ("GET", "/preview", {}),
+            ("GET", "/export", {}), ("GET", "/export?format=json", {}),
+            ("PATCH", "", {"json": {"name": "stolen"}}), ("DELETE", "", {}),
+            ("POST", "/share", {"json": {"expires_in_days": 1}}), ("GET", "/shares", {}),
+            ("DELETE", "/shares/AAAAAAAAAAAAAAAAAAAAAA", {})):
+        r = other.request(method, f"/api/datasets/{i}{path}", **kw)
+        assert_error(r, 404, "not_found")
+    assert other.get("/api/datasets").json()["total"] == 0
+    mine = other_user_upload = up_ok(other, b"z\n1\n", "theirs.csv")
+    ids = [d["id"] for d in other.get("/api/datasets").json()["datasets"]]
+    assert ids == [mine["id"]]
+    assert other_user_upload["id"] not in [
+        d["id"] for d in rsrv.get("/api/datasets?limit=100").json()["datasets"]]
+    # still intact for its owner
+    assert detail(rsrv, i)["name"] == people["name"]
+    assert rsrv.get(f"/api/datasets/{i}", auth=False).status_code == 401
+
+
+def test_concurrent_uploads(rsrv):
+    u = rsrv.new_user()
+
+    def one(k):
+        data = f"k,v\n{k},{k * k}\n{k + 1},x\n".encode()
+        return upload_dataset(u, data, f"c{k}.csv")
+    with ThreadPoolExecutor(8) as ex:
+        rs = list(ex.map(one, range(8)))
+    ds = [ready(r) for r in rs]
+    listed = u.get("/api/datasets?limit=100").json()
+    assert listed["total"] == 8
+    assert sorted(d["id"] for d in listed["datasets"]) == sorted(d["id"] for d in ds)
+    for k, d in enumerate(ds):
+        rows = u.get(f"/api/datasets/{d['id']}/rows").json()["rows"]
+        assert rows == [[k, str(k * k)], [k + 1, "x"]]
+    rsrv.assert_healthy()
