@@ -19,6 +19,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 #include <strings.h>
 
 #include <uchardet/uchardet.h>
@@ -280,6 +283,22 @@ static int emit(struct encoding_converter *c, const void *p, size_t n, encoding_
 	return 0;
 }
 
+/* Bytes below 0x80 from p on (at most n): 16 at a time with SSE2. */
+static size_t ascii_run(const unsigned char *p, size_t n)
+{
+	size_t i = 0;
+#ifdef __SSE2__
+	for (; i + 16 <= n; i += 16) {
+		int mask = _mm_movemask_epi8(_mm_loadu_si128((const __m128i *)(const void *)(p + i)));
+		if (mask)
+			return i + (size_t)__builtin_ctz((unsigned)mask);
+	}
+#endif
+	while (i < n && p[i] < 0x80)
+		i++;
+	return i;
+}
+
 static int convert_utf8(struct encoding_converter *c, const unsigned char *in, size_t n,
 			encoding_sink sink, void *ctx, struct error *e)
 {
@@ -301,8 +320,15 @@ static int convert_utf8(struct encoding_converter *c, const unsigned char *in, s
 	}
 	size_t start = i;
 	while (i < n) {
-		if (in[i] < 0x80) {
-			i++;
+		i += ascii_run(in + i, n - i);
+		if (i == n)
+			break;
+		/* Hangul and most other BMP text: three bytes whose lead is not
+		 * one of the two with narrowed ranges (E0, ED). */
+		unsigned b = in[i];
+		if (b >= 0xE1 && b <= 0xEF && b != 0xED && i + 2 < n && (in[i + 1] & 0xC0) == 0x80 &&
+		    (in[i + 2] & 0xC0) == 0x80) {
+			i += 3;
 			continue;
 		}
 		int r = utf8_check(in + i, n - i);
