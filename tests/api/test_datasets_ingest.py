@@ -19,6 +19,7 @@ import io
 import json
 import random
 import threading
+import time
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
 
@@ -890,3 +891,188 @@ def test_failed_uploads_leave_nothing(start, storage):
         r = up(srv, data, "x.csv", **fields)
         assert r.status_code == 422, r.text
     nothing_left(srv, storage)
+
+
+def dataset_objects(storage, srv, dataset_id):
+    return {k: v for k, v in storage.objects(srv, "datasets/").items() if f"/{dataset_id}/" in k}
+
+
+def test_chunked_upload_over_the_limit_is_413(start, storage):
+    """No Content-Length: the limit is enforced on the bytes as they come."""
+    from files_helpers import raw_http
+    srv = start({"SHEAF_DATASET_MAX_UPLOAD": "64K"})
+    mp = Multipart([FilePart("chunked.csv", b"a,b\n" + b"1,2\n" * 40000)])
+    body = mp.body()
+    pieces = [body[i:i + 16384] for i in range(0, len(body), 16384)]
+    resp, _sent, _err = raw_http(srv.url, "POST", "/api/datasets/upload", {
+        "Authorization": f"Bearer {srv.user.token}", "Content-Type": mp.content_type},
+        pieces, chunked=True)
+    assert resp is not None and resp.status == 413, resp and resp.body[:300]
+    assert resp.json()["error"] == "payload_too_large"
+    time.sleep(0.2)
+    nothing_left(srv, storage)
+    srv.assert_healthy()
+
+
+@pytest.mark.parametrize("cut", ["in-file", "before-end"])
+def test_client_disconnect_mid_upload_leaves_nothing(start, storage, cut):
+    from files_helpers import raw_http
+    srv = start({"SHEAF_CONNECTION_TIMEOUT": "2"})
+    payload = b"a,b\n" + b"12345,abcdef\n" * 30000
+    mp = Multipart([Field("name", "cut"), FilePart("cut.csv", payload)])
+    body = mp.body()
+    n = body.index(payload) + len(payload) // 2 if cut == "in-file" else len(body) - 10
+    pieces = [body[i:min(i + 32768, n)] for i in range(0, n, 32768)]
+    raw_http(srv.url, "POST", "/api/datasets/upload", {
+        "Authorization": f"Bearer {srv.user.token}", "Content-Type": mp.content_type,
+        "Content-Length": str(len(body))}, pieces, close_after_send=True)
+    deadline = time.monotonic() + 15
+    while True:
+        try:
+            nothing_left(srv, storage)
+            break
+        except AssertionError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+    srv.assert_healthy()
+    assert up_ok(srv, b"x\n1\n", "after.csv")["rows"] == 1
+
+
+def test_delete_while_processing_leaves_nothing(start, storage):
+    srv = start({"SHEAF_DATASET_SYNC_BYTES": "1K"})
+    rnd = random.Random(3)
+    data = write_csv([["a", "b", "c"]] + [[str(i), f"{rnd.random():.9f}", f"t{i % 97}"]
+                                          for i in range(150000)]).encode()
+    d = ready(up(srv, data, "slow.csv"), 202)
+    r = srv.delete(f"/api/datasets/{d['id']}")
+    assert r.status_code == 204, r.text
+    assert_error(srv.get(f"/api/datasets/{d['id']}"), 404, "not_found")
+    # the job notices (at its end at the latest) and removes what it wrote
+    srv.wait_log(lambda l: "job_ended" in l and "kind=ingest" in l, timeout=60,
+                 what="the ingest job's end")
+    deadline = time.monotonic() + 10
+    while dataset_objects(storage, srv, d["id"]):
+        assert time.monotonic() < deadline, dataset_objects(storage, srv, d["id"])
+        time.sleep(0.1)
+    cache = srv.data_dir / "cache"
+    assert not [p for p in cache.rglob("*") if d["id"] in str(p) and p.is_file()]
+    nothing_left(srv, storage)
+
+
+def test_rows_of_a_processing_dataset_is_409(start):
+    srv = start({"SHEAF_DATASET_SYNC_BYTES": "1K"})
+    data = write_csv([["a", "b"]] + [[str(i), str(i * 3)] for i in range(200000)]).encode()
+    d = ready(up(srv, data, "busy.csv"), 202)
+    codes = {srv.get(f"/api/datasets/{d['id']}/{p}").status_code for p in ("rows", "export")}
+    d2 = detail(srv, d["id"])
+    if d2["status"] == "processing":   # it may have finished already on a fast machine
+        assert codes <= {409, 200}, codes
+        r = srv.get(f"/api/datasets/{d['id']}/preview")
+        if r.status_code != 200:
+            assert_error(r, 409, "not_ready", "processing")
+    assert wait_ready(srv, d["id"])["rows"] == 200000
+
+
+def make_xlsx_shared_strings():
+    """A workbook written by hand as Excel writes it: shared strings, a
+    sparse row (a missing cell), a date from a built-in number format
+    (14) and a boolean."""
+    files = {
+        "[Content_Types].xml":
+            '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+            '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+            '<Default Extension="xml" ContentType="application/xml"/>'
+            '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
+            '<Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
+            '<Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/>'
+            '<Override PartName="/xl/styles.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>'
+            '</Types>',
+        "_rels/.rels":
+            '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+            '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/>'
+            '</Relationships>',
+        "xl/workbook.xml":
+            '<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+            'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
+            '<sheets><sheet name="시트1" sheetId="1" r:id="rId1"/></sheets></workbook>',
+        "xl/_rels/workbook.xml.rels":
+            '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+            '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/>'
+            '<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings" Target="sharedStrings.xml"/>'
+            '<Relationship Id="rId3" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles" Target="styles.xml"/>'
+            '</Relationships>',
+        "xl/styles.xml":
+            '<?xml version="1.0" encoding="UTF-8"?><styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+            '<cellXfs count="2"><xf numFmtId="0"/><xf numFmtId="14" applyNumberFormat="1"/></cellXfs></styleSheet>',
+        "xl/sharedStrings.xml":
+            '<?xml version="1.0" encoding="UTF-8"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="6" uniqueCount="6">'
+            '<si><t>구분</t></si><si><t>값</t></si><si><t>날짜</t></si><si><t>참</t></si>'
+            '<si><t>대구 &amp; 경북</t></si><si><r><t>rich </t></r><r><t>text</t></r></si></sst>',
+        "xl/worksheets/sheet1.xml":
+            '<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
+            '<row r="1"><c r="A1" t="s"><v>0</v></c><c r="B1" t="s"><v>1</v></c><c r="C1" t="s"><v>2</v></c><c r="D1" t="s"><v>3</v></c></row>'
+            '<row r="2"><c r="A2" t="s"><v>4</v></c><c r="B2"><v>1.5</v></c><c r="C2" s="1"><v>45356</v></c><c r="D2" t="b"><v>1</v></c></row>'
+            '<row r="3"><c r="A3" t="s"><v>5</v></c><c r="C3" s="1"><v>42370</v></c><c r="D3" t="b"><v>0</v></c></row>'
+            '<row r="5"><c r="A5" t="inlineStr"><is><t>inline</t></is></c><c r="B5"><v>-2</v></c><c r="C5" s="1"><v>36585</v></c><c r="D5" t="b"><v>1</v></c></row>'
+            '</sheetData></worksheet>',
+    }
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, text in files.items():
+            z.writestr(name, text.encode())
+    return out.getvalue()
+
+
+def test_xlsx_shared_strings_sparse_rows_and_builtin_date_format(dsrv):
+    d = up_ok(dsrv, make_xlsx_shared_strings(), "excel.xlsx")
+    assert [c["name"] for c in d["columns_info"]] == ["구분", "값", "날짜", "참"]
+    assert [c["type"] for c in d["columns_info"]] == ["text", "real", "date", "boolean"]
+    rows = rows_of(dsrv, d)
+    # Excel serials: 45356 = 2024-03-05, 42370 = 2016-01-01, 36585 = 2000-02-29
+    base = dt.date(1899, 12, 30)
+    days = [(base + dt.timedelta(days=n)).isoformat() for n in (45356, 42370, 36585)]
+    assert days == ["2024-03-05", "2016-01-01", "2000-02-29"]
+    want = [["대구 & 경북", 1.5, days[0], True], ["rich text", None, days[1], False],
+            ["inline", -2.0, days[2], True]]
+    # row 4 is absent from the sheet: an empty row or none at all
+    assert [r for r in rows if any(v is not None for v in r)] == want, rows
+
+
+@pytest.mark.parametrize("which", ["quoting", "infer", "encodings"])
+def test_export_reimport_roundtrip(dsrv, which):
+    """The CSV export, uploaded again, gives the same rows and types."""
+    if which == "quoting":
+        data = write_csv(QUOTING, newline="\r").encode()
+    elif which == "infer":
+        data = write_csv(INFER).encode()
+    else:
+        data = write_csv(ENC_TEXT).encode("cp949")
+    a = up_ok(dsrv, data, f"{which}.csv")
+    r = dsrv.get(f"/api/datasets/{a['id']}/export?format=csv")
+    assert r.status_code == 200
+    b = up_ok(dsrv, r.content, f"{which}-again.csv")
+    assert b["encoding"] == "UTF-8"
+    assert [(c["name"], c["type"]) for c in b["columns_info"]] == \
+        [(c["name"], c["type"]) for c in a["columns_info"]]
+    ra, rb = rows_of(dsrv, a), rows_of(dsrv, b)
+    assert rb == ra
+
+
+def test_encoding_problem_after_the_detection_sample(dsrv):
+    """Plain ASCII for a long stretch, Korean CP949 only at the end: the
+    whole file must still be read right (or refused clearly), never
+    silently garbled."""
+    head = write_csv([["id", "memo"]] + [[str(i), "plain ascii text"] for i in range(20000)])
+    tail = write_csv([[str(20000 + i), r[2]] for i, r in enumerate(ENC_TEXT[1:])])
+    data = (head + tail).encode("cp949")
+    assert len(head) > 300000
+    r = up(dsrv, data, "late.csv")
+    if r.status_code == 422:
+        body = assert_error(r, 422, "invalid_file")
+        assert "encoding" in body["detail"].lower() or "utf-8" in body["detail"].lower()
+        return
+    d = ready(r)
+    assert d["encoding"] == "CP949", d
+    last = dsrv.get(f"/api/datasets/{d['id']}/rows?offset=20000&limit=10").json()["rows"]
+    assert [x[1] for x in last] == [r[2] for r in ENC_TEXT[1:]]

@@ -530,3 +530,180 @@ def test_concurrent_uploads(rsrv):
         rows = u.get(f"/api/datasets/{d['id']}/rows").json()["rows"]
         assert rows == [[k, str(k * k)], [k + 1, "x"]]
     rsrv.assert_healthy()
+
+
+# --------------------------------------------------------------------------
+# hostile column names and values at the edges
+
+
+WEIRD = ["rowid", "oid", "_rowid_", 'say "hi"', "[x]", "`y`", "select", "a b", "a", "a=b",
+         "-neg", "x>y", "세 글자", "a;--"]
+
+
+@pytest.fixture(scope="module")
+def weird(rsrv):
+    buf = io.StringIO(newline="")
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(WEIRD)
+    rows = []
+    for i in range(1, 13):
+        row = [i * 10 % 7, i, -i, f"v{i % 3}", i % 4, i % 5, f"s{i}", f"ab{i % 2}", i % 3,
+               i % 2, 100 - i, i % 6, f"가{i % 3}", i]
+        rows.append(row)
+        w.writerow(row)
+    d = up_ok(rsrv, buf.getvalue().encode(), "weird.csv")
+    assert [c["name"] for c in d["columns_info"]] == WEIRD
+    return d, rows
+
+
+@pytest.mark.parametrize("col", WEIRD)
+def test_sort_by_hostile_column_names(rsrv, weird, col):
+    d, rows = weird
+    j = WEIRD.index(col)
+    # "-neg" itself: "+-neg" ascending, "--neg" descending
+    spec_asc = "+" + col if col.startswith("-") else col
+    got = get_rows(rsrv, d, sort=spec_asc, limit=100)["rows"]
+    assert [r[j] for r in got] == sorted(r[j] for r in rows), col
+    # stable: ties in file order
+    assert got == sorted(rows, key=lambda r: r[j])
+    got = get_rows(rsrv, d, sort="-" + col, limit=100)["rows"]
+    assert got == sorted(rows, key=lambda r: r[j], reverse=True) or \
+        [r[j] for r in got] == sorted((r[j] for r in rows), reverse=True)
+
+
+@pytest.mark.parametrize("expr,pred", [
+    ("rowid=3", lambda r: r[0] == 3),
+    ("oid>5", lambda r: r[1] > 5),
+    ("_rowid_<=-10", lambda r: r[2] <= -10),
+    ('say "hi"=v1', lambda r: r[3] == "v1"),
+    ("[x]=0", lambda r: r[4] == 0),
+    ("`y`!=0", lambda r: r[5] != 0),
+    ("select~S1", lambda r: "s1" in r[6]),
+    ("a b=ab1", lambda r: r[7] == "ab1"),
+    ("a=2", lambda r: r[8] == 2),
+    ("a=b=1", lambda r: r[9] == 1),
+    ("a = 2", lambda r: r[8] == 2),
+    ("-neg>=95", lambda r: r[10] >= 95),
+    ("x>y>3", lambda r: r[11] > 3),
+    ("세 글자=가1", lambda r: r[12] == "가1"),
+    ("a;--<3", lambda r: r[13] < 3),
+    ("select=s1' OR '1'='1", lambda r: False),
+])
+def test_filter_by_hostile_column_names(rsrv, weird, expr, pred):
+    d, rows = weird
+    page = get_rows(rsrv, d, filter=expr, limit=100)
+    assert page["rows"] == [r for r in rows if pred(r)], expr
+
+
+def test_numbers_at_the_edges(rsrv):
+    big = ["9223372036854775807", "-9223372036854775808", "9007199254740993", "0"]
+    reals = ["0.1", "0.30000000000000004", "1e308", "5e-324", "-0.0", "123456789.12345678",
+             "2.5E-3", "1e-7"]
+    buf = io.StringIO(newline="")
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["big", "real", "over"])
+    overs = ["9223372036854775808", "1", "2", "3"]
+    for i in range(8):
+        w.writerow([big[i % 4], reals[i], overs[i % 4]])
+    d = up_ok(rsrv, buf.getvalue().encode(), "edges.csv")
+    types = [c["type"] for c in d["columns_info"]]
+    # int64 max/min are integers; one past it is not an integer, and mixed
+    # with integers a value above 2^53 cannot be a real either: text
+    assert types == ["integer", "real", "text"], types
+    rows = get_rows(rsrv, d)["rows"]
+    assert [r[0] for r in rows] == [int(big[i % 4]) for i in range(8)]
+    assert [r[1] for r in rows] == [float(x) for x in reals]
+    assert [r[2] for r in rows] == [overs[i % 4] for i in range(8)]
+    # the CSV export reads back to the same doubles, bit for bit
+    recs = export_csv(rsrv, d["id"])
+    assert [float(r[1]) for r in recs[1:]] == [float(x) for x in reals]
+    assert [int(r[0]) for r in recs[1:]] == [int(big[i % 4]) for i in range(8)]
+    body = json.loads(rsrv.get(f"/api/datasets/{d['id']}/export?format=json").content)
+    assert [o["big"] for o in body] == [int(big[i % 4]) for i in range(8)]
+    assert [o["real"] for o in body] == [float(x) for x in reals]
+    prof = cols_by_name(detail(rsrv, d["id"]))["big"]["profile"]
+    assert prof["max"] == 9223372036854775807 and prof["min"] == -9223372036854775808
+
+
+def test_export_file_name_from_a_korean_dataset_name(rsrv):
+    d = up_ok(rsrv, b"a\n1\n", "x.csv", name='대구 "사고" 통계')
+    for fmt in ("csv", "json"):
+        r = rsrv.get(f"/api/datasets/{d['id']}/export?format={fmt}")
+        kind, params = parse_disposition(r.headers["Content-Disposition"])
+        name = params.get("filename*") or params.get("filename")
+        assert kind == "attachment"
+        assert params.get("filename*") == f'대구 "사고" 통계.{fmt}', params
+
+
+def test_cache_is_only_a_cache_and_restart_keeps_datasets(storage, sheaf_factory):
+    """Datasets survive a restart, and a dataset file missing from the
+    local cache is fetched again from object storage."""
+    env = storage.env()
+    try:
+        _cache_and_restart(env, sheaf_factory)
+    finally:
+        sheaf_factory.finish()
+        storage.remove(env)
+
+
+def _cache_and_restart(env, sheaf_factory):
+    srv = sheaf_factory.start(env=env)
+    d = up_ok(srv, people_csv(), "cached.csv")
+    user = srv.user
+    cache = srv.data_dir / "cache"
+    files = [p for p in cache.rglob("*.sqlite")]
+    assert len(files) == 1, files
+    files[0].unlink()
+    assert get_rows(srv, d, limit=N)["rows"] == [as_row(p) for p in PEOPLE]
+    assert [p for p in cache.rglob("*.sqlite")], "fetched back into the cache"
+    srv2 = sheaf_factory.restart(srv)
+    user = srv2.adopt_user(user)
+    for p in (srv2.data_dir / "cache").rglob("*.sqlite"):
+        p.unlink()
+    assert detail(user, d["id"])["rows"] == N
+    assert get_rows(user, d, limit=N)["rows"] == [as_row(p) for p in PEOPLE]
+
+
+def test_real_file_datetime_and_text_profiles(rsrv):
+    """test.csv: 사고일시's min, max, quartiles (numpy 'linear' on the
+    instants) and monthly histogram; text columns' top values (count
+    descending, ties bytewise) and lengths in code points."""
+    need_data(TEST_CSV)
+    records = read_source(TEST_CSV, "utf-8")
+    model = Model(records)
+    d = up_ok(rsrv, TEST_CSV.read_bytes(), "test.csv")
+    cols = cols_by_name(detail(rsrv, d["id"]))
+    when = model.column("사고일시")
+    instants = sorted(dt.datetime.fromisoformat(when.conv[v]) for v in when.values)
+    prof = cols["사고일시"]["profile"]
+    assert prof["count"] == len(instants) and prof["nulls"] == 0
+    assert prof["min"] == instants[0].isoformat() and prof["max"] == instants[-1].isoformat()
+    epoch = dt.datetime(1970, 1, 1)
+    us = np.array([(t - epoch) // dt.timedelta(microseconds=1) for t in instants], dtype=np.int64)
+    for q, key in ((0.25, "p25"), (0.5, "p50"), (0.75, "p75")):
+        want = epoch + dt.timedelta(microseconds=float(np.quantile(us.astype(np.float64), q)))
+        got = dt.datetime.fromisoformat(prof["quantiles"][key])
+        assert abs((got - want).total_seconds()) < 0.001, (key, got, want)
+    months = pd.Series([t.strftime("%Y-%m") for t in instants]).value_counts()
+    h = prof["histogram"]
+    assert h["unit"] == "month" and h["labels"] == sorted(months.index)
+    assert h["counts"] == [int(months[m]) for m in h["labels"]]
+    for name in ("요일", "기상상태", "시군구", "도로형태", "노면상태", "사고유형"):
+        col = model.column(name)
+        counts = pd.Series(col.values).value_counts()
+        ranked = sorted(counts.items(), key=lambda t: (-t[1], t[0].encode()))
+        prof = cols[name]["profile"]
+        assert prof["top_exact"] is True and prof["distinct"] == len(counts)
+        assert cols[name]["unique"] == len(counts)
+        assert [(t["value"], t["count"]) for t in prof["top"]] == ranked[:10], name
+        assert prof["min_length"] == min(len(v) for v in col.values), name
+        assert prof["max_length"] == max(len(v) for v in col.values), name
+
+
+def test_date_quantiles_round_down_to_a_day(rsrv, people):
+    days = sorted(p["day"] for p in PEOPLE if p["day"])
+    prof = cols_by_name(detail(rsrv, people["id"]))["day"]["profile"]
+    ords = np.array([x.toordinal() for x in days], dtype=np.float64)
+    for q, key in ((0.25, "p25"), (0.5, "p50"), (0.75, "p75")):
+        want = dt.date.fromordinal(int(np.floor(np.quantile(ords, q))))
+        assert prof["quantiles"][key] == want.isoformat(), key

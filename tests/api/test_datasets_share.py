@@ -196,3 +196,18 @@ def test_unknown_tokens_are_404(ssrv, tok):
 def test_share_of_unknown_dataset(ssrv):
     assert_error(ssrv.post("/api/datasets/NoSuchDataset0000/share", json={}), 404, "not_found")
     assert_error(ssrv.get("/api/datasets/NoSuchDataset0000/shares"), 404, "not_found")
+
+
+def test_share_url_host_header_and_public_url(ssrv, ds, sheaf_factory):
+    r = ssrv.post(f"/api/datasets/{ds['id']}/share", json={},
+                  headers={"Host": "evil.example/<script>"})
+    assert r.status_code == 201, r.text
+    url = r.json()["share_url"]
+    assert "<" not in url and "evil.example/" not in url.split("/api/")[0], url
+    r = ssrv.post(f"/api/datasets/{ds['id']}/share", json={},
+                  headers={"Host": "data.example.org:8443"})
+    assert r.json()["share_url"].startswith("http://data.example.org:8443/api/datasets/shared/")
+    srv = sheaf_factory.start(env={"SHEAF_PUBLIC_URL": "https://sheaf.example.com/base"})
+    d = ready(upload_dataset(srv, CSV, "p.csv"))
+    s = share(srv, d["id"])
+    assert s["share_url"] == "https://sheaf.example.com/base/api/datasets/shared/" + s["share_token"]
