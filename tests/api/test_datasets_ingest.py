@@ -14,14 +14,11 @@ set, on S3 (the module-level ``storage`` param, as in test_files.py).
 
 import codecs
 import datetime as dt
-import csv
 import io
 import json
 import random
-import threading
 import time
 import zipfile
-from concurrent.futures import ThreadPoolExecutor
 
 import pandas as pd
 import pytest
@@ -1076,3 +1073,69 @@ def test_encoding_problem_after_the_detection_sample(dsrv):
     assert d["encoding"] == "CP949", d
     last = dsrv.get(f"/api/datasets/{d['id']}/rows?offset=20000&limit=10").json()["rows"]
     assert [x[1] for x in last] == [r[2] for r in ENC_TEXT[1:]]
+
+
+def replace_member(xlsx, member, data):
+    src = zipfile.ZipFile(io.BytesIO(xlsx))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        for info in src.infolist():
+            z.writestr(info.filename, data if info.filename == member else src.read(info))
+    return out.getvalue()
+
+
+SHEET_HEAD = ('<?xml version="1.0" encoding="UTF-8"?>{dtd}<worksheet xmlns="http://schemas.'
+              'openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
+              '<row r="1"><c r="A1" t="inlineStr"><is><t>h</t></is></c></row>'
+              '<row r="2"><c r="A2" t="inlineStr"><is><t>{value}</t></is></c></row>'
+              '</sheetData></worksheet>')
+
+
+def test_xlsx_billion_laughs_is_refused(dsrv):
+    ents = '<!ENTITY l0 "ha">' + "".join(
+        f'<!ENTITY l{i} "{"&l%d;" % (i - 1) * 10}">' for i in range(1, 10))
+    sheet = SHEET_HEAD.format(dtd=f"<!DOCTYPE worksheet [{ents}]>", value="&l9;")
+    data = replace_member(make_xlsx(), "xl/worksheets/sheet1.xml", sheet.encode())
+    t0 = time.monotonic()
+    r = up(dsrv, data, "laughs.xlsx")
+    assert time.monotonic() - t0 < 20
+    if r.status_code == 201:     # entities not expanded: the value is short
+        d = ready(r)
+        v = rows_of(dsrv, d)[0][0]
+        assert v is None or len(v) < 10000, len(v)
+    else:
+        assert_error(r, 422, "invalid_file")
+    dsrv.assert_healthy()
+
+
+def test_xlsx_external_entity_is_not_read(dsrv, tmp_path):
+    secret = tmp_path / "secret.txt"
+    secret.write_text("TOP-SECRET-42")
+    dtd = f'<!DOCTYPE worksheet [<!ENTITY x SYSTEM "file://{secret}">]>'
+    sheet = SHEET_HEAD.format(dtd=dtd, value="&x;")
+    data = replace_member(make_xlsx(), "xl/worksheets/sheet1.xml", sheet.encode())
+    r = up(dsrv, data, "xxe.xlsx")
+    if r.status_code == 201:
+        rows = rows_of(dsrv, ready(r))
+        assert "TOP-SECRET" not in json.dumps(rows), rows
+    else:
+        body = assert_error(r, 422, "invalid_file")
+        assert "TOP-SECRET" not in body["detail"]
+
+
+def test_xlsx_bomb_with_lying_sizes_is_refused(dsrv):
+    """The sheet's sizes in the zip directory claim it is small; the
+    inflate itself must stop it."""
+    blob = bytearray(zip_bomb_xlsx())
+    z = zipfile.ZipFile(io.BytesIO(bytes(blob)))
+    info = z.getinfo("xl/worksheets/sheet1.xml")
+    real = info.file_size
+    small = info.compress_size  # claim no inflation at all
+    packed_real = real.to_bytes(4, "little")
+    n = blob.count(packed_real)
+    assert n >= 2, n              # local header and central directory
+    blob = bytes(blob).replace(packed_real, small.to_bytes(4, "little"))
+    r = up(dsrv, blob, "liar.xlsx")
+    body = assert_error(r, 422, "invalid_file")
+    dsrv.assert_healthy()
+    assert "liar.xlsx" in body["detail"]

@@ -270,10 +270,6 @@ def test_rows_offset_limit(rsrv, people):
         assert rsrv.get(f"/api/datasets/{people['id']}/rows?{q}").status_code == 422, q
 
 
-def key_nulls_last(v, desc):
-    return (v is None, v if v is not None else 0)
-
-
 def expect_sorted(rows, col, desc):
     i = PEOPLE_COLS.index(col)
     have = [r for r in rows if r[i] is not None]
@@ -630,7 +626,6 @@ def test_export_file_name_from_a_korean_dataset_name(rsrv):
     for fmt in ("csv", "json"):
         r = rsrv.get(f"/api/datasets/{d['id']}/export?format={fmt}")
         kind, params = parse_disposition(r.headers["Content-Disposition"])
-        name = params.get("filename*") or params.get("filename")
         assert kind == "attachment"
         assert params.get("filename*") == f'대구 "사고" 통계.{fmt}', params
 

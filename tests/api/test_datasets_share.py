@@ -5,7 +5,6 @@ under the token (details + preview, rows, export), expiry with a short TTL,
 revocation, listing, other users, and tokens of deleted datasets.
 """
 
-import json
 import re
 import time
 
