@@ -126,3 +126,54 @@ def test_import_help():
     for flag in ("--name", "--sheet", "--encoding", "--delimiter", "--strict", "--format",
                  "--user", "--quiet"):
         assert flag in p.stdout, flag
+
+
+def test_import_for_a_user_account(sheaf_factory, tmp_path):
+    """--user EMAIL: the dataset belongs to that account (and not to the
+    local user); an unknown email is refused."""
+    data_dir = tmp_path / "data"
+    srv = sheaf_factory.start(data_dir=data_dir)
+    user = srv.user
+    srv.check_clean_exit()
+    src = tmp_path / "mine.csv"
+    src.write_bytes("구,건수\n수성구,3\n남구,5\n".encode("cp949"))
+    p = imp([src, "--data-dir", data_dir, "--user", user.email.upper(), "-q"])
+    assert p.returncode == 0, p.stderr
+    assert ", CP949" in p.stdout.splitlines()[0]
+    p = imp([src, "--data-dir", data_dir, "--user", "nobody@example.com"])
+    assert p.returncode != 0 and "no such account" in p.stderr
+    srv = sheaf_factory.start(data_dir=data_dir)
+    u = srv.adopt_user(user)
+    body = u.get("/api/datasets").json()
+    assert body["total"] == 1
+    d = body["datasets"][0]
+    assert d["name"] == "mine" and d["rows"] == 2
+    assert u.get(f"/api/datasets/{d['id']}/rows").json()["rows"] == [["수성구", 3], ["남구", 5]]
+    other = srv.new_user()
+    assert other.get("/api/datasets").json()["total"] == 0
+    assert src.exists(), "the source file is the user's: import must not remove it"
+
+
+def test_import_xlsx_sheet(sheaf_factory, tmp_path):
+    import openpyxl
+    wb = openpyxl.Workbook()
+    wb.active.title = "first"
+    wb.active.append(["a"])
+    wb.active.append([1])
+    ws = wb.create_sheet("둘째")
+    ws.append(["name", "n"])
+    ws.append(["x", 2.5])
+    src = tmp_path / "book.xlsx"
+    wb.save(src)
+    data_dir = tmp_path / "data"
+    p = imp([src, "--data-dir", data_dir, "--sheet", "둘째"])
+    assert p.returncode == 0, p.stderr
+    assert 'sheet "둘째"' in p.stdout.splitlines()[0]
+    p = imp([src, "--data-dir", data_dir, "--sheet", "셋째"])
+    assert p.returncode != 0
+    assert "셋째" in p.stderr and "first" in p.stderr and "둘째" in p.stderr
+    srv = serve_local(sheaf_factory, data_dir)
+    body = listed(srv)
+    assert body["total"] == 1
+    d = body["datasets"][0]
+    assert srv.get(f"/api/datasets/{d['id']}/rows", auth=False).json()["rows"] == [["x", 2.5]]
