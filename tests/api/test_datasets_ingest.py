@@ -1139,3 +1139,53 @@ def test_xlsx_bomb_with_lying_sizes_is_refused(dsrv):
     body = assert_error(r, 422, "invalid_file")
     dsrv.assert_healthy()
     assert "liar.xlsx" in body["detail"]
+
+
+def xlsx_of(rows, title="S"):
+    import openpyxl
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = title
+    for r in rows:
+        ws.append(r)
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def test_xlsx_ragged_and_unnamed_columns(dsrv):
+    data = xlsx_of([["a", None, "c"], [1, 2, 3], [4, None, None, 9], [5]])
+    d = up_ok(dsrv, data, "ragged.xlsx")
+    names = [c["name"] for c in d["columns_info"]]
+    assert names[0] == "a" and names[2] == "c" and names[1] == "column_2", names
+    assert "empty_header" in {w["code"] for w in d["warnings"]}
+    rows = rows_of(dsrv, d)
+    assert [r[:3] for r in rows] == [[1, 2, 3], [4, None, None], [5, None, None]]
+    ragged = [w for w in d["warnings"] if w["code"] == "ragged_row"]
+    assert 3 in [w.get("line") for w in ragged], d["warnings"]
+
+
+def test_xlsx_numeric_first_row_is_data(dsrv):
+    d = up_ok(dsrv, xlsx_of([[1, 2.5], [3, 4.5]]), "nohead.xlsx")
+    assert [c["name"] for c in d["columns_info"]] == ["column_1", "column_2"]
+    assert rows_of(dsrv, d) == [[1, 2.5], [3, 4.5]]
+
+
+def test_xlsx_limits(dsrv):
+    assert_error(up(dsrv, xlsx_of([]), "empty.xlsx"), 422, "invalid_file")
+    body = assert_error(up(dsrv, xlsx_of([list(range(2001)), list(range(2001))]), "wide.xlsx"),
+                        422, "invalid_file")
+    assert "2000" in body["detail"], body
+    # dsrv: SHEAF_DATASET_MAX_FIELD=4K
+    body = assert_error(up(dsrv, xlsx_of([["a"], ["ok"], ["y" * 5000]]), "long.xlsx"),
+                        422, "invalid_file")
+    assert "3" in body["detail"], body
+    dsrv.assert_healthy()
+
+
+def test_format_field_overrides_the_bytes(dsrv):
+    body = assert_error(up(dsrv, b"a,b\n1,2\n", "x.xlsx", format="xlsx"), 422, "invalid_file")
+    assert "xlsx" in body["detail"].lower()
+    body = assert_error(up(dsrv, b"a,b\n1,2\n", "x.xls", format="xls"), 422, "invalid_file")
+    d = up_ok(dsrv, b"a,b\n1,2\n", "x.xlsx")     # sniffed from the bytes: CSV
+    assert d["format"] == "csv"
