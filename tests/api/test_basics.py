@@ -484,6 +484,18 @@ def test_openapi_no_drift(shared_sheaf, openapi_doc):
                                        files={"file": ("a.txt", b"hello\n")})
                 assert up.status_code == 201, up.text
                 concrete = path.replace("{file_id}", up.json()["files"][0]["file_id"])
+            if "{dataset_id}" in path or "{token}" in path:
+                # A fresh dataset each time: a DELETE may come first.
+                up = shared_sheaf.post("/api/datasets/upload",
+                                       files={"file": ("d.csv", b"a,b\n1,x\n2,y\n")})
+                assert up.status_code == 201, up.text
+                did = up.json()["id"]
+                concrete = concrete.replace("{dataset_id}", did)
+                if "{share_id}" in path or "{token}" in path:
+                    sh = shared_sheaf.post(f"/api/datasets/{did}/share", json={})
+                    assert sh.status_code == 201, sh.text
+                    concrete = concrete.replace("{share_id}", sh.json()["share_id"])
+                    concrete = concrete.replace("{token}", sh.json()["share_token"])
             assert "{" not in concrete, f"don't know how to fill {path}"
             kw = {}
             if method in ("post", "put", "patch"):
