@@ -125,6 +125,14 @@ bench:
 	@$(MAKE) --no-print-directory release
 	bench/http/run
 
+# Ingest benchmark: sheaf import vs sqlite3 .import, pandas and cat
+# (bench/ingest/run; its README says what it measures).
+.PHONY: bench-ingest
+bench-ingest:
+	scripts/bootstrap --bench
+	@$(MAKE) --no-print-directory release
+	bench/ingest/run
+
 clean:
 	rm -rf build
 
