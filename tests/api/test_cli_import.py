@@ -11,17 +11,29 @@ import re
 import pytest
 
 from conftest import run_sheaf
-from datasets_helpers import CCTV_CSV, Model, check_schema, need_data, read_source
+from datasets_helpers import (CCTV_CSV, Model, check_schema, need_data, read_source,
+                              upload_dataset)
+from files_helpers import make_storage, storage_params
 
 ID_RE = r"[A-Za-z0-9_-]{16,}"
 
 
-def imp(args, timeout=120):
-    return run_sheaf(["import"] + [str(a) for a in args], timeout=timeout)
+def imp(args, timeout=120, env=None):
+    return run_sheaf(["import"] + [str(a) for a in args], timeout=timeout, env=env)
 
 
-def serve_local(sheaf_factory, data_dir):
-    return sheaf_factory.start(env={"SHEAF_AUTH": "off"}, data_dir=data_dir)
+def serve_local(sheaf_factory, data_dir, env=None):
+    return sheaf_factory.start(env={"SHEAF_AUTH": "off", **(env or {})}, data_dir=data_dir)
+
+
+@pytest.fixture(params=storage_params())
+def storage_env(request):
+    """The object storage of the import and of the server that reads it:
+    the data dir's files, or a fresh S3 bucket."""
+    storage = make_storage(request.param)
+    env = storage.env()
+    yield storage, env
+    storage.remove(env)
 
 
 def listed(srv):
@@ -30,10 +42,11 @@ def listed(srv):
     return r.json()
 
 
-def test_import_real_file_then_serve(sheaf_factory, tmp_path):
+def test_import_real_file_then_serve(sheaf_factory, tmp_path, storage_env):
     need_data(CCTV_CSV)
+    storage, env = storage_env
     data_dir = tmp_path / "data"
-    p = imp([CCTV_CSV, "--data-dir", data_dir, "--description", "cameras"])
+    p = imp([CCTV_CSV, "--data-dir", data_dir, "--description", "cameras"], env=env)
     assert p.returncode == 0, (p.stdout, p.stderr)
     records = read_source(CCTV_CSV, "cp949")
     model = Model(records)
@@ -53,7 +66,7 @@ def test_import_real_file_then_serve(sheaf_factory, tmp_path):
     # not a terminal: plain progress lines, no bar
     assert "import: 100%" in p.stderr and "\r" not in p.stderr
 
-    srv = serve_local(sheaf_factory, data_dir)
+    srv = serve_local(sheaf_factory, data_dir, env)
     body = listed(srv)
     assert body["total"] == 1 and body["datasets"][0]["id"] == dataset_id
     d = srv.get(f"/api/datasets/{dataset_id}", auth=False).json()
@@ -65,9 +78,18 @@ def test_import_real_file_then_serve(sheaf_factory, tmp_path):
     rows = r.json()["rows"]
     want = [[c.convert(v) for c, v in zip(model.columns, rec)] for rec in model.padded[:3]]
     assert rows == want
-    # the original is kept as an object, as for an upload
-    objects = list((data_dir / "objects" / "datasets").rglob("original"))
-    assert len(objects) == 1 and objects[0].read_bytes() == CCTV_CSV.read_bytes()
+    # the original and the dataset file are kept as objects, as for an upload
+    objects = storage.objects(srv, "datasets/")
+    originals = [k for k in objects if k.endswith(f"/{dataset_id}/original")]
+    assert len(originals) == 1 and objects[originals[0]] == CCTV_CSV.stat().st_size
+    assert [k for k in objects if k.endswith(".sqlite") and f"/{dataset_id}/" in k]
+    # the local cache is only a cache: without it the server fetches the file
+    srv.check_clean_exit()
+    for f in (data_dir / "cache").rglob("*.sqlite"):
+        f.unlink()
+    srv = serve_local(sheaf_factory, data_dir, env)
+    r = srv.get(f"/api/datasets/{dataset_id}/rows?limit=3", auth=False)
+    assert r.status_code == 200 and r.json()["rows"] == want
 
 
 def test_import_options_name_and_delimiter(sheaf_factory, tmp_path):
@@ -200,3 +222,21 @@ def test_import_long_multibyte_name_is_refused_or_cut_cleanly(sheaf_factory, tmp
     d = body["datasets"][0]
     assert name.startswith(d["name"]) and len(d["name"].encode()) <= 255, d["name"]
     assert srv.get(f"/api/datasets/{d['id']}", auth=False).status_code == 200
+
+
+def test_import_while_a_server_runs_on_the_data_dir(sheaf_factory, tmp_path):
+    """The server sees a dataset imported beside it at once, and keeps
+    serving; its own uploads go on working."""
+    data_dir = tmp_path / "data"
+    srv = serve_local(sheaf_factory, data_dir)
+    src = tmp_path / "beside.csv"
+    src.write_text("k,v\n1,2\n3,4\n")
+    p = imp([src, "--data-dir", data_dir, "-q"])
+    assert p.returncode == 0, p.stderr
+    body = listed(srv)
+    assert body["total"] == 1
+    d = body["datasets"][0]
+    assert srv.get(f"/api/datasets/{d['id']}/rows", auth=False).json()["rows"] == [[1, 2], [3, 4]]
+    r = upload_dataset(srv, b"a\n1\n", "served.csv", auth=False)
+    assert r.status_code == 201, r.text
+    assert listed(srv)["total"] == 2
