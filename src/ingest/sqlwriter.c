@@ -21,6 +21,7 @@
  */
 #include "ingest/sqlwriter.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -209,14 +210,23 @@ static uint8_t *page_slot(struct sqlw *w, uint32_t pgno, struct error *e)
 		if (at == pgno)
 			return slot;
 		/* Only the lock-byte page is ever skipped. */
-		if (at != w->lock_pgno || at > pgno)
-			abort();
+		assert(at == w->lock_pgno && at < pgno);
 		memset(slot, 0, w->usable);
 	}
 }
 
+/* The 8 bytes of x, big-endian. */
+static void put64(uint8_t *p, uint64_t x)
+{
+	x = __builtin_bswap64(x);
+	memcpy(p, &x, 8);
+}
+
 /*
- * Serial types, header and body parts of one record; *payload is its size.
+ * The record's header (serial types, as OP_MakeRecord computes them) and
+ * each column's body length; *payload is the record's size.  The bodies
+ * are written later, straight from the row, by record_body or through
+ * record_parts and payload_copy.
  */
 static int record_prepare(struct sqlw *w, const struct sqlw_value *row, size_t ncols,
 			  uint64_t *payload, struct error *e)
@@ -227,20 +237,18 @@ static int record_prepare(struct sqlw *w, const struct sqlw_value *row, size_t n
 	for (size_t c = 0; c < ncols; c++) {
 		const struct sqlw_value *v = &row[c];
 		uint64_t st;
-		uint8_t *nb = w->num + 8 * c;
-		const uint8_t *p = NULL;
-		size_t len = 0;
+		size_t len;
 		switch (v->type) {
 		case SQLW_NULL:
 			st = 0;
+			len = 0;
 			break;
 		case SQLW_INT: {
 			uint64_t u = v->i < 0 ? ~(uint64_t)v->i : (uint64_t)v->i;
 			if (v->i == 0 || v->i == 1) {
 				st = 8 + (uint64_t)v->i;
-				break;
-			}
-			if (u <= 127) {
+				len = 0;
+			} else if (u <= 127) {
 				st = 1;
 				len = 1;
 			} else if (u <= 32767) {
@@ -259,35 +267,21 @@ static int record_prepare(struct sqlw *w, const struct sqlw_value *row, size_t n
 				st = 6;
 				len = 8;
 			}
-			uint64_t x = (uint64_t)v->i;
-			for (size_t k = len; k-- > 0;) {
-				nb[k] = (uint8_t)x;
-				x >>= 8;
-			}
-			p = nb;
 			break;
 		}
-		case SQLW_REAL: {
+		case SQLW_REAL:
 			if (isnan(v->r)) {
 				st = 0;
-				break;
+				len = 0;
+			} else {
+				st = 7;
+				len = 8;
 			}
-			uint64_t x;
-			memcpy(&x, &v->r, 8);
-			for (int k = 7; k >= 0; k--) {
-				nb[k] = (uint8_t)x;
-				x >>= 8;
-			}
-			st = 7;
-			p = nb;
-			len = 8;
 			break;
-		}
 		case SQLW_TEXT:
 			if (v->len > SQLW_MAX_ROW_BYTES)
 				return error_set(e, "text value of %zu bytes is too large", v->len);
 			st = 2 * (uint64_t)v->len + 13;
-			p = (const uint8_t *)v->s;
 			len = v->len;
 			break;
 		default:
@@ -297,11 +291,10 @@ static int record_prepare(struct sqlw *w, const struct sqlw_value *row, size_t n
 			h[hlen++] = (uint8_t)st;
 		else
 			hlen += put_varint(h + hlen, st);
-		w->part[c] = p;
 		w->part_len[c] = len;
 		body += len;
 	}
-	/* The header size counts its own varint (SQLite's OP_MakeRecord). */
+	/* The header size counts its own varint. */
 	size_t vl = 1;
 	while (varint_len(hlen + vl) > vl)
 		vl++;
@@ -317,6 +310,60 @@ static int record_prepare(struct sqlw *w, const struct sqlw_value *row, size_t n
 	return 0;
 }
 
+/* The whole prepared record at dst: the common case, a row that fits on its leaf. */
+static void record_write(const struct sqlw *w, const struct sqlw_value *row, size_t ncols,
+			 uint8_t *dst)
+{
+	memcpy(dst, w->hdr_start, w->hdr_len);
+	dst += w->hdr_len;
+	for (size_t c = 0; c < ncols; c++) {
+		const struct sqlw_value *v = &row[c];
+		size_t len = w->part_len[c];
+		switch (len ? v->type : SQLW_NULL) {
+		case SQLW_INT: {
+			uint64_t x = (uint64_t)v->i;
+			for (size_t k = len; k-- > 0;) {
+				dst[k] = (uint8_t)x;
+				x >>= 8;
+			}
+			break;
+		}
+		case SQLW_REAL: {
+			uint64_t x;
+			memcpy(&x, &v->r, 8);
+			put64(dst, x);
+			break;
+		}
+		case SQLW_TEXT:
+			memcpy(dst, v->s, len);
+			break;
+		default:
+			break;
+		}
+		dst += len;
+	}
+}
+
+/* Points each column's part at its body bytes, for payload_copy. */
+static void record_parts(struct sqlw *w, const struct sqlw_value *row, size_t ncols)
+{
+	for (size_t c = 0; c < ncols; c++) {
+		const struct sqlw_value *v = &row[c];
+		uint8_t *nb = w->num + 8 * c;
+		size_t len = w->part_len[c];
+		if (v->type == SQLW_TEXT) {
+			w->part[c] = (const uint8_t *)v->s;
+		} else if (len > 0) {
+			uint64_t x;
+			if (v->type == SQLW_INT)
+				x = (uint64_t)v->i;
+			else
+				memcpy(&x, &v->r, 8);
+			put64(nb, x);
+			w->part[c] = nb + 8 - len;
+		}
+	}
+}
 
 /* Where payload_copy is: the header is part 0, column c is part c + 1. */
 struct cursor {
@@ -364,15 +411,18 @@ static size_t cell_size(int64_t rowid, uint64_t payload, uint32_t local)
  * Writes a table leaf cell for the prepared record to dst, and its overflow
  * chain (if any) to the next pages.
  */
-static int cell_write(struct sqlw *w, uint8_t *dst, int64_t rowid, uint64_t payload,
-		      uint32_t local, struct error *e)
+static int cell_write(struct sqlw *w, uint8_t *dst, int64_t rowid, const struct sqlw_value *row,
+		      size_t ncols, uint64_t payload, uint32_t local, struct error *e)
 {
-	struct cursor cur = {0, 0};
 	dst += put_varint(dst, payload);
 	dst += put_varint(dst, (uint64_t)rowid);
-	payload_copy(w, &cur, dst, local);
-	if (local == payload)
+	if (local == payload) {
+		record_write(w, row, ncols, dst);
 		return 0;
+	}
+	struct cursor cur = {0, 0};
+	record_parts(w, row, ncols);
+	payload_copy(w, &cur, dst, local);
 	uint64_t left = payload - local;
 	uint32_t pgno = alloc_page(w, e);
 	if (!pgno)
@@ -419,8 +469,7 @@ static int level_add(struct sqlw *w, size_t l, uint32_t child, int64_t key, stru
 static int level_emit(struct sqlw *w, size_t l, size_t cnt, struct error *e)
 {
 	struct level *lv = &w->levels[l];
-	if (cnt < 2)
-		abort();
+	assert(cnt >= 2);
 	uint32_t pgno = alloc_page(w, e);
 	if (!pgno)
 		return -1;
@@ -516,7 +565,7 @@ int sqlw_append(struct sqlw *w, const struct sqlw_value *row, struct error *e)
 			return -1;
 	}
 	w->leaf_top -= (uint32_t)size;
-	if (cell_write(w, w->leaf + w->leaf_top, rowid, payload, local, e)) {
+	if (cell_write(w, w->leaf + w->leaf_top, rowid, row, w->ncols, payload, local, e)) {
 		w->failed = true;
 		return -1;
 	}
@@ -649,7 +698,7 @@ static int write_page1(struct sqlw *w, uint32_t root, struct error *e)
 	uint8_t *page1 = w->leaf;
 	memset(page1, 0, w->usable);
 	uint32_t top = w->usable - (uint32_t)size;
-	if (cell_write(w, page1 + top, 1, payload, local, e))
+	if (cell_write(w, page1 + top, 1, row, 5, payload, local, e))
 		return -1;
 	if (100 + 8 + 2 + size <= w->usable) {
 		page_header(page1 + 100, LEAF_TABLE, 1, top, 0);

@@ -90,10 +90,13 @@ struct sqlw *sqlw_create(const char *path, uint32_t page_size, const char *table
 /*
  * Appends one row of ncols values; it gets the next rowid (1, 2, 3, ...).
  * The row's memory is not kept: it may be reused as soon as this returns.
- * A row whose record exceeds SQLW_MAX_ROW_BYTES, a bad value type or a
- * failed write returns -1 with e set; after a failure the writer accepts
- * nothing more, and the caller ends it with sqlw_abort (or sqlw_finish,
- * which then fails and removes the file).
+ * Returns 0, or -1 with e set:
+ *   - a refused row (a value of a bad type, a record over
+ *     SQLW_MAX_ROW_BYTES or with a header over SQLite's 98307 bytes) is
+ *     not written and takes no rowid; the writer goes on;
+ *   - a failed write (disk full, file size limit, I/O error) leaves the
+ *     writer failed: it accepts nothing more, and the caller ends it with
+ *     sqlw_abort (or sqlw_finish, which then fails and removes the file).
  */
 int sqlw_append(struct sqlw *w, const struct sqlw_value *row, struct error *e);
 

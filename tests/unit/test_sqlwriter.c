@@ -727,9 +727,10 @@ static void test_random_rows(void **state)
 	uint64_t s = 0x9e3779b97f4a7c15u;
 	for (size_t i = 0; i < text_len; i++)
 		text[i] = (char)(i % 53 == 0 ? 0 : 'A' + rng_next(&s) % 58);
-	for (size_t i = 0; i < NPAGE_SIZES; i++) {
-		uint32_t u = page_sizes[i];
-		size_t nc = 1 + i * 3, nr = 3000;
+	static const uint32_t all_sizes[] = {512, 1024, 2048, 4096, 8192, 16384, 32768, 65536};
+	for (size_t i = 0; i < sizeof all_sizes / sizeof all_sizes[0]; i++) {
+		uint32_t u = all_sizes[i];
+		size_t nc = 1 + i * 2, nr = 3000;
 		struct sqlw_value *rows = xcalloc(nc * nr, sizeof *rows);
 		s = 12345 + i;
 		for (size_t j = 0; j < nc * nr; j++)
@@ -869,15 +870,42 @@ static void test_abort(void **state)
 	assert_int_equal(access(path_a, F_OK), 0);
 	sqlw_abort(w);
 	assert_int_equal(access(path_a, F_OK), -1);
-	/* A bad value type fails the append, and the writer stays failed. */
-	w = sqlw_create(path_a, 512, "data", "CREATE TABLE data(a)", 1, &e);
-	struct sqlw_value bad = {.type = (enum sqlw_type)9};
-	assert_int_equal(sqlw_append(w, &bad, &e), -1);
-	assert_non_null(strstr(e.msg, "type"));
-	assert_int_equal(sqlw_append(w, &v, &e), 0);
-	sqlw_abort(w);
-	assert_int_equal(access(path_a, F_OK), -1);
 	free(text);
+}
+
+/* Refused rows are not written, take no rowid, and the writer goes on. */
+static void test_refused_rows(void **state)
+{
+	(void)state;
+	struct error e = {{0}};
+	clean();
+	struct sqlw *w = sqlw_create(path_a, 1024, "data", "CREATE TABLE data(a, b, c)", 3, &e);
+	assert_non_null(w);
+	struct sqlw_value ok[3] = {
+		{.type = SQLW_INT, .i = 5}, {.type = SQLW_TEXT, .s = "ok", .len = 2}, {.type = SQLW_NULL},
+	};
+	assert_int_equal(sqlw_append(w, ok, &e), 0);
+	struct sqlw_value bad[3] = {ok[0], {.type = (enum sqlw_type)9}, ok[2]};
+	assert_int_equal(sqlw_append(w, bad, &e), -1);
+	assert_non_null(strstr(e.msg, "type"));
+	/* Too large: refused before any byte of the text is read, so the
+	 * pointer can be to a short string. */
+	struct sqlw_value big[3] = {
+		{.type = SQLW_TEXT, .s = "x", .len = 400000000},
+		{.type = SQLW_TEXT, .s = "x", .len = 400000000},
+		{.type = SQLW_TEXT, .s = "x", .len = 400000000},
+	};
+	assert_int_equal(sqlw_append(w, big, &e), -1);
+	assert_non_null(strstr(e.msg, "too large"));
+	big[0].len = 2000000000;
+	assert_int_equal(sqlw_append(w, big, &e), -1);
+	assert_non_null(strstr(e.msg, "too large"));
+	assert_int_equal(sqlw_rows(w), 1);
+	assert_int_equal(sqlw_append(w, ok, &e), 0);
+	assert_int_equal(sqlw_finish(w, &e), 0);
+	struct sqlw_value want[6] = {ok[0], ok[1], ok[2], ok[0], ok[1], ok[2]};
+	assert_rows(path_a, 3, want, 2);
+	clean();
 }
 
 /* A failing write (file size limit): the error is reported, the file removed. */
@@ -966,6 +994,7 @@ int main(void)
 		cmocka_unit_test(test_lock_byte_page),
 		cmocka_unit_test(test_create_errors),
 		cmocka_unit_test(test_abort),
+		cmocka_unit_test(test_refused_rows),
 		cmocka_unit_test(test_write_failure),
 		cmocka_unit_test(test_timing),
 	};
