@@ -1,10 +1,11 @@
 /*
  * Datasets (seeds 002, 003): upload and ingest, list, details, preview,
- * rows, export, delete.  Share links live in api/shares.c.
+ * rows, export, delete, and share links.
  *
  * POST /api/datasets/upload is a ROUTE_STREAM route: the multipart body's
- * file part goes at once to object storage (the original, kept) and to a
- * local spool file the ingest job reads; the text fields (name,
+ * file part goes at once to object storage (the original, kept) and, when
+ * objects are not local files, to a local spool file the ingest job reads
+ * (saving a download from the object store); the text fields (name,
  * description, sheet, encoding, delimiter, header, strict, format) are
  * small and collected.  When the body is complete, the dataset row and its
  * ingest job are created in one transaction.  Small uploads are then
@@ -167,8 +168,11 @@ static int file_begin(struct ds_upload *up, const struct multipart_part *part)
 	dataset_original_key(row->owner_id, row->id, row->original_key, sizeof row->original_key);
 	sweep_guard_add(app->uploading, row->original_key);
 	up->guarded = true;
-	if (dataset_spool_path(app, row->id, up->spool, sizeof up->spool, &e) < 0 ||
-	    (up->spool_fd = open(up->spool, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) < 0) {
+	/* A local copy for the ingest job, unless objects are local files
+	 * already (then the job reads the original where it is). */
+	if (!blob_has_local_paths(app->blob) &&
+	    (dataset_spool_path(app, row->id, up->spool, sizeof up->spool, &e) < 0 ||
+	     (up->spool_fd = open(up->spool, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) < 0)) {
 		log_error("dataset upload (request %s): spool %s: %s", req->request_id, up->spool,
 			  up->spool_fd < 0 ? strerror(errno) : e.msg);
 		up->spool[0] = 0;
@@ -232,7 +236,7 @@ static int on_part_data(void *ctx, const char *p, size_t n)
 		return fail(up, 503, "unavailable", "object storage failed while writing; see the "
 			    "server log");
 	}
-	if (fs_write_all(up->spool_fd, p, n) < 0) {
+	if (up->spool_fd >= 0 && fs_write_all(up->spool_fd, p, n) < 0) {
 		log_error("dataset upload (request %s): spool: %s", up->req->request_id,
 			  strerror(errno));
 		return fail(up, 507, "insufficient_storage", "could not keep the upload on local "
@@ -266,7 +270,7 @@ static int on_part_end(void *ctx)
 			    "the server log");
 	}
 	up->committed = true;
-	if (close(up->spool_fd) < 0) {
+	if (up->spool_fd >= 0 && close(up->spool_fd) < 0) {
 		up->spool_fd = -1;
 		return fail(up, 507, "insufficient_storage", "could not keep the upload on local "
 			    "disk");
@@ -442,7 +446,7 @@ static void upload_release(void *arg)
 	struct ds_upload *up = arg;
 	struct app *app = up->req->app;
 	blob_writer_abort(up->writer);
-	if (up->spool_fd > 0)
+	if (up->spool_fd >= 0)
 		close(up->spool_fd);
 	if (!up->listed) {
 		struct error e;

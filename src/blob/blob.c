@@ -1,6 +1,9 @@
 /* Picks the blob backend from a URL, and the key rules; see blob.h. */
 #include "blob/blob.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -111,4 +114,23 @@ ssize_t blob_read_fd(void *ctx, void *buf, size_t size)
 int blob_write_fd(void *ctx, const void *buf, size_t size)
 {
 	return fs_write_all(*(int *)ctx, buf, size);
+}
+
+enum blob_rc blob_adopt(struct blob_store *bs, const char *key, const char *path, bool *moved,
+			struct error *e)
+{
+	*moved = false;
+	if (bs->ops->adopt && bs->ops->adopt(bs, key, path, NULL) == BLOB_OK) {
+		*moved = true;
+		return BLOB_OK;
+	}
+	/* No files, another file system, or a failed move: copy instead. */
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		error_set(e, "opening %s: %s", path, strerror(errno));
+		return BLOB_ERROR;
+	}
+	enum blob_rc rc = blob_put(bs, key, blob_read_fd, &fd, NULL, e);
+	close(fd);
+	return rc;
 }

@@ -74,6 +74,15 @@ struct blob_ops {
 	 * object written or removed meanwhile may or may not be seen). */
 	enum blob_rc (*list)(struct blob_store *bs, const char *prefix, blob_list_fn fn,
 			     void *ctx, struct error *e);
+	/* Optional: the path of the object's file, for readers that need one
+	 * (SQLite opens dataset files by name).  Objects are never rewritten in
+	 * place, so the file stays what it was until the object is removed.
+	 * -1 when the path does not fit in cap. */
+	int (*local_path)(struct blob_store *bs, const char *key, char *out, size_t cap);
+	/* Optional: makes the local file at path the object key, durably, by
+	 * moving it (no copy); the file is gone from path afterwards. */
+	enum blob_rc (*adopt)(struct blob_store *bs, const char *key, const char *path,
+			      struct error *e);
 };
 
 struct blob_store {
@@ -112,6 +121,25 @@ static inline enum blob_rc blob_check(struct blob_store *bs, struct error *e)
 {
 	return bs->ops->check(bs, e);
 }
+
+/* Whether objects are local files (see blob_local_path). */
+static inline bool blob_has_local_paths(const struct blob_store *bs)
+{
+	return bs->ops->local_path != NULL;
+}
+
+/* The object's file: 0, or -1 when the backend has no files or the path is
+ * too long. */
+static inline int blob_local_path(struct blob_store *bs, const char *key, char *out, size_t cap)
+{
+	return bs->ops->local_path ? bs->ops->local_path(bs, key, out, cap) : -1;
+}
+
+/* Stores the local file at path as object key: moved when the backend has
+ * files on the same file system (*moved true: path is gone), else copied
+ * (*moved false: path is left for the caller). */
+enum blob_rc blob_adopt(struct blob_store *bs, const char *key, const char *path, bool *moved,
+			struct error *e);
 
 /* Stock callbacks for put and get: ctx points at an int file descriptor. */
 ssize_t blob_read_fd(void *ctx, void *buf, size_t size);

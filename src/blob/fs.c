@@ -375,6 +375,46 @@ struct walk {
 };
 
 /* Visits the regular files under ROOT/rel (rel "" or ending in '/'). */
+static int fs_local_path(struct blob_store *bs, const char *key, char *out, size_t cap)
+{
+	char *p = join(impl(bs), key);
+	int rc = p && strlen(p) < cap ? 0 : -1;
+	if (rc == 0)
+		memcpy(out, p, strlen(p) + 1);
+	free(p);
+	return rc;
+}
+
+static enum blob_rc fs_adopt(struct blob_store *bs, const char *key, const char *path,
+			     struct error *e)
+{
+	char *final = join(impl(bs), key);
+	enum blob_rc rc = BLOB_ERROR;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (!final || fd < 0) {
+		error_set(e, "cannot adopt %s as %s", path, key);
+		goto out;
+	}
+	/* Durable before visible, as for a written object. */
+	if (fsync(fd)) {
+		error_set(e, "cannot sync %s: %s", path, strerror(errno));
+		goto out;
+	}
+	if (fs_mkdirs(final, false, true, e))
+		goto out;
+	if (rename(path, final)) {   /* EXDEV: another file system; the caller copies */
+		error_set(e, "cannot move %s into place: %s", key, strerror(errno));
+		goto out;
+	}
+	fs_sync_parent(final);
+	rc = BLOB_OK;
+out:
+	if (fd >= 0)
+		close(fd);
+	free(final);
+	return rc;
+}
+
 static enum blob_rc walk_dir(struct walk *w, const char *rel, int depth)
 {
 	char *path = join(w->s, rel);
@@ -442,4 +482,6 @@ static const struct blob_ops fs_ops = {
 	.remove = fs_remove,
 	.open_fd = fs_open_fd,
 	.list = fs_list,
+	.local_path = fs_local_path,
+	.adopt = fs_adopt,
 };

@@ -232,15 +232,6 @@ char *dataset_ingest_payload(const char *spool, bool remove_spool)
 
 /* ---- moving bytes between files and objects ---- */
 
-static int put_file(struct app *app, const char *key, const char *path, struct error *e)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return error_set(e, "opening %s: %s", path, strerror(errno));
-	enum blob_rc rc = blob_put(app->blob, key, blob_read_fd, &fd, NULL, e);
-	close(fd);
-	return rc == BLOB_OK ? 0 : -1;
-}
 
 /* Fetches object key into a new file at path (replaced if it exists). */
 static int fetch_file(struct app *app, const char *key, const char *path, struct error *e)
@@ -280,6 +271,9 @@ struct table *dataset_open(struct app *app, const struct dataset_row *row, struc
 		error_set(e, "dataset %s has no data file (status %s)", row->id, row->status);
 		return NULL;
 	}
+	/* Objects that are local files are read where they are. */
+	if (blob_local_path(app->blob, row->data_key, path, sizeof path) == 0)
+		return table_open(path, e);
 	if (cache_path(app, row->data_key, path, sizeof path, e) < 0)
 		return NULL;
 	if (access(path, R_OK) < 0 && fetch_file(app, row->data_key, path, e) < 0)
@@ -362,13 +356,17 @@ static enum job_outcome ingest_file(struct ingest *in, struct dataset_row *ds, c
 	}
 	enum job_outcome out = JOB_FAILED;
 	dataset_data_key(ds->owner_id, ds->id, ds->version, ds->data_key, sizeof ds->data_key);
-	if (put_file(app, ds->data_key, dst, e) < 0) {
+	/* Local storage takes the file as it is; a remote one gets a copy and
+	 * the file becomes this node's cached copy. */
+	bool moved;
+	if (blob_adopt(app->blob, ds->data_key, dst, &moved, e) != BLOB_OK) {
 		log_error("storing dataset %s: %s", ds->id, e->msg);
 		error_set(e, "internal error: object storage did not take the dataset file; see "
 			  "the server log");
 		goto out;
 	}
-	if (cache_path(app, ds->data_key, cached, sizeof cached, e) == 0 && rename(dst, cached) < 0)
+	if (!moved && cache_path(app, ds->data_key, cached, sizeof cached, e) == 0 &&
+	    rename(dst, cached) < 0)
 		log_warn("caching dataset %s: %s", ds->id, strerror(errno));
 	ds->data_bytes = res.data_bytes;
 	ds->rows = res.rows;
@@ -425,9 +423,13 @@ static enum job_outcome ingest_run(struct job_ctx *ctx, const struct job_row *jo
 	/* The spool copy if this node still has it, else the original object. */
 	json_t *payload = json_loads(job->payload ? job->payload : "{}", 0, NULL);
 	const char *spool = json_string_value(json_object_get(payload, "spool"));
-	char fetched[4200] = "";
+	char fetched[4200] = "", local[4200];
 	const char *src = spool && *spool && access(spool, R_OK) == 0 ? spool : NULL;
 	enum job_outcome out = JOB_FAILED;
+	/* The original itself, when objects are local files: no copy. */
+	if (!src && blob_local_path(app->blob, ds.original_key, local, sizeof local) == 0 &&
+	    access(local, R_OK) == 0)
+		src = local;
 	if (!src) {
 		char name[USER_ID_MAX + 32];
 		snprintf(name, sizeof name, "ingest-%s.src", job->id);

@@ -645,6 +645,49 @@ static void test_put_stat_get(void **state)
 	assert_stored(f, 1);
 }
 
+/* A local file becomes an object: moved where objects are files, copied
+ * (and left for the caller) elsewhere; either way the bytes are the same. */
+static void test_adopt_and_local_path(void **state)
+{
+	struct fx *f = *state;
+	struct error e = { { 0 } };
+	char path[128];
+	/* Beside the store (one file system, so it can be moved). */
+	if (f->kind == KIND_FS)
+		snprintf(path, sizeof path, "%s/adopt-me", f->dir);
+	else
+		snprintf(path, sizeof path, "/tmp/sheaf-adopt-%d", (int)getpid());
+	FILE *fp = fopen(path, "wb");
+	assert_non_null(fp);
+	assert_int_equal(fwrite(f->big, 1, 300001, fp), 300001);
+	fclose(fp);
+	bool moved = true;
+	expect_rc(blob_adopt(f->bs, "datasets/o/d/v1.sqlite", path, &moved, &e), BLOB_OK, e);
+	get_equals(f, "datasets/o/d/v1.sqlite", 0, 0, f->big, 300001);
+	char local[4096];
+	if (f->kind == KIND_FS) {
+		assert_true(moved);
+		assert_int_equal(access(path, F_OK), -1);
+		assert_true(blob_has_local_paths(f->bs));
+		assert_int_equal(blob_local_path(f->bs, "datasets/o/d/v1.sqlite", local,
+						 sizeof local), 0);
+		struct stat sb;
+		assert_int_equal(stat(local, &sb), 0);
+		assert_int_equal(sb.st_size, 300001);
+		assert_int_equal(blob_local_path(f->bs, "datasets/o/d/v1.sqlite", local, 8), -1);
+	} else {
+		assert_false(moved);
+		assert_int_equal(access(path, F_OK), 0);
+		assert_false(blob_has_local_paths(f->bs));
+		assert_int_equal(blob_local_path(f->bs, "k", local, sizeof local), -1);
+		unlink(path);
+	}
+	/* A file that is not there: an error, nothing stored. */
+	assert_int_equal(blob_adopt(f->bs, "datasets/o/d/v2.sqlite", path, &moved, &e), BLOB_ERROR);
+	struct blob_info info;
+	assert_int_equal(blob_stat(f->bs, "datasets/o/d/v2.sqlite", &info, &e), BLOB_NOT_FOUND);
+}
+
 static void test_put_empty_and_small(void **state)
 {
 	struct fx *f = *state;
@@ -1660,6 +1703,7 @@ int main(void)
 #define CONFORMANCE(X)                                \
 	X(test_put_stat_get)                          \
 	X(test_put_empty_and_small)                   \
+	X(test_adopt_and_local_path)                  \
 	X(test_put_replaces)                          \
 	X(test_missing_and_remove)                    \
 	X(test_long_key_roundtrip)                    \
