@@ -320,12 +320,13 @@ static int convert_utf8(struct encoding_converter *c, const unsigned char *in, s
 	}
 	size_t start = i;
 	while (i < n) {
-		i += ascii_run(in + i, n - i);
-		if (i == n)
-			break;
+		unsigned b = in[i];
+		if (b < 0x80) {
+			i += ascii_run(in + i, n - i);
+			continue;
+		}
 		/* Hangul and most other BMP text: three bytes whose lead is not
 		 * one of the two with narrowed ranges (E0, ED). */
-		unsigned b = in[i];
 		if (b >= 0xE1 && b <= 0xEF && b != 0xED && i + 2 < n && (in[i + 1] & 0xC0) == 0x80 &&
 		    (in[i + 2] & 0xC0) == 0x80) {
 			i += 3;

@@ -37,6 +37,7 @@
 #include "ingest/infer.h"
 #include "ingest/pipeline.h"
 #include "ingest/profile.h"
+#include "ingest/sqlwriter.h"
 #include "ingest/value.h"
 #include "ingest/xls.h"
 #include "ingest/xlsx.h"
@@ -45,6 +46,7 @@
 #define PASS1_SHARE 400          /* per mille of the work that pass 1 stands for */
 #define NAME_MAX_BYTES 255       /* a column name is cut to this many bytes */
 #define INFER_THREADS 2
+#define DATASET_PAGE_SIZE 16384
 
 struct column {
 	char *name;                  /* unique in the table, case-insensitively */
@@ -75,8 +77,9 @@ struct importer {
 	bool cancelled;
 
 	/* pass 2 */
-	sqlite3 *db;
-	sqlite3_stmt *insert;
+	struct sqlw *sw;             /* the data table being written */
+	struct sqlw_value *row_values; /* the writer thread's row */
+	sqlite3 *db;                 /* the file, for the metadata tables at the end */
 	struct pipeline *pipe;       /* pass 1: fields to inference; pass 2: converted rows
 				      * to the writer and the profiler */
 	struct infer_part *parts;    /* pass 1's consumers (INFER_THREADS) */
@@ -316,40 +319,37 @@ static int queue_row(struct importer *im, const struct csv_field *f, size_t n)
 	return 0;
 }
 
-/* Consumer: inserts a batch into the data table. */
+/* Consumer: appends a batch to the data table. */
 static int write_batch(void *ctx, const struct batch *b, struct error *e)
 {
 	struct importer *im = ctx;
-	sqlite3_stmt *st = im->insert;
+	struct sqlw_value *vals = im->row_values;
 	for (size_t r = 0; r < b->rows; r++) {
 		const struct cell *cells = b->cells + r * b->ncols;
 		for (size_t i = 0; i < b->ncols; i++) {
 			const struct cell *c = &cells[i];
-			int col = (int)i + 1, rc;
+			struct sqlw_value *v = &vals[i];
 			switch (c->type) {
 			case CELL_INT:
-				rc = sqlite3_bind_int64(st, col, c->v.i);
+				v->type = SQLW_INT;
+				v->i = c->v.i;
 				break;
 			case CELL_REAL:
-				rc = sqlite3_bind_double(st, col, c->v.r);
+				v->type = SQLW_REAL;
+				v->r = c->v.r;
 				break;
 			case CELL_TEXT:
-				rc = sqlite3_bind_text(st, col, cell_text(b, c), (int)c->v.t.len,
-						       SQLITE_STATIC);
+				v->type = SQLW_TEXT;
+				v->s = cell_text(b, c);
+				v->len = c->v.t.len;
 				break;
 			default:
-				rc = sqlite3_bind_null(st, col);
+				v->type = SQLW_NULL;
 				break;
 			}
-			if (rc != SQLITE_OK)
-				return error_set(e, "writing the dataset: %s", sqlite3_errmsg(im->db));
 		}
-		if (sqlite3_step(st) != SQLITE_DONE) {
-			error_set(e, "writing the dataset: %s", sqlite3_errmsg(im->db));
-			sqlite3_reset(st);
+		if (sqlw_append(im->sw, vals, e) < 0)
 			return -1;
-		}
-		sqlite3_reset(st);
 	}
 	return 0;
 }
@@ -957,18 +957,12 @@ static int exec(struct importer *im, const char *sql)
 	return 0;
 }
 
+/* Starts the data table's writer (see sqlwriter.h: SQLite's own insert
+ * path was most of an import's time). */
 static int open_output(struct importer *im, const char *dst)
 {
-	if (sqlite3_open_v2(dst, &im->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-						  SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXCLUSIVE,
-			    NULL) != SQLITE_OK)
-		return stop(im, IMPORT_INTERNAL, "creating the dataset file: %s",
-			    im->db ? sqlite3_errmsg(im->db) : "out of memory");
-	if (exec(im, "PRAGMA page_size = 16384; PRAGMA journal_mode = OFF; "
-		     "PRAGMA synchronous = OFF; PRAGMA locking_mode = EXCLUSIVE; "
-		     "PRAGMA cache_size = -16384; PRAGMA temp_store = FILE;") < 0)
-		return -1;
 	struct buf sql;
+	struct error we;
 	buf_init(&sql, 16u << 20);   /* 2000 quoted names of 255 bytes fit */
 	buf_puts(&sql, "CREATE TABLE data (");
 	for (size_t i = 0; i < im->ncols; i++) {
@@ -977,23 +971,39 @@ static int open_output(struct importer *im, const char *dst)
 		quote_ident(&sql, im->cols[i].name);
 		buf_printf(&sql, " %s", declared_type(im->cols[i].type.kind));
 	}
-	if (!im->ncols)
-		buf_puts(&sql, "\"column_1\" TEXT");
-	buf_puts(&sql, "); BEGIN;");
-	int rc = exec(im, sql.data);
-	buf_reset(&sql);
-	if (rc == 0 && im->ncols) {
-		buf_puts(&sql, "INSERT INTO data VALUES (");
-		for (size_t i = 0; i < im->ncols; i++)
-			buf_puts(&sql, i ? ",?" : "?");
-		buf_puts(&sql, ")");
-		if (sqlite3_prepare_v3(im->db, sql.data, -1, SQLITE_PREPARE_PERSISTENT, &im->insert,
-				       NULL) != SQLITE_OK)
-			rc = stop(im, IMPORT_INTERNAL, "preparing the insert: %s",
-				  sqlite3_errmsg(im->db));
-	}
+	buf_puts(&sql, ")");
+	im->sw = sqlw_create(dst, DATASET_PAGE_SIZE, "data", sql.data, im->ncols, &we);
 	buf_free(&sql);
-	return rc;
+	if (!im->sw)
+		return stop(im, IMPORT_INTERNAL, "creating the dataset file: %s", we.msg);
+	im->row_values = xcalloc(im->ncols, sizeof *im->row_values);
+	return 0;
+}
+
+static int write_metadata(struct importer *im);
+
+/* The data table is complete: SQLite opens the file and adds the
+ * metadata tables.  Journal and syncing are off: the file is private until
+ * the caller stores it (which syncs it). */
+static int finish_output(struct importer *im, const char *dst)
+{
+	struct error we;
+	struct sqlw *sw = im->sw;
+	im->sw = NULL;
+	if (sqlw_finish(sw, &we) < 0)
+		return stop(im, IMPORT_INTERNAL, "writing the dataset file: %s", we.msg);
+	if (sqlite3_open_v2(dst, &im->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
+	    SQLITE_OK)
+		return stop(im, IMPORT_INTERNAL, "opening the dataset file: %s",
+			    im->db ? sqlite3_errmsg(im->db) : "out of memory");
+	if (exec(im, "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; BEGIN;") < 0 ||
+	    write_metadata(im) < 0 || exec(im, "COMMIT;") < 0)
+		return -1;
+	if (sqlite3_close(im->db) != SQLITE_OK)
+		return stop(im, IMPORT_INTERNAL, "closing the dataset file: %s",
+			    sqlite3_errmsg(im->db));
+	im->db = NULL;
+	return 0;
 }
 
 static int put_meta(struct importer *im, sqlite3_stmt *st, const char *key, const char *value)
@@ -1237,20 +1247,13 @@ int import_file(const char *src_path, const char *dst_path, const struct import_
 	out->rows = im.rows;
 	out->columns = (int64_t)im.ncols;
 	finish_columns_info(&im);
-	sqlite3_finalize(im.insert);
-	im.insert = NULL;
 	if (xls_csv) {
 		/* A spreadsheet has no encoding or delimiter to report. */
 		out->encoding[0] = 0;
 		out->delimiter = 0;
 	}
-	if (exec(&im, "COMMIT;") < 0 || write_metadata(&im) < 0)
+	if (finish_output(&im, dst_path) < 0)
 		goto out;
-	if (sqlite3_close(im.db) != SQLITE_OK) {
-		stop(&im, IMPORT_INTERNAL, "closing the dataset file: %s", sqlite3_errmsg(im.db));
-		goto out;
-	}
-	im.db = NULL;
 	struct stat db;
 	if (stat(dst_path, &db) == 0)
 		out->data_bytes = db.st_size;
@@ -1262,7 +1265,8 @@ out:
 		free(xls_csv);
 	}
 	pipeline_free(im.pipe);
-	sqlite3_finalize(im.insert);
+	sqlw_abort(im.sw);
+	free(im.row_values);
 	sqlite3_close(im.db);
 	if (fd >= 0)
 		close(fd);
