@@ -79,8 +79,9 @@ struct sqlw {
 	struct level levels[MAX_LEVELS];
 	size_t nlevels;
 
-	/* The record being written: its header, then one part per column
-	 * (pointers into the row or into num). */
+	/* The record being written: its header and each column's body length;
+	 * for a row that spills, each body's bytes (in the row, or numbers
+	 * encoded into num) for payload_copy. */
 	uint8_t *hdr;       /* 9 + 9 * columns bytes */
 	uint8_t *hdr_start; /* the header's first byte, inside hdr */
 	size_t hdr_len;
@@ -404,7 +405,8 @@ static uint32_t local_size(const struct sqlw *w, uint64_t p)
 
 static size_t cell_size(int64_t rowid, uint64_t payload, uint32_t local)
 {
-	return varint_len(payload) + varint_len((uint64_t)rowid) + local + (local < payload ? 4 : 0);
+	size_t n = varint_len(payload) + varint_len((uint64_t)rowid) + local;
+	return local < payload ? n + 4 : n;
 }
 
 /*
@@ -613,7 +615,9 @@ struct sqlw *sqlw_create(const char *path, uint32_t page_size, const char *table
 	w->ncols = ncols;
 	w->leaf = xmalloc(page_size);
 	w->leaf_top = page_size;
-	w->out_cap = SQLW_OUT_BYTES > 4 * (size_t)page_size ? SQLW_OUT_BYTES : 4 * (size_t)page_size;
+	w->out_cap = SQLW_OUT_BYTES;
+	if (w->out_cap < 4 * (size_t)page_size)
+		w->out_cap = 4 * (size_t)page_size;
 	w->out = xmalloc(w->out_cap);
 	w->out_first = 2;
 	w->next_pgno = 2;

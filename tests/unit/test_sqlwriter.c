@@ -792,40 +792,59 @@ static void test_reopen_and_write(void **state)
 
 /*
  * The lock-byte page (at offset 1 GiB) must stay unused.  Both SQLite and
- * the writer move it to 64 KiB here, so it falls inside small files.
+ * the writer move it here, to 64 KiB (inside the first output buffer) and
+ * to 2.5 MiB (past the first buffer flush), so it falls inside small files.
  */
 static void test_lock_byte_page(void **state)
 {
 	(void)state;
-	const uint32_t pending = 0x10000;
-	char *text = filler(20000, 4);
-	assert_int_equal(sqlite3_test_control(SQLITE_TESTCTRL_PENDING_BYTE, pending), 0x40000000);
-	uint32_t old = sqlw_test_pending_byte(pending);
-	for (size_t i = 0; i < NPAGE_SIZES; i++) {
-		uint32_t u = page_sizes[i];
-		size_t n = 600;
-		struct sqlw_value *rows = xcalloc(n, sizeof *rows);
-		for (size_t r = 0; r < n; r++)
-			rows[r] = (struct sqlw_value){.type = SQLW_TEXT, .s = text,
-						      .len = r % 5 == 0 ? 3000 + r * 20 : 100};
-		clean();
-		write_rows(path_a, u, "CREATE TABLE data(t TEXT)", 1, rows, n);
-		assert_rows(path_a, 1, rows, n);
-		uint32_t lock = pending / u + 1;
-		uint8_t *p = read_page(path_a, u, lock);
-		for (uint32_t k = 0; k < u; k++)
-			assert_int_equal(p[k], 0);
-		free(p);
-		sqlite3 *db = open_db(path_a, SQLITE_OPEN_READWRITE);
-		exec(db, "CREATE TABLE more(x); INSERT INTO more SELECT t FROM data");
-		assert_intact(db);
-		sqlite3_close(db);
-		free(rows);
+	const uint32_t pendings[] = {0x10000, 0x280000};
+	char *text = filler(30000, 4);
+	for (size_t j = 0; j < 2; j++) {
+		uint32_t pending = pendings[j];
+		assert_int_equal(sqlite3_test_control(SQLITE_TESTCTRL_PENDING_BYTE, pending),
+				 0x40000000);
+		uint32_t old = sqlw_test_pending_byte(pending);
+		assert_int_equal(old, 0x40000000);
+		for (size_t i = 0; i < NPAGE_SIZES; i++) {
+			uint32_t u = page_sizes[i];
+			size_t n = 1000;
+			struct sqlw_value *rows = xcalloc(n, sizeof *rows);
+			for (size_t r = 0; r < n; r++)
+				rows[r] = (struct sqlw_value){
+					.type = SQLW_TEXT, .s = text,
+					.len = r % 5 == 0 ? 5000 + r * 20 : 100};
+			clean();
+			write_rows(path_a, u, "CREATE TABLE data(t TEXT)", 1, rows, n);
+			assert_rows(path_a, 1, rows, n);
+			uint32_t lock = pending / u + 1;
+			struct stat sb;
+			assert_int_equal(stat(path_a, &sb), 0);
+			assert_true(sb.st_size > (off_t)lock * u);
+			uint8_t *p = read_page(path_a, u, lock);
+			for (uint32_t k = 0; k < u; k++)
+				assert_int_equal(p[k], 0);
+			free(p);
+			sqlite3 *db = open_db(path_a, SQLITE_OPEN_READWRITE);
+			exec(db, "CREATE TABLE more(x); INSERT INTO more SELECT t FROM data");
+			assert_intact(db);
+			sqlite3_close(db);
+			free(rows);
+		}
+		sqlw_test_pending_byte(old);
+		sqlite3_test_control(SQLITE_TESTCTRL_PENDING_BYTE, 0x40000000);
 	}
-	sqlw_test_pending_byte(old);
-	sqlite3_test_control(SQLITE_TESTCTRL_PENDING_BYTE, 0x40000000);
 	free(text);
 	clean();
+}
+
+/* Puts the lock-byte page back even when test_lock_byte_page fails. */
+static int restore_pending_byte(void **state)
+{
+	(void)state;
+	sqlw_test_pending_byte(0x40000000);
+	sqlite3_test_control(SQLITE_TESTCTRL_PENDING_BYTE, 0x40000000);
+	return 0;
 }
 
 static void test_create_errors(void **state)
@@ -949,13 +968,17 @@ static void test_timing(void **state)
 	struct sqlw_value *rows = xcalloc(nc * nr, sizeof *rows);
 	char *text = filler(64, 8);
 	for (size_t r = 0; r < nr; r++)
-		for (size_t c = 0; c < nc; c++)
-			rows[r * nc + c] = c % 3 == 0 ? (struct sqlw_value){.type = SQLW_INT,
-									     .i = (int64_t)(r * 31 + c)}
-					   : c % 3 == 1 ? (struct sqlw_value){.type = SQLW_TEXT, .s = text,
-									      .len = 5 + (r + c) % 20}
-							: (struct sqlw_value){.type = SQLW_REAL,
-									      .r = (double)r / (double)(c + 1)};
+		for (size_t c = 0; c < nc; c++) {
+			struct sqlw_value *v = &rows[r * nc + c];
+			if (c % 3 == 0)
+				*v = (struct sqlw_value){.type = SQLW_INT, .i = (int64_t)(r * 31 + c)};
+			else if (c % 3 == 1)
+				*v = (struct sqlw_value){.type = SQLW_TEXT, .s = text,
+							 .len = 5 + (r + c) % 20};
+			else
+				*v = (struct sqlw_value){.type = SQLW_REAL,
+							 .r = (double)r / (double)(c + 1)};
+		}
 	char *sql = untyped_sql(nc);
 	clean();
 	struct timespec t0, t1, t2;
@@ -991,7 +1014,7 @@ int main(void)
 		cmocka_unit_test(test_page1_shapes),
 		cmocka_unit_test(test_random_rows),
 		cmocka_unit_test(test_reopen_and_write),
-		cmocka_unit_test(test_lock_byte_page),
+		cmocka_unit_test_teardown(test_lock_byte_page, restore_pending_byte),
 		cmocka_unit_test(test_create_errors),
 		cmocka_unit_test(test_abort),
 		cmocka_unit_test(test_refused_rows),
