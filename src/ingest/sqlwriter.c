@@ -12,12 +12,12 @@
  * Interior levels are built while streaming: level L collects (child page,
  * largest rowid under it) pairs; every pair but the last becomes a cell
  * (child, key), the last becomes the right-most pointer.  When the next
- * cell does not fit, the page is written holding all but the last two
- * pairs, and those two start the next page.  Every interior page therefore
- * has at least two children (SQLite treats an interior page without cells
- * as corrupt unless it is page 1), and at the end the partly filled page of
- * each level is written and handed up until a level holds a single child:
- * that child is the root.
+ * cell does not fit, the page is written holding all pairs but the last
+ * one and the new one, and those two start the next page.  Every interior
+ * page therefore has at least two children (SQLite itself never leaves an
+ * interior page without cells except page 1, and rejects such a root), and
+ * at the end the partly filled page of each level is written and handed up
+ * until a level holds a single child: that child is the root.
  */
 #include "ingest/sqlwriter.h"
 
