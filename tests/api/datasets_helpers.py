@@ -19,6 +19,7 @@ import collections
 import csv
 import functools
 import io
+import json
 import math
 import re
 import time
@@ -517,3 +518,62 @@ def compare_export(records, model, names=None):
                                 f"(source {model.padded[i][j]!r})")
                 break
     assert not problems, "\n".join(problems)
+
+
+# --------------------------------------------------------------------------
+# the dataset file itself (import.h, "The dataset file (format 1)")
+
+DECLARED = {"integer": "INTEGER", "boolean": "INTEGER", "real": "REAL", "text": "TEXT",
+            "date": "TEXT", "datetime": "TEXT", "time": "TEXT"}
+
+
+def fetch_dataset_file(storage, srv, dataset_id, into):
+    """A local copy of the dataset's SQLite file (the stored object), read
+    behind the server's back: from DATA_DIR/objects, or from the bucket."""
+    import shutil
+    keys = [k for k in storage.objects(srv, "datasets/")
+            if f"/{dataset_id}/" in k and k.endswith(".sqlite")]
+    assert len(keys) == 1, keys
+    dst = Path(into) / f"{dataset_id}.sqlite"
+    if storage.name == "file":
+        shutil.copyfile(storage.root(srv) / keys[0], dst)
+    else:
+        r = storage.client.request("GET", storage.bucket(srv), keys[0])
+        dst.write_bytes(r.content)
+    return dst
+
+
+def check_dataset_file(path, d, expected_rows=None):
+    """Opens the file with Python's sqlite3: integrity, the documented
+    tables and columns, meta, and (when given) the data rows."""
+    import sqlite3
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        assert db.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+        tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        assert {"data", "sheaf_columns", "sheaf_meta"} <= tables, tables
+        info = db.execute("PRAGMA table_info(data)").fetchall()
+        cols = d["columns_info"]
+        assert [r[1] for r in info] == [c["name"] for c in cols]
+        assert [r[2].upper() for r in info] == [DECLARED[c["type"]] for c in cols], info
+        sc = db.execute("SELECT position, name, source_name, type, role, categorical, percent "
+                        "FROM sheaf_columns ORDER BY position").fetchall()
+        assert [(r[0], r[1], r[3], r[4], bool(r[5]), bool(r[6])) for r in sc] == [
+            (i, c["name"], c["type"], c["role"], c["categorical"], c["percent"])
+            for i, c in enumerate(cols)]
+        meta = dict(db.execute("SELECT key, value FROM sheaf_meta"))
+        assert meta.get("format") == "1", meta
+        assert int(meta["rows"]) == d["rows"] and int(meta["columns"]) == d["columns"]
+        assert json.loads(meta["warnings"]) == d["warnings"]
+        n = db.execute("SELECT count(*) FROM data").fetchone()[0]
+        assert n == d["rows"]
+        rowids = [r[0] for r in db.execute("SELECT rowid FROM data ORDER BY rowid")]
+        assert rowids == list(range(1, n + 1))
+        if expected_rows is not None:
+            got = [list(r) for r in db.execute("SELECT * FROM data ORDER BY rowid")]
+            assert len(got) == len(expected_rows)
+            for i, (g, w) in enumerate(zip(got, expected_rows)):
+                assert g == w, f"row {i + 1}: file has {g!r}, expected {w!r}"
+        return db.execute("SELECT * FROM data ORDER BY rowid").fetchall()
+    finally:
+        db.close()

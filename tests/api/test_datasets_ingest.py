@@ -24,7 +24,7 @@ import pandas as pd
 import pytest
 
 from conftest import SheafFactory, assert_error
-from datasets_helpers import (CCTV_CSV, ColumnModel, PARKING_CSV, SCHOOL_CSV, TEST_CSV, Model,
+from datasets_helpers import (CCTV_CSV, ColumnModel, check_dataset_file, fetch_dataset_file, PARKING_CSV, SCHOOL_CSV, TEST_CSV, Model,
                               check_schema, cols_by_name, compare_export,
                               concat_csv_bytes, detail, export_csv, need_data,
                               read_csv_text, read_source, ready, taas_members,
@@ -179,7 +179,7 @@ def test_taas_member(dsrv, taas):
     compare_export(export_csv(dsrv, d["id"]), model)
 
 
-def test_taas_concatenated(dsrv, taas):
+def test_taas_concatenated(dsrv, taas, storage, tmp_path):
     """All four members as one file (167k rows, ~41 MB, ingested in the
     background): counts, types, and the profile of 사망자수 against pandas."""
     blobs = [p.read_bytes() for p in taas]
@@ -218,6 +218,10 @@ def test_taas_concatenated(dsrv, taas):
     times = [when.conv[v] for v in when.values]
     assert page["rows"][0][1] == max(times)
     assert cols_by_name(detail(dsrv, d["id"]))["사고일시"]["profile"]["min"] == min(times)
+    # the file itself: sound, every row, the ids in order
+    stored = check_dataset_file(fetch_dataset_file(storage, dsrv, d["id"], tmp_path), d)
+    ids = header.index("사고번호")
+    assert [r[ids] for r in stored] == [int(row[ids]) for row in rows]
 
 
 # --------------------------------------------------------------------------
@@ -1189,3 +1193,80 @@ def test_format_field_overrides_the_bytes(dsrv):
     body = assert_error(up(dsrv, b"a,b\n1,2\n", "x.xls", format="xls"), 422, "invalid_file")
     d = up_ok(dsrv, b"a,b\n1,2\n", "x.xlsx")     # sniffed from the bytes: CSV
     assert d["format"] == "csv"
+
+
+# --------------------------------------------------------------------------
+# the dataset file, opened with Python's sqlite3 behind the server's back
+
+
+def db_rows(model):
+    """The model's rows as SQLite holds them (booleans are 0/1)."""
+    return [[int(v) if isinstance(v, bool) else v for v in r] for r in model.expected_rows()]
+
+
+INT_EDGES = [0, 1, -1, 2, 127, 128, -128, -129, 255, 256, 32767, 32768, -32768, -32769,
+             8388607, 8388608, -8388608, -8388609, 2 ** 31 - 1, 2 ** 31, -2 ** 31, -2 ** 31 - 1,
+             2 ** 47 - 1, 2 ** 47, -2 ** 47, -2 ** 47 - 1, 2 ** 53, 2 ** 63 - 1, -2 ** 63]
+
+
+def test_dataset_file_integer_classes_reals_nulls_and_overflow(dsrv, storage, tmp_path):
+    """Every SQLite integer size class, reals, NULLs, empty and long text
+    (past a page: overflow chains) are stored exactly, in a sound file."""
+    rnd = random.Random(11)
+    recs = [["n", "r", "t", "maybe"]]
+    for i, n in enumerate(INT_EDGES):
+        text = "".join(rnd.choice("가나다abc,\"\n ") for _ in range(rnd.choice([0, 1, 50, 700, 1300])))
+        recs.append([str(n), repr(rnd.uniform(-1e6, 1e6)) if i % 5 else "",
+                     text, "" if i % 3 == 0 else str(i % 2 == 0).lower()])
+    text = write_csv(recs)
+    model = Model(read_csv_text(text))
+    assert [c.kind for c in model.columns] == ["integer", "real", "text", "boolean"]
+    d = up_ok(dsrv, text.encode(), "classes.csv")
+    check_schema(d, model)
+    path = fetch_dataset_file(storage, dsrv, d["id"], tmp_path)
+    got = check_dataset_file(path, d, db_rows(model))
+    assert [r[0] for r in got] == INT_EDGES
+
+
+@pytest.mark.parametrize("path,codec", [(TEST_CSV, "utf-8"), (CCTV_CSV, "cp949")],
+                         ids=["test", "cctv"])
+def test_dataset_file_of_a_real_file(dsrv, storage, tmp_path, path, codec):
+    need_data(path)
+    model = Model(read_source(path, codec))
+    d = up_ok(dsrv, path.read_bytes(), path.name)
+    f = fetch_dataset_file(storage, dsrv, d["id"], tmp_path)
+    check_dataset_file(f, d, db_rows(model))
+
+
+def test_dataset_file_wide_and_deep(dsrv, storage, tmp_path):
+    """2000 columns with long-ish values (a record far larger than a
+    page), then 300,000 one-column rows (a B-tree several levels deep)."""
+    header = [f"c{i}" for i in range(2000)]
+    rows = [[f"{'v' * (j % 40)}{i}" for i in range(2000)] for j in range(5)]
+    text = write_csv([header] + rows)
+    d = up_ok(dsrv, text.encode(), "wide.csv")
+    f = fetch_dataset_file(storage, dsrv, d["id"], tmp_path)
+    check_dataset_file(f, d, db_rows(Model(read_csv_text(text))))
+    # (a header "n" would be data: "n" is a boolean word, see import.h)
+    data = ("num\n" + "".join(f"{i * 7 - 1000}\n" for i in range(300000))).encode()
+    d = upload_ready(dsrv, data, "deep.csv")
+    assert d["rows"] == 300000
+    f = fetch_dataset_file(storage, dsrv, d["id"], tmp_path)
+    got = check_dataset_file(f, d)
+    assert [r[0] for r in got] == [i * 7 - 1000 for i in range(300000)]
+
+
+def test_dataset_file_near_the_field_limit(start, storage, tmp_path):
+    """Fields up to the default 1 MiB limit (long overflow chains), with
+    multibyte text, and a row of several such fields."""
+    srv = start()
+    rnd = random.Random(13)
+    big = ["".join(rnd.choice("대구abc") for _ in range(n)) for n in (100_000, 300_000, 349_000)]
+    assert max(len(b.encode()) for b in big) < 1 << 20
+    recs = [["id", "a", "b"], ["1", big[0], big[1]], ["2", big[2], ""], ["3", "", big[0]]]
+    text = write_csv(recs)
+    d = up_ok(srv, text.encode(), "big.csv")
+    rows = srv.get(f"/api/datasets/{d['id']}/rows").json()["rows"]
+    assert rows == [[1, big[0], big[1]], [2, big[2], None], [3, None, big[0]]]
+    f = fetch_dataset_file(storage, srv, d["id"], tmp_path)
+    check_dataset_file(f, d, [[1, big[0], big[1]], [2, big[2], None], [3, None, big[0]]])
