@@ -246,6 +246,9 @@ static int cmd_serve(int argc, char **argv)
 		 sig == SIGINT ? "SIGINT" : "SIGTERM", http_server_inflight(srv));
 	http_server_quiesce(srv);
 	cut_off = drain(srv, &signals, cfg.shutdown_timeout);
+	/* Uploads still waiting on their ingest answer 202 now; the jobs go
+	 * back to the queue for the next start. */
+	jobs_begin_stop(app.jobs);
 	if (cut_off)   /* requests blocked on the store give up now */
 		store_interrupt(app.store);
 	rc = 0;

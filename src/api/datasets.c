@@ -431,14 +431,13 @@ static void upload_end(struct request *req, void *arg)
 	up->listed = true;
 	log_fields(LOG_INFO, "dataset_uploaded", LOG_STR("dataset_id", row->id),
 		   LOG_INT("bytes", row->size_bytes), LOG_STR("request_id", req->request_id));
-	if (row->size_bytes <= app->cfg->dataset_sync_bytes) {
-		if (http_defer(req, ingest_now, up) == 0)
-			return;
-		/* Busy: answered 503; the job still runs in the background. */
-	}
+	/* Small: ingested on a slow-work thread before the answer.  When those
+	 * are all busy, the job runs in the background like a large one. */
+	if (row->size_bytes <= app->cfg->dataset_sync_bytes &&
+	    http_defer_quiet(req, ingest_now, up) == 0)
+		return;
 	jobs_notify(app->jobs);
-	if (!req->response)
-		reply_dataset(req, 202, row->owner_id, row->id);
+	reply_dataset(req, 202, row->owner_id, row->id);
 }
 
 static void upload_release(void *arg)
@@ -875,8 +874,7 @@ void api_dataset_delete(struct request *req)
 	} else if (rc != STORE_OK) {
 		api_store_failed(req, "delete dataset", &e);
 	} else {
-		for (size_t i = 0; i < keys.n; i++)
-			dataset_uncache(req->app, keys.keys[i]);
+		dataset_forget_local(req->app, id, &keys);
 		api_remove_objects(req, &keys);
 		log_fields(LOG_INFO, "dataset_deleted", LOG_STR("dataset_id", id),
 			   LOG_STR("request_id", req->request_id));

@@ -31,6 +31,19 @@
  * statuses are crashes (a sanitizer's report exits with 1). */
 #define EXIT_REPORTED 77
 
+/* The process's virtual size in bytes (0 if unknown). */
+static uint64_t address_space(void)
+{
+	FILE *f = fopen("/proc/self/statm", "r");
+	unsigned long long pages = 0;
+	if (f) {
+		if (fscanf(f, "%llu", &pages) != 1)
+			pages = 0;
+		fclose(f);
+	}
+	return (uint64_t)pages * (uint64_t)sysconf(_SC_PAGESIZE);
+}
+
 /* The child's side: limits, the function, its message down the pipe. */
 static void child(sandbox_fn fn, void *arg, const struct sandbox_limits *lim, int wfd)
 {
@@ -39,15 +52,29 @@ static void child(sandbox_fn fn, void *arg, const struct sandbox_limits *lim, in
 	static const int fatal[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGXCPU };
 	for (size_t i = 0; i < sizeof fatal / sizeof fatal[0]; i++)
 		signal(fatal[i], SIG_DFL);
+	/* A stop signal for the whole process group (Ctrl-C, systemd) is the
+	 * server's to handle; the child is stopped by the parent. */
+	static const int ignored[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE };
+	for (size_t i = 0; i < sizeof ignored / sizeof ignored[0]; i++)
+		signal(ignored[i], SIG_IGN);
 	sigset_t all_open;
 	sigemptyset(&all_open);
 	sigprocmask(SIG_SETMASK, &all_open, NULL);
+	/* Nothing of the server's (listening socket, connections, database
+	 * files) stays open in the child. */
+	if (wfd > 3)
+		close_range(3, (unsigned)wfd - 1, 0);
+	close_range((unsigned)wfd + 1, ~0U, 0);
 	if (lim->cpu_seconds > 0) {
 		struct rlimit r = { (rlim_t)lim->cpu_seconds, (rlim_t)lim->cpu_seconds + 1 };
 		setrlimit(RLIMIT_CPU, &r);
 	}
 	if (lim->memory_bytes && !UNDER_ASAN) {
-		struct rlimit r = { (rlim_t)lim->memory_bytes, (rlim_t)lim->memory_bytes };
+		/* On top of what the fork inherited (the server's threads and
+		 * heaps), which the child never touches. */
+		uint64_t now = address_space();
+		struct rlimit r = { (rlim_t)(now + lim->memory_bytes),
+				    (rlim_t)(now + lim->memory_bytes) };
 		setrlimit(RLIMIT_AS, &r);
 	}
 	/* No core files from a parser that was made to crash. */
@@ -79,14 +106,14 @@ int sandbox_run(sandbox_fn fn, void *arg, const struct sandbox_limits *lim,
 	msg[0] = 0;
 	if (pipe2(fds, O_CLOEXEC) < 0) {
 		snprintf(msg, SANDBOX_MSG_MAX, "sandbox: pipe: %s", strerror(errno));
-		return -2;
+		return -3;
 	}
 	pid_t pid = fork();
 	if (pid < 0) {
 		snprintf(msg, SANDBOX_MSG_MAX, "sandbox: fork: %s", strerror(errno));
 		close(fds[0]);
 		close(fds[1]);
-		return -2;
+		return -3;
 	}
 	if (pid == 0) {
 		close(fds[0]);
@@ -148,7 +175,8 @@ int sandbox_run(sandbox_fn fn, void *arg, const struct sandbox_limits *lim,
 	if (sig == SIGXCPU || sig == SIGKILL)
 		snprintf(msg, SANDBOX_MSG_MAX, "used more than %d s of CPU", lim->cpu_seconds);
 	else
-		snprintf(msg, SANDBOX_MSG_MAX, "crashed (%s)%s", strsignal(sig),
+		snprintf(msg, SANDBOX_MSG_MAX, "crashed (SIG%s)%s",
+			 sigabbrev_np(sig) ? sigabbrev_np(sig) : "?",
 			 lim->memory_bytes && !UNDER_ASAN ? ", or ran out of its memory limit" : "");
 	return -2;
 }

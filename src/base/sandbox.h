@@ -35,8 +35,8 @@ typedef int (*sandbox_fn)(void *arg, char msg[SANDBOX_MSG_MAX]);
 /*
  * Runs fn(arg) in a child process under lim.  Returns 0 when it succeeded
  * (msg holds what it wrote, maybe ""), -1 when it reported failure (msg
- * holds its message), -2 when it crashed, ran out of a limit or could not be
- * started (msg says which).
+ * holds its message), -2 when it crashed or ran out of a limit (msg says
+ * which), -3 when it could not be started (msg says why).
  */
 int sandbox_run(sandbox_fn fn, void *arg, const struct sandbox_limits *lim,
 		char msg[SANDBOX_MSG_MAX]);

@@ -32,9 +32,10 @@ void dataset_original_key(const char *owner, const char *id, char *out, size_t c
 	snprintf(out, cap, "datasets/%s/%s/original", owner, id);
 }
 
-void dataset_data_key(const char *owner, const char *id, int64_t version, char *out, size_t cap)
+void dataset_data_key(const char *owner, const char *id, int64_t version, const char *run,
+		      char *out, size_t cap)
 {
-	snprintf(out, cap, "datasets/%s/%s/v%" PRId64 ".sqlite", owner, id, version);
+	snprintf(out, cap, "datasets/%s/%s/v%" PRId64 "-%s.sqlite", owner, id, version, run);
 }
 
 static int tmp_path(const struct app *app, const char *name, char *out, size_t cap,
@@ -68,6 +69,15 @@ void dataset_uncache(const struct app *app, const char *data_key)
 		unlink(path);
 }
 
+void dataset_forget_local(const struct app *app, const char *id, const struct store_keys *keys)
+{
+	char path[4200];
+	if (dataset_spool_path(app, id, path, sizeof path, NULL) == 0)
+		unlink(path);
+	for (size_t i = 0; i < keys->n; i++)
+		dataset_uncache(app, keys->keys[i]);
+}
+
 void dataset_clean_tmp(const struct app *app)
 {
 	char dir[4096];
@@ -81,7 +91,10 @@ void dataset_clean_tmp(const struct app *app)
 	struct dirent *de;
 	while ((de = readdir(d))) {
 		struct stat sb;
-		if ((strncmp(de->d_name, "ingest-", 7) == 0 || strncmp(de->d_name, "fetch-", 6) == 0) &&
+		/* A spool is only a local copy of an original that is in
+		 * storage: a job that finds it gone fetches the original. */
+		if ((strncmp(de->d_name, "ingest-", 7) == 0 || strncmp(de->d_name, "fetch-", 6) == 0 ||
+		     strncmp(de->d_name, "spool-", 6) == 0) &&
 		    fstatat(dirfd(d), de->d_name, &sb, 0) == 0 && sb.st_mtime < cutoff)
 			unlinkat(dirfd(d), de->d_name, 0);
 	}
@@ -321,16 +334,28 @@ static void remove_spool(const struct job_row *job)
 	json_decref(p);
 }
 
+/* A failure on our side: the log gets the details, the dataset (and the
+ * upload's answer, a 500 for this prefix) a sentence without paths. */
+static enum job_outcome internal_failure(const char *dataset, const char *what, struct error *e)
+{
+	log_error("ingest of dataset %s: %s: %s", dataset, what, e->msg);
+	error_set(e, "internal error while %s; see the server log", what);
+	return JOB_FAILED;
+}
+
 /* Imports src into the dataset's file, stores it and marks the row ready. */
 static enum job_outcome ingest_file(struct ingest *in, struct dataset_row *ds, const char *src,
 				    const char *job_id, struct error *e)
 {
 	struct app *app = in->app;
 	char dst[4200], name[USER_ID_MAX + 32], cached[4200];
-	snprintf(name, sizeof name, "ingest-%s.sqlite", job_id);
+	/* Each run writes its own files: if the job was taken over by another
+	 * runner (its worker looked dead), the two never touch each other's. */
+	char run[ID_CHARS(9) + 1];
+	id_random(run, 9);
+	snprintf(name, sizeof name, "ingest-%s-%s.sqlite", job_id, run);
 	if (tmp_path(app, name, dst, sizeof dst, e) < 0)
-		return JOB_FAILED;
-	unlink(dst);   /* a previous attempt's, if it died */
+		return internal_failure(ds->id, "making a temporary file", e);
 
 	json_t *optjson = json_loads(ds->options ? ds->options : "{}", 0, NULL);
 	struct import_options opt;
@@ -346,23 +371,17 @@ static enum job_outcome ingest_file(struct ingest *in, struct dataset_row *ds, c
 		import_result_clear(&res);
 		if (why == IMPORT_CANCELLED)
 			return JOB_CANCELLED;
-		if (why == IMPORT_INTERNAL) {
-			/* The message is ours, not about the file: the log has it; the
-			 * dataset says so (the API answers 500 for this prefix). */
-			log_error("ingest of dataset %s: %s", ds->id, e->msg);
-			error_set(e, "internal error while importing; see the server log");
-		}
+		if (why == IMPORT_INTERNAL)
+			return internal_failure(ds->id, "importing", e);
 		return JOB_FAILED;
 	}
 	enum job_outcome out = JOB_FAILED;
-	dataset_data_key(ds->owner_id, ds->id, ds->version, ds->data_key, sizeof ds->data_key);
+	dataset_data_key(ds->owner_id, ds->id, ds->version, run, ds->data_key, sizeof ds->data_key);
 	/* Local storage takes the file as it is; a remote one gets a copy and
 	 * the file becomes this node's cached copy. */
 	bool moved;
 	if (blob_adopt(app->blob, ds->data_key, dst, &moved, e) != BLOB_OK) {
-		log_error("storing dataset %s: %s", ds->id, e->msg);
-		error_set(e, "internal error: object storage did not take the dataset file; see "
-			  "the server log");
+		internal_failure(ds->id, "storing the dataset file", e);
 		goto out;
 	}
 	if (!moved && cache_path(app, ds->data_key, cached, sizeof cached, e) == 0 &&
@@ -389,7 +408,7 @@ static enum job_outcome ingest_file(struct ingest *in, struct dataset_row *ds, c
 		blob_remove(app->blob, ds->data_key, &re);
 		dataset_uncache(app, ds->data_key);
 		if (src_rc == STORE_ERROR)
-			log_error("marking dataset %s ready: %s", ds->id, e->msg);
+			internal_failure(ds->id, "recording the result", e);
 		else
 			out = JOB_CANCELLED;
 	}
@@ -412,7 +431,7 @@ static enum job_outcome ingest_run(struct job_ctx *ctx, const struct job_row *jo
 		return JOB_CANCELLED;
 	}
 	if (rc != STORE_OK)
-		return JOB_FAILED;
+		return internal_failure(job->subject_id, "reading the dataset's record", e);
 	if (strcmp(ds.status, "processing") != 0) {
 		dataset_row_clear(&ds);
 		remove_spool(job);
@@ -432,10 +451,12 @@ static enum job_outcome ingest_run(struct job_ctx *ctx, const struct job_row *jo
 		src = local;
 	if (!src) {
 		char name[USER_ID_MAX + 32];
-		snprintf(name, sizeof name, "ingest-%s.src", job->id);
+		char run[ID_CHARS(9) + 1];
+		id_random(run, 9);
+		snprintf(name, sizeof name, "ingest-%s-%s.src", job->id, run);
 		if (tmp_path(app, name, fetched, sizeof fetched, e) < 0 ||
 		    fetch_file(app, ds.original_key, fetched, e) < 0) {
-			log_error("ingest of dataset %s: %s", ds.id, e->msg);
+			internal_failure(ds.id, "fetching the upload from storage", e);
 			fetched[0] = 0;
 			goto out;
 		}

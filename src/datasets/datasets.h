@@ -5,7 +5,7 @@
  *
  * Storage layout (object keys):
  *   datasets/<owner>/<id>/original       the upload, byte for byte
- *   datasets/<owner>/<id>/v<N>.sqlite    version N's dataset file (import.h)
+ *   datasets/<owner>/<id>/v<N>-<run>.sqlite  version N's dataset file (import.h)
  * Each node keeps copies of dataset files it reads in DATA_DIR/cache/, under
  * the same key: the objects are immutable, so a cached copy never goes
  * stale; it is fetched again when missing.
@@ -39,10 +39,13 @@ struct app;
 /* The ingest job kind; its arg is the struct app. */
 extern const struct job_kind dataset_ingest_kind;
 
-/* Object keys of a dataset (cap >= STORAGE_KEY_MAX + 1). */
+/* Object keys of a dataset (cap >= STORAGE_KEY_MAX + 1).  A data key also
+ * names the ingest run that wrote it (run: a random tag), so two runs of
+ * one job -- one taken over from a worker that only looked dead -- never
+ * write or remove each other's file. */
 void dataset_original_key(const char *owner, const char *id, char *out, size_t cap);
-void dataset_data_key(const char *owner, const char *id, int64_t version, char *out,
-		      size_t cap);
+void dataset_data_key(const char *owner, const char *id, int64_t version, const char *run,
+		      char *out, size_t cap);
 
 /* Where uploads are spooled for ingestion (DATA_DIR/tmp/, created). */
 int dataset_spool_path(const struct app *app, const char *id, char *out, size_t cap,
@@ -90,9 +93,14 @@ struct table *dataset_open(struct app *app, const struct dataset_row *row, struc
 /* Removes this node's cached copy of a dataset file (after a delete). */
 void dataset_uncache(const struct app *app, const char *data_key);
 
+/* After a delete: this node's spool of the upload (a job that was still
+ * queued never ran to remove it) and cached copies of keys. */
+void dataset_forget_local(const struct app *app, const char *id, const struct store_keys *keys);
+
 /* Removes leftovers of ingest jobs that died with the process (their
- * half-written files in DATA_DIR/tmp, untouched for ten minutes).  Called
- * at start, before jobs run. */
+ * half-written files in DATA_DIR/tmp, untouched for ten minutes, and
+ * spools as old, which jobs can do without).  Called at start, before jobs
+ * run. */
 void dataset_clean_tmp(const struct app *app);
 
 #endif

@@ -90,6 +90,9 @@ typedef void (*http_deferred_fn)(struct request *req, void *arg);
 /* Takes the body of a ROUTE_STREAM request (see struct http_stream). */
 void http_stream(struct request *req, const struct http_stream *stream);
 int http_defer(struct request *req, http_deferred_fn fn, void *arg);
+/* The same, but a full queue is only -1, with no reply: for a caller that
+ * has another way to answer. */
+int http_defer_quiet(struct request *req, http_deferred_fn fn, void *arg);
 
 /* Lookups.  Results live in the request's pool or MHD's connection; NULL when absent. */
 const char *http_header(struct request *req, const char *name);

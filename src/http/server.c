@@ -495,13 +495,20 @@ static void *slow_worker(void *arg)
 
 int http_defer(struct request *req, http_deferred_fn fn, void *arg)
 {
+	if (http_defer_quiet(req, fn, arg) == 0)
+		return 0;
+	http_add_header(req, "Retry-After", "1");
+	http_reply_error(req, 503, "busy", "the server is busy with slow work; try again in "
+			 "a moment");
+	return -1;
+}
+
+int http_defer_quiet(struct request *req, http_deferred_fn fn, void *arg)
+{
 	struct slow_pool *p = &req->server->slow;
 	pthread_mutex_lock(&p->lock);
 	if (p->queued >= SLOW_QUEUE_MAX || p->stopping) {
 		pthread_mutex_unlock(&p->lock);
-		http_add_header(req, "Retry-After", "1");
-		http_reply_error(req, 503, "busy", "the server is busy with slow work; try again in "
-				 "a moment");
 		return -1;
 	}
 	/* Parked before the job is visible, so a fast job cannot resume first. */
@@ -552,6 +559,28 @@ static void slow_stop(struct slow_pool *p)
 	p->threads = NULL;
 }
 
+/* The path as the access log shows it: a {token} parameter (a share link's
+ * secret) is replaced by "-", so the log grants nothing.  In the pool. */
+static const char *logged_path(struct request *req)
+{
+	for (size_t i = 0; i < req->params.n; i++) {
+		const struct route_param *p = &req->params.p[i];
+		size_t at = (size_t)(p->value - req->path);
+		if (p->name_len != 5 || memcmp(p->name, "token", 5) != 0 ||
+		    p->value < req->path || at + p->value_len > strlen(req->path))
+			continue;
+		struct buf b;
+		buf_init(&b, strlen(req->path) + 1);
+		buf_append(&b, req->path, at);
+		buf_puts(&b, "-");
+		buf_puts(&b, req->path + at + p->value_len);
+		char *masked = pool_strdup(req->pool, b.data);
+		buf_free(&b);
+		return masked;
+	}
+	return req->path;
+}
+
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 			 enum MHD_RequestTerminationCode toe)
 {
@@ -565,7 +594,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	if (log_enabled(LOG_INFO)) {
 		struct log_field f[] = {
 			LOG_STR("method", req->method_name),
-			LOG_STR("path", req->path),
+			LOG_STR("path", logged_path(req)),
 			LOG_INT("status", req->status),
 			LOG_INT("bytes", req->bytes),
 			LOG_NUM("duration_ms", ms),

@@ -660,6 +660,7 @@ static int csv_pass1(struct importer *im, int fd)
 	snprintf(first_error, sizeof first_error, "%s", im->e->msg);
 	reset_columns(im);
 	im->out->failure = IMPORT_OK;
+	int64_t first_bad = bad_at;
 	if (csv_run(im, fd, again, im->opt->delimiter, &delim, &bad_at) < 0) {
 		snprintf(im->e->msg, sizeof im->e->msg, "%s", first_error);
 		im->out->failure = IMPORT_BAD_INPUT;
@@ -667,7 +668,7 @@ static int csv_pass1(struct importer *im, int fd)
 	}
 	warn(im, "encoding_redetected", 0,
 	     "the start of the file looked like UTF-8 but byte %" PRId64 " is not; read as %s",
-	     bad_at, again);
+	     first_bad, again);
 	memcpy(enc, again, sizeof enc);
 done:
 	memcpy(im->out->encoding, enc, sizeof im->out->encoding);
@@ -903,6 +904,8 @@ static int xls_to_csv(struct importer *im, const char *src, const char *csv)
 	}
 	if (rc == -1 && strncmp(msg, "internal: ", 10) == 0)
 		return stop(im, IMPORT_INTERNAL, "reading the XLS file: %s", msg + 10);
+	if (rc == -3)
+		return stop(im, IMPORT_INTERNAL, "reading the XLS file: %s", msg);
 	if (rc == -1)
 		return stop(im, IMPORT_BAD_INPUT, "%s", msg);
 	return stop(im, IMPORT_BAD_INPUT, "the XLS file could not be read safely: the reader %s",

@@ -73,8 +73,9 @@ static void *consume(void *arg)
 		int rc = p->failed ? 0 : c->fn(c->ctx, &s->b, &e);
 		pthread_mutex_lock(&p->lock);
 		if (rc < 0 && !p->failed) {
-			p->failed = true;
 			p->err = e;
+			atomic_store(&p->failed, true);
+			pthread_cond_broadcast(&p->freed);
 		}
 		if (--s->pending == 0) {
 			batch_reset(&s->b);

@@ -459,13 +459,20 @@ static void free_queue(struct jobs *q)
 }
 
 /* Stops and joins whatever threads were started. */
-static void halt(struct jobs *q)
+void jobs_begin_stop(struct jobs *q)
 {
+	if (!q)
+		return;
 	pthread_mutex_lock(&q->lock);
 	atomic_store(&q->stopping, true);
 	pthread_cond_broadcast(&q->wake);
 	pthread_cond_broadcast(&q->changed);
 	pthread_mutex_unlock(&q->lock);
+}
+
+static void halt(struct jobs *q)
+{
+	jobs_begin_stop(q);
 	for (int i = 0; i < q->nworkers; i++)
 		pthread_join(q->workers[i].thread, NULL);
 	if (q->keeper_started)

@@ -92,6 +92,12 @@ struct jobs *jobs_start(struct store *st, const struct job_kind *kinds, size_t n
  */
 void jobs_stop(struct jobs *q);
 
+/* The first half of jobs_stop, which returns at once: running handlers are
+ * asked to stop (and their jobs go back to the queue), jobs_run_now and
+ * jobs_wait return early, no new job starts.  For shutdown, while the HTTP
+ * server still answers the requests waiting on those jobs. */
+void jobs_begin_stop(struct jobs *q);
+
 /* Wakes the workers after a job was created in the store (by
  * store_job_create or store_dataset_create with a job). */
 void jobs_notify(struct jobs *q);

@@ -268,6 +268,12 @@ static void test_late_korean(void **state)
 	struct error e;
 	assert_int_equal(import_file(src, dst, &opt, &r, &e), 0);
 	assert_string_equal(r.encoding, "CP949");
+	/* The warning names where UTF-8 broke: the first Korean byte. */
+	json_t *w = json_array_get(r.warnings, 0);
+	assert_string_equal(json_string_value(json_object_get(w, "code")), "encoding_redetected");
+	char where[64];
+	snprintf(where, sizeof where, "byte %zu is not", len - 40 * (sizeof cp949 - 1));
+	assert_non_null(strstr(json_string_value(json_object_get(w, "message")), where));
 	char v[32];
 	query1("SELECT name FROM data ORDER BY rowid DESC LIMIT 1", v, sizeof v);
 	assert_string_equal(v, "서울특별시 중구");
