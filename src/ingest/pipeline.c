@@ -35,6 +35,7 @@ struct consumer {
 
 struct pipeline {
 	size_t ncols;
+	size_t batch_rows;            /* rows per batch, for this width */
 	struct slot slots[PIPELINE_BATCHES];
 	pthread_mutex_t lock;
 	pthread_cond_t published;     /* a batch was published, or the end */
@@ -92,13 +93,18 @@ struct pipeline *pipeline_start(size_t ncols, const pipeline_fn *fns, void *cons
 {
 	struct pipeline *p = xcalloc(1, sizeof *p);
 	p->ncols = ncols ? ncols : 1;
+	p->batch_rows = PIPELINE_BATCH_CELLS / p->ncols;
+	if (p->batch_rows > PIPELINE_BATCH_ROWS)
+		p->batch_rows = PIPELINE_BATCH_ROWS;
+	if (p->batch_rows < 1)
+		p->batch_rows = 1;
 	pthread_mutex_init(&p->lock, NULL);
 	pthread_cond_init(&p->published, NULL);
 	pthread_cond_init(&p->freed, NULL);
 	for (size_t i = 0; i < PIPELINE_BATCHES; i++) {
 		struct batch *b = &p->slots[i].b;
 		b->ncols = p->ncols;
-		b->cells = xmalloc(PIPELINE_BATCH_ROWS * p->ncols * sizeof *b->cells);
+		b->cells = xmalloc(p->batch_rows * p->ncols * sizeof *b->cells);
 		b->cap = ARENA_START;
 		b->arena = xmalloc(b->cap);
 	}
@@ -165,7 +171,7 @@ int pipeline_commit(struct pipeline *p, struct error *e)
 {
 	struct batch *b = &p->filling->b;
 	b->rows++;
-	if (b->rows < PIPELINE_BATCH_ROWS && b->used < ARENA_START * 16)
+	if (b->rows < p->batch_rows && b->used < ARENA_START * 16)
 		return p->failed ? (*e = p->err, -1) : 0;
 	pthread_mutex_lock(&p->lock);
 	if (!p->failed)

@@ -6,7 +6,8 @@
  * and convert the fields, insert them into SQLite, and feed the column
  * profiles.  On one thread they add up; here the caller converts, one
  * consumer inserts and another profiles, each on its own core when there
- * is one.  A batch holds up to PIPELINE_BATCH_ROWS rows of typed cells,
+ * is one.  A batch holds up to PIPELINE_BATCH_ROWS rows of typed cells
+ * (fewer for wide tables: at most PIPELINE_BATCH_CELLS cells),
  * with text copied into the batch's own arena (the parser's buffers do not
  * outlive a row).  PIPELINE_BATCHES batches circulate, so memory is
  * bounded: a producer that runs ahead waits for a free batch.
@@ -20,6 +21,7 @@
 #include "base/error.h"
 
 #define PIPELINE_BATCH_ROWS 1024
+#define PIPELINE_BATCH_CELLS 65536   /* 1.5 MiB of cells per batch */
 #define PIPELINE_BATCHES 4
 #define PIPELINE_CONSUMERS_MAX 4
 
