@@ -45,7 +45,7 @@
 #define READ_CHUNK (1024 * 1024)
 #define PASS1_SHARE 400          /* per mille of the work that pass 1 stands for */
 #define NAME_MAX_BYTES 255       /* a column name is cut to this many bytes */
-#define INFER_THREADS 2
+#define COLUMN_THREADS 2
 #define DATASET_PAGE_SIZE 16384
 
 struct column {
@@ -82,7 +82,7 @@ struct importer {
 	sqlite3 *db;                 /* the file, for the metadata tables at the end */
 	struct pipeline *pipe;       /* pass 1: fields to inference; pass 2: converted rows
 				      * to the writer and the profiler */
-	struct infer_part *parts;    /* pass 1's consumers (INFER_THREADS) */
+	struct column_part *parts;   /* the column consumers of both passes (COLUMN_THREADS) */
 };
 
 void import_result_clear(struct import_result *r)
@@ -354,14 +354,23 @@ static int write_batch(void *ctx, const struct batch *b, struct error *e)
 	return 0;
 }
 
-/* Consumer: feeds a batch to the column profiles. */
+/* A consumer that owns every COLUMN_THREADS-th column from first on: the
+ * inference of pass 1 and the profiles of pass 2 each run on
+ * COLUMN_THREADS threads this way. */
+struct column_part {
+	struct importer *im;
+	size_t first;
+};
+
+/* Consumer: feeds a batch to its columns' profiles. */
 static int profile_batch(void *ctx, const struct batch *b, struct error *e)
 {
-	struct importer *im = ctx;
+	struct column_part *part = ctx;
+	struct importer *im = part->im;
 	(void)e;
 	for (size_t r = 0; r < b->rows; r++) {
 		const struct cell *cells = b->cells + r * b->ncols;
-		for (size_t i = 0; i < b->ncols; i++) {
+		for (size_t i = part->first; i < b->ncols; i += COLUMN_THREADS) {
 			struct column *c = &im->cols[i];
 			const struct cell *cell = &cells[i];
 			switch (cell->type) {
@@ -392,19 +401,15 @@ static int profile_batch(void *ctx, const struct batch *b, struct error *e)
 
 /* Pass 1 runs inference on two threads, each owning every other column,
  * fed by the reading thread through the same pipeline as pass 2. */
-struct infer_part {
-	struct importer *im;
-	size_t first;
-};
 
 static int infer_batch(void *ctx, const struct batch *b, struct error *e)
 {
-	struct infer_part *part = ctx;
+	struct column_part *part = ctx;
 	struct importer *im = part->im;
 	(void)e;
 	for (size_t r = 0; r < b->rows; r++) {
 		const struct cell *cells = b->cells + r * b->ncols;
-		for (size_t i = part->first; i < b->ncols; i += INFER_THREADS) {
+		for (size_t i = part->first; i < b->ncols; i += COLUMN_THREADS) {
 			const struct cell *c = &cells[i];
 			if (c->type == CELL_TEXT)
 				infer_add(im->cols[i].infer, cell_text(b, c), c->v.t.len);
@@ -417,11 +422,11 @@ static int infer_batch(void *ctx, const struct batch *b, struct error *e)
 
 static int start_inference(struct importer *im)
 {
-	pipeline_fn fns[INFER_THREADS];
-	void *ctxs[INFER_THREADS];
-	size_t n = im->ncols < INFER_THREADS ? (im->ncols ? im->ncols : 1) : INFER_THREADS;
+	pipeline_fn fns[COLUMN_THREADS];
+	void *ctxs[COLUMN_THREADS];
+	size_t n = im->ncols < COLUMN_THREADS ? (im->ncols ? im->ncols : 1) : COLUMN_THREADS;
 	for (size_t i = 0; i < n; i++) {
-		im->parts[i] = (struct infer_part){ .im = im, .first = i };
+		im->parts[i] = (struct column_part){ .im = im, .first = i };
 		fns[i] = infer_batch;
 		ctxs[i] = &im->parts[i];
 	}
@@ -1167,7 +1172,7 @@ int import_file(const char *src_path, const char *dst_path, const struct import_
 	memset(out, 0, sizeof *out);
 	out->columns_info = json_array();
 	out->warnings = json_array();
-	struct infer_part parts[INFER_THREADS];
+	struct column_part parts[COLUMN_THREADS];
 	struct importer im = { .opt = &opt, .out = out, .e = e, .pass = 1, .last_per_mille = -1,
 			       .parts = parts };
 	int rc = -1;
@@ -1228,10 +1233,16 @@ int import_file(const char *src_path, const char *dst_path, const struct import_
 	im.header_done = false;
 	im.rows = 0;
 	if (im.ncols) {
-		pipeline_fn fns[] = { write_batch, profile_batch };
-		void *ctxs[] = { &im, &im };
+		pipeline_fn fns[1 + COLUMN_THREADS] = { write_batch };
+		void *ctxs[1 + COLUMN_THREADS] = { &im };
+		size_t n = 1;
+		for (size_t i = 0; i < COLUMN_THREADS && i < im.ncols; i++, n++) {
+			parts[i] = (struct column_part){ .im = &im, .first = i };
+			fns[n] = profile_batch;
+			ctxs[n] = &parts[i];
+		}
 		struct error pe;
-		if (!(im.pipe = pipeline_start(im.ncols, fns, ctxs, 2, &pe))) {
+		if (!(im.pipe = pipeline_start(im.ncols, fns, ctxs, n, &pe))) {
 			stop(&im, IMPORT_INTERNAL, "%s", pe.msg);
 			goto out;
 		}
