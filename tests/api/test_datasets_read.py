@@ -792,3 +792,47 @@ def test_delete_during_a_streaming_export(rsrv, storage):
     assert_error(rsrv.get(f"/api/datasets/{d['id']}/export"), 404, "not_found")
     assert not [k for k in storage.objects(rsrv, "datasets/") if f"/{d['id']}/" in k]
     rsrv.assert_healthy()
+
+
+def test_strings_with_controls_quotes_and_astral_characters(rsrv):
+    """Every control character, backslashes, quotes, NUL, emoji and other
+    non-BMP text come back byte for byte in rows, JSON and CSV exports."""
+    values = ["".join(chr(c) for c in range(1, 32) if c not in (10, 13)),
+              'back\\slash "quoted" \'single\'', "nul\x00inside", "emoji 🚗💥 and 𝔘𝔫𝔦",
+              "line\nbreak", "cr\rreturn", "\u2028\u2029 separators", "\ufeffbom inside",
+              "trailing space ", " leading", "tab\tinside", "é composed e\u0301"]
+    buf = io.StringIO(newline="")
+    csv.writer(buf, lineterminator="\r\n").writerows([["k", "v"]] + [[str(i), v] for i, v in
+                                                                  enumerate(values)])
+    d = up_ok(rsrv, buf.getvalue().encode(), "controls.csv")
+    assert get_rows(rsrv, d)["rows"] == [[i, v] for i, v in enumerate(values)]
+    body = rsrv.get(f"/api/datasets/{d['id']}/export?format=json").content
+    assert json.loads(body) == [{"k": i, "v": v} for i, v in enumerate(values)]
+    got = export_csv(rsrv, d["id"])
+    assert got[1:] == [[str(i), v] for i, v in enumerate(values)]
+
+
+def test_concurrent_reads_on_a_cold_cache(rsrv, people):
+    """Many readers at once, right after the local copies are dropped
+    (remote storage: each may fetch the file; local: read in place): every
+    answer is whole and right."""
+    for p in (rsrv.data_dir / "cache").rglob("*.sqlite"):
+        p.unlink()
+    rows = [as_row(p) for p in PEOPLE]
+    want_big = [r for r in rows if r[2] is not None and r[2] > 50]
+
+    def one(k):
+        kind = k % 4
+        if kind == 0:
+            return get_rows(rsrv, people, filter="score>50", limit=N)["rows"] == want_big
+        if kind == 1:
+            r = rsrv.get(f"/api/datasets/{people['id']}/export?format=json")
+            return [list(o.values()) for o in r.json()] == rows
+        if kind == 2:
+            return detail(rsrv, people["id"])["columns_info"][2]["profile"]["count"] == \
+                sum(1 for r in rows if r[2] is not None)
+        return get_rows(rsrv, people, sort="-id", limit=5)["rows"] == rows[::-1][:5]
+    with ThreadPoolExecutor(8) as ex:
+        results = list(ex.map(one, range(48)))
+    assert all(results), results
+    rsrv.assert_healthy()
