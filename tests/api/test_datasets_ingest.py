@@ -1423,3 +1423,18 @@ def test_xls_wide_and_many_rows(dsrv):
     assert {c["type"] for c in d["columns_info"]} == {"integer"}
     got = dsrv.get(f"/api/datasets/{d['id']}/rows?offset=2990&limit=10").json()["rows"]
     assert got == rows[2991:3001]
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n", "\r"], ids=["LF", "CRLF", "CR"])
+def test_ragged_line_numbers_with_each_line_ending(dsrv, newline):
+    """Line numbers are physical lines whatever the line ending, with a
+    quoted field spanning lines before the ragged one."""
+    nl = newline
+    text = (f"a,b{nl}1,2{nl}\"multi{nl}line\",3{nl}4{nl}5,6,7{nl}8,9{nl}")
+    # lines: 1 header, 2 "1,2", 3-4 the quoted field, 5 "4", 6 "5,6,7", 7 "8,9"
+    d = up_ok(dsrv, text.encode(), "lines.csv")
+    w = [x["line"] for x in d["warnings"] if x["code"] == "ragged_row"]
+    assert w == [5, 6], d["warnings"]
+    assert rows_of(dsrv, d)[1] == [f"multi{nl}line", 3]
+    body = assert_error(up(dsrv, text.encode(), "lines.csv", strict="yes"), 422, "invalid_file")
+    assert "line 5" in body["detail"], body
