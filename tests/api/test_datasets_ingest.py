@@ -1438,3 +1438,29 @@ def test_ragged_line_numbers_with_each_line_ending(dsrv, newline):
     assert rows_of(dsrv, d)[1] == [f"multi{nl}line", 3]
     body = assert_error(up(dsrv, text.encode(), "lines.csv", strict="yes"), 422, "invalid_file")
     assert "line 5" in body["detail"], body
+
+
+def test_upload_with_curl(dsrv, tmp_path):
+    """A real client: curl -F sends Expect: 100-continue for a big body and
+    streams the file; the dataset arrives whole."""
+    import shutil
+    import subprocess
+    if not shutil.which("curl"):
+        pytest.skip("curl is not installed")
+    src = tmp_path / "curl upload.csv"
+    rows = [[str(i), f"이름{i}", f"{i * 1.5}"] for i in range(60000)]
+    src.write_bytes(write_csv([["id", "name", "x"]] + rows).encode())
+    assert src.stat().st_size > 1 << 20
+    p = subprocess.run(["curl", "-sS", "--max-time", "60", "-H",
+                        f"Authorization: Bearer {dsrv.user.token}",
+                        "-F", f"file=@{src}", "-F", "name=from curl",
+                        dsrv.url + "/api/datasets/upload"], capture_output=True, timeout=90)
+    assert p.returncode == 0, p.stderr
+    d = json.loads(p.stdout)
+    assert d["status"] in ("ready", "processing"), d
+    if d["status"] == "processing":
+        d = wait_ready(dsrv, d["id"])
+    assert d["name"] == "from curl" and d["rows"] == 60000
+    assert d["size_bytes"] == src.stat().st_size
+    last = dsrv.get(f"/api/datasets/{d['id']}/rows?offset=59999").json()["rows"]
+    assert last == [[59999, "이름59999", 59999 * 1.5]]
