@@ -13,6 +13,7 @@ set, on S3 (the module-level ``storage`` param, as in test_files.py).
 """
 
 import codecs
+import collections
 import datetime as dt
 import io
 import json
@@ -222,10 +223,37 @@ def test_taas_concatenated(dsrv, taas, storage, tmp_path):
     times = [when.conv[v] for v in when.values]
     assert page["rows"][0][1] == max(times)
     assert cols_by_name(detail(dsrv, d["id"]))["사고일시"]["profile"]["min"] == min(times)
+    # past the exact bounds (10,000 distinct, 100,000 kept values): the
+    # estimates keep their documented promises
+    import numpy as np
+    ids_col = ColumnModel("사고번호", [row[header.index("사고번호")] for row in rows])
+    ids = np.array(sorted(ids_col.conv[v] for v in ids_col.values), dtype=np.int64)
+    prof = cols_by_name(detail(dsrv, d["id"]))["사고번호"]["profile"]
+    assert prof["count"] == len(ids) and prof["min"] == ids[0] and prof["max"] == ids[-1]
+    true_distinct = len(np.unique(ids))
+    assert prof["distinct_exact"] is False
+    assert abs(prof["distinct"] - true_distinct) / true_distinct < 0.03, prof["distinct"]
+    counts = collections.Counter(ids_col.values)
+    for t in prof["top"]:           # Space-Saving: an upper bound, by at most n/512
+        true = counts[str(t["value"])]
+        assert true <= t["count"] <= true + len(ids) / 512 + 1, t
+    if not prof["quantiles_exact"]:  # a uniform sample: ranks within 1%
+        for q, key in ((0.25, "p25"), (0.5, "p50"), (0.75, "p75")):
+            rank = np.searchsorted(ids, prof["quantiles"][key]) / len(ids)
+            assert abs(rank - q) < 0.01, (key, rank)
+    else:
+        for q, key in ((0.25, "p25"), (0.5, "p50"), (0.75, "p75")):
+            assert prof["quantiles"][key] == pytest.approx(np.quantile(ids.astype(float), q))
+    h = prof["histogram"]
+    if prof["histogram_exact"]:
+        want, _ = np.histogram(ids.astype(np.float64), bins=len(h["counts"]),
+                               range=(float(ids[0]), float(ids[-1])))
+        assert h["counts"] == want.tolist()
+    assert sum(h["counts"]) == pytest.approx(len(ids), rel=0.01)
     # the file itself: sound, every row, the ids in order
     stored = check_dataset_file(fetch_dataset_file(storage, dsrv, d["id"], tmp_path), d)
-    ids = header.index("사고번호")
-    assert [r[ids] for r in stored] == [int(row[ids]) for row in rows]
+    at = header.index("사고번호")
+    assert [r[at] for r in stored] == [int(row[at]) for row in rows]
 
 
 # --------------------------------------------------------------------------
