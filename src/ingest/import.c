@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,6 +55,7 @@ struct column {
 	struct column_infer *infer;
 	struct column_type type;
 	struct profile *profile;
+	atomic_bool settled;         /* pass 1: inference can only say text now */
 	char text[VALUE_TEXT_MAX];   /* a converted date/time value, bound while inserting */
 };
 
@@ -411,10 +413,18 @@ static int infer_batch(void *ctx, const struct batch *b, struct error *e)
 		const struct cell *cells = b->cells + r * b->ncols;
 		for (size_t i = part->first; i < b->ncols; i += COLUMN_THREADS) {
 			const struct cell *c = &cells[i];
+			struct column *col = &im->cols[i];
 			if (c->type == CELL_TEXT)
-				infer_add(im->cols[i].infer, cell_text(b, c), c->v.t.len);
+				infer_add(col->infer, cell_text(b, c), c->v.t.len);
+			else if (c->type == CELL_PRESENT)
+				infer_count(col->infer, false);
 			else
-				infer_add(im->cols[i].infer, "", 0);
+				infer_add(col->infer, "", 0);
+			/* Once settled as text, the reader stops copying its bytes. */
+			if (c->type == CELL_TEXT && !atomic_load_explicit(&col->settled,
+									  memory_order_relaxed) &&
+			    infer_settled(col->infer))
+				atomic_store_explicit(&col->settled, true, memory_order_relaxed);
 		}
 	}
 	return 0;
@@ -452,10 +462,12 @@ static int queue_fields(struct importer *im, const struct csv_field *f, size_t n
 {
 	struct cell *cells = pipeline_row(im->pipe);
 	for (size_t i = 0; i < im->ncols; i++) {
-		if (i < n && f[i].len)
-			pipeline_text(im->pipe, &cells[i], f[i].ptr, f[i].len);
-		else
+		if (i >= n || !f[i].len)
 			cells[i].type = CELL_NULL;
+		else if (!atomic_load_explicit(&im->cols[i].settled, memory_order_relaxed))
+			pipeline_text(im->pipe, &cells[i], f[i].ptr, f[i].len);
+		else   /* a text column: only whether it is null still counts */
+			cells[i].type = infer_is_null(f[i].ptr, f[i].len) ? CELL_NULL : CELL_PRESENT;
 	}
 	struct error pe;
 	if (pipeline_commit(im->pipe, &pe) < 0)

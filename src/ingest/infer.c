@@ -269,6 +269,21 @@ bool infer_categorical(uint64_t distinct, bool capped, uint64_t values)
 	return !capped && distinct <= limit && distinct < values;
 }
 
+bool infer_settled(const struct column_infer *ci)
+{
+	return ci->skip_distinct && ci->values > 0 && !ci->can_bool && !ci->can_int &&
+	       !ci->can_real && !ci->can_date && !ci->can_datetime && !ci->can_time;
+}
+
+void infer_count(struct column_infer *ci, bool null)
+{
+	ci->rows++;
+	if (null)
+		ci->nulls++;
+	else
+		ci->values++;
+}
+
 void infer_skip_distinct(struct column_infer *ci)
 {
 	ci->skip_distinct = true;

@@ -96,6 +96,13 @@ void infer_skip_distinct(struct column_infer *ci);
  * non-null ones (capped: more distinct values than could be counted). */
 bool infer_categorical(uint64_t distinct, bool capped, uint64_t values);
 
+/* Whether the column can only be text from now on (every other type was
+ * ruled out) and nothing but counts is left to learn: true only after
+ * infer_skip_distinct.  Then infer_count(ci, infer_is_null(s, len)) may
+ * stand in for infer_add(ci, s, len), without the bytes. */
+bool infer_settled(const struct column_infer *ci);
+void infer_count(struct column_infer *ci, bool null);
+
 /* Whether a trimmed field is one of the null words above. */
 bool infer_is_null(const char *s, size_t len);
 

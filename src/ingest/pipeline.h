@@ -30,6 +30,7 @@ enum cell_type {
 	CELL_INT,
 	CELL_REAL,
 	CELL_TEXT,
+	CELL_PRESENT,   /* a non-null value whose bytes the consumer does not need */
 };
 
 struct cell {
