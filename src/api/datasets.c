@@ -309,21 +309,13 @@ static int settle_fields(struct ds_upload *up)
 	struct dataset_row *row = &up->row;
 	struct error e;
 	const char *name = f[F_NAME] && *f[F_NAME] ? f[F_NAME] : NULL;
-	if (name) {
-		if (!utf8_valid(name) || strlen(name) > DATASET_NAME_MAX)
-			return fail(up, 422, "invalid_field", "name: at most %d bytes of UTF-8",
-				    DATASET_NAME_MAX);
-		snprintf(row->name, sizeof row->name, "%s", name);
-	} else {
-		/* The file name without its extension. */
-		snprintf(row->name, sizeof row->name, "%s", row->source_name);
-		char *dot = strrchr(row->name, '.');
-		if (dot && dot != row->name)
-			*dot = 0;
-	}
 	const char *desc = f[F_DESCRIPTION] ? f[F_DESCRIPTION] : "";
-	if (!utf8_valid(desc))
-		return fail(up, 422, "invalid_field", "description: not UTF-8");
+	if (dataset_check_texts(name, desc, &e) < 0)
+		return fail(up, 422, "invalid_field", "%s", e.msg);
+	if (name)
+		snprintf(row->name, sizeof row->name, "%s", name);
+	else
+		dataset_default_name(row->source_name, row->name, sizeof row->name);
 	snprintf(row->description, sizeof row->description, "%s", desc);
 	struct dataset_choices c = {
 		.format = f[F_FORMAT], .delimiter = f[F_DELIMITER], .encoding = f[F_ENCODING],
@@ -836,17 +828,12 @@ void api_dataset_update(struct request *req)
 	    http_json_string(req, body, "name", false, &name) ||
 	    http_json_string(req, body, "description", false, &desc))
 		goto out;
-	if (name && (!*name || strlen(name) > DATASET_NAME_MAX)) {
-		http_reply_error(req, 422, "invalid_field", "name: 1 to %d bytes", DATASET_NAME_MAX);
-		goto out;
-	}
-	if (desc && strlen(desc) > DATASET_DESCRIPTION_MAX) {
-		http_reply_error(req, 422, "invalid_field", "description: at most %d bytes",
-				 DATASET_DESCRIPTION_MAX);
+	struct error e;
+	if (dataset_check_texts(name, desc, &e) < 0) {
+		http_reply_error(req, 422, "invalid_field", "%s", e.msg);
 		goto out;
 	}
 	struct dataset_row row;
-	struct error e;
 	enum store_rc rc = store_dataset_update(req->app->store, req->user_id, id, name, desc,
 						clock_now_ms(), &row, &e);
 	if (rc == STORE_OK) {

@@ -211,12 +211,14 @@ static int run_import(struct app *app, struct import_args *a, const char *path)
 		goto out;
 	const char *base = strrchr(a->file, '/') ? strrchr(a->file, '/') + 1 : a->file;
 	filename_display(base, row.source_name, sizeof row.source_name);
-	snprintf(row.name, sizeof row.name, "%s", a->name ? a->name : row.source_name);
-	if (!a->name) {
-		char *dot = strrchr(row.name, '.');
-		if (dot && dot != row.name)
-			*dot = 0;
+	if (dataset_check_texts(a->name, a->description, &e) < 0) {
+		fprintf(stderr, "sheaf: --%s\n", e.msg);
+		goto out;
 	}
+	if (a->name)
+		snprintf(row.name, sizeof row.name, "%s", a->name);
+	else
+		dataset_default_name(row.source_name, row.name, sizeof row.name);
 	snprintf(row.description, sizeof row.description, "%s",
 		 a->description ? a->description : "");
 	snprintf(row.format, sizeof row.format, "%s",

@@ -128,6 +128,25 @@ void dataset_import_options(const struct app *app, const json_t *json,
 	opt->xlsx_max_ratio = (unsigned)cfg->dataset_xlsx_max_ratio;
 }
 
+int dataset_check_texts(const char *name, const char *description, struct error *e)
+{
+	if (name && (!*name || strlen(name) > DATASET_NAME_MAX || !utf8_valid(name)))
+		return error_set(e, "name: 1 to %d bytes of UTF-8", DATASET_NAME_MAX);
+	if (description && (strlen(description) > DATASET_DESCRIPTION_MAX ||
+			    !utf8_valid(description)))
+		return error_set(e, "description: at most %d bytes of UTF-8",
+				 DATASET_DESCRIPTION_MAX);
+	return 0;
+}
+
+void dataset_default_name(const char *file_name, char *out, size_t cap)
+{
+	snprintf(out, cap, "%.*s", (int)utf8_prefix(file_name, cap - 1), file_name);
+	char *dot = strrchr(out, '.');
+	if (dot && dot != out)
+		*dot = 0;
+}
+
 static bool parse_flag(const char *s, bool *out)
 {
 	static const char *const yes[] = { "true", "1", "yes", "on" };

@@ -60,6 +60,14 @@ int dataset_spool_path(const struct app *app, const char *id, char *out, size_t 
 void dataset_import_options(const struct app *app, const json_t *json,
 			    struct import_options *opt);
 
+/* Checks a dataset's name (1 to DATASET_NAME_MAX bytes of UTF-8) and
+ * description (at most DATASET_DESCRIPTION_MAX bytes of UTF-8); NULL skips
+ * one.  -1 with e naming the field and the rule. */
+int dataset_check_texts(const char *name, const char *description, struct error *e);
+
+/* The name a dataset gets from its file's name: without the extension. */
+void dataset_default_name(const char *file_name, char *out, size_t cap);
+
 /* The import choices a user may make; NULL or "" keeps the default. */
 struct dataset_choices {
 	const char *format;      /* csv, tsv, xlsx, xls */

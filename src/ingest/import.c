@@ -85,6 +85,7 @@ struct importer {
 	struct pipeline *pipe;       /* pass 1: fields to inference; pass 2: converted rows
 				      * to the writer and the profiler */
 	struct column_part *parts;   /* the column consumers of both passes (COLUMN_THREADS) */
+	struct csv_field *first;     /* pass 1: a first row not yet known to be a header */
 };
 
 void import_result_clear(struct import_result *r)
@@ -157,21 +158,55 @@ static bool looks_like_value(const char *s, size_t len)
 	       value_parse_datetime(s, len, &dt) || value_parse_time(s, len, &dt);
 }
 
-static bool is_header_row(const struct importer *im, const struct csv_field *f, size_t n)
+enum first_row { FIRST_HEADER, FIRST_DATA, FIRST_UNSURE };
+
+/* What the first row is, from itself: a header unless every non-empty
+ * field in it looks like a value; then it is only "unsure", and the types
+ * of the rows below decide (settle_first_row). */
+static enum first_row first_row_kind(const struct importer *im, const struct csv_field *f,
+				     size_t n)
 {
 	if (im->opt->header == IMPORT_HEADER_YES)
-		return true;
+		return FIRST_HEADER;
 	if (im->opt->header == IMPORT_HEADER_NO)
-		return false;
+		return FIRST_DATA;
 	bool any = false;
 	for (size_t i = 0; i < n; i++) {
 		if (f[i].len == 0)
 			continue;
 		any = true;
 		if (!looks_like_value(f[i].ptr, f[i].len))
-			return true;
+			return FIRST_HEADER;
 	}
-	return !any;   /* an all-empty first row is a (useless) header, not data */
+	return any ? FIRST_UNSURE : FIRST_HEADER;   /* an all-empty row names nothing, but is no data */
+}
+
+/* Whether s could be a value of a column of type t. */
+static bool fits(const struct column_type *t, const char *s, size_t len)
+{
+	int64_t i;
+	double d;
+	bool b, pct;
+	struct value_datetime dt;
+	if (infer_is_null(s, len))
+		return true;
+	switch (t->kind) {
+	case COLUMN_INT:
+		return value_parse_int(s, len, &i);
+	case COLUMN_REAL:
+		return value_parse_real(s, len, &d, &pct) && pct == t->percent;
+	case COLUMN_BOOL:
+		return value_parse_bool(s, len, &b);
+	case COLUMN_DATE:
+		return value_parse_date(s, len, &dt);
+	case COLUMN_DATETIME:
+		return value_parse_datetime(s, len, &dt) || value_parse_date(s, len, &dt);
+	case COLUMN_TIME:
+		return value_parse_time(s, len, &dt);
+	case COLUMN_TEXT:
+		break;
+	}
+	return true;
 }
 
 static bool name_taken(const struct importer *im, size_t upto, const char *name)
@@ -458,6 +493,39 @@ static int finish_inference(struct importer *im)
 	return 0;
 }
 
+static void free_first(struct importer *im)
+{
+	if (!im->first)
+		return;
+	for (size_t i = 0; i < im->ncols; i++)
+		free((char *)im->first[i].ptr);
+	free(im->first);
+	im->first = NULL;
+}
+
+/* After pass 1, an unsure first row is data when every field of it fits
+ * its column's type ("1,2" over numbers), else a header ("t,y" over
+ * numbers: words that are also booleans). */
+static void settle_first_row(struct importer *im)
+{
+	if (!im->first)
+		return;
+	bool data = true;
+	for (size_t i = 0; i < im->ncols && data; i++) {
+		struct column_type t;
+		infer_result(im->cols[i].infer, NULL, &t);
+		data = fits(&t, im->first[i].ptr, im->first[i].len);
+	}
+	im->has_header = !data;
+	if (data) {
+		for (size_t i = 0; i < im->ncols; i++)
+			infer_add(im->cols[i].infer, im->first[i].ptr, im->first[i].len);
+		im->rows++;
+	}
+	name_columns(im, im->first, im->ncols);
+	free_first(im);
+}
+
 static int queue_fields(struct importer *im, const struct csv_field *f, size_t n)
 {
 	struct cell *cells = pipeline_row(im->pipe);
@@ -486,7 +554,7 @@ static int take_row(struct importer *im, const struct csv_field *f, size_t n, in
 				    "line %" PRId64 ": %zu columns, more than the limit of %zu", line,
 				    n, im->opt->max_columns);
 		if (im->pass == 1) {
-			im->has_header = is_header_row(im, f, n);
+			enum first_row kind = first_row_kind(im, f, n);
 			im->ncols = n;
 			im->cols = xcalloc(n, sizeof *im->cols);
 			for (size_t i = 0; i < n; i++) {
@@ -494,7 +562,18 @@ static int take_row(struct importer *im, const struct csv_field *f, size_t n, in
 				im->cols[i].infer = infer_new();
 				infer_skip_distinct(im->cols[i].infer);
 			}
-			name_columns(im, f, n);
+			/* An unsure first row sits out inference until the rows
+			 * below have shown their types. */
+			im->has_header = kind != FIRST_DATA;
+			if (kind == FIRST_UNSURE) {
+				im->first = xcalloc(n, sizeof *im->first);
+				for (size_t i = 0; i < n; i++) {
+					im->first[i].ptr = xstrndup(f[i].ptr, f[i].len);
+					im->first[i].len = f[i].len;
+				}
+			} else {
+				name_columns(im, f, n);
+			}
 			if (start_inference(im) < 0)
 				return -1;
 		}
@@ -631,6 +710,7 @@ out:
 /* Forgets what pass 1 learnt, to run it again with another encoding. */
 static void reset_columns(struct importer *im)
 {
+	free_first(im);
 	pipeline_free(im->pipe);
 	im->pipe = NULL;
 	for (size_t i = 0; i < im->ncols; i++) {
@@ -1228,6 +1308,7 @@ int import_file(const char *src_path, const char *dst_path, const struct import_
 	}
 	if (run_pass(&im, fmt, src_path, fd) < 0 || finish_inference(&im) < 0)
 		goto out;
+	settle_first_row(&im);
 	if (!im.header_done) {
 		stop(&im, IMPORT_BAD_INPUT, "the file has no rows");
 		goto out;
@@ -1291,6 +1372,7 @@ out:
 		free(xls_csv);
 	}
 	pipeline_free(im.pipe);
+	free_first(&im);
 	sqlw_abort(im.sw);
 	free(im.row_values);
 	sqlite3_close(im.db);

@@ -34,9 +34,11 @@
  *                   created_at (ms)
  *
  * Header: the first row names the columns unless opt->header says
- * otherwise; in auto mode it is data when every non-empty field in it is a
- * number, boolean, date, datetime or time (then columns are "column_1",
- * ...).  Empty names become "column_N", duplicates get "_2", "_3"... and
+ * otherwise; in auto mode it is data only when every non-empty field in it
+ * is a number, boolean, date, datetime or time AND each fits the type the
+ * rows below give its column (then columns are "column_1", ...): "1,2" over
+ * numbers is data, "t,y" over numbers (words that are also booleans) is a
+ * header.  Empty names become "column_N", duplicates get "_2", "_3"... and
  * both are reported as warnings.
  *
  * Ragged rows: a row with fewer fields is padded with NULLs, one with more

@@ -201,12 +201,6 @@ def test_import_xlsx_sheet(sheaf_factory, tmp_path):
     assert srv.get(f"/api/datasets/{d['id']}/rows", auth=False).json()["rows"] == [["x", 2.5]]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG (src/cli/import.c run_import): --name is copied with snprintf into the "
-    "255-byte name and cut mid-UTF-8 sequence (the API refuses such a name with "
-    "422); the stored name is invalid UTF-8, so GET /api/datasets lists total 1 "
-    "with an empty page and GET /api/datasets/{id} answers 500 'the response "
-    "could not be encoded'. --description over 4000 bytes is cut the same way."))
 def test_import_long_multibyte_name_is_refused_or_cut_cleanly(sheaf_factory, tmp_path):
     src = tmp_path / "f.csv"
     src.write_text("a\n1\n")

@@ -1339,14 +1339,9 @@ def test_dataset_file_text_on_overflow_boundaries(start, storage, tmp_path):
     assert [r[0] for r in got[1:]] == values
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG (src/ingest/import.c is_header_row, rule in import.h): a first row of "
-    "one-letter names that are also boolean words (t, f, y, n: common for time, "
-    "target, count...) is taken for data, so 't,y\\n1,2.5\\n2,3.5' gets columns "
-    "column_1/column_2 of type text holding 't','1','2' / 'y','2.5','3.5' instead "
-    "of an integer column t and a real column y; the first row alone decides, "
-    "without comparing it with the types of the rows below."))
 def test_header_of_boolean_words_over_numbers(dsrv):
+    """A first row of boolean words over numbers is a header: the rows below
+    decide what an all-value first row is."""
     d = up_ok(dsrv, b"t,y\n1,2.5\n2,3.5\n", "ty.csv")
     assert [c["name"] for c in d["columns_info"]] == ["t", "y"]
     assert [c["type"] for c in d["columns_info"]] == ["integer", "real"]

@@ -188,6 +188,20 @@ static void test_header_rules(void **state)
 	assert_string_equal(names[3], "a_3");
 	assert_true(json_array_size(r.warnings) >= 3);
 	import_result_clear(&r);
+	/* Words that are also booleans over numbers: a header after all. */
+	assert_int_equal(import_text("t,y\n1,2.5\n2,3.5\n", NULL, &r, &e), 0);
+	assert_int_equal(r.rows, 2);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(r.columns_info, 0),
+							      "name")),
+			    "t");
+	assert_string_equal(col_type(&r, 0), "integer");
+	assert_string_equal(col_type(&r, 1), "real");
+	import_result_clear(&r);
+	/* Booleans over booleans: data. */
+	assert_int_equal(import_text("yes,no\nno,yes\n", NULL, &r, &e), 0);
+	assert_int_equal(r.rows, 2);
+	assert_string_equal(col_type(&r, 0), "boolean");
+	import_result_clear(&r);
 	/* Forced off: the header row is data. */
 	struct import_options opt = { .header = IMPORT_HEADER_NO };
 	assert_int_equal(import_text("x,y\n1,2\n", &opt, &r, &e), 0);
