@@ -158,6 +158,34 @@ bool value_parse_int(const char *s, size_t len, int64_t *out)
 	return true;
 }
 
+/* Clinger's fast path: a decimal whose digits, as an integer, are below
+ * 2^53 and that has at most 22 fraction digits is that integer divided by
+ * an exact power of ten, and IEEE division rounds correctly -- the same
+ * double strtod gives, at a fraction of its cost (it was a tenth of an
+ * import of numeric data).  buf: optional sign, digits, optional '.' and
+ * digits (no exponent); nf: the fraction digits. */
+static bool exact_decimal(const char *buf, size_t n, int nf, double *out)
+{
+	static const double pow10[] = {
+		1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+		1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+	};
+	if (nf > 22)
+		return false;
+	bool neg = n && buf[0] == '-';
+	uint64_t m = 0;
+	for (size_t i = (n && (buf[0] == '-' || buf[0] == '+')); i < n; i++) {
+		if (buf[i] == '.')
+			continue;
+		m = m * 10 + (uint64_t)(buf[i] - '0');
+		if (m > (1ULL << 53))
+			return false;
+	}
+	double v = (double)m / pow10[nf];
+	*out = neg ? -v : v;
+	return true;
+}
+
 bool value_parse_real(const char *s, size_t len, double *out, bool *percent)
 {
 	struct cursor c = trimmed(s, len);
@@ -200,7 +228,8 @@ bool value_parse_real(const char *s, size_t len, double *out, bool *percent)
 		if (sig > REAL_SIG_DIGITS)
 			return false;
 	}
-	if (peek(&c, 'e') || peek(&c, 'E')) {
+	bool has_exp = peek(&c, 'e') || peek(&c, 'E');
+	if (has_exp) {
 		c.p++;
 		buf[n++] = 'e';
 		if (peek(&c, '-') || peek(&c, '+'))
@@ -217,7 +246,9 @@ bool value_parse_real(const char *s, size_t len, double *out, bool *percent)
 	if (!at_end(&c))
 		return false;
 	buf[n] = '\0';
-	double v = strtod(buf, NULL);
+	double v;
+	if (has_exp || !exact_decimal(buf, n, nf, &v))
+		v = strtod(buf, NULL);
 	if (!isfinite(v))
 		return false;
 	if (pct)
