@@ -1487,3 +1487,27 @@ def test_upload_with_curl(dsrv, tmp_path):
     assert d["size_bytes"] == src.stat().st_size
     last = dsrv.get(f"/api/datasets/{d['id']}/rows?offset=59999").json()["rows"]
     assert last == [[59999, "이름59999", 59999 * 1.5]]
+
+
+def test_categorical_and_unique_of_columns_that_turn_text(dsrv):
+    """Columns that are text from the start or only from their last value,
+    with few or many distinct values: unique counts, nulls and the
+    categorical flag as the model computes them."""
+    rnd = random.Random(37)
+    n = 3000
+    recs = [["early_cat", "late_cat", "late_many", "na_words", "ints_then_word"]]
+    for i in range(n):
+        last = i == n - 1
+        recs.append([rnd.choice(["가", "나", "다"]),
+                     "x" if last else str(rnd.randrange(1, 4)),
+                     "end" if last else str(i),
+                     rnd.choice(["NA", "", "a", "b", "-"]),
+                     "many" if last else str(rnd.randrange(10 ** 6))])
+    text = write_csv(recs)
+    model = Model(read_csv_text(text))
+    d = up_ok(dsrv, text.encode(), "turns.csv")
+    check_schema(d, model)
+    for c, m in zip(d["columns_info"], model.columns):
+        distinct = len({v for v in m.values if v != ""})
+        assert c["unique"] == distinct, (c["name"], c["unique"], distinct)
+    assert [c["categorical"] for c in d["columns_info"]] == [True, True, False, True, False]
