@@ -16,6 +16,7 @@
 
 import calendar
 import collections
+import datetime as dt
 import csv
 import functools
 import io
@@ -28,8 +29,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO
-from files_helpers import Field, FilePart, Multipart
+from conftest import REPO, SheafFactory
+from files_helpers import Field, FilePart, Multipart, make_storage, storage_params
 
 DATA = REPO.parent / "shared" / "data" / "daegu"
 TEST_CSV = DATA / "test.csv"
@@ -577,3 +578,149 @@ def check_dataset_file(path, d, expected_rows=None):
         return db.execute("SELECT * FROM data ORDER BY rowid").fetchall()
     finally:
         db.close()
+
+
+# --------------------------------------------------------------------------
+# fixtures and small helpers of the test_datasets_* modules (a module
+# imports the fixtures it uses: storage, dsrv, start)
+
+@pytest.fixture(scope="module", params=storage_params())
+def storage(request):
+    return make_storage(request.param)
+
+
+@pytest.fixture(scope="module")
+def dsrv(storage, tmp_path_factory, request):
+    """One server shared by a module's simple tests, with small limits
+    that the limit tests rely on (normal files stay far below them)."""
+    f = SheafFactory(tmp_path_factory.mktemp(f"{request.module.__name__}-{storage.name}"))
+    env = storage.env()
+    try:
+        yield f.start(env={**env, "SHEAF_DATASET_MAX_FIELD": "4K",
+                           "SHEAF_DATASET_MAX_UPLOAD": "48M",
+                           "SHEAF_DATASET_XLSX_MAX_RATIO": "50"})
+        f.finish()
+    finally:
+        storage.remove(env)
+
+
+@pytest.fixture
+def start(storage, sheaf_factory):
+    """start(env, like=None): a server of its own on this module's storage,
+    or on the data dir and storage of the server ``like``."""
+    envs = []
+
+    def start(env=None, like=None):
+        if like is not None:     # the same data dir and storage as ``like``
+            return sheaf_factory.start(env={**like.extra_env, **(env or {})},
+                                       data_dir=like.data_dir)
+        senv = storage.env()
+        envs.append(senv)
+        return sheaf_factory.start(env={**senv, **(env or {})})
+    yield start
+    sheaf_factory.finish()
+    for env in envs:
+        storage.remove(env)
+
+
+def up(srv, data, filename="data.csv", **fields):
+    return upload_dataset(srv, data, filename, fields)
+
+
+def up_ok(srv, data, filename="data.csv", **fields):
+    return ready(up(srv, data, filename, **fields))
+
+
+def rows_of(srv, d, limit=10000):
+    r = srv.get(f"/api/datasets/{d['id']}/rows?limit={limit}")
+    assert r.status_code == 200, (r.status_code, r.text)
+    return r.json()["rows"]
+
+
+def write_csv(records, delimiter=",", newline="\n", quote_all=False):
+    """RFC 4180 text: a field is quoted (inner quotes doubled) when it holds
+    the delimiter, a quote, CR or LF (csv.writer would leave a LF unquoted
+    with a CR line terminator)."""
+    def field(v):
+        if quote_all or any(ch in v for ch in (delimiter, '"', "\r", "\n")):
+            return '"' + v.replace('"', '""') + '"'
+        return v
+    return "".join(delimiter.join(field(v) for v in r) + newline for r in records)
+
+
+def db_rows(model):
+    """The model's rows as SQLite holds them (booleans are 0/1)."""
+    return [[int(v) if isinstance(v, bool) else v for v in r] for r in model.expected_rows()]
+
+
+XLSX_ROWS = [
+    # id, amount, when_date, when_dt, flag, label
+    [1, 1234.5, dt.date(2024, 3, 5), dt.datetime(2024, 3, 5, 10, 20, 30), True, "대구"],
+    [2, -7.25, dt.date(2016, 1, 1), dt.datetime(2016, 1, 1, 1, 0, 0), False, "Seoul, KR"],
+    [3, 0.0, dt.date(2000, 2, 29), dt.datetime(1999, 12, 31, 23, 59, 59), True, 'say "x"'],
+    [4, 1e15, dt.date(1970, 1, 1), dt.datetime(2020, 6, 1, 12, 0, 0), False, "끝"],
+]
+
+
+XLSX_HEADER = ["id", "amount", "when_date", "when_dt", "flag", "label", "doubled"]
+
+
+def set_cached_values(xlsx, member, values):
+    """openpyxl writes formulas without results ("<v></v>"); put a cached
+    value into each formula cell, in order, as Excel would have saved it."""
+    src = zipfile.ZipFile(io.BytesIO(xlsx))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename == member:
+                text = data.decode()
+                for v in values:
+                    assert "<v></v>" in text or "<v />" in text, text[:500]
+                    text = text.replace("<v></v>" if "<v></v>" in text else "<v />",
+                                        f"<v>{v}</v>", 1)
+                data = text.encode()
+            z.writestr(info.filename, data)
+    return out.getvalue()
+
+
+def make_xlsx():
+    import openpyxl
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Data"
+    ws.append(XLSX_HEADER)
+    for i, r in enumerate(XLSX_ROWS, start=2):
+        ws.append(r + [f"=A{i}*2"])
+        ws.cell(row=i, column=3).number_format = "yyyy-mm-dd"
+        ws.cell(row=i, column=4).number_format = "yyyy-mm-dd hh:mm:ss"
+    second = wb.create_sheet("Second")
+    second.append(["k", "v"])
+    second.append(["a", 1])
+    second.append(["b", 2])
+    third = wb.create_sheet("세번째")
+    third.append(["only"])
+    third.append(["z"])
+    buf = io.BytesIO()
+    wb.save(buf)
+    return set_cached_values(buf.getvalue(), "xl/worksheets/sheet1.xml",
+                             [r[0] * 2 for r in XLSX_ROWS])
+
+
+def zip_bomb_xlsx(inflated=24 << 20):
+    """A real workbook whose first sheet is a valid but huge, highly
+    compressible XML (spaces between tags)."""
+    src = zipfile.ZipFile(io.BytesIO(make_xlsx()))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                text = data.decode()
+                pad = " " * (inflated - len(text))
+                data = text.replace("<sheetData>", "<sheetData>" + pad, 1).encode()
+            z.writestr(info.filename, data)
+    blob = out.getvalue()
+    info = zipfile.ZipFile(io.BytesIO(blob)).getinfo("xl/worksheets/sheet1.xml")
+    assert info.file_size / info.compress_size > 100, "not a bomb"
+    return blob
