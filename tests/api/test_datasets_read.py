@@ -525,6 +525,15 @@ def test_concurrent_uploads(rsrv):
     for k, d in enumerate(ds):
         rows = u.get(f"/api/datasets/{d['id']}/rows").json()["rows"]
         assert rows == [[k, str(k * k)], [k + 1, "x"]]
+    # uploads of the same millisecond still page without gaps or repeats,
+    # in every sort
+    for sort in ("newest", "oldest", "name", "-rows", "-size"):
+        whole = [x["id"] for x in u.get(f"/api/datasets?limit=100&sort={sort}").json()["datasets"]]
+        paged = []
+        for off in range(0, 8, 3):
+            paged += [x["id"] for x in u.get(
+                f"/api/datasets?limit=3&offset={off}&sort={sort}").json()["datasets"]]
+        assert paged == whole and len(set(whole)) == 8, sort
     rsrv.assert_healthy()
 
 
