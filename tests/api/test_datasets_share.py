@@ -210,3 +210,17 @@ def test_share_url_host_header_and_public_url(ssrv, ds, sheaf_factory):
     d = ready(upload_dataset(srv, CSV, "p.csv"))
     s = share(srv, d["id"])
     assert s["share_url"] == "https://sheaf.example.com/base/api/datasets/shared/" + s["share_token"]
+
+
+def test_tokens_are_stored_hashed(ssrv, ds):
+    """The metadata store never holds a share token as given (the database
+    file and its WAL are searched for it, as text and as base64url)."""
+    tokens = [share(ssrv, ds["id"])["share_token"] for _ in range(3)]
+    files = [p for p in ssrv.data_dir.iterdir() if p.name.startswith("sheaf.db")]
+    assert files, list(ssrv.data_dir.iterdir())
+    blob = b"".join(p.read_bytes() for p in files)
+    for t in tokens:
+        assert t.encode() not in blob
+        assert t[:24].encode() not in blob
+    # and the links still open
+    assert all(anon(ssrv, "/api/datasets/shared/" + t).status_code == 200 for t in tokens)
