@@ -406,3 +406,19 @@ def test_xlsx_time_of_day_format_is_a_time(dsrv):
     d = up_ok(dsrv, dated_xlsx(False, WHEN, True), "clock.xlsx")
     assert [c["type"] for c in d["columns_info"]] == ["date", "datetime", "time"]
     assert [r[2] for r in rows_of(dsrv, d)] == [w.time().isoformat() for w in WHEN]
+
+
+def test_xls_time_of_day_format_is_a_time(dsrv):
+    """The XLS reader (FreeXL) gives time-formatted cells as times."""
+    import xlwt
+    wb = xlwt.Workbook()
+    ws = wb.add_sheet("S")
+    ws.write(0, 0, "clock")
+    style = xlwt.easyxf(num_format_str="hh:mm:ss")
+    for i, w in enumerate(WHEN, start=1):
+        ws.write(i, 0, w.time(), style)
+    buf = io.BytesIO()
+    wb.save(buf)
+    d = up_ok(dsrv, buf.getvalue(), "clock.xls")
+    assert [c["type"] for c in d["columns_info"]] == ["time"]
+    assert [r[0] for r in rows_of(dsrv, d)] == [w.time().isoformat() for w in WHEN]
