@@ -86,6 +86,7 @@ struct importer {
 				      * to the writer and the profiler */
 	struct column_part *parts;   /* the column consumers of both passes (COLUMN_THREADS) */
 	struct csv_field *first;     /* pass 1: a first row not yet known to be a header */
+	bool text_columns;           /* pass 2: some column keeps its text as is */
 };
 
 void import_result_clear(struct import_result *r)
@@ -293,8 +294,43 @@ static bool is_null(const struct column *c, const char *s, size_t len)
 
 /* One field of column c as a typed cell.  Inference guaranteed the
  * conversion; should it still fail, the text is kept (never lost). */
-static void convert_field(struct importer *im, struct column *c, struct cell *cell,
-			  const char *s, size_t len)
+/* A row whose fields all lie in one stretch of the reader's input (no
+ * quoted field moved into its own buffer) is copied to the batch with one
+ * memcpy instead of one per field. */
+struct row_span {
+	const char *start;
+	size_t len;
+	size_t off;   /* where the stretch went in the batch's arena */
+};
+
+static bool find_span(const struct csv_field *f, size_t n, struct row_span *sp)
+{
+	if (n < 2 || !f[0].ptr)
+		return false;
+	const char *end = f[0].ptr + f[0].len;
+	for (size_t i = 1; i < n; i++) {
+		/* Each field starts just past the previous one and its delimiter. */
+		if (!f[i].ptr || f[i].ptr != end + 1)
+			return false;
+		end = f[i].ptr + f[i].len;
+	}
+	sp->start = f[0].ptr;
+	sp->len = (size_t)(end - f[0].ptr);
+	return true;
+}
+
+/* A text cell of s: from the copied row when it lies there, else copied. */
+static void put_text(struct importer *im, const struct row_span *sp, struct cell *cell,
+		     const char *s, size_t len)
+{
+	if (sp && s >= sp->start && s + len <= sp->start + sp->len)
+		cell_set_text(cell, sp->off + (size_t)(s - sp->start), len);
+	else
+		pipeline_text(im->pipe, cell, s, len);
+}
+
+static void convert_field(struct importer *im, const struct row_span *sp, struct column *c,
+			  struct cell *cell, const char *s, size_t len)
 {
 	if (is_null(c, s, len)) {
 		cell->type = CELL_NULL;
@@ -338,15 +374,20 @@ static void convert_field(struct importer *im, struct column *c, struct cell *ce
 	case COLUMN_TEXT:
 		break;
 	}
-	pipeline_text(im->pipe, cell, s, len);
+	put_text(im, sp, cell, s, len);
 }
 
 static int queue_row(struct importer *im, const struct csv_field *f, size_t n)
 {
 	struct cell *cells = pipeline_row(im->pipe);
+	struct row_span span, *sp = NULL;
+	if (im->text_columns && find_span(f, n, &span)) {
+		span.off = pipeline_copy(im->pipe, span.start, span.len);
+		sp = &span;
+	}
 	for (size_t i = 0; i < im->ncols; i++) {
 		if (i < n)
-			convert_field(im, &im->cols[i], &cells[i], f[i].ptr, f[i].len);
+			convert_field(im, sp, &im->cols[i], &cells[i], f[i].ptr, f[i].len);
 		else
 			cells[i].type = CELL_NULL;
 	}
@@ -529,11 +570,16 @@ static void settle_first_row(struct importer *im)
 static int queue_fields(struct importer *im, const struct csv_field *f, size_t n)
 {
 	struct cell *cells = pipeline_row(im->pipe);
+	struct row_span span, *sp = NULL;
+	if (find_span(f, n, &span)) {
+		span.off = pipeline_copy(im->pipe, span.start, span.len);
+		sp = &span;
+	}
 	for (size_t i = 0; i < im->ncols; i++) {
 		if (i >= n || !f[i].len)
 			cells[i].type = CELL_NULL;
 		else if (!atomic_load_explicit(&im->cols[i].settled, memory_order_relaxed))
-			pipeline_text(im->pipe, &cells[i], f[i].ptr, f[i].len);
+			put_text(im, sp, &cells[i], f[i].ptr, f[i].len);
 		else   /* a text column: only whether it is null still counts */
 			cells[i].type = infer_is_null(f[i].ptr, f[i].len) ? CELL_NULL : CELL_PRESENT;
 	}
@@ -1186,6 +1232,8 @@ static void settle_types(struct importer *im)
 	for (size_t i = 0; i < im->ncols; i++) {
 		struct column *c = &im->cols[i];
 		infer_result(c->infer, c->name, &c->type);
+		if (c->type.kind == COLUMN_TEXT)
+			im->text_columns = true;
 		struct profile_options po = {
 			.kind = c->type.kind,
 			.have_range = c->type.kind == COLUMN_INT || c->type.kind == COLUMN_REAL,

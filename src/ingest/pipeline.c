@@ -136,7 +136,7 @@ struct cell *pipeline_row(struct pipeline *p)
 	return b->cells + b->rows * b->ncols;
 }
 
-void pipeline_text(struct pipeline *p, struct cell *c, const char *s, size_t len)
+size_t pipeline_copy(struct pipeline *p, const char *s, size_t len)
 {
 	struct batch *b = &p->filling->b;
 	if (b->used + len > b->cap) {
@@ -146,11 +146,15 @@ void pipeline_text(struct pipeline *p, struct cell *c, const char *s, size_t len
 		b->arena = xrealloc(b->arena, cap);
 		b->cap = cap;
 	}
-	memcpy(b->arena + b->used, s, len);
-	c->type = CELL_TEXT;
-	c->v.t.off = b->used;
-	c->v.t.len = len;
+	size_t off = b->used;
+	memcpy(b->arena + off, s, len);
 	b->used += len;
+	return off;
+}
+
+void pipeline_text(struct pipeline *p, struct cell *c, const char *s, size_t len)
+{
+	cell_set_text(c, pipeline_copy(p, s, len), len);
 }
 
 /* Hands the batch being filled to the consumers and waits for the next free

@@ -71,6 +71,17 @@ struct cell *pipeline_row(struct pipeline *p);
 /* A text cell: copies len bytes into the current batch's arena. */
 void pipeline_text(struct pipeline *p, struct cell *c, const char *s, size_t len);
 
+/* Copies len bytes into the current batch's arena and returns their offset:
+ * a whole row copied at once, its text cells then set with cell_set_text. */
+size_t pipeline_copy(struct pipeline *p, const char *s, size_t len);
+
+static inline void cell_set_text(struct cell *c, size_t off, size_t len)
+{
+	c->type = CELL_TEXT;
+	c->v.t.off = off;
+	c->v.t.len = len;
+}
+
 /* The row is complete; a full batch goes to the consumers.  Returns 0, or
  * -1 with e set when a consumer failed (then stop producing). */
 int pipeline_commit(struct pipeline *p, struct error *e);

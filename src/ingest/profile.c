@@ -486,6 +486,14 @@ static int entry_by_count(const void *a, const void *b)
  * the summary, seeded with the largest exact counts.  Every value left out
  * counted no more than the smallest seed, so the summary's counts remain
  * upper bounds. */
+/* Whether top values are still tracked once distinct values overflow the
+ * exact table: not for continuous kinds (profile.h). */
+static bool keeps_summary(const struct profile *p)
+{
+	return p->opt.kind != COLUMN_REAL && p->opt.kind != COLUMN_DATETIME &&
+	       p->opt.kind != COLUMN_TIME;
+}
+
 static void switch_to_summary(struct profile *p)
 {
 	p->hll = xcalloc(HLL_M, 1);
@@ -516,6 +524,10 @@ static void switch_to_summary(struct profile *p)
 	free(order);
 	free(p->table);
 	free(p->arena);
+	if (!keeps_summary(p)) {
+		free(p->summary);
+		p->summary = NULL;
+	}
 	p->table = NULL;
 	p->arena = NULL;
 	p->table_len = p->table_cap = p->arena_len = p->arena_cap = 0;
@@ -548,7 +560,8 @@ static void count_value(struct profile *p, uint64_t h, uint64_t key, const char 
 		switch_to_summary(p);
 	}
 	hll_add(p->hll, h);
-	summary_add(p->summary, h, key, s, len);
+	if (p->summary)
+		summary_add(p->summary, h, key, s, len);
 }
 
 static void icounts_degrade(struct profile *p);
@@ -1279,8 +1292,8 @@ static void add_distinct_top(const struct profile *p, json_t *o)
 		distinct = n;
 	} else {
 		const struct summary *s = p->summary;
-		items = xmalloc(s->n * sizeof *items);
-		for (size_t i = 0; i < s->n; i++)
+		items = xmalloc((s && s->n ? s->n : 1) * sizeof *items);
+		for (size_t i = 0; s && i < s->n; i++)
 			items[n++] = (struct top_item){ s->bcount[s->bucket[i]], s->key[i],
 							s->text[i], s->len[i] };
 		double est = hll_estimate(p->hll);

@@ -520,6 +520,9 @@ static void test_distinct_bound(void **state)
 	d = (double)geti(j, "distinct");
 	printf("real: distinct estimate %.0f for about 367166\n", d);
 	assert_near(d, 367166, 0.02 * 367166);
+	/* A measurement past the exact bound reports no top values. */
+	assert_int_equal(json_array_size(json_object_get(j, "top")), 0);
+	assert_false(json_is_true(json_object_get(j, "top_exact")));
 	json_decref(j);
 	profile_free(p);
 
