@@ -56,6 +56,7 @@ struct config {
 	long long dataset_max_field;   /* bytes in one field or cell */
 	long long dataset_xlsx_max_bytes; /* uncompressed bytes of one XLSX part */
 	long long dataset_xlsx_max_ratio; /* uncompressed / compressed size of one XLSX part */
+	long long dataset_cache_size;  /* bytes of dataset files cached from remote storage */
 	long long share_ttl_days;      /* default lifetime of a share link */
 	char *public_url;              /* "" = from the request's Host header */
 	long long job_workers;         /* background job threads */

@@ -296,6 +296,82 @@ static int fetch_file(struct app *app, const char *key, const char *path, struct
 	return 0;
 }
 
+/* ---- the cache's size ---- */
+
+struct cached {
+	char *path;
+	off_t size;
+	time_t used;
+};
+
+struct cache_list {
+	struct cached *files;
+	size_t n, cap;
+	uint64_t total;
+};
+
+/* Every file below dir (depth-limited: the cache is datasets/owner/id/file). */
+static void list_cached(const char *dir, int depth, struct cache_list *l)
+{
+	DIR *d = depth > 0 ? opendir(dir) : NULL;
+	if (!d)
+		return;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		char path[4200];
+		struct stat sb;
+		if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, de->d_name) >= sizeof path ||
+		    lstat(path, &sb) < 0)
+			continue;
+		if (S_ISDIR(sb.st_mode)) {
+			list_cached(path, depth - 1, l);
+			continue;
+		}
+		if (!S_ISREG(sb.st_mode))
+			continue;
+		if (l->n == l->cap) {
+			l->cap = l->cap ? l->cap * 2 : 64;
+			l->files = xrealloc(l->files, l->cap * sizeof *l->files);
+		}
+		l->files[l->n++] = (struct cached){ xstrdup(path), sb.st_size, sb.st_mtime };
+		l->total += (uint64_t)sb.st_size;
+	}
+	closedir(d);
+}
+
+static int by_use(const void *a, const void *b)
+{
+	const struct cached *x = a, *y = b;
+	return (x->used > y->used) - (x->used < y->used);
+}
+
+/* Removes the least recently used cached files until the cache fits
+ * SHEAF_DATASET_CACHE_SIZE again, sparing keep (just fetched).  A file in
+ * use stays readable to whoever has it open.  Two trims at once may both
+ * remove files; the cache is then only smaller than it needed to be. */
+static void cache_trim(const struct app *app, const char *keep)
+{
+	uint64_t limit = (uint64_t)app->cfg->dataset_cache_size;
+	char dir[4096];
+	struct cache_list l = { 0 };
+	if (!limit)
+		return;
+	snprintf(dir, sizeof dir, "%s/cache", app->cfg->data_dir);
+	list_cached(dir, 5, &l);
+	qsort(l.files, l.n, sizeof *l.files, by_use);
+	for (size_t i = 0; i < l.n; i++) {
+		if (l.total > limit && strcmp(l.files[i].path, keep) != 0 &&
+		    unlink(l.files[i].path) == 0) {
+			l.total -= (uint64_t)l.files[i].size;
+			log_info("dataset cache: removed %s (least recently used)", l.files[i].path);
+		}
+		free(l.files[i].path);
+	}
+	free(l.files);
+}
+
 struct table *dataset_open(struct app *app, const struct dataset_row *row, struct error *e)
 {
 	char path[4096];
@@ -308,8 +384,14 @@ struct table *dataset_open(struct app *app, const struct dataset_row *row, struc
 		return table_open(path, e);
 	if (cache_path(app, row->data_key, path, sizeof path, e) < 0)
 		return NULL;
-	if (access(path, R_OK) < 0 && fetch_file(app, row->data_key, path, e) < 0)
-		return NULL;
+	if (access(path, R_OK) == 0) {
+		/* Its modification time says when it was last used, for trimming. */
+		utimensat(AT_FDCWD, path, NULL, 0);
+	} else {
+		if (fetch_file(app, row->data_key, path, e) < 0)
+			return NULL;
+		cache_trim(app, path);
+	}
 	return table_open(path, e);
 }
 

@@ -64,3 +64,31 @@ def test_deleting_a_queued_dataset_removes_its_spool(tmp_path, storage_name):
     finally:
         f.finish()
         storage.remove(env)
+
+
+@pytest.mark.parametrize("storage_name", [p for p in storage_params() if p != "file"])
+def test_dataset_cache_is_trimmed_to_its_size(tmp_path, storage_name):
+    """With S3 storage, local copies of dataset files are bounded by
+    SHEAF_DATASET_CACHE_SIZE: the least recently used goes, and comes back
+    from storage when read again."""
+    storage = make_storage(storage_name)
+    env = storage.env()
+    f = SheafFactory(tmp_path)
+    try:
+        srv = f.start(env={**env, "SHEAF_DATASET_CACHE_SIZE": "1K"})
+        a = upload_dataset(srv, CSV, "a.csv").json()
+        b = upload_dataset(srv, b"a,b\n3,z\n", "b.csv").json()
+        cache = srv.data_dir / "cache"
+        for p in cache.rglob("*.sqlite"):   # the ingests' copies: start empty
+            p.unlink()
+        assert srv.get(f"/api/datasets/{a['id']}/rows").status_code == 200
+        assert srv.get(f"/api/datasets/{b['id']}/rows").status_code == 200
+        files = [p.name for p in cache.rglob("*.sqlite")]
+        assert len(files) == 1, files     # each file is over 1K: only the newest stays
+        assert b["id"] in str(next(cache.rglob("*.sqlite"))), files
+        r = srv.get(f"/api/datasets/{a['id']}/rows")
+        assert r.status_code == 200 and r.json()["rows"] == [[1, "x"], [2, "y"]], r.text
+        assert a["id"] in str(next(cache.rglob("*.sqlite")))
+    finally:
+        f.finish()
+        storage.remove(env)
