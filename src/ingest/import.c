@@ -8,6 +8,14 @@
  * profile.  Both passes share one row path: CSV records (after encoding
  * conversion) and spreadsheet rows arrive as arrays of text fields.
  *
+ * Threads (pipeline.h): the reading thread only parses and copies rows into
+ * batches.  In pass 1, two column threads run the inference, each for every
+ * other column.  In pass 2, the two column threads convert their columns'
+ * cells in place and feed the profiles, then the writer thread appends the
+ * typed rows to the data table with the direct B-tree writer (sqlwriter.h;
+ * SQLite's own insert path was most of an import's time).  SQLite then
+ * opens the file and adds the metadata tables.
+ *
  * The dataset file is written with journaling and syncing off: it is a new
  * private file that becomes visible only after the caller has stored it,
  * so a crash can only leave a temporary file behind, never a half-written
@@ -86,7 +94,6 @@ struct importer {
 				      * to the writer and the profiler */
 	struct column_part *parts;   /* the column consumers of both passes (COLUMN_THREADS) */
 	struct csv_field *first;     /* pass 1: a first row not yet known to be a header */
-	bool text_columns;           /* pass 2: some column keeps its text as is */
 };
 
 void import_result_clear(struct import_result *r)
@@ -329,65 +336,19 @@ static void put_text(struct importer *im, const struct row_span *sp, struct cell
 		pipeline_text(im->pipe, cell, s, len);
 }
 
-static void convert_field(struct importer *im, const struct row_span *sp, struct column *c,
-			  struct cell *cell, const char *s, size_t len)
-{
-	if (is_null(c, s, len)) {
-		cell->type = CELL_NULL;
-		return;
-	}
-	struct value_datetime dt;
-	bool pct, b;
-	switch (c->type.kind) {
-	case COLUMN_INT:
-		if (!value_parse_int(s, len, &cell->v.i))
-			break;
-		cell->type = CELL_INT;
-		return;
-	case COLUMN_BOOL:
-		if (!value_parse_bool(s, len, &b))
-			break;
-		cell->type = CELL_INT;
-		cell->v.i = b;
-		return;
-	case COLUMN_REAL:
-		if (!value_parse_real(s, len, &cell->v.r, &pct))
-			break;
-		cell->type = CELL_REAL;
-		return;
-	case COLUMN_DATE:
-		if (!value_parse_date(s, len, &dt))
-			break;
-		pipeline_text(im->pipe, cell, c->text, value_format_date(&dt, c->text, sizeof c->text));
-		return;
-	case COLUMN_DATETIME:
-		if (!value_parse_datetime(s, len, &dt) && !value_parse_date(s, len, &dt))
-			break;
-		pipeline_text(im->pipe, cell, c->text,
-			      value_format_datetime(&dt, c->text, sizeof c->text));
-		return;
-	case COLUMN_TIME:
-		if (!value_parse_time(s, len, &dt))
-			break;
-		pipeline_text(im->pipe, cell, c->text, value_format_time(&dt, c->text, sizeof c->text));
-		return;
-	case COLUMN_TEXT:
-		break;
-	}
-	put_text(im, sp, cell, s, len);
-}
-
-static int queue_row(struct importer *im, const struct csv_field *f, size_t n)
+/* Pass 2's reader: the row's fields as text cells (empty ones null); the
+ * column threads convert them. */
+static int queue_raw(struct importer *im, const struct csv_field *f, size_t n)
 {
 	struct cell *cells = pipeline_row(im->pipe);
 	struct row_span span, *sp = NULL;
-	if (im->text_columns && find_span(f, n, &span)) {
+	if (find_span(f, n, &span)) {
 		span.off = pipeline_copy(im->pipe, span.start, span.len);
 		sp = &span;
 	}
 	for (size_t i = 0; i < im->ncols; i++) {
-		if (i < n)
-			convert_field(im, sp, &im->cols[i], &cells[i], f[i].ptr, f[i].len);
+		if (i < n && f[i].len)
+			put_text(im, sp, &cells[i], f[i].ptr, f[i].len);
 		else
 			cells[i].type = CELL_NULL;
 	}
@@ -398,7 +359,7 @@ static int queue_row(struct importer *im, const struct csv_field *f, size_t n)
 }
 
 /* Consumer: appends a batch to the data table. */
-static int write_batch(void *ctx, const struct batch *b, struct error *e)
+static int write_batch(void *ctx, struct batch *b, struct error *e)
 {
 	struct importer *im = ctx;
 	struct sqlw_value *vals = im->row_values;
@@ -440,38 +401,100 @@ struct column_part {
 	size_t first;
 };
 
-/* Consumer: feeds a batch to its columns' profiles. */
-static int profile_batch(void *ctx, const struct batch *b, struct error *e)
+/* A raw text cell of column c, converted in place to the column's type
+ * (k: this column thread's side arena, for dates in canonical form).
+ * Inference guaranteed the conversion; should it still fail, the text is
+ * kept (never lost). */
+static void convert_cell(struct column *c, struct batch *b, unsigned k, struct cell *cell)
+{
+	if (cell->type != CELL_TEXT)
+		return;
+	const char *s = cell_text(b, cell);
+	size_t len = cell->v.t.len;
+	if (is_null(c, s, len)) {
+		cell->type = CELL_NULL;
+		return;
+	}
+	struct value_datetime dt;
+	int64_t i;
+	double r;
+	bool pct, flag;
+	switch (c->type.kind) {
+	case COLUMN_INT:
+		if (value_parse_int(s, len, &i)) {
+			cell->type = CELL_INT;
+			cell->v.i = i;
+		}
+		return;
+	case COLUMN_BOOL:
+		if (value_parse_bool(s, len, &flag)) {
+			cell->type = CELL_INT;
+			cell->v.i = flag;
+		}
+		return;
+	case COLUMN_REAL:
+		if (value_parse_real(s, len, &r, &pct)) {
+			cell->type = CELL_REAL;
+			cell->v.r = r;
+		}
+		return;
+	case COLUMN_DATE:
+		if (value_parse_date(s, len, &dt))
+			batch_side_text(b, k, cell, c->text,
+					value_format_date(&dt, c->text, sizeof c->text));
+		return;
+	case COLUMN_DATETIME:
+		if (value_parse_datetime(s, len, &dt) || value_parse_date(s, len, &dt))
+			batch_side_text(b, k, cell, c->text,
+					value_format_datetime(&dt, c->text, sizeof c->text));
+		return;
+	case COLUMN_TIME:
+		if (value_parse_time(s, len, &dt))
+			batch_side_text(b, k, cell, c->text,
+					value_format_time(&dt, c->text, sizeof c->text));
+		return;
+	case COLUMN_TEXT:
+		return;
+	}
+}
+
+static void profile_cell(struct column *c, const struct batch *b, const struct cell *cell)
+{
+	switch (cell->type) {
+	case CELL_INT:
+		profile_add_int(c->profile, cell->v.i);
+		break;
+	case CELL_REAL:
+		profile_add_real(c->profile, cell->v.r);
+		break;
+	case CELL_TEXT:
+		/* Text in a numeric column would be a conversion that inference
+		 * promised; it is stored, but not profiled. */
+		if (c->type.kind == COLUMN_INT || c->type.kind == COLUMN_BOOL ||
+		    c->type.kind == COLUMN_REAL)
+			profile_add_null(c->profile);
+		else
+			profile_add_text(c->profile, cell_text(b, cell), cell->v.t.len);
+		break;
+	default:
+		profile_add_null(c->profile);
+		break;
+	}
+}
+
+/* Pass 2's column threads (first stage): convert their columns' cells in
+ * place and feed their profiles; the writer (second stage) then sees typed
+ * rows. */
+static int convert_batch(void *ctx, struct batch *b, struct error *e)
 {
 	struct column_part *part = ctx;
 	struct importer *im = part->im;
 	(void)e;
 	for (size_t r = 0; r < b->rows; r++) {
-		const struct cell *cells = b->cells + r * b->ncols;
+		struct cell *cells = b->cells + r * b->ncols;
 		for (size_t i = part->first; i < b->ncols; i += COLUMN_THREADS) {
-			struct column *c = &im->cols[i];
-			const struct cell *cell = &cells[i];
-			switch (cell->type) {
-			case CELL_INT:
-				profile_add_int(c->profile, cell->v.i);
-				break;
-			case CELL_REAL:
-				profile_add_real(c->profile, cell->v.r);
-				break;
-			case CELL_TEXT:
-				/* Text in a numeric column would be a conversion that
-				 * inference promised; it is stored, but not profiled. */
-				if (c->type.kind == COLUMN_INT || c->type.kind == COLUMN_BOOL ||
-				    c->type.kind == COLUMN_REAL)
-					profile_add_null(c->profile);
-				else
-					profile_add_text(c->profile, cell_text(b, cell),
-							 cell->v.t.len);
-				break;
-			default:
-				profile_add_null(c->profile);
-				break;
-			}
+			convert_cell(&im->cols[i], b, (unsigned)part->first, &cells[i]);
+			profile_cell(&im->cols[i], b, &cells[i]);
 		}
 	}
 	return 0;
@@ -480,7 +503,7 @@ static int profile_batch(void *ctx, const struct batch *b, struct error *e)
 /* Pass 1 runs inference on two threads, each owning every other column,
  * fed by the reading thread through the same pipeline as pass 2. */
 
-static int infer_batch(void *ctx, const struct batch *b, struct error *e)
+static int infer_batch(void *ctx, struct batch *b, struct error *e)
 {
 	struct column_part *part = ctx;
 	struct importer *im = part->im;
@@ -517,7 +540,7 @@ static int start_inference(struct importer *im)
 		ctxs[i] = &im->parts[i];
 	}
 	struct error pe;
-	if (!(im->pipe = pipeline_start(im->ncols, fns, ctxs, n, &pe)))
+	if (!(im->pipe = pipeline_start(im->ncols, fns, ctxs, NULL, n, &pe)))
 		return stop(im, IMPORT_INTERNAL, "%s", pe.msg);
 	return 0;
 }
@@ -640,7 +663,7 @@ static int take_row(struct importer *im, const struct csv_field *f, size_t n, in
 	}
 	if (im->pass == 1)
 		return queue_fields(im, f, n);
-	if (queue_row(im, f, n) < 0)
+	if (queue_raw(im, f, n) < 0)
 		return -1;
 	if (report_rows(im))
 		return stop(im, IMPORT_CANCELLED, "cancelled");
@@ -1232,8 +1255,6 @@ static void settle_types(struct importer *im)
 	for (size_t i = 0; i < im->ncols; i++) {
 		struct column *c = &im->cols[i];
 		infer_result(c->infer, c->name, &c->type);
-		if (c->type.kind == COLUMN_TEXT)
-			im->text_columns = true;
 		struct profile_options po = {
 			.kind = c->type.kind,
 			.have_range = c->type.kind == COLUMN_INT || c->type.kind == COLUMN_REAL,
@@ -1374,16 +1395,22 @@ int import_file(const char *src_path, const char *dst_path, const struct import_
 	im.header_done = false;
 	im.rows = 0;
 	if (im.ncols) {
-		pipeline_fn fns[1 + COLUMN_THREADS] = { write_batch };
-		void *ctxs[1 + COLUMN_THREADS] = { &im };
-		size_t n = 1;
+		/* Column threads first (convert, profile), then the writer. */
+		pipeline_fn fns[1 + COLUMN_THREADS];
+		void *ctxs[1 + COLUMN_THREADS];
+		int stages[1 + COLUMN_THREADS];
+		size_t n = 0;
 		for (size_t i = 0; i < COLUMN_THREADS && i < im.ncols; i++, n++) {
 			parts[i] = (struct column_part){ .im = &im, .first = i };
-			fns[n] = profile_batch;
+			fns[n] = convert_batch;
 			ctxs[n] = &parts[i];
+			stages[n] = 0;
 		}
+		fns[n] = write_batch;
+		ctxs[n] = &im;
+		stages[n++] = 1;
 		struct error pe;
-		if (!(im.pipe = pipeline_start(im.ncols, fns, ctxs, n, &pe))) {
+		if (!(im.pipe = pipeline_start(im.ncols, fns, ctxs, stages, n, &pe))) {
 			stop(&im, IMPORT_INTERNAL, "%s", pe.msg);
 			goto out;
 		}

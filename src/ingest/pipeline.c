@@ -22,13 +22,14 @@
 struct slot {
 	struct batch b;
 	uint64_t seq;             /* which batch this is, from 0 */
-	int pending;              /* consumers yet to see it; 0 when free */
+	int pending[2];           /* consumers of each stage yet to see it; free when both 0 */
 };
 
 struct consumer {
 	struct pipeline *p;
 	pipeline_fn fn;
 	void *ctx;
+	int stage;
 	pthread_t thread;
 	bool started;
 };
@@ -48,12 +49,46 @@ struct pipeline {
 	struct error err;             /* the first consumer error */
 	struct consumer consumers[PIPELINE_CONSUMERS_MAX];
 	size_t nconsumers;
+	int per_stage[2];             /* consumers in each stage */
 };
 
 static void batch_reset(struct batch *b)
 {
 	b->rows = 0;
 	b->used = 0;
+	for (size_t i = 0; i < PIPELINE_CONSUMERS_MAX; i++)
+		b->side[i].used = 0;
+}
+
+static bool slot_free(const struct slot *s)
+{
+	return s->pending[0] == 0 && s->pending[1] == 0;
+}
+
+/* Whether s is batch want and ready for a consumer of stage. */
+static bool ready_for(const struct slot *s, uint64_t want, int stage)
+{
+	if (s->seq != want || s->pending[stage] == 0)
+		return false;
+	return stage == 0 || s->pending[0] == 0;
+}
+
+void batch_side_text(struct batch *b, unsigned k, struct cell *c, const char *s, size_t len)
+{
+	struct side_arena *a = &b->side[k];
+	if (a->used + len > a->cap) {
+		size_t cap = a->cap ? a->cap : 4096;
+		while (cap < a->used + len)
+			cap *= 2;
+		a->data = xrealloc(a->data, cap);
+		a->cap = cap;
+	}
+	memcpy(a->data + a->used, s, len);
+	c->type = CELL_TEXT;
+	c->arena = k + 1;
+	c->v.t.off = a->used;
+	c->v.t.len = len;
+	a->used += len;
 }
 
 static void *consume(void *arg)
@@ -64,7 +99,7 @@ static void *consume(void *arg)
 	pthread_mutex_lock(&p->lock);
 	for (;;) {
 		struct slot *s = &p->slots[want % PIPELINE_BATCHES];
-		while (!p->stopping && !(s->pending > 0 && s->seq == want) &&
+		while (!p->stopping && !ready_for(s, want, c->stage) &&
 		       !(p->finished && want >= p->next_seq))
 			pthread_cond_wait(&p->published, &p->lock);
 		if (p->stopping || (p->finished && want >= p->next_seq))
@@ -78,9 +113,14 @@ static void *consume(void *arg)
 			atomic_store(&p->failed, true);
 			pthread_cond_broadcast(&p->freed);
 		}
-		if (--s->pending == 0) {
-			batch_reset(&s->b);
-			pthread_cond_broadcast(&p->freed);
+		if (--s->pending[c->stage] == 0) {
+			if (slot_free(s)) {
+				batch_reset(&s->b);
+				pthread_cond_broadcast(&p->freed);
+			} else {
+				/* The first stage is done: the second may start. */
+				pthread_cond_broadcast(&p->published);
+			}
 		}
 		want++;
 	}
@@ -89,7 +129,7 @@ static void *consume(void *arg)
 }
 
 struct pipeline *pipeline_start(size_t ncols, const pipeline_fn *fns, void *const *ctxs,
-				size_t n, struct error *e)
+				const int *stages, size_t n, struct error *e)
 {
 	struct pipeline *p = xcalloc(1, sizeof *p);
 	p->ncols = ncols ? ncols : 1;
@@ -119,6 +159,8 @@ struct pipeline *pipeline_start(size_t ncols, const pipeline_fn *fns, void *cons
 		c->p = p;
 		c->fn = fns[i];
 		c->ctx = ctxs[i];
+		c->stage = stages && stages[i] ? 1 : 0;
+		p->per_stage[c->stage]++;
 		if (pthread_create(&c->thread, NULL, consume, c) != 0) {
 			error_set(e, "pipeline: cannot start a thread");
 			pipeline_free(p);
@@ -163,10 +205,11 @@ static void publish(struct pipeline *p)
 {
 	struct slot *s = p->filling;
 	s->seq = p->next_seq++;
-	s->pending = (int)p->nconsumers;
+	s->pending[0] = p->per_stage[0];
+	s->pending[1] = p->per_stage[1];
 	pthread_cond_broadcast(&p->published);
 	struct slot *next = &p->slots[p->next_seq % PIPELINE_BATCHES];
-	while (next->pending > 0 && !p->failed)
+	while (!slot_free(next) && !p->failed)
 		pthread_cond_wait(&p->freed, &p->lock);
 	p->filling = next;
 }
@@ -220,6 +263,8 @@ void pipeline_free(struct pipeline *p)
 	for (size_t i = 0; i < PIPELINE_BATCHES; i++) {
 		free(p->slots[i].b.cells);
 		free(p->slots[i].b.arena);
+		for (size_t k = 0; k < PIPELINE_CONSUMERS_MAX; k++)
+			free(p->slots[i].b.side[k].data);
 	}
 	pthread_mutex_destroy(&p->lock);
 	pthread_cond_destroy(&p->published);

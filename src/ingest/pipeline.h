@@ -35,6 +35,7 @@ enum cell_type {
 
 struct cell {
 	enum cell_type type;
+	unsigned arena;           /* text: 0 the batch's arena, k its side arena k - 1 */
 	union {
 		int64_t i;
 		double r;
@@ -45,24 +46,35 @@ struct cell {
 	} v;
 };
 
+struct side_arena {
+	char *data;
+	size_t used, cap;
+};
+
 struct batch {
 	size_t ncols;
 	size_t rows;              /* complete rows */
 	struct cell *cells;       /* rows * ncols, row-major */
 	char *arena;
 	size_t used, cap;
+	/* Text a first-stage consumer makes (a date in canonical form) goes to
+	 * its own side arena: consumers never write the same memory. */
+	struct side_arena side[PIPELINE_CONSUMERS_MAX];
 };
 
 /* A consumer: sees each batch once, in order, on its own thread.  Returns 0,
- * or -1 with e set to stop the pipeline. */
-typedef int (*pipeline_fn)(void *ctx, const struct batch *b, struct error *e);
+ * or -1 with e set to stop the pipeline.  A first-stage consumer may change
+ * the cells of its own columns (see pipeline_start); a second-stage one
+ * sees the batch after every first-stage consumer is done with it. */
+typedef int (*pipeline_fn)(void *ctx, struct batch *b, struct error *e);
 
 struct pipeline;
 
-/* Starts n consumer threads (1..PIPELINE_CONSUMERS_MAX).  NULL with e set
- * when a thread cannot start. */
+/* Starts n consumer threads (1..PIPELINE_CONSUMERS_MAX).  stages[i] is 0
+ * or 1, consumer i's stage (NULL: all 0).  NULL with e set when a thread
+ * cannot start. */
 struct pipeline *pipeline_start(size_t ncols, const pipeline_fn *fns, void *const *ctxs,
-				size_t n, struct error *e);
+				const int *stages, size_t n, struct error *e);
 
 /* The next row's ncols cells, in the batch being filled (never NULL).  Fill
  * them (pipeline_text for text), then call pipeline_commit. */
@@ -78,6 +90,7 @@ size_t pipeline_copy(struct pipeline *p, const char *s, size_t len);
 static inline void cell_set_text(struct cell *c, size_t off, size_t len)
 {
 	c->type = CELL_TEXT;
+	c->arena = 0;
 	c->v.t.off = off;
 	c->v.t.len = len;
 }
@@ -96,7 +109,11 @@ void pipeline_free(struct pipeline *p);
 
 static inline const char *cell_text(const struct batch *b, const struct cell *c)
 {
-	return b->arena + c->v.t.off;
+	return (c->arena ? b->side[c->arena - 1].data : b->arena) + c->v.t.off;
 }
+
+/* For first-stage consumer number k (0-based, its place in pipeline_start's
+ * lists): a text cell of len bytes copied into the batch's side arena k. */
+void batch_side_text(struct batch *b, unsigned k, struct cell *c, const char *s, size_t len);
 
 #endif
