@@ -487,11 +487,11 @@ static int entry_by_count(const void *a, const void *b)
  * counted no more than the smallest seed, so the summary's counts remain
  * upper bounds. */
 /* Whether top values are still tracked once distinct values overflow the
- * exact table: not for continuous kinds (profile.h). */
+ * exact table: for text and dates, not for numbers and instants (profile.h). */
 static bool keeps_summary(const struct profile *p)
 {
-	return p->opt.kind != COLUMN_REAL && p->opt.kind != COLUMN_DATETIME &&
-	       p->opt.kind != COLUMN_TIME;
+	return p->opt.kind == COLUMN_TEXT || p->opt.kind == COLUMN_DATE ||
+	       p->opt.kind == COLUMN_BOOL;
 }
 
 static void switch_to_summary(struct profile *p)

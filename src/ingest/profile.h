@@ -49,10 +49,12 @@
  *   is then an upper bound that exceeds the true count by at most
  *   count / PROFILE_SUMMARY_COUNTERS (every value more frequent than that
  *   keeps a counter), and top_exact is false.
- *   Real, datetime and time columns get no summary: past 10,000 distinct
- *   values a measurement has no meaningful most frequent values, and the
- *   summary's work on every value (nearly all new) was most of a profile's
- *   cost; their "top" is then [] (top_exact false).
+ *   Integer, real, datetime and time columns get no summary: past 10,000
+ *   distinct values such a column holds ids, amounts or instants, whose
+ *   most frequent values mean nothing, and the summary's work on every
+ *   value (nearly all new) was most of a profile's cost; their "top" is
+ *   then [] (top_exact false).  Integer columns whose range is small keep
+ *   exact counts per value (see quantiles) and so exact top values.
  *   Text values are shown truncated to PROFILE_TOP_TEXT_MAX bytes (at a
  *   UTF-8 boundary); they are counted by their full text, so two long
  *   values sharing a prefix are two entries that may look alike.
