@@ -301,3 +301,35 @@ def test_upload_with_curl(dsrv, tmp_path):
     assert d["size_bytes"] == src.stat().st_size
     last = dsrv.get(f"/api/datasets/{d['id']}/rows?offset=59999").json()["rows"]
     assert last == [[59999, "이름59999", 59999 * 1.5]]
+
+
+def test_object_storage_failure_is_503_and_leaves_nothing(start, storage):
+    """Object storage refusing writes (file backend: the datasets tree is
+    not a directory; S3: the bucket is gone): 503, no dataset listed, no
+    spool file; once storage is back, uploads work again."""
+    srv = start()
+    assert up_ok(srv, b"a\n1\n", "before.csv")["rows"] == 1
+    before = srv.get("/api/datasets").json()["total"]
+    if storage.name == "file":
+        tree = storage.root(srv) / "datasets"
+        moved = tree.with_name("datasets.moved")
+        tree.rename(moved)
+        tree.write_text("not a directory")
+    else:
+        bucket = storage.bucket(srv)
+        storage.client.remove_bucket(bucket)
+    try:
+        r = up(srv, b"a,b\n1,2\n", "during.csv")
+        assert_error(r, 503, "unavailable", "storage")
+        assert srv.get("/api/datasets").json()["total"] == before
+        tmp = srv.data_dir / "tmp"
+        assert not [p for p in tmp.iterdir() if p.name.startswith("spool-")] \
+            if tmp.exists() else True
+    finally:
+        if storage.name == "file":
+            tree.unlink()
+            moved.rename(tree)
+        else:
+            storage.client.create_bucket(bucket)
+    assert up_ok(srv, b"a\n2\n", "after.csv")["rows"] == 1
+    srv.assert_healthy()
