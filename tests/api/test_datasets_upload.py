@@ -333,3 +333,29 @@ def test_object_storage_failure_is_503_and_leaves_nothing(start, storage):
             storage.client.create_bucket(bucket)
     assert up_ok(srv, b"a\n2\n", "after.csv")["rows"] == 1
     srv.assert_healthy()
+
+
+def test_orphan_sweep_removes_unlisted_dataset_objects_only(start, storage):
+    """Objects under datasets/ that no dataset lists (left by a crash) go
+    at the start-up sweep; a listed dataset's original and file stay."""
+    srv = start()
+    user = srv.user
+    d = up_ok(srv, b"k,v\n1,2\n", "kept.csv")
+    kept = dict(storage.objects(srv, "datasets/"))
+    assert len(kept) == 2, kept
+    owner = next(iter(kept)).split("/")[1]
+    orphans = [f"datasets/{owner}/OrphanDataset00001/original",
+               f"datasets/{owner}/OrphanDataset00001/v1-crash.sqlite",
+               "datasets/NoSuchOwner00000001/OrphanDataset00002/original"]
+    for key in orphans:
+        storage.plant(srv, key, b"left by a crash", age_s=3600 if storage.can_age() else 0)
+    srv.check_clean_exit()
+    srv = start({"SHEAF_ORPHAN_GRACE": "0"}, like=srv)
+    user = srv.adopt_user(user)
+    deadline = time.monotonic() + 20
+    while set(storage.objects(srv, "datasets/")) != set(kept):
+        left = set(storage.objects(srv, "datasets/"))
+        assert set(kept) <= left, ("a listed object was swept", set(kept) - left)
+        assert time.monotonic() < deadline, left - set(kept)
+        time.sleep(0.1)
+    assert user.get(f"/api/datasets/{d['id']}/rows").json()["rows"] == [[1, 2]]
