@@ -124,9 +124,91 @@ static void set_response(struct request *req, int status, struct MHD_Response *r
 	req->bytes = len;
 }
 
-void http_reply_json(struct request *req, int status, json_t *body)
+/* The shortest text that reads back to the real in token (n bytes, as
+ * jansson wrote it with 17 digits: 35.838856960000001), keeping it a real
+ * (35.83885696; 99.0 stays 99.0).  Written to out (>= 32 bytes); returns
+ * its length, or 0 to keep the token. */
+static size_t shortest_real(const char *token, size_t n, char *out)
+{
+	char buf[40];
+	if (n >= sizeof buf)
+		return 0;
+	memcpy(buf, token, n);
+	buf[n] = 0;
+	double v = strtod(buf, NULL);
+	for (int prec = 1; prec <= 17; prec++) {
+		int len = snprintf(out, 32, "%.*g", prec, v);
+		if (strtod(out, NULL) == v) {
+			if (!strpbrk(out, ".eEn") && len + 2 < 32) {   /* n: inf, nan */
+				memcpy(out + len, ".0", 3);
+				len += 2;
+			}
+			return (size_t)len < n ? (size_t)len : 0;
+		}
+	}
+	return 0;
+}
+
+/* json_dumps writes every real with 17 significant digits; this rewrites
+ * each real outside strings in its shortest exact form.  Returns text or a
+ * new string (text freed). */
+static char *shorten_reals(char *text)
+{
+	size_t n = strlen(text);
+	char *out = NULL;
+	size_t o = 0, copied = 0;
+	bool in_string = false;
+	for (size_t i = 0; i < n; i++) {
+		char c = text[i];
+		if (in_string) {
+			if (c == '\\')
+				i++;
+			else if (c == '"')
+				in_string = false;
+			continue;
+		}
+		if (c == '"') {
+			in_string = true;
+			continue;
+		}
+		if (c != '-' && (c < '0' || c > '9'))
+			continue;
+		size_t end = i;
+		bool real = false;
+		while (end < n && strchr("0123456789.eE+-", text[end])) {
+			real |= text[end] == '.' || text[end] == 'e' || text[end] == 'E';
+			end++;
+		}
+		char short_form[32];
+		size_t len = real && end - i > 16 ? shortest_real(text + i, end - i, short_form) : 0;
+		if (len) {
+			if (!out)
+				out = xmalloc(n + 1);
+			memcpy(out + o, text + copied, i - copied);
+			o += i - copied;
+			memcpy(out + o, short_form, len);
+			o += len;
+			copied = end;
+		}
+		i = end - 1;
+	}
+	if (!out)
+		return text;
+	memcpy(out + o, text + copied, n - copied);
+	out[o + n - copied] = 0;
+	free(text);
+	return out;
+}
+
+char *http_json_text(const json_t *body)
 {
 	char *text = json_dumps(body, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	return text ? shorten_reals(text) : NULL;
+}
+
+void http_reply_json(struct request *req, int status, json_t *body)
+{
+	char *text = http_json_text(body);
 	json_decref(body);
 	if (!text) {
 		http_reply_error(req, 500, "internal", "the response could not be encoded");

@@ -115,6 +115,10 @@ void http_add_header(struct request *req, const char *name, const char *value);
 
 /* Replies.  Each sets req->status and the response; call one per request. */
 void http_reply_json(struct request *req, int status, json_t *body);  /* takes body's reference */
+/* body as the API sends it: compact, keys in order, and every real in its
+ * shortest exact form (jansson alone writes 35.838856960000001 for
+ * 35.83885696).  malloc'd; NULL when body cannot be encoded. */
+char *http_json_text(const json_t *body);
 void http_reply_empty(struct request *req, int status);
 void http_reply_static(struct request *req, int status, const char *content_type,
 		       const void *data, size_t len);  /* data must outlive the server */

@@ -159,6 +159,27 @@ static void test_api_access_policy(void **state)
 	}
 }
 
+static void expect_json(json_t *v, const char *want)
+{
+	char *text = http_json_text(v);
+	assert_non_null(text);
+	assert_string_equal(text, want);
+	free(text);
+	json_decref(v);
+}
+
+static void test_json_reals(void **state)
+{
+	(void)state;
+	expect_json(json_pack("[f,f,f,f,f]", 35.83885696, 0.1 + 0.2, 99.0, -1e-300, 1e21),
+		    "[35.83885696,0.30000000000000004,99.0,-1e-300,1e21]");
+	/* Strings that look like numbers are left alone, escapes included. */
+	expect_json(json_pack("{s:s,s:f,s:I}", "a\"35.838856960000001", "35.838856960000001",
+			      "k", 0.1, "i", (json_int_t)12345678901234567),
+		    "{\"a\\\"35.838856960000001\":\"35.838856960000001\",\"k\":0.1,"
+		    "\"i\":12345678901234567}");
+}
+
 static void expect_range(const char *h, uint64_t size, int want, uint64_t start,
 			 uint64_t length)
 {
@@ -223,6 +244,7 @@ int main(void)
 		cmocka_unit_test(test_unescape),
 		cmocka_unit_test(test_api_access_policy),
 		cmocka_unit_test(test_range),
+		cmocka_unit_test(test_json_reals),
 		cmocka_unit_test(test_etag),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
