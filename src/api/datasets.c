@@ -695,13 +695,17 @@ struct export {
 	struct table_query *q;
 	struct table_export *x;
 	char id[USER_ID_MAX + 1];
+	bool bom;                     /* a UTF-8 BOM first, for spreadsheet programs */
 };
 
 static ssize_t export_read(void *ctx, uint64_t pos, char *buf, size_t max)
 {
 	struct export *ex = ctx;
 	struct error e;
-	(void)pos;
+	if (pos == 0 && ex->bom && max >= 3) {
+		memcpy(buf, "\xEF\xBB\xBF", 3);
+		return 3;
+	}
 	ssize_t n = table_export_read(ex->x, buf, max, &e);
 	if (n < 0)
 		log_error("export of dataset %s cut short: %s", ex->id, e.msg);
@@ -734,6 +738,10 @@ static void dataset_export(struct request *req, bool shared)
 		return;
 	struct export *ex = xcalloc(1, sizeof *ex);
 	snprintf(ex->id, sizeof ex->id, "%s", row.id);
+	/* Excel reads a CSV without a BOM as the local code page (CP949 in
+	 * Korea), garbling Hangul; ?bom=1 is for those who open it there. */
+	const char *bom = http_query(req, "bom");
+	ex->bom = f == TABLE_CSV && bom && (!strcmp(bom, "1") || !strcasecmp(bom, "true"));
 	struct error e;
 	if (!(ex->t = open_ready(req, &row)) || !(ex->q = read_query(req, ex->t)))
 		goto fail;

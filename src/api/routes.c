@@ -172,6 +172,7 @@ const struct route api_routes[] = {
 		"summary": "The whole dataset (or the filtered rows) as CSV or JSON, streamed",
 		"parameters": [
 			{"name": "format", "in": "query", "required": false, "description": "csv (default) or json (an array of objects)", "schema": {"type": "string", "enum": ["csv", "json"]}},
+			{"name": "bom", "in": "query", "required": false, "description": "CSV: 1 starts the file with a UTF-8 BOM, so Excel reads Korean text right", "schema": {"type": "string", "enum": ["0", "1", "true", "false"]}},
 			{"name": "filter", "in": "query", "required": false, "description": "Repeatable: COLUMN OP VALUE with OP one of = != > >= < <= ~ (contains) !~; values compare by the column's type; COLUMN= is null, COLUMN!= is not null", "schema": {"type": "array", "items": {"type": "string"}}, "style": "form", "explode": true},
 			{"name": "sort", "in": "query", "required": false, "description": "Repeatable: COLUMN ascending or -COLUMN descending (nulls last)", "schema": {"type": "array", "items": {"type": "string"}}, "style": "form", "explode": true}
 		],
@@ -217,6 +218,7 @@ const struct route api_routes[] = {
 		"security": [],
 		"parameters": [
 			{"name": "format", "in": "query", "required": false, "description": "csv (default) or json", "schema": {"type": "string", "enum": ["csv", "json"]}},
+			{"name": "bom", "in": "query", "required": false, "description": "CSV: 1 starts the file with a UTF-8 BOM, so Excel reads Korean text right", "schema": {"type": "string", "enum": ["0", "1", "true", "false"]}},
 			{"name": "filter", "in": "query", "required": false, "description": "Repeatable: COLUMN OP VALUE with OP one of = != > >= < <= ~ (contains) !~; values compare by the column's type; COLUMN= is null, COLUMN!= is not null", "schema": {"type": "array", "items": {"type": "string"}}, "style": "form", "explode": true},
 			{"name": "sort", "in": "query", "required": false, "description": "Repeatable: COLUMN ascending or -COLUMN descending (nulls last)", "schema": {"type": "array", "items": {"type": "string"}}, "style": "form", "explode": true}
 		],

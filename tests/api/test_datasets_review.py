@@ -92,3 +92,20 @@ def test_dataset_cache_is_trimmed_to_its_size(tmp_path, storage_name):
     finally:
         f.finish()
         storage.remove(env)
+
+
+def test_csv_export_with_a_bom_for_excel(tmp_path):
+    f = SheafFactory(tmp_path)
+    try:
+        srv = f.start()
+        d = upload_dataset(srv, "도시,n\n대구,1\n서울,2\n".encode(), "k.csv").json()
+        plain = srv.get(f"/api/datasets/{d['id']}/export?format=csv")
+        bom = srv.get(f"/api/datasets/{d['id']}/export?format=csv&bom=1")
+        assert plain.status_code == 200 and bom.status_code == 200
+        assert not plain.content.startswith(b"\xef\xbb\xbf")
+        assert bom.content == b"\xef\xbb\xbf" + plain.content
+        assert bom.content.decode("utf-8-sig").splitlines()[1] == "대구,1"
+        js = srv.get(f"/api/datasets/{d['id']}/export?format=json&bom=1")
+        assert js.content.startswith(b"[") and js.json()[0]["도시"] == "대구"
+    finally:
+        f.finish()
