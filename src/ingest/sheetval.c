@@ -4,6 +4,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 void sheet_format_number(double v, char *out, size_t cap)
 {
@@ -62,3 +63,80 @@ bool sheet_format_serial(double serial, bool date1904, bool with_time, char *out
 	return true;
 }
 
+
+void sheet_format_time(double serial, char *out, size_t cap)
+{
+	long long secs = llround((serial - floor(serial)) * 86400.0) % 86400;
+	snprintf(out, cap, "%02lld:%02lld:%02lld", secs / 3600, secs / 60 % 60, secs % 60);
+}
+
+/* The code unit of "_xHHHH_" at s (len bytes left), or -1. */
+static long escape_at(const char *s, size_t len)
+{
+	if (len < 7 || s[0] != '_' || s[1] != 'x' || s[6] != '_')
+		return -1;
+	long v = 0;
+	for (int i = 2; i < 6; i++) {
+		char c = s[i];
+		int d = c >= '0' && c <= '9'   ? c - '0'
+			: c >= 'a' && c <= 'f' ? c - 'a' + 10
+			: c >= 'A' && c <= 'F' ? c - 'A' + 10
+					       : -1;
+		if (d < 0)
+			return -1;
+		v = v * 16 + d;
+	}
+	return v;
+}
+
+static size_t put_utf8(char *out, unsigned long cp)
+{
+	if (cp < 0x80) {
+		out[0] = (char)cp;
+		return 1;
+	}
+	if (cp < 0x800) {
+		out[0] = (char)(0xC0 | (cp >> 6));
+		out[1] = (char)(0x80 | (cp & 0x3F));
+		return 2;
+	}
+	if (cp < 0x10000) {
+		out[0] = (char)(0xE0 | (cp >> 12));
+		out[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+		out[2] = (char)(0x80 | (cp & 0x3F));
+		return 3;
+	}
+	out[0] = (char)(0xF0 | (cp >> 18));
+	out[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+	out[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+	out[3] = (char)(0x80 | (cp & 0x3F));
+	return 4;
+}
+
+size_t sheet_decode_escapes(char *s, size_t len)
+{
+	if (!memchr(s, '_', len))
+		return len;
+	size_t o = 0;
+	for (size_t i = 0; i < len;) {
+		long u = escape_at(s + i, len - i);
+		if (u > 0 && u >= 0xD800 && u <= 0xDBFF) {
+			long lo = escape_at(s + i + 7, len - i - 7);
+			if (lo >= 0xDC00 && lo <= 0xDFFF) {
+				unsigned long cp = 0x10000 + (((unsigned long)u - 0xD800) << 10) +
+						   ((unsigned long)lo - 0xDC00);
+				o += put_utf8(s + o, cp);
+				i += 14;
+				continue;
+			}
+			u = -1;   /* a lone surrogate stays as written */
+		}
+		if (u > 0 && !(u >= 0xDC00 && u <= 0xDFFF)) {
+			o += put_utf8(s + o, (unsigned long)u);
+			i += 7;
+			continue;
+		}
+		s[o++] = s[i++];
+	}
+	return o;
+}

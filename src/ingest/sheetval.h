@@ -22,4 +22,14 @@ void sheet_format_number(double v, char *out, size_t cap);
  * 0..SHEET_MAX_SERIAL.  cap >= 32 always suffices. */
 bool sheet_format_serial(double serial, bool date1904, bool with_time, char *out, size_t cap);
 
+/* "HH:MM:SS" for the time of day of an Excel serial (its fraction, rounded
+ * to the second).  cap >= 16 always suffices. */
+void sheet_format_time(double serial, char *out, size_t cap);
+
+/* Decodes OOXML's ST_Xstring escapes in place: "_xHHHH_" is the UTF-16 code
+ * unit HHHH (a surrogate pair as two escapes; "_x005F_" is a literal "_"),
+ * written as UTF-8.  An escape that names no character (a lone surrogate,
+ * U+0000) stays as written.  Returns the new length (never longer). */
+size_t sheet_decode_escapes(char *s, size_t len);
+
 #endif

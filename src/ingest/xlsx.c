@@ -25,7 +25,7 @@
 #include "base/buf.h"
 
 
-enum numfmt_kind { FMT_PLAIN, FMT_DATE, FMT_DATETIME };
+enum numfmt_kind { FMT_PLAIN, FMT_DATE, FMT_DATETIME, FMT_TIME };
 
 struct sheet {
 	char *name;
@@ -393,7 +393,8 @@ static void XMLCALL sst_end(void *ud, const XML_Char *name)
 		x->sst_bytes += c->text.len;
 		if ((x->nsst & (x->nsst - 1)) == 0)
 			x->sst = xrealloc(x->sst, (x->nsst ? x->nsst * 2 : 1) * sizeof *x->sst);
-		x->sst[x->nsst++] = xstrndup(c->text.data ? c->text.data : "", c->text.len);
+		size_t len = c->text.data ? sheet_decode_escapes(c->text.data, c->text.len) : 0;
+		x->sst[x->nsst++] = xstrndup(c->text.data ? c->text.data : "", len);
 	}
 }
 
@@ -412,7 +413,26 @@ static void XMLCALL sst_text(void *ud, const XML_Char *s, int len)
 static enum numfmt_kind classify_format(const char *f)
 {
 	bool date = false, time = false;
+	/* "m" is minutes right after an hour or right before seconds (h:mm,
+	 * mm:ss), else months.  last: the previous code letter, lowered. */
+	char last = 0;
 	for (const char *p = f; *p; p++) {
+		char lower = (char)(*p | 0x20);
+		if (lower == 'm') {
+			const char *q = p;
+			while (q[1] == 'm' || q[1] == 'M')
+				q++;
+			const char *n = q + 1;
+			while (*n && strchr(":. ", *n))
+				n++;
+			if (last == 'h' || (*n | 0x20) == 's')
+				time = true;
+			else
+				date = true;
+			p = q;
+			last = 'm';
+			continue;
+		}
 		switch (*p) {
 		case '"':
 			while (p[1] && p[1] != '"')
@@ -430,25 +450,29 @@ static enum numfmt_kind classify_format(const char *f)
 			if (p[1])
 				p++;
 			break;
-		case 'y': case 'Y': case 'd': case 'D': case 'm': case 'M':
+		case 'y': case 'Y': case 'd': case 'D':
 			date = true;
+			last = lower;
 			break;
 		case 'h': case 'H': case 's': case 'S':
 			time = true;
+			last = lower;
 			break;
 		default:
 			break;
 		}
 	}
-	return time ? FMT_DATETIME : date ? FMT_DATE : FMT_PLAIN;
+	return time && date ? FMT_DATETIME : date ? FMT_DATE : time ? FMT_TIME : FMT_PLAIN;
 }
 
 static enum numfmt_kind builtin_kind(unsigned id)
 {
 	if (id >= 14 && id <= 17)
 		return FMT_DATE;
-	if ((id >= 18 && id <= 22) || (id >= 45 && id <= 47))
+	if (id == 22)
 		return FMT_DATETIME;
+	if ((id >= 18 && id <= 21) || (id >= 45 && id <= 47))
+		return FMT_TIME;
 	return FMT_PLAIN;
 }
 
@@ -899,8 +923,12 @@ static void end_cell(struct sheet_ctx *c)
 			}
 			enum numfmt_kind k = c->style < x->nxf ? x->xf_kind[c->style] : FMT_PLAIN;
 			pc.number = d;
-			if (k != FMT_PLAIN &&
-			    sheet_format_serial(d, x->date1904, k == FMT_DATETIME, num, sizeof num)) {
+			if (k == FMT_TIME && d >= 0 && d <= SHEET_MAX_SERIAL) {
+				pc.type = XLSX_TIME;
+				sheet_format_time(d, num, sizeof num);
+			} else if (k != FMT_PLAIN && k != FMT_TIME &&
+				   sheet_format_serial(d, x->date1904, k == FMT_DATETIME, num,
+						       sizeof num)) {
 				pc.type = k == FMT_DATETIME ? XLSX_DATETIME : XLSX_DATE;
 			} else {
 				pc.type = XLSX_NUMBER;
@@ -938,11 +966,15 @@ static void end_cell(struct sheet_ctx *c)
 			break;
 		case CT_ERROR:
 		case CT_INLINE:
-		case CT_STR:
+		case CT_STR: {
 			pc.type = c->ct == CT_ERROR ? XLSX_ERROR : XLSX_STRING;
-			if (arena_put(c, &pc, v, c->val.len))
+			size_t n = c->ct == CT_ERROR || !c->val.data
+					   ? c->val.len
+					   : sheet_decode_escapes(c->val.data, c->val.len);
+			if (arena_put(c, &pc, v, n))
 				return;
 			break;
+		}
 		}
 	}
 	if (pc.type == XLSX_EMPTY)

@@ -21,14 +21,19 @@
  *     writes them ("#DIV/0!").
  *   - Formulas are never evaluated: the cached <v> is the value, and a
  *     formula without one is an empty cell.
- *   - A number whose cell style has a date number format (built-in 14-22,
- *     45-47, or a custom format with y, m, d, h or s outside quotes,
- *     brackets and escapes) is a DATE (no h or s in the format:
- *     "YYYY-MM-DD") or a DATETIME ("YYYY-MM-DDTHH:MM:SS", rounded to the
- *     second) counted from the workbook's epoch: 1900 with Excel's leap-year
- *     bug (serial 60 is "1900-02-29", as Excel shows it; serial 0 is
- *     1899-12-31) or 1904 (date1904).  Serials outside 0..2958465
- *     (9999-12-31) stay numbers.  t="d" cells (ISO text) keep their text.
+ *   - A number whose cell style has a date or time number format (built-in
+ *     14-22, 45-47, or a custom format with y, m, d, h or s outside quotes,
+ *     brackets and escapes; "m" right after an hour or right before seconds
+ *     is minutes, else months) is a DATE (date parts only: "YYYY-MM-DD"), a
+ *     TIME (time parts only, built-in 18-21 and 45-47: "HH:MM:SS" of the
+ *     serial's fraction of a day) or a DATETIME ("YYYY-MM-DDTHH:MM:SS",
+ *     rounded to the second) counted from the workbook's epoch: 1900 with
+ *     Excel's leap-year bug (serial 60 is "1900-02-29", as Excel shows it;
+ *     serial 0 is 1899-12-31) or 1904 (date1904).  Serials outside
+ *     0..2958465 (9999-12-31) stay numbers.  t="d" cells (ISO text) keep
+ *     their text.
+ *   - OOXML's "_xHHHH_" escapes in strings are decoded (sheetval.h), as
+ *     Excel shows them: "a_x000D_b" holds a carriage return.
  *
  * Positions: each row's cells are placed by their reference (B7 is index 1),
  * missing ones filled with EMPTY cells; trailing empty cells are dropped.
@@ -96,6 +101,7 @@ enum xlsx_type {
 	XLSX_DATE,
 	XLSX_DATETIME,
 	XLSX_ERROR,
+	XLSX_TIME,      /* a time-only number format: "HH:MM:SS" of the serial's fraction */
 };
 
 struct xlsx_cell {

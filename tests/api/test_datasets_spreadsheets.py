@@ -395,14 +395,8 @@ def test_xlsx_date_systems(dsrv, date1904):
     assert rows_of(dsrv, d) == [[w.date().isoformat(), w.isoformat()] for w in WHEN]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG (src/ingest/xlsx.c numfmt kinds: plain, date, datetime only): a cell "
-    "with a time-of-day format (built-in numFmtId 21 'h:mm:ss', likewise 18-20, "
-    "45-47 and custom 'hh:mm') holding a fraction of a day, e.g. 0.4309 for "
-    "10:20:30, is read as a datetime on the epoch's day ('1899-12-31T10:20:30', "
-    "or '1904-01-01T10:20:30' in the 1904 system) instead of the time '10:20:30'; "
-    "the column is typed datetime instead of time."))
 def test_xlsx_time_of_day_format_is_a_time(dsrv):
+    """A time-of-day format (built-in 18-21, 45-47, custom hh:mm) gives a time."""
     d = up_ok(dsrv, dated_xlsx(False, WHEN, True), "clock.xlsx")
     assert [c["type"] for c in d["columns_info"]] == ["date", "datetime", "time"]
     assert [r[2] for r in rows_of(dsrv, d)] == [w.time().isoformat() for w in WHEN]
@@ -459,13 +453,8 @@ def test_xlsx_cell_forms(dsrv, rows_xml, types, rows):
     assert rows_of(dsrv, d) == rows
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG (src/ingest/xlsx.c): OOXML's _xHHHH_ escapes (ECMA-376 ST_Xstring, "
-    "written by Excel for characters XML cannot carry, e.g. a CR as _x000D_, "
-    "and _x005F_ for a literal underscore) are not decoded: the cell "
-    "'a_x000D_b_x0009_c' comes back verbatim instead of 'a\\rb\\tc' as Excel "
-    "shows it (openpyxl 3.0 does not decode them either; the spec and Excel do)."))
 def test_xlsx_escaped_characters_are_decoded(dsrv):
+    """OOXML _xHHHH_ escapes (ST_Xstring) are decoded as Excel does."""
     xml = H1 + ('<row r="2"><c r="A2" t="inlineStr"><is><t>a_x000D_b_x0009_c</t></is></c></row>'
                 '<row r="3"><c r="A3" t="inlineStr"><is><t>keep_x005F_x000D_</t></is></c></row>')
     d = up_ok(dsrv, sheet_xlsx(xml), "escapes.xlsx")

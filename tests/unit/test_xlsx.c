@@ -20,6 +20,7 @@
 #include <zip.h>
 
 #include "base/buf.h"
+#include "ingest/sheetval.h"
 #include "ingest/xlsx.h"
 
 #define FIX "tests/unit/xlsx_fixtures/"
@@ -34,7 +35,7 @@ struct rec {
 static int on_row(void *ctx, uint32_t row, const struct xlsx_cell *cells, size_t n)
 {
 	struct rec *r = ctx;
-	static const char code[] = "_nsbdte";
+	static const char code[] = "_nsbdteh";   /* h: XLSX_TIME */
 	assert_true(row > r->last_row);
 	r->last_row = row;
 	if (n)
@@ -173,7 +174,7 @@ static void test_crafted(void **state)
 	       /* 1900 leap-year bug around serial 60; custom formats; time only;
 		* out of range stays a number; styled empty cell dropped */
 	       "4:_=|d=1900-02-28|d=1900-02-29|d=1900-03-01|t=2023-03-15T06:00:00|n=45000.25"
-	       "|n=3|t=1899-12-31T18:00:00|n=-1\n"
+	       "|n=3|h=18:00:00|n=-1\n"
 	       /* no r attributes: next column; lowercase reference */
 	       "5:n=1|n=2|_=|_=|n=5\n"
 	       "7:\n");
@@ -368,9 +369,37 @@ static void test_buffer(void **state)
 	xlsx_close(x);
 }
 
+static void expect_decoded(const char *in, const char *want)
+{
+	char buf[128];
+	snprintf(buf, sizeof buf, "%s", in);
+	size_t n = sheet_decode_escapes(buf, strlen(buf));
+	buf[n] = 0;
+	assert_string_equal(buf, want);
+}
+
+static void test_escapes_and_times(void **state)
+{
+	(void)state;
+	expect_decoded("a_x000D_b_x0009_c", "a\rb\tc");
+	expect_decoded("keep_x005F_x000D_", "keep_x000D_");
+	expect_decoded("_xD83D__xDE00_", "\xF0\x9F\x98\x80");   /* a surrogate pair */
+	expect_decoded("_xD83D_x", "_xD83D_x");                       /* lone: kept */
+	expect_decoded("_x0000_ _xZZZZ_ _x41", "_x0000_ _xZZZZ_ _x41");
+	expect_decoded("_xAC00_", "가");
+	char t[16];
+	sheet_format_time(0.4309027777777778, t, sizeof t);
+	assert_string_equal(t, "10:20:30");
+	sheet_format_time(45000.75, t, sizeof t);
+	assert_string_equal(t, "18:00:00");
+	sheet_format_time(0.9999999, t, sizeof t);
+	assert_string_equal(t, "00:00:00");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_escapes_and_times),
 		cmocka_unit_test(test_basic),
 		cmocka_unit_test(test_sheets),
 		cmocka_unit_test(test_1904),
