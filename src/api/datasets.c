@@ -654,6 +654,12 @@ static void dataset_page(struct request *req, bool shared, bool preview)
 	table_query_page(q, offset, limit);
 	struct error e;
 	json_t *page = table_page_json(t, q, &e);
+	if (!page && strstr(e.msg, "ran longer than")) {
+		http_reply_error(req, 422, "query_timeout", "the filters and sort took longer than "
+				 "%d s on this dataset; narrow the filters or drop the sort",
+				 TABLE_CALL_MS / 1000);
+		goto out;
+	}
 	if (!page) {
 		log_error("read dataset %s (request %s): %s", row.id, req->request_id, e.msg);
 		http_reply_error(req, 500, "internal", "reading the dataset failed; see the "
