@@ -399,7 +399,55 @@ static int write_batch(void *ctx, struct batch *b, struct error *e)
 struct column_part {
 	struct importer *im;
 	size_t first;
+	size_t *mine;         /* pass 2: the columns this thread converts and profiles */
+	size_t nmine;
 };
+
+/* Rough cost of converting and profiling one value of a column, to split
+ * pass 2's columns evenly between its threads: text and dates (hashing,
+ * parsing, formatting) weigh more than numbers. */
+static unsigned column_cost(const struct column *c)
+{
+	switch (c->type.kind) {
+	case COLUMN_INT:
+	case COLUMN_BOOL:
+		return 2;
+	case COLUMN_REAL:
+		return 3;
+	default:
+		return 4;
+	}
+}
+
+/* Gives each of parts[0..n) its columns: heaviest first, each to the
+ * lightest part so far. */
+static void split_columns(struct importer *im, struct column_part *parts, size_t n)
+{
+	size_t *order = xmalloc(im->ncols * sizeof *order);
+	unsigned load[COLUMN_THREADS] = { 0 };
+	for (size_t i = 0; i < im->ncols; i++)
+		order[i] = i;
+	for (size_t i = 1; i < im->ncols; i++)   /* insertion sort by cost, stable */
+		for (size_t j = i; j > 0 && column_cost(&im->cols[order[j]]) >
+						 column_cost(&im->cols[order[j - 1]]); j--) {
+			size_t t = order[j];
+			order[j] = order[j - 1];
+			order[j - 1] = t;
+		}
+	for (size_t k = 0; k < n; k++) {
+		parts[k].mine = xmalloc(im->ncols * sizeof *parts[k].mine);
+		parts[k].nmine = 0;
+	}
+	for (size_t i = 0; i < im->ncols; i++) {
+		size_t best = 0;
+		for (size_t k = 1; k < n; k++)
+			if (load[k] < load[best])
+				best = k;
+		parts[best].mine[parts[best].nmine++] = order[i];
+		load[best] += column_cost(&im->cols[order[i]]);
+	}
+	free(order);
+}
 
 /* A raw text cell of column c, converted in place to the column's type
  * (k: this column thread's side arena, for dates in canonical form).
@@ -492,7 +540,8 @@ static int convert_batch(void *ctx, struct batch *b, struct error *e)
 	(void)e;
 	for (size_t r = 0; r < b->rows; r++) {
 		struct cell *cells = b->cells + r * b->ncols;
-		for (size_t i = part->first; i < b->ncols; i += COLUMN_THREADS) {
+		for (size_t k = 0; k < part->nmine; k++) {
+			size_t i = part->mine[k];
 			convert_cell(&im->cols[i], b, (unsigned)part->first, &cells[i]);
 			profile_cell(&im->cols[i], b, &cells[i]);
 		}
@@ -1333,7 +1382,7 @@ int import_file(const char *src_path, const char *dst_path, const struct import_
 	memset(out, 0, sizeof *out);
 	out->columns_info = json_array();
 	out->warnings = json_array();
-	struct column_part parts[COLUMN_THREADS];
+	struct column_part parts[COLUMN_THREADS] = { { 0 } };
 	struct importer im = { .opt = &opt, .out = out, .e = e, .pass = 1, .last_per_mille = -1,
 			       .parts = parts };
 	int rc = -1;
@@ -1406,6 +1455,7 @@ int import_file(const char *src_path, const char *dst_path, const struct import_
 			ctxs[n] = &parts[i];
 			stages[n] = 0;
 		}
+		split_columns(&im, parts, n);
 		fns[n] = write_batch;
 		ctxs[n] = &im;
 		stages[n++] = 1;
@@ -1447,6 +1497,8 @@ out:
 		free(xls_csv);
 	}
 	pipeline_free(im.pipe);
+	for (size_t k = 0; k < COLUMN_THREADS; k++)
+		free(parts[k].mine);
 	free_first(&im);
 	sqlw_abort(im.sw);
 	free(im.row_values);
