@@ -336,28 +336,6 @@ static void put_text(struct importer *im, const struct row_span *sp, struct cell
 		pipeline_text(im->pipe, cell, s, len);
 }
 
-/* Pass 2's reader: the row's fields as text cells (empty ones null); the
- * column threads convert them. */
-static int queue_raw(struct importer *im, const struct csv_field *f, size_t n)
-{
-	struct cell *cells = pipeline_row(im->pipe);
-	struct row_span span, *sp = NULL;
-	if (find_span(f, n, &span)) {
-		span.off = pipeline_copy(im->pipe, span.start, span.len);
-		sp = &span;
-	}
-	for (size_t i = 0; i < im->ncols; i++) {
-		if (i < n && f[i].len)
-			put_text(im, sp, &cells[i], f[i].ptr, f[i].len);
-		else
-			cells[i].type = CELL_NULL;
-	}
-	struct error pe;
-	if (pipeline_commit(im->pipe, &pe) < 0)
-		return stop(im, IMPORT_INTERNAL, "%s", pe.msg);
-	return 0;
-}
-
 /* Consumer: appends a batch to the data table. */
 static int write_batch(void *ctx, struct batch *b, struct error *e)
 {
@@ -639,6 +617,9 @@ static void settle_first_row(struct importer *im)
 	free_first(im);
 }
 
+/* The reader's part of both passes: the row's fields as text cells (empty
+ * ones null) for the column threads, which infer from them (pass 1) or
+ * convert them (pass 2). */
 static int queue_fields(struct importer *im, const struct csv_field *f, size_t n)
 {
 	struct cell *cells = pipeline_row(im->pipe);
@@ -650,7 +631,8 @@ static int queue_fields(struct importer *im, const struct csv_field *f, size_t n
 	for (size_t i = 0; i < im->ncols; i++) {
 		if (i >= n || !f[i].len)
 			cells[i].type = CELL_NULL;
-		else if (!atomic_load_explicit(&im->cols[i].settled, memory_order_relaxed))
+		else if (im->pass == 2 ||
+			 !atomic_load_explicit(&im->cols[i].settled, memory_order_relaxed))
 			put_text(im, sp, &cells[i], f[i].ptr, f[i].len);
 		else   /* a text column: only whether it is null still counts */
 			cells[i].type = infer_is_null(f[i].ptr, f[i].len) ? CELL_NULL : CELL_PRESENT;
@@ -710,10 +692,10 @@ static int take_row(struct importer *im, const struct csv_field *f, size_t n, in
 			     n < im->ncols ? "padded with empty values" : "extra fields dropped");
 		im->ragged++;
 	}
-	if (im->pass == 1)
-		return queue_fields(im, f, n);
-	if (queue_raw(im, f, n) < 0)
+	if (queue_fields(im, f, n) < 0)
 		return -1;
+	if (im->pass == 1)
+		return 0;
 	if (report_rows(im))
 		return stop(im, IMPORT_CANCELLED, "cancelled");
 	return 0;
