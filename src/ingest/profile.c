@@ -535,13 +535,16 @@ static void switch_to_summary(struct profile *p)
 
 /* One non-null value for distinct and top.  s is the text for text kinds
  * (NULL for numbers, which are identified by key). */
-static void count_value(struct profile *p, uint64_t h, uint64_t key, const char *s, size_t len)
+/* Returns false when the value was seen before (and is counted in the
+ * exact table), true when it is new or distinct values are no longer kept:
+ * then per-value facts (a text's length) must be looked at. */
+static bool count_value(struct profile *p, uint64_t h, uint64_t key, const char *s, size_t len)
 {
 	if (p->table) {
 		size_t i = table_find(p->table, p->table_cap, h);
 		if (p->table[i].h) {
 			p->table[i].count++;
-			return;
+			return false;
 		}
 		if (p->table_len < INFER_MAX_DISTINCT) {
 			if ((p->table_len + 1) * 4 > p->table_cap * 3) {
@@ -555,13 +558,14 @@ static void count_value(struct profile *p, uint64_t h, uint64_t key, const char 
 			if (s)
 				arena_put(p, e, s, len);
 			p->table_len++;
-			return;
+			return true;
 		}
 		switch_to_summary(p);
 	}
 	hll_add(p->hll, h);
 	if (p->summary)
 		summary_add(p->summary, h, key, s, len);
+	return true;
 }
 
 static void icounts_degrade(struct profile *p);
@@ -954,8 +958,12 @@ void profile_add_text(struct profile *p, const char *s, size_t len)
 {
 	assert(p->text_keys);
 	p->count++;
-	count_value(p, hash_bytes(s, len), 0, s, len);
+	bool fresh = count_value(p, hash_bytes(s, len), 0, s, len);
 	if (p->opt.kind == COLUMN_TEXT) {
+		/* The shortest and longest values are among the distinct ones:
+		 * a value seen before changes neither. */
+		if (!fresh)
+			return;
 		uint64_t n = 0;
 		for (size_t i = 0; i < len; i++)
 			n += ((unsigned char)s[i] & 0xC0) != 0x80;
