@@ -44,7 +44,7 @@ static int on_row(void *ctx, uint32_t row, const struct xlsx_cell *cells, size_t
 	mix(t, &row, sizeof row);
 	for (size_t i = 0; i < n; i++) {
 		const struct xlsx_cell *c = &cells[i];
-		if (!c->text || (c->type == XLSX_EMPTY && c->text[0]) || c->type > XLSX_ERROR)
+		if (!c->text || (c->type == XLSX_EMPTY && c->text[0]) || c->type > XLSX_TIME)
 			abort();
 		size_t len = strlen(c->text);
 		if (len > t->lim->max_cell_bytes && len > 64)
