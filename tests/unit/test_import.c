@@ -373,6 +373,18 @@ static void test_xls(void **state)
 	assert_non_null(strstr(e.msg, "could not be read safely"));
 	assert_int_equal(access(dst, F_OK), -1);
 	import_result_clear(&r);
+	/* The other FreeXL bugs libFuzzer found (over-reads): refused, never a
+	 * crash of this process, whatever the child made of them. */
+	static const char *const hostile[] = {
+		"tests/unit/xls_fixtures/freexl_bugs/heap_overflow_in_parse_unicode_string.xls",
+		"tests/unit/xls_fixtures/freexl_bugs/heap_overflow_memcpy_in_open.xls",
+	};
+	for (size_t i = 0; i < sizeof hostile / sizeof hostile[0]; i++) {
+		unlink(dst);
+		assert_int_equal(import_file(hostile[i], dst, &opt, &r, &e), -1);
+		assert_int_equal(r.failure, IMPORT_BAD_INPUT);
+		import_result_clear(&r);
+	}
 	/* The sheet is read through CSV: values and types survive. */
 	unlink(dst);
 	assert_int_equal(import_file("tests/unit/xls_fixtures/basic.xls", dst, &opt, &r, &e), 0);
