@@ -60,6 +60,14 @@ static void child(sandbox_fn fn, void *arg, const struct sandbox_limits *lim, in
 	sigset_t all_open;
 	sigemptyset(&all_open);
 	sigprocmask(SIG_SETMASK, &all_open, NULL);
+	/* The child says how it ended through the pipe; what a crashing
+	 * library (or a sanitizer catching it) prints is not for the server's
+	 * log, where it would read as the server's own crash. */
+	int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	if (null >= 0) {
+		dup2(null, STDERR_FILENO);
+		close(null);
+	}
 	/* Nothing of the server's (listening socket, connections, database
 	 * files) stays open in the child. */
 	if (wfd > 3)
