@@ -30,10 +30,6 @@ struct app {
 	struct sniffer *sniffer; /* libmagic, for uploaded files' types */
 	struct sweep_guard *uploading;  /* objects being written: never swept */
 	struct jobs *jobs;       /* background jobs (dataset ingestion) */
-	/* Also told an ingest's progress (per mille), e.g. by `sheaf import`'s
-	 * progress bar; NULL in the server. */
-	void (*ingest_observer)(void *ctx, int64_t per_mille);
-	void *ingest_observer_ctx;
 	struct jwt_key signing_key;
 	char *openapi;           /* the OpenAPI document, serialized once at start */
 	size_t openapi_len;

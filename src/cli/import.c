@@ -4,14 +4,14 @@
  * schema.  The dataset belongs to the built-in local user unless --user
  * names an account.
  *
- * It goes through the same path as an upload: the original is stored as an
- * object, the dataset row and its ingest job are created together, and the
- * job runs here, on this thread (a queue without workers, so a server on
- * the same data dir keeps its own jobs).  A progress bar shows on a
- * terminal; otherwise a line per tenth.
+ * The same importer as an upload's, with the same options and limits; the
+ * original goes to storage on another thread meanwhile, and the dataset
+ * row is inserted once both files are stored (see run_import).  A progress
+ * bar shows on a terminal; otherwise a line per tenth.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -189,11 +189,45 @@ static int find_owner(struct store *st, const char *email, char *out, size_t cap
 	return 0;
 }
 
-static int run_import(struct app *app, struct import_args *a, const char *path)
+/* The original's copy into storage, on a thread of its own while the
+ * import reads the same file. */
+struct copy {
+	struct app *app;
+	const char *key;
+	int fd;
+	pthread_t thread;
+	enum blob_rc rc;
+	struct error e;
+};
+
+static void *copy_original(void *arg)
+{
+	struct copy *c = arg;
+	c->rc = blob_put(c->app->blob, c->key, blob_read_fd, &c->fd, NULL, &c->e);
+	return NULL;
+}
+
+static bool on_progress(void *ctx, int64_t per_mille)
+{
+	draw(ctx, per_mille);
+	return false;
+}
+
+/*
+ * The dataset is built before the store hears of it: the original goes to
+ * storage while the importer reads the file, the dataset file is stored
+ * next, and only then is the row inserted, already ready.  A crash at any
+ * point leaves no row, only objects no row lists (the sweep removes them)
+ * and a temporary file (removed at the next start).
+ */
+static int run_import(struct app *app, struct import_args *a, const char *path, struct bar *bar)
 {
 	struct dataset_row row = { 0 };
-	struct job_row job = { 0 }, done = { 0 };
+	struct import_result res = { 0 };
 	struct error e;
+	char tmp[4200] = "", name[64], run[ID_CHARS(9) + 1];
+	struct copy copy = { .app = app, .key = row.original_key, .rc = BLOB_ERROR };
+	bool copying = false, stored = false;
 	int rc = 1;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
@@ -225,55 +259,71 @@ static int run_import(struct app *app, struct import_args *a, const char *path)
 		 *format ? format : dataset_sniff_format(head, got > 0 ? (size_t)got : 0));
 	id_random(row.id, 16);
 	dataset_original_key(row.owner_id, row.id, row.original_key, sizeof row.original_key);
-	if (blob_put(app->blob, row.original_key, blob_read_fd, &fd, NULL, &e) != BLOB_OK) {
-		fprintf(stderr, "sheaf: storing %s: %s\n", a->file, e.msg);
-		goto out;
-	}
 	struct stat sb;
 	row.size_bytes = fstat(fd, &sb) == 0 ? sb.st_size : 0;
-	snprintf(row.status, sizeof row.status, "processing");
-	row.version = 1;
-	row.created_at = row.updated_at = clock_now_ms();
-	id_random(job.id, 16);
-	snprintf(job.owner_id, sizeof job.owner_id, "%s", row.owner_id);
-	snprintf(job.kind, sizeof job.kind, "%s", DATASET_INGEST_KIND);
-	job.payload = dataset_ingest_payload(path, false);
-	job.created_at = row.created_at;
-	if (store_dataset_create(app->store, &row, &job, &e) != STORE_OK) {
-		fprintf(stderr, "sheaf: %s\n", e.msg);
-		blob_remove(app->blob, row.original_key, &e);
+
+	copy.fd = fd;
+	if (pthread_create(&copy.thread, NULL, copy_original, &copy) != 0) {
+		fprintf(stderr, "sheaf: cannot start a thread\n");
 		goto out;
 	}
-	int run = jobs_run_now(app->jobs, job.id, INT64_MAX / 2, &done, &e);
-	struct bar *bar = app->ingest_observer_ctx;
+	copying = true;
+	id_random(run, 9);
+	snprintf(name, sizeof name, "ingest-cli-%s.sqlite", run);
+	if (dataset_tmp_path(app, name, tmp, sizeof tmp, &e) < 0) {
+		fprintf(stderr, "sheaf: %s\n", e.msg);
+		goto out;
+	}
+	json_t *optjson = json_loads(row.options, 0, NULL);
+	struct import_options opt;
+	dataset_import_options(app, optjson, &opt);
+	opt.progress = on_progress;
+	opt.progress_ctx = bar;
+	int imported = import_file(path, tmp, &opt, &res, &e);
+	json_decref(optjson);
 	if (bar->tty && !bar->quiet)
 		fputc('\n', stderr);
-	if (run < 0) {
-		fprintf(stderr, "sheaf: %s\n", e.msg);
+	pthread_join(copy.thread, NULL);
+	copying = false;
+	if (imported < 0) {
+		fprintf(stderr, "sheaf: %s: %s\n", a->file, e.msg);
 		goto out;
 	}
-	if (strcmp(done.status, "done") != 0) {
-		fprintf(stderr, "sheaf: %s: %s\n", a->file,
-			*done.error ? done.error : "the import did not finish");
-		struct store_keys keys = { 0 };
-		if (store_dataset_delete(app->store, row.owner_id, row.id, &keys, &e) == STORE_OK)
-			for (size_t i = 0; i < keys.n; i++)
-				blob_remove(app->blob, keys.keys[i], &e);
-		store_keys_free(&keys);
+	if (copy.rc != BLOB_OK) {
+		fprintf(stderr, "sheaf: storing %s: %s\n", a->file, copy.e.msg);
 		goto out;
 	}
-	dataset_row_clear(&row);
-	if (store_dataset_get(app->store, job.owner_id, job.subject_id[0] ? job.subject_id : row.id,
-			      &row, &e) != STORE_OK) {
+	if (dataset_store_file(app, &row, tmp, run, &res, &e) < 0) {
+		fprintf(stderr, "sheaf: storing the dataset file: %s\n", e.msg);
+		goto out;
+	}
+	stored = true;
+	snprintf(row.status, sizeof row.status, "ready");
+	row.version = 1;
+	row.created_at = row.updated_at = clock_now_ms();
+	if (store_dataset_create(app->store, &row, NULL, &e) != STORE_OK) {
 		fprintf(stderr, "sheaf: %s\n", e.msg);
 		goto out;
 	}
 	print_schema(&row);
 	rc = 0;
 out:
+	if (copying)
+		pthread_join(copy.thread, NULL);
+	if (rc != 0) {
+		/* Nothing lists these: remove them now rather than leave them to
+		 * the sweep. */
+		if (copy.rc == BLOB_OK)
+			blob_remove(app->blob, row.original_key, &e);
+		if (stored) {
+			blob_remove(app->blob, row.data_key, &e);
+			dataset_uncache(app, row.data_key);
+		}
+	}
+	if (*tmp)
+		unlink(tmp);
 	close(fd);
-	free(job.payload);
-	job_row_clear(&done);
+	import_result_clear(&res);
 	dataset_row_clear(&row);
 	return rc;
 }
@@ -304,13 +354,11 @@ int cli_import(int argc, char **argv)
 	}
 	struct bar bar = { .tty = isatty(STDERR_FILENO), .shown = -1,
 			   .start_ns = clock_mono_ns(), .quiet = a.quiet };
-	struct app app = { .cfg = &cfg, .ingest_observer = draw, .ingest_observer_ctx = &bar };
+	struct app app = { .cfg = &cfg };
 	struct error e;
 	int rc = 1;
 	char *storage_url = config_storage_url(&cfg);
 	struct blob_options blob_opts = blob_options_from_config(&cfg);
-	struct job_kind kinds[] = { dataset_ingest_kind };
-	struct jobs_options jo = { .workers = JOBS_NO_WORKERS };
 	if (fs_mkdirs(cfg.data_dir, true, false, &e)) {
 		fprintf(stderr, "sheaf: %s\n", e.msg);
 		goto out;
@@ -321,13 +369,8 @@ int cli_import(int argc, char **argv)
 		fprintf(stderr, "sheaf: object storage %s: %s\n", storage_url, e.msg);
 		goto out;
 	}
-	if (!(app.jobs = jobs_start(app.store, kinds, 1, &jo, &app, &e))) {
-		fprintf(stderr, "sheaf: %s\n", e.msg);
-		goto out;
-	}
-	rc = run_import(&app, &a, path);
+	rc = run_import(&app, &a, path, &bar);
 out:
-	jobs_stop(app.jobs);
 	blob_close(app.blob);
 	store_close(app.store);
 	free(storage_url);

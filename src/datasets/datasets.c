@@ -46,6 +46,12 @@ static int tmp_path(const struct app *app, const char *name, char *out, size_t c
 	return fs_mkdirs(out, false, false, e);
 }
 
+int dataset_tmp_path(const struct app *app, const char *name, char *out, size_t cap,
+		     struct error *e)
+{
+	return tmp_path(app, name, out, cap, e);
+}
+
 int dataset_spool_path(const struct app *app, const char *id, char *out, size_t cap,
 		       struct error *e)
 {
@@ -405,8 +411,6 @@ struct ingest {
 static bool on_progress(void *arg, int64_t per_mille)
 {
 	struct ingest *in = arg;
-	if (in->app->ingest_observer)
-		in->app->ingest_observer(in->app->ingest_observer_ctx, per_mille);
 	return job_progress(in->ctx, per_mille, per_mille < 400 ? "reading" : "writing");
 }
 
@@ -444,12 +448,37 @@ static enum job_outcome internal_failure(const char *dataset, const char *what, 
 	return JOB_FAILED;
 }
 
+int dataset_store_file(struct app *app, struct dataset_row *ds, const char *path,
+		       const char *run, const struct import_result *res, struct error *e)
+{
+	char cached[4200];
+	dataset_data_key(ds->owner_id, ds->id, ds->version, run, ds->data_key, sizeof ds->data_key);
+	/* Local storage takes the file as it is; a remote one gets a copy and
+	 * the file becomes this node's cached copy. */
+	bool moved;
+	if (blob_adopt(app->blob, ds->data_key, path, &moved, e) != BLOB_OK)
+		return -1;
+	if (!moved && cache_path(app, ds->data_key, cached, sizeof cached, NULL) == 0 &&
+	    rename(path, cached) < 0)
+		log_warn("caching dataset %s: %s", ds->id, strerror(errno));
+	ds->data_bytes = res->data_bytes;
+	ds->rows = res->rows;
+	ds->columns = res->columns;
+	snprintf(ds->encoding, sizeof ds->encoding, "%s", res->encoding);
+	ds->delimiter[0] = res->delimiter;
+	ds->delimiter[1] = 0;
+	snprintf(ds->sheet, sizeof ds->sheet, "%s", res->sheet ? res->sheet : "");
+	free(ds->summary);
+	ds->summary = summary_json(res);
+	return 0;
+}
+
 /* Imports src into the dataset's file, stores it and marks the row ready. */
 static enum job_outcome ingest_file(struct ingest *in, struct dataset_row *ds, const char *src,
 				    const char *job_id, struct error *e)
 {
 	struct app *app = in->app;
-	char dst[4200], name[USER_ID_MAX + 32], cached[4200];
+	char dst[4200], name[USER_ID_MAX + 32];
 	/* Each run writes its own files: if the job was taken over by another
 	 * runner (its worker looked dead), the two never touch each other's. */
 	char run[ID_CHARS(9) + 1];
@@ -477,26 +506,10 @@ static enum job_outcome ingest_file(struct ingest *in, struct dataset_row *ds, c
 		return JOB_FAILED;
 	}
 	enum job_outcome out = JOB_FAILED;
-	dataset_data_key(ds->owner_id, ds->id, ds->version, run, ds->data_key, sizeof ds->data_key);
-	/* Local storage takes the file as it is; a remote one gets a copy and
-	 * the file becomes this node's cached copy. */
-	bool moved;
-	if (blob_adopt(app->blob, ds->data_key, dst, &moved, e) != BLOB_OK) {
+	if (dataset_store_file(app, ds, dst, run, &res, e) < 0) {
 		internal_failure(ds->id, "storing the dataset file", e);
 		goto out;
 	}
-	if (!moved && cache_path(app, ds->data_key, cached, sizeof cached, e) == 0 &&
-	    rename(dst, cached) < 0)
-		log_warn("caching dataset %s: %s", ds->id, strerror(errno));
-	ds->data_bytes = res.data_bytes;
-	ds->rows = res.rows;
-	ds->columns = res.columns;
-	snprintf(ds->encoding, sizeof ds->encoding, "%s", res.encoding);
-	ds->delimiter[0] = res.delimiter;
-	ds->delimiter[1] = 0;
-	snprintf(ds->sheet, sizeof ds->sheet, "%s", res.sheet ? res.sheet : "");
-	free(ds->summary);
-	ds->summary = summary_json(&res);
 	enum store_rc src_rc = store_dataset_ready(app->store, ds, clock_now_ms(), e);
 	if (src_rc == STORE_OK) {
 		out = JOB_DONE;

@@ -47,6 +47,20 @@ void dataset_original_key(const char *owner, const char *id, char *out, size_t c
 void dataset_data_key(const char *owner, const char *id, int64_t version, const char *run,
 		      char *out, size_t cap);
 
+/* DATA_DIR/tmp/name (the directory is created). */
+int dataset_tmp_path(const struct app *app, const char *name, char *out, size_t cap,
+		     struct error *e);
+
+/*
+ * Stores the dataset file an import wrote at path as ds's data object
+ * (moved into local storage, or copied to S3 and kept as this node's cached
+ * copy) under a key naming this run, and fills ds's data_key, data_bytes,
+ * rows, columns, encoding, delimiter, sheet and summary from res.  The row
+ * in the store is not touched.  0, or -1 with e set.
+ */
+int dataset_store_file(struct app *app, struct dataset_row *ds, const char *path,
+		       const char *run, const struct import_result *res, struct error *e);
+
 /* Where uploads are spooled for ingestion (DATA_DIR/tmp/, created). */
 int dataset_spool_path(const struct app *app, const char *id, char *out, size_t cap,
 		       struct error *e);
