@@ -186,11 +186,54 @@ static bool exact_decimal(const char *buf, size_t n, int nf, double *out)
 	return true;
 }
 
+/* The common shape, in one pass: [sign] digits [. digits], no grouping,
+ * exponent or percent, at most 15 significant digits, so the digits as an
+ * integer are exact and exact_decimal's reasoning holds.  false: not that
+ * shape (or a leading zero, which the full parser refuses); the full parser
+ * decides. */
+static bool simple_real(const char *p, const char *end, double *out)
+{
+	static const double pow10[] = {
+		1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+		1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+	};
+	bool neg = false;
+	if (p < end && (*p == '-' || *p == '+'))
+		neg = *p++ == '-';
+	const char *int_start = p;
+	uint64_t m = 0;
+	int sig = 0, nf = 0;
+	for (; p < end && is_digit(*p); p++) {
+		m = m * 10 + (uint64_t)(*p - '0');
+		if (m && ++sig > 15)
+			return false;
+	}
+	size_t ni = (size_t)(p - int_start);
+	if (ni > 1 && *int_start == '0')
+		return false;
+	if (p < end && *p == '.') {
+		for (p++; p < end && is_digit(*p); p++, nf++) {
+			m = m * 10 + (uint64_t)(*p - '0');
+			if ((m && ++sig > 15) || nf >= 22)
+				return false;
+		}
+	}
+	if (p != end || ni + (size_t)nf == 0)
+		return false;
+	double v = (double)m / pow10[nf];
+	*out = neg ? -v : v;
+	return true;
+}
+
 bool value_parse_real(const char *s, size_t len, double *out, bool *percent)
 {
 	struct cursor c = trimmed(s, len);
 	if (c.end - c.p > NUMBER_MAX)
 		return false;
+	if (simple_real(c.p, c.end, out)) {
+		*percent = false;
+		return true;
+	}
 	/* Rebuilt without commas for strtod.  sheaf never calls setlocale(), so
 	 * strtod's decimal point is '.'. */
 	char buf[NUMBER_MAX + 8];
