@@ -158,6 +158,12 @@ bool value_parse_int(const char *s, size_t len, int64_t *out)
 	return true;
 }
 
+/* The powers of ten a double holds exactly. */
+static const double exact_pow10[] = {
+	1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+	1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+};
+
 /* Clinger's fast path: a decimal whose digits, as an integer, are below
  * 2^53 and that has at most 22 fraction digits is that integer divided by
  * an exact power of ten, and IEEE division rounds correctly -- the same
@@ -166,10 +172,6 @@ bool value_parse_int(const char *s, size_t len, int64_t *out)
  * digits (no exponent); nf: the fraction digits. */
 static bool exact_decimal(const char *buf, size_t n, int nf, double *out)
 {
-	static const double pow10[] = {
-		1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
-		1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
-	};
 	if (nf > 22)
 		return false;
 	bool neg = n && buf[0] == '-';
@@ -181,7 +183,7 @@ static bool exact_decimal(const char *buf, size_t n, int nf, double *out)
 		if (m > (1ULL << 53))
 			return false;
 	}
-	double v = (double)m / pow10[nf];
+	double v = (double)m / exact_pow10[nf];
 	*out = neg ? -v : v;
 	return true;
 }
@@ -193,10 +195,6 @@ static bool exact_decimal(const char *buf, size_t n, int nf, double *out)
  * decides. */
 static bool simple_real(const char *p, const char *end, double *out)
 {
-	static const double pow10[] = {
-		1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
-		1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
-	};
 	bool neg = false;
 	if (p < end && (*p == '-' || *p == '+'))
 		neg = *p++ == '-';
@@ -220,7 +218,7 @@ static bool simple_real(const char *p, const char *end, double *out)
 	}
 	if (p != end || ni + (size_t)nf == 0)
 		return false;
-	double v = (double)m / pow10[nf];
+	double v = (double)m / exact_pow10[nf];
 	*out = neg ? -v : v;
 	return true;
 }
