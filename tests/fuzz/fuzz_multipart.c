@@ -42,17 +42,6 @@ static const struct multipart_limits defaults = {
 	MULTIPART_DEFAULT_FILENAME_BYTES
 };
 
-static bool utf8_ok(const char *s)
-{
-	while (*s) {
-		size_t n = utf8_seq(s);
-		if (!n)
-			return false;
-		s += n;
-	}
-	return true;
-}
-
 static void check_header(const char *h, size_t cap)
 {
 	if (strlen(h) >= cap)
@@ -68,7 +57,7 @@ static void check_small(const char *given)
 	size_t len = strlen(given), cap = 1 + len % 40;
 	char small[41];
 	filename_display(given, small, cap);
-	if (strlen(small) >= cap || !utf8_ok(small) || strpbrk(small, "/\\\r\n"))
+	if (strlen(small) >= cap || !utf8_valid(small) || strpbrk(small, "/\\\r\n"))
 		abort();
 	filename_storage(given, small, cap);
 	if (strlen(small) >= cap || (small[0] && !blob_key_valid(small)))
@@ -90,7 +79,7 @@ static void check_names(const char *given)
 	char d[FILENAME_DISPLAY_MAX + 1], again[FILENAME_DISPLAY_MAX + 1];
 	filename_display(given, d, sizeof d);
 	size_t n = strlen(d);
-	if (n == 0 || n > FILENAME_DISPLAY_MAX || !utf8_ok(d) || d[0] == ' ' || d[0] == '.' ||
+	if (n == 0 || n > FILENAME_DISPLAY_MAX || !utf8_valid(d) || d[0] == ' ' || d[0] == '.' ||
 	    d[n - 1] == ' ' || d[n - 1] == '.')
 		abort();
 	for (const unsigned char *p = (const unsigned char *)d; *p; p++)
@@ -142,10 +131,10 @@ static int on_begin(void *ctx, const struct multipart_part *p)
 	struct trace *t = ctx;
 	if (t->failed || t->in_part || p->index != t->begins || !p->name)
 		abort();
-	if (strlen(p->name) > t->lim->max_name_bytes || !utf8_ok(p->name))
+	if (strlen(p->name) > t->lim->max_name_bytes || !utf8_valid(p->name))
 		abort();
 	if (p->filename &&
-	    (strlen(p->filename) > t->lim->max_filename_bytes || !utf8_ok(p->filename)))
+	    (strlen(p->filename) > t->lim->max_filename_bytes || !utf8_valid(p->filename)))
 		abort();
 	if (p->content_type && !*p->content_type)
 		abort();

@@ -25,23 +25,12 @@
 #define GRINNING "\xf0\x9f\x98\x80"       /* 😀, 4 bytes */
 #define FAMILY "\xf0\x9f\x91\xa8\xe2\x80\x8d\xf0\x9f\x91\xa9\xe2\x80\x8d\xf0\x9f\x91\xa7"
 
-static bool valid_utf8(const char *s)
-{
-	while (*s) {
-		size_t n = utf8_seq(s);
-		if (!n)
-			return false;
-		s += n;
-	}
-	return true;
-}
-
 /* What every display name must be, whatever went in. */
 static void check_display(const char *out)
 {
 	size_t n = strlen(out);
 	assert_true(n >= 1 && n <= FILENAME_DISPLAY_MAX);
-	assert_true(valid_utf8(out));
+	assert_true(utf8_valid(out));
 	for (const unsigned char *p = (const unsigned char *)out; *p; p++)
 		assert_true(*p >= 0x20 && *p != 0x7f && *p != '/' && *p != '\\');
 	assert_false(out[0] == ' ' || out[0] == '.' || out[n - 1] == ' ' || out[n - 1] == '.');
