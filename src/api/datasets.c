@@ -412,7 +412,7 @@ static void upload_end(struct request *req, void *arg)
 	snprintf(job.owner_id, sizeof job.owner_id, "%s", row->owner_id);
 	snprintf(job.kind, sizeof job.kind, "%s", DATASET_INGEST_KIND);
 	snprintf(job.subject_id, sizeof job.subject_id, "%s", row->id);
-	job.payload = dataset_ingest_payload(up->spool, true);
+	job.payload = dataset_ingest_payload(up->spool);
 	job.created_at = now;
 	enum store_rc rc = store_dataset_create(app->store, row, &job, &e);
 	free(job.payload);

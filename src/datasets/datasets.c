@@ -259,10 +259,9 @@ const char *dataset_sniff_format(const void *head, size_t n)
 	return "csv";
 }
 
-char *dataset_ingest_payload(const char *spool, bool remove_spool)
+char *dataset_ingest_payload(const char *spool)
 {
-	json_t *o = json_pack("{s:s, s:b}", "spool", spool ? spool : "", "remove_spool",
-			      remove_spool);
+	json_t *o = json_pack("{s:s}", "spool", spool ? spool : "");
 	char *s = json_dumps(o, JSON_COMPACT);
 	json_decref(o);
 	return s;
@@ -434,7 +433,7 @@ static void remove_spool(const struct job_row *job)
 {
 	json_t *p = json_loads(job->payload ? job->payload : "{}", 0, NULL);
 	const char *spool = json_string_value(json_object_get(p, "spool"));
-	if (spool && *spool && json_is_true(json_object_get(p, "remove_spool")))
+	if (spool && *spool)
 		unlink(spool);
 	json_decref(p);
 }

@@ -102,9 +102,8 @@ char *dataset_options(const struct dataset_choices *c, const char **format, stru
 const char *dataset_sniff_format(const void *head, size_t n);
 
 /* The payload of an ingest job: where the upload was spooled ("" when it
- * was not) and whether the job removes that file when done (a CLI import
- * reads the user's own file and must not). */
-char *dataset_ingest_payload(const char *spool, bool remove_spool);
+ * was not); the job removes that file when it is done with it. */
+char *dataset_ingest_payload(const char *spool);
 
 /*
  * Opens the ready dataset's file for reading, fetching it into the local

@@ -517,10 +517,8 @@ struct jobs *jobs_start(struct store *st, const struct job_kind *kinds, size_t n
 		free_queue(q);
 		return NULL;
 	}
-	int nworkers = !opt || opt->workers == 0 ? 1
-		       : opt->workers == JOBS_NO_WORKERS ? 0
-		       : opt->workers > 1 ? opt->workers : 1;
-	q->workers = xcalloc((size_t)nworkers + 1, sizeof *q->workers);
+	int nworkers = opt && opt->workers > 1 ? opt->workers : 1;
+	q->workers = xcalloc((size_t)nworkers, sizeof *q->workers);
 	for (int i = 0; i < nworkers; i++) {
 		struct worker *w = &q->workers[i];
 		w->q = q;

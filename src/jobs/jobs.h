@@ -30,7 +30,6 @@
 #include "store/store.h"
 
 #define JOBS_PROGRESS_INTERVAL_MS 250
-#define JOBS_NO_WORKERS (-1)
 
 enum job_outcome {
 	JOB_DONE,
@@ -57,8 +56,7 @@ struct job_kind {
 };
 
 struct jobs_options {
-	int workers;               /* threads; < 1 means 1, but JOBS_NO_WORKERS starts none
-				    * (a command that runs its own job with jobs_run_now) */
+	int workers;               /* threads; < 1 means 1 */
 	int64_t heartbeat_ms;      /* how often running jobs beat; <= 0 means 5000 */
 	int64_t stale_ms;          /* a job silent this long is presumed dead; <= 0: 6 beats */
 	int64_t max_attempts;      /* starts before an interrupted job fails; <= 0 means 3 */
