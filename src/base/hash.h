@@ -19,20 +19,39 @@ static inline uint64_t hash_mum(uint64_t a, uint64_t b)
 	return (uint64_t)r ^ (uint64_t)(r >> 64);
 }
 
+/* The last n % 8 bytes of a string of n bytes ending at end, as one word,
+ * read without assembling it byte by byte in memory (a copy of a variable
+ * length into a word stalls the load that follows it).  A string of 8 or
+ * more bytes gives its last 8, overlapping what was hashed already. */
+static inline uint64_t hash_tail(const unsigned char *end, size_t n)
+{
+	uint64_t w;
+	if (n >= 8) {
+		memcpy(&w, end - 8, 8);
+		return w;
+	}
+	if (n >= 4) {
+		uint32_t a, b;
+		memcpy(&a, end - n, 4);
+		memcpy(&b, end - 4, 4);
+		return (uint64_t)a << 32 | b;
+	}
+	if (n)
+		return (uint64_t)end[-(ptrdiff_t)n] << 16 | (uint64_t)end[-(ptrdiff_t)((n + 1) / 2)] << 8 |
+		       end[-1];
+	return 0;
+}
+
 static inline uint64_t hash_bytes(const void *data, size_t n)
 {
-	const unsigned char *s = data;
+	const unsigned char *s = data, *end = s + n;
 	uint64_t h = hash_mum(0x9E3779B97F4A7C15ull ^ n, 0xA0761D6478BD642Full);
-	while (n >= 8) {
+	for (size_t left = n; left > 8; left -= 8, s += 8) {
 		uint64_t w;
 		memcpy(&w, s, 8);
 		h = hash_mum(h ^ w, 0xE7037ED1A0B428DBull);
-		s += 8;
-		n -= 8;
 	}
-	uint64_t w = 0;
-	memcpy(&w, s, n);
-	h = hash_mum(h ^ w ^ 0x8EBC6AF09C88C6E3ull, 0x589965CC75374CC3ull);
+	h = hash_mum(h ^ hash_tail(end, n) ^ 0x8EBC6AF09C88C6E3ull, 0x589965CC75374CC3ull);
 	return h ? h : 1;
 }
 

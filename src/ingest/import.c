@@ -8,6 +8,11 @@
  * profile.  Both passes share one row path: CSV records (after encoding
  * conversion) and spreadsheet rows arrive as arrays of text fields.
  *
+ * A large CSV file is read about once (import.h): pass 1 stops after a
+ * prefix, and pass 2 checks every value against the types guessed from it
+ * (convert_cell says whether a value fits); run_passes falls back to the
+ * two full passes when the guess was wrong.
+ *
  * Threads (pipeline.h): the reading thread only parses and copies rows into
  * batches.  In pass 1, two column threads run the inference, each for every
  * other column.  In pass 2, the two column threads convert their columns'
@@ -64,6 +69,8 @@ struct column {
 	struct column_infer *infer;
 	struct column_type type;
 	struct profile *profile;
+	bool open;                   /* speculative pass 2: no value in the prefix, so
+				      * inferred there (and converted as text) */
 	atomic_bool settled;         /* pass 1: inference can only say text now */
 	char text[VALUE_TEXT_MAX];   /* a converted date/time value, bound while inserting */
 };
@@ -82,13 +89,25 @@ struct importer {
 	int64_t ragged;              /* rows with the wrong field count (pass 1) */
 	int64_t total_rows;          /* rows found by pass 1, for pass 2's progress */
 
-	/* progress */
+	/* progress: the current pass runs from prog_lo to prog_hi per mille */
 	uint64_t total_bytes, done_bytes;
-	int64_t last_per_mille;
+	int64_t last_per_mille, prog_lo, prog_hi;
 	bool cancelled;
+
+	/* Speculation (large CSV files): pass 1 reads only a prefix, pass 2
+	 * converts with the types guessed from it and checks that every value
+	 * fits; the rare file where one does not is read again in full. */
+	uint64_t prefix_limit;       /* pass 1 stops past this many bytes (0: never) */
+	bool prefix_stopped;         /* ... and did */
+	bool speculative;            /* pass 2 runs on guessed types */
+	bool first_unsure;           /* the first row's role was decided by the types */
+	int64_t prefix_rows;         /* data rows pass 1 saw */
+	int64_t bad_at;              /* an encoding error's byte offset, else -1 */
+	atomic_bool misfit;          /* a value did not fit its guessed type */
 
 	/* pass 2 */
 	struct sqlw *sw;             /* the data table being written */
+	bool created;                /* the output file exists */
 	struct sqlw_value *row_values; /* the writer thread's row */
 	sqlite3 *db;                 /* the file, for the metadata tables at the end */
 	struct pipeline *pipe;       /* pass 1: fields to inference; pass 2: converted rows
@@ -136,22 +155,31 @@ static bool report(struct importer *im, int64_t per_mille)
 	return im->cancelled;
 }
 
+/* The next pass takes share per mille of what is left of the work. */
+static void begin_pass(struct importer *im, int pass, int64_t share)
+{
+	im->pass = pass;
+	im->prog_lo = im->last_per_mille > 0 ? im->last_per_mille : 0;
+	im->prog_hi = im->prog_lo + (1000 - im->prog_lo) * share / 1000;
+}
+
+static bool report_share(struct importer *im, int64_t done, int64_t total)
+{
+	return report(im, im->prog_lo + (im->prog_hi - im->prog_lo) * done / total);
+}
+
 static bool report_bytes(struct importer *im)
 {
 	if (!im->total_bytes)
-		return report(im, im->pass == 1 ? 0 : PASS1_SHARE);
-	int64_t share = (int64_t)(im->done_bytes * 1000 / im->total_bytes);
-	if (im->pass == 1)
-		return report(im, share * PASS1_SHARE / 1000);
-	return report(im, PASS1_SHARE + share * (1000 - PASS1_SHARE) / 1000);
+		return report(im, im->prog_lo);
+	return report_share(im, (int64_t)(im->done_bytes * 1000 / im->total_bytes), 1000);
 }
 
 static bool report_rows(struct importer *im)
 {
-	if (im->pass == 1 || im->total_rows <= 0 || (im->rows & 1023))
+	if (im->pass == 1 || im->speculative || im->total_rows <= 0 || (im->rows & 1023))
 		return im->cancelled;
-	int64_t share = im->rows * 1000 / im->total_rows;
-	return report(im, PASS1_SHARE + share * (1000 - PASS1_SHARE) / 1000);
+	return report_share(im, im->rows, im->total_rows);
 }
 
 /* ---- the header ---- */
@@ -428,19 +456,30 @@ static void split_columns(struct importer *im, struct column_part *parts, size_t
 	free(order);
 }
 
+/* Whether a real written as s (parsed as a non-percent real) is an
+ * integer a double would round: inference makes such a column text. */
+static bool big_integer(const char *s, size_t len)
+{
+	int64_t i;
+	return len >= 16 && value_parse_int(s, len, &i) &&
+	       (i > ((int64_t)1 << 53) || i < -((int64_t)1 << 53));
+}
+
 /* A raw text cell of column c, converted in place to the column's type
  * (k: this column thread's side arena, for dates in canonical form).
- * Inference guaranteed the conversion; should it still fail, the text is
- * kept (never lost). */
-static void convert_cell(struct column *c, struct batch *b, unsigned k, struct cell *cell)
+ * Returns whether the value fits the type as inference (infer.h) decides
+ * it: after a whole-file inference it always does; after a guess from a
+ * prefix, false says the guess was wrong.  A value that does not fit
+ * keeps its text (never lost). */
+static bool convert_cell(struct column *c, struct batch *b, unsigned k, struct cell *cell)
 {
 	if (cell->type != CELL_TEXT)
-		return;
+		return true;
 	const char *s = cell_text(b, cell);
 	size_t len = cell->v.t.len;
 	if (is_null(c, s, len)) {
 		cell->type = CELL_NULL;
-		return;
+		return true;
 	}
 	struct value_datetime dt;
 	int64_t i;
@@ -448,41 +487,46 @@ static void convert_cell(struct column *c, struct batch *b, unsigned k, struct c
 	bool pct, flag;
 	switch (c->type.kind) {
 	case COLUMN_INT:
-		if (value_parse_int(s, len, &i)) {
-			cell->type = CELL_INT;
-			cell->v.i = i;
-		}
-		return;
+		if (!value_parse_int(s, len, &i))
+			return false;
+		cell->type = CELL_INT;
+		cell->v.i = i;
+		return true;
 	case COLUMN_BOOL:
-		if (value_parse_bool(s, len, &flag)) {
-			cell->type = CELL_INT;
-			cell->v.i = flag;
-		}
-		return;
+		if (!value_parse_bool(s, len, &flag))
+			return false;
+		cell->type = CELL_INT;
+		cell->v.i = flag;
+		return true;
 	case COLUMN_REAL:
-		if (value_parse_real(s, len, &r, &pct)) {
-			cell->type = CELL_REAL;
-			cell->v.r = r;
-		}
-		return;
+		if (!value_parse_real(s, len, &r, &pct) || pct != c->type.percent ||
+		    (!pct && big_integer(s, len)))
+			return false;
+		cell->type = CELL_REAL;
+		cell->v.r = r;
+		return true;
 	case COLUMN_DATE:
-		if (value_parse_date(s, len, &dt))
-			batch_side_text(b, k, cell, c->text,
-					value_format_date(&dt, c->text, sizeof c->text));
-		return;
+		if (!value_parse_date(s, len, &dt))
+			return false;
+		batch_side_text(b, k, cell, c->text, value_format_date(&dt, c->text, sizeof c->text));
+		return true;
 	case COLUMN_DATETIME:
-		if (value_parse_datetime(s, len, &dt) || value_parse_date(s, len, &dt))
-			batch_side_text(b, k, cell, c->text,
-					value_format_datetime(&dt, c->text, sizeof c->text));
-		return;
+		if (!value_parse_datetime(s, len, &dt) && !value_parse_date(s, len, &dt))
+			return false;
+		batch_side_text(b, k, cell, c->text,
+				value_format_datetime(&dt, c->text, sizeof c->text));
+		return true;
 	case COLUMN_TIME:
-		if (value_parse_time(s, len, &dt))
-			batch_side_text(b, k, cell, c->text,
-					value_format_time(&dt, c->text, sizeof c->text));
-		return;
+		if (!value_parse_time(s, len, &dt))
+			return false;
+		batch_side_text(b, k, cell, c->text, value_format_time(&dt, c->text, sizeof c->text));
+		return true;
 	case COLUMN_TEXT:
-		return;
+		if (c->open)
+			infer_add(c->infer, s, len);
+		return true;
 	}
+	return true;
 }
 
 static void profile_cell(struct column *c, const struct batch *b, const struct cell *cell)
@@ -516,15 +560,18 @@ static int convert_batch(void *ctx, struct batch *b, struct error *e)
 {
 	struct column_part *part = ctx;
 	struct importer *im = part->im;
+	bool fit = true;
 	(void)e;
 	for (size_t r = 0; r < b->rows; r++) {
 		struct cell *cells = b->cells + r * b->ncols;
 		for (size_t k = 0; k < part->nmine; k++) {
 			size_t i = part->mine[k];
-			convert_cell(&im->cols[i], b, (unsigned)part->first, &cells[i]);
+			fit &= convert_cell(&im->cols[i], b, (unsigned)part->first, &cells[i]);
 			profile_cell(&im->cols[i], b, &cells[i]);
 		}
 	}
+	if (!fit && im->speculative)
+		atomic_store_explicit(&im->misfit, true, memory_order_relaxed);
 	return 0;
 }
 
@@ -602,6 +649,7 @@ static void settle_first_row(struct importer *im)
 {
 	if (!im->first)
 		return;
+	im->first_unsure = true;
 	bool data = true;
 	for (size_t i = 0; i < im->ncols && data; i++) {
 		struct column_type t;
@@ -681,8 +729,14 @@ static int take_row(struct importer *im, const struct csv_field *f, size_t n, in
 		if (im->has_header)
 			return 0;
 	}
+	if (im->pass == 1 && im->prefix_limit && im->done_bytes >= im->prefix_limit) {
+		im->prefix_stopped = true;   /* enough to guess the types from */
+		return -1;
+	}
+	if (im->speculative && atomic_load_explicit(&im->misfit, memory_order_relaxed))
+		return -1;                   /* the guess was wrong: no use going on */
 	im->rows++;
-	if (n != im->ncols && im->pass == 1) {
+	if (n != im->ncols && (im->pass == 1 || (im->speculative && im->rows > im->prefix_rows))) {
 		if (im->opt->strict)
 			return stop(im, IMPORT_BAD_INPUT,
 				    "line %" PRId64 ": %zu fields where the header has %zu (strict mode)",
@@ -810,7 +864,9 @@ static int csv_run(struct importer *im, int fd, const char *encoding, char delim
 		stop(im, IMPORT_BAD_INPUT, "%s", conv ? "bad delimiter" : ce.msg);
 		goto out;
 	}
-	if (raw_utf8 && im->pass == 1) {
+	/* The check runs in the pass that reads the whole file first: pass 1,
+	 * or pass 2 when pass 1 read only a prefix. */
+	if (raw_utf8 && (im->pass == 1 ? !im->prefix_limit : im->speculative)) {
 		if (pthread_create(&check.thread, NULL, check_utf8, &check) != 0) {
 			stop(im, IMPORT_INTERNAL, "cannot start the UTF-8 check");
 			goto out;
@@ -832,9 +888,10 @@ static int csv_run(struct importer *im, int fd, const char *encoding, char delim
 		}
 		if (got == 0)
 			break;
-		/* Pass 2 reads bytes pass 1 validated: UTF-8 needs no second look. */
 		if (raw_utf8 ? on_utf8(&p, chunk, (size_t)got) < 0
 			     : encoding_convert(conv, chunk, (size_t)got, on_utf8, &p, &ce) < 0) {
+			if (im->prefix_stopped)
+				break;
 			if (raw_utf8)
 				goto out;
 			if (!p.row_failed && im->out->failure == IMPORT_OK) {
@@ -851,6 +908,11 @@ static int csv_run(struct importer *im, int fd, const char *encoding, char delim
 			stop(im, IMPORT_CANCELLED, "cancelled");
 			goto out;
 		}
+	}
+	if (im->prefix_stopped) {
+		*used_delimiter = csv_reader_delimiter(p.reader);
+		rc = 0;
+		goto out;
 	}
 	if (encoding_finish(conv, &ce) < 0) {
 		stop(im, IMPORT_BAD_INPUT, "the file is not valid %s: %s", encoding, ce.msg);
@@ -898,11 +960,14 @@ static void reset_columns(struct importer *im)
 		free(im->cols[i].name);
 		free(im->cols[i].source_name);
 		infer_free(im->cols[i].infer);
+		profile_free(im->cols[i].profile);
 	}
 	free(im->cols);
 	im->cols = NULL;
 	im->ncols = 0;
 	im->header_done = false;
+	im->has_header = false;
+	im->first_unsure = false;
 	im->rows = im->ragged = 0;
 	json_array_clear(im->out->warnings);
 }
@@ -958,8 +1023,7 @@ done:
 static int csv_pass2(struct importer *im, int fd)
 {
 	char delim;
-	int64_t bad_at;
-	return csv_run(im, fd, im->out->encoding, im->out->delimiter, &delim, &bad_at);
+	return csv_run(im, fd, im->out->encoding, im->out->delimiter, &delim, &im->bad_at);
 }
 
 /* ---- spreadsheets ---- */
@@ -1056,15 +1120,16 @@ static int sheet_pass(struct importer *im, const char *path)
 	if (pick_sheet(im, xlsx_sheet_count(book), xlsx_name_of, book, &index) < 0)
 		goto out;
 	if (im->pass == 1) {
+		free(im->out->sheet);
 		im->out->sheet = xstrdup(xlsx_sheet_name(book, index));
-		report(im, 0);
+		report(im, im->prog_lo);
 	}
 	if (xlsx_read_sheet(book, index, &cb, &p, &se) < 0) {
 		if (!p.row_failed)
 			stop(im, sheet_failure(se.msg), "%s", se.msg);
 		goto out;
 	}
-	if (report(im, im->pass == 1 ? PASS1_SHARE : 1000)) {
+	if (report(im, im->prog_hi)) {
 		stop(im, IMPORT_CANCELLED, "cancelled");
 		goto out;
 	}
@@ -1257,6 +1322,7 @@ static int open_output(struct importer *im, const char *dst)
 	buf_free(&sql);
 	if (!im->sw)
 		return stop(im, IMPORT_INTERNAL, "creating the dataset file: %s", we.msg);
+	im->created = true;
 	im->row_values = xcalloc(im->ncols, sizeof *im->row_values);
 	return 0;
 }
@@ -1361,15 +1427,22 @@ out:
 	return rc;
 }
 
-/* After pass 1: every column's type, its profile, the columns_info skeleton. */
-static void settle_types(struct importer *im)
+/* After pass 1: every column's type and a profile for it.  guessed: the
+ * types come from a prefix (pass 2 infers the columns it had no value
+ * in); ranges: the inferred numeric ranges are the whole file's, for the
+ * profiles' histograms. */
+static void settle_types(struct importer *im, bool guessed, bool ranges)
 {
 	for (size_t i = 0; i < im->ncols; i++) {
 		struct column *c = &im->cols[i];
 		infer_result(c->infer, c->name, &c->type);
+		/* A guess from a prefix knows no column's range, and a column
+		 * with no value there is inferred in pass 2. */
+		c->open = guessed && c->type.rows == c->type.nulls;
 		struct profile_options po = {
 			.kind = c->type.kind,
-			.have_range = c->type.kind == COLUMN_INT || c->type.kind == COLUMN_REAL,
+			.have_range = ranges &&
+				      (c->type.kind == COLUMN_INT || c->type.kind == COLUMN_REAL),
 			.min = c->type.min,
 			.max = c->type.max,
 			/* Quantile samples share a budget of 8M values (64 MiB), so a
@@ -1391,6 +1464,11 @@ static void finish_columns_info(struct importer *im)
 				(uint64_t)json_integer_value(distinct),
 				!json_is_true(json_object_get(profile, "distinct_exact")),
 				(uint64_t)json_integer_value(json_object_get(profile, "count")));
+		double lo, hi;
+		if ((c->type.kind == COLUMN_INT || c->type.kind == COLUMN_REAL) && !c->type.percent)
+			c->type.role = profile_range(c->profile, &lo, &hi)
+					       ? infer_role(c->name, lo, hi)
+					       : COLUMN_ROLE_NONE;
 		json_t *info = json_pack(
 			"{s:s, s:s, s:s, s:b, s:b, s:O, s:O, s:o}", "name", c->name, "source_name",
 			c->source_name, "type", type_name(&c->type), "categorical",
@@ -1434,6 +1512,153 @@ static int run_pass(struct importer *im, const char *fmt, const char *src, int f
 	return im->pass == 1 ? csv_pass1(im, fd) : csv_pass2(im, fd);
 }
 
+/* Pass 1 (see the top): the header, the column count and the types. */
+static int pass_one(struct importer *im, const char *fmt, const char *src, int fd)
+{
+	begin_pass(im, 1, PASS1_SHARE);
+	im->out->passes += !im->prefix_limit;
+	if (run_pass(im, fmt, src, fd) < 0 || finish_inference(im) < 0)
+		return -1;
+	settle_first_row(im);
+	if (!im->header_done)
+		return stop(im, IMPORT_BAD_INPUT, "the file has no rows");
+	im->total_rows = im->prefix_rows = im->rows;
+	settle_types(im, im->prefix_stopped, !im->prefix_stopped);
+	return 0;
+}
+
+/* Pass 2: the data table and the profiles, into a new file at dst. */
+static int pass_two(struct importer *im, const char *fmt, const char *src, int fd,
+		    const char *dst)
+{
+	begin_pass(im, 2, 1000);
+	im->out->passes++;
+	im->bad_at = -1;
+	if (open_output(im, dst) < 0)
+		return -1;
+	im->header_done = false;
+	im->rows = 0;
+	if (!im->ncols)
+		return 0;
+	/* Column threads first (convert, profile), then the writer. */
+	pipeline_fn fns[1 + COLUMN_THREADS];
+	void *ctxs[1 + COLUMN_THREADS];
+	int stages[1 + COLUMN_THREADS];
+	size_t n = 0;
+	for (size_t i = 0; i < COLUMN_THREADS && i < im->ncols; i++, n++) {
+		im->parts[i] = (struct column_part){ .im = im, .first = i };
+		fns[n] = convert_batch;
+		ctxs[n] = &im->parts[i];
+		stages[n] = 0;
+	}
+	split_columns(im, im->parts, n);
+	fns[n] = write_batch;
+	ctxs[n] = im;
+	stages[n++] = 1;
+	struct error pe;
+	if (!(im->pipe = pipeline_start(im->ncols, fns, ctxs, stages, n, &pe)))
+		return stop(im, IMPORT_INTERNAL, "%s", pe.msg);
+	if (run_pass(im, fmt, src, fd) < 0)
+		return -1;
+	if (pipeline_finish(im->pipe, &pe) < 0)
+		return stop(im, IMPORT_INTERNAL, "%s", pe.msg);
+	pipeline_free(im->pipe);
+	im->pipe = NULL;
+	return 0;
+}
+
+/* Forgets pass 2's output, to write it again. */
+static void drop_pass_two(struct importer *im)
+{
+	pipeline_free(im->pipe);
+	im->pipe = NULL;
+	sqlw_abort(im->sw);
+	im->sw = NULL;
+	free(im->row_values);
+	im->row_values = NULL;
+	for (size_t k = 0; k < COLUMN_THREADS; k++) {
+		free(im->parts[k].mine);
+		im->parts[k].mine = NULL;
+	}
+	im->out->failure = IMPORT_OK;
+	im->speculative = false;
+	atomic_store(&im->misfit, false);
+}
+
+/* After a speculative pass 2: whether the guessed types held.  A column
+ * with no value in the prefix was inferred over the file; if it is not
+ * text after all, *retype says so and pass 2 must run again with its
+ * type (unless that could change the header: then everything does). */
+static bool guess_held(struct importer *im, bool *retype)
+{
+	*retype = false;
+	if (atomic_load(&im->misfit))
+		return false;
+	for (size_t i = 0; i < im->ncols; i++) {
+		struct column *c = &im->cols[i];
+		if (!c->open)
+			continue;
+		struct column_type t;
+		infer_result(c->infer, c->name, &t);
+		if (t.kind != COLUMN_TEXT)
+			*retype = true;
+	}
+	return !*retype || !im->first_unsure;
+}
+
+/* Pass 2 again with the types of the columns guess_held found open. */
+static void retype_open_columns(struct importer *im)
+{
+	for (size_t i = 0; i < im->ncols; i++) {
+		struct column *c = &im->cols[i];
+		profile_free(c->profile);
+		c->profile = NULL;
+	}
+	settle_types(im, false, false);   /* every type is now known, but no range */
+	im->total_rows = im->rows;
+}
+
+/* Runs both passes: on a large CSV file, pass 1 over a prefix and a
+ * speculative pass 2 that is redone in full when the guess fails. */
+static int run_passes(struct importer *im, const char *fmt, const char *src, int fd,
+		      const char *dst)
+{
+	uint64_t prefix = im->opt->prefix_bytes ? im->opt->prefix_bytes : IMPORT_PREFIX_BYTES;
+	if (strcmp(fmt, "csv") == 0 && prefix < im->total_bytes / 2)
+		im->prefix_limit = prefix;
+	if (pass_one(im, fmt, src, fd) < 0)
+		return -1;
+	im->prefix_limit = 0;
+	im->speculative = im->prefix_stopped;
+	im->prefix_stopped = false;
+	if (!im->speculative)
+		return pass_two(im, fmt, src, fd, dst);
+	int rc = pass_two(im, fmt, src, fd, dst);
+	bool retype = false;
+	/* A failure other than a wrong guess or bad encoding (which a full
+	 * pass 1 may explain better: it looks again at the encoding) is the
+	 * file's own. */
+	if (rc < 0 && !atomic_load(&im->misfit) && im->bad_at < 0)
+		return -1;
+	if (rc == 0 && guess_held(im, &retype) && !retype)
+		goto held;
+	int64_t rows = im->rows;
+	drop_pass_two(im);
+	if (retype && !im->first_unsure) {
+		im->rows = rows;
+		retype_open_columns(im);
+		return pass_two(im, fmt, src, fd, dst);
+	}
+	reset_columns(im);
+	if (pass_one(im, fmt, src, fd) < 0)
+		return -1;
+	return pass_two(im, fmt, src, fd, dst);
+held:
+	im->speculative = false;
+	im->total_rows = im->rows;
+	return 0;
+}
+
 int import_file(const char *src_path, const char *dst_path, const struct import_options *opt_in,
 		struct import_result *out, struct error *e)
 {
@@ -1447,9 +1672,8 @@ int import_file(const char *src_path, const char *dst_path, const struct import_
 	out->warnings = json_array();
 	struct column_part parts[COLUMN_THREADS] = { { 0 } };
 	struct importer im = { .opt = &opt, .out = out, .e = e, .pass = 1, .last_per_mille = -1,
-			       .parts = parts };
+			       .parts = parts, .bad_at = -1 };
 	int rc = -1;
-	bool created = false;
 	char *xls_csv = NULL;   /* an .xls file's sheet, converted */
 
 	int fd = open(src_path, O_RDONLY | O_CLOEXEC);
@@ -1487,53 +1711,11 @@ int import_file(const char *src_path, const char *dst_path, const struct import_
 		opt.delimiter = ',';
 		fmt = "csv";
 	}
-	if (run_pass(&im, fmt, src_path, fd) < 0 || finish_inference(&im) < 0)
+	if (run_passes(&im, fmt, src_path, fd, dst_path) < 0)
 		goto out;
-	settle_first_row(&im);
-	if (!im.header_done) {
-		stop(&im, IMPORT_BAD_INPUT, "the file has no rows");
-		goto out;
-	}
 	if (im.ragged > IMPORT_WARNINGS_LISTED)
 		warn(&im, "ragged_rows", 0, "%" PRId64 " rows in all had the wrong number of fields",
 		     im.ragged);
-	im.total_rows = im.rows;
-	settle_types(&im);
-
-	created = true;
-	if (open_output(&im, dst_path) < 0)
-		goto out;
-	im.pass = 2;
-	im.header_done = false;
-	im.rows = 0;
-	if (im.ncols) {
-		/* Column threads first (convert, profile), then the writer. */
-		pipeline_fn fns[1 + COLUMN_THREADS];
-		void *ctxs[1 + COLUMN_THREADS];
-		int stages[1 + COLUMN_THREADS];
-		size_t n = 0;
-		for (size_t i = 0; i < COLUMN_THREADS && i < im.ncols; i++, n++) {
-			parts[i] = (struct column_part){ .im = &im, .first = i };
-			fns[n] = convert_batch;
-			ctxs[n] = &parts[i];
-			stages[n] = 0;
-		}
-		split_columns(&im, parts, n);
-		fns[n] = write_batch;
-		ctxs[n] = &im;
-		stages[n++] = 1;
-		struct error pe;
-		if (!(im.pipe = pipeline_start(im.ncols, fns, ctxs, stages, n, &pe))) {
-			stop(&im, IMPORT_INTERNAL, "%s", pe.msg);
-			goto out;
-		}
-		if (run_pass(&im, fmt, src_path, fd) < 0)
-			goto out;
-		if (pipeline_finish(im.pipe, &pe) < 0) {
-			stop(&im, IMPORT_INTERNAL, "%s", pe.msg);
-			goto out;
-		}
-	}
 	if (im.rows != im.total_rows) {
 		stop(&im, IMPORT_INTERNAL, "the file changed while it was read (%" PRId64
 					    " rows, then %" PRId64 ")", im.total_rows, im.rows);
@@ -1572,7 +1754,7 @@ out:
 	if (rc < 0) {
 		if (out->failure == IMPORT_OK)
 			out->failure = IMPORT_INTERNAL;
-		if (created)
+		if (im.created)
 			unlink(dst_path);
 	}
 	return rc;

@@ -9,6 +9,20 @@
  * the file's size.  The source is read twice (inference, then writing), so
  * it must be a local file.
  *
+ * A large CSV file is not read twice in full: pass 1 reads a prefix
+ * (opt->prefix_bytes) and guesses the types from it, and pass 2 converts
+ * every value with the guessed types while checking that each fits its
+ * type as whole-file inference would decide (infer.h).  When all fit, the
+ * guess was the whole file's answer.  A column with no value in the
+ * prefix is inferred during pass 2; if it turns out not to be text, pass 2
+ * runs again with its type.  When a value does not fit (or the encoding
+ * breaks after the prefix), the import starts over with a full pass 1.
+ * The results are the same as two full passes, except that without the
+ * numeric ranges a full pass 1 finds, histograms of numeric columns are
+ * binned over the observed range at the end (exact while the profile
+ * keeps every value or per-value counts, else scaled from its sample;
+ * profile.h).
+ *
  * The dataset file (format 1):
  *
  *   data            one row per record, in file order (rowid 1, 2, ...), one
@@ -60,6 +74,7 @@
 #define IMPORT_DEFAULT_MAX_COLUMNS 2000
 #define IMPORT_DEFAULT_MAX_FIELD_BYTES (1024 * 1024)
 #define IMPORT_WARNINGS_LISTED 100
+#define IMPORT_PREFIX_BYTES (4u << 20)
 
 enum import_header {
 	IMPORT_HEADER_AUTO,
@@ -79,8 +94,11 @@ struct import_options {
 	size_t max_field_bytes;    /* 0: IMPORT_DEFAULT_MAX_FIELD_BYTES */
 	uint64_t xlsx_max_bytes;   /* uncompressed size of a sheet member; 0: xlsx default */
 	unsigned xlsx_max_ratio;   /* zip bomb ratio; 0: xlsx default */
-	/* Called now and then with the share of work done (per mille: reading
-	 * for inference is the first 40%, writing the rest).  Returning true
+	uint64_t prefix_bytes;     /* CSV: pass 1 reads about this much of a file over
+				    * twice its size (above); 0: IMPORT_PREFIX_BYTES,
+				    * UINT64_MAX: always the whole file */
+	/* Called now and then with the share of work done (per mille; never
+	 * decreasing, also when the import has to read again).  Returning true
 	 * stops the import ("cancelled").  May be NULL. */
 	bool (*progress)(void *ctx, int64_t per_mille);
 	void *progress_ctx;
@@ -107,6 +125,8 @@ struct import_result {
 				    *   "percent","unique","nulls","profile":{...}}] */
 	json_t *warnings;          /* [{"code","message","line"?, "count"?}] */
 	int64_t data_bytes;        /* size of the dataset file written */
+	int passes;                /* passes over the file (a prefix not counted): 2, or 1
+				    * when the guessed types held, 3 when they did not */
 };
 
 void import_result_clear(struct import_result *r);

@@ -202,16 +202,15 @@ static bool name_is(const char *name, const char *const *list, size_t n)
 	return false;
 }
 
-static enum column_role role_of(const struct column_infer *ci, const char *name)
+enum column_role infer_role(const char *name, double lo, double hi)
 {
 	static const char *const lat[] = { "lat", "latitude", "\xEC\x9C\x84\xEB\x8F\x84" };
 	static const char *const lng[] = { "lng", "lon", "long", "longitude",
 					   "\xEA\xB2\xBD\xEB\x8F\x84" };
 	static const char *const y[] = { "y" };
 	static const char *const x[] = { "x" };
-	if (!name || !ci->has_range)
+	if (!name)
 		return COLUMN_ROLE_NONE;
-	double lo = ci->min, hi = ci->max;
 	if ((name_is(name, lat, 3) || strstr(name, "\xEC\x9C\x84\xEB\x8F\x84")) && lo >= -90 &&
 	    hi <= 90)
 		return COLUMN_ROLE_LATITUDE;
@@ -254,8 +253,8 @@ void infer_result(const struct column_infer *ci, const char *column_name,
 		out->min = ci->min;
 		out->max = ci->max;
 		out->percent = out->kind == COLUMN_REAL && ci->percent_values == ci->values;
-		if (!out->percent)
-			out->role = role_of(ci, column_name);
+		if (!out->percent && ci->has_range)
+			out->role = infer_role(column_name, ci->min, ci->max);
 	}
 	if (out->kind == COLUMN_TEXT && !ci->skip_distinct)
 		out->categorical = infer_categorical(ci->set_len, ci->set_full, ci->values);

@@ -103,6 +103,10 @@ bool infer_categorical(uint64_t distinct, bool capped, uint64_t values);
 bool infer_settled(const struct column_infer *ci);
 void infer_count(struct column_infer *ci, bool null);
 
+/* The latitude/longitude rule above for a number column (not percent)
+ * named name whose values range over [min, max]. */
+enum column_role infer_role(const char *name, double min, double max);
+
 /* Whether a trimmed field is one of the null words above. */
 bool infer_is_null(const char *s, size_t len);
 

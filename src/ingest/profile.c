@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "base/alloc.h"
+#include "base/hash.h"
 #include "ingest/value.h"
 
 #define INDEX_CAP (4 * PROFILE_SUMMARY_COUNTERS)   /* load 1/4: short probes */
@@ -128,31 +129,6 @@ static uint64_t mix64(uint64_t h)
 	h *= 0xc4ceb9fe1a85ec53ULL;
 	h ^= h >> 33;
 	return h;
-}
-
-static uint64_t rotl(uint64_t x, int r)
-{
-	return (x << r) | (x >> (64 - r));
-}
-
-/* Eight bytes per step (an xxHash64-style round), then a full mix: fast
- * on long fields and good enough in every bit for the HyperLogLog. */
-static uint64_t hash_bytes(const char *s, size_t len)
-{
-	const uint64_t p1 = 0x9E3779B185EBCA87ULL, p2 = 0xC2B2AE3D27D4EB4FULL;
-	uint64_t h = 0x27D4EB2F165667C5ULL ^ (len * p1);
-	uint64_t w;
-	while (len >= 8) {
-		memcpy(&w, s, 8);
-		h = rotl(h + w * p2, 31) * p1;
-		s += 8;
-		len -= 8;
-	}
-	w = 0;
-	memcpy(&w, s, len);
-	h = rotl(h + w * p2, 31) * p1;
-	h = mix64(h);
-	return h ? h : 1;
 }
 
 static uint64_t hash_key(uint64_t k)
@@ -570,27 +546,77 @@ static bool count_value(struct profile *p, uint64_t h, uint64_t key, const char 
 
 static void icounts_degrade(struct profile *p);
 
+/* The first value of a window of PROFILE_INT_COUNT_RANGE + 1 integers
+ * centred on [imin, imax] (whose span must fit in it), kept inside int64. */
+static int64_t icounts_window(const struct profile *p)
+{
+	uint64_t span = (uint64_t)p->imax - (uint64_t)p->imin;
+	uint64_t slack = (PROFILE_INT_COUNT_RANGE - span) / 2;
+	uint64_t room_below = (uint64_t)p->imin - (uint64_t)INT64_MIN;
+	uint64_t room_above = (uint64_t)INT64_MAX - (uint64_t)p->imin;
+	if (slack > room_below)
+		slack = room_below;
+	uint64_t lo = (uint64_t)p->imin - slack;
+	if (room_above + slack < PROFILE_INT_COUNT_RANGE)   /* the window would pass INT64_MAX */
+		lo = (uint64_t)INT64_MAX - PROFILE_INT_COUNT_RANGE;
+	return (int64_t)lo;
+}
+
+/* Starts per-value counts of an integer column when its values span at
+ * most PROFILE_INT_COUNT_RANGE: over the range inference promised, or
+ * without one over a window around the values seen so far, which moves
+ * while the values keep within that span (icounts_move). */
 static bool icounts_start(struct profile *p)
 {
-	if (p->opt.kind != COLUMN_INT || !p->opt.have_range)
+	if (p->opt.kind != COLUMN_INT)
 		return false;
-	if (!(p->opt.min >= -9.2e18 && p->opt.max <= 9.2e18))
-		return false;
-	int64_t lo = (int64_t)floor(p->opt.min), hi = (int64_t)ceil(p->opt.max);
-	if (p->imin < lo)
-		lo = p->imin;
-	if (p->imax > hi)
-		hi = p->imax;
+	int64_t lo = p->imin, hi = p->imax;
+	if (p->opt.have_range) {
+		if (!(p->opt.min >= -9.2e18 && p->opt.max <= 9.2e18))
+			return false;
+		if ((int64_t)floor(p->opt.min) < lo)
+			lo = (int64_t)floor(p->opt.min);
+		if ((int64_t)ceil(p->opt.max) > hi)
+			hi = (int64_t)ceil(p->opt.max);
+	}
 	if ((uint64_t)hi - (uint64_t)lo > PROFILE_INT_COUNT_RANGE)
 		return false;
-	p->ibase = lo;
-	p->ilen = (size_t)((uint64_t)hi - (uint64_t)lo) + 1;
+	if (p->opt.have_range) {
+		p->ibase = lo;
+		p->ilen = (size_t)((uint64_t)hi - (uint64_t)lo) + 1;
+	} else {
+		p->ibase = icounts_window(p);
+		p->ilen = PROFILE_INT_COUNT_RANGE + 1;
+	}
 	p->icounts = xcalloc(p->ilen, sizeof *p->icounts);
 	for (size_t i = 0; i < p->nvals; i++)
-		p->icounts[(uint64_t)key_int(p->vals[i]) - (uint64_t)lo]++;
+		p->icounts[(uint64_t)key_int(p->vals[i]) - (uint64_t)p->ibase]++;
 	free(p->vals);
 	p->vals = NULL;
 	p->nvals = p->vals_cap = 0;
+	return true;
+}
+
+/* A value fell outside the counts' window but the column's values still
+ * span at most PROFILE_INT_COUNT_RANGE: re-centre the window on them. */
+static bool icounts_move(struct profile *p)
+{
+	if ((uint64_t)p->imax - (uint64_t)p->imin > PROFILE_INT_COUNT_RANGE)
+		return false;
+	int64_t base = icounts_window(p);
+	size_t len = PROFILE_INT_COUNT_RANGE + 1;
+	uint64_t *counts = xcalloc(len, sizeof *counts);
+	for (size_t i = 0; i < p->ilen; i++) {
+		if (!p->icounts[i])
+			continue;
+		/* Every counted value lies in [imin, imax], inside the new window. */
+		uint64_t at = (uint64_t)p->ibase + i - (uint64_t)base;
+		counts[at] = p->icounts[i];
+	}
+	free(p->icounts);
+	p->icounts = counts;
+	p->ibase = base;
+	p->ilen = len;
 	return true;
 }
 
@@ -603,7 +629,11 @@ static void quantile_add(struct profile *p, uint64_t key)
 			p->icounts[i]++;
 			return;
 		}
-		icounts_degrade(p);   /* a value outside the promised range */
+		if (icounts_move(p)) {
+			p->icounts[(uint64_t)key_int(key) - (uint64_t)p->ibase]++;
+			return;
+		}
+		icounts_degrade(p);   /* the values span too much to count each */
 	}
 	if (p->nvals < p->opt.sample) {
 		if (p->nvals == p->vals_cap) {
@@ -855,6 +885,23 @@ void profile_add_int(struct profile *p, int64_t v)
 		if (p->edges)
 			p->hist[hist_bin(p->edges, p->nbins, p->norm, (double)v)]++;
 	}
+}
+
+bool profile_range(const struct profile *p, double *min, double *max)
+{
+	if (!p->count)
+		return false;
+	if (p->opt.kind == COLUMN_INT) {
+		*min = (double)p->imin;
+		*max = (double)p->imax;
+		return true;
+	}
+	if (p->opt.kind == COLUMN_REAL) {
+		*min = p->rmin;
+		*max = p->rmax;
+		return true;
+	}
+	return false;
 }
 
 void profile_add_real(struct profile *p, double v)

@@ -62,7 +62,9 @@
  *   exact while the column has at most opt->sample non-null values, which
  *   are all kept.  Past that, integer columns whose range is at most
  *   PROFILE_INT_COUNT_RANGE keep a count per value and stay exact (their
- *   distinct and top become exact again from those counts); every other
+ *   distinct and top become exact again from those counts): over
+ *   opt->min..max when given, else over a window of that width around the
+ *   values seen, which moves while they keep within it; every other
  *   column keeps a uniform reservoir sample of opt->sample values (fixed
  *   seed: the same input gives the same profile) and quantiles_exact is
  *   false.  Date quantiles are interpolated in days and rounded down to a
@@ -144,6 +146,10 @@ void profile_add_real(struct profile *p, double v);
  * text (import.h).  The bytes are not kept beyond the call (copies of at
  * most PROFILE_TOP_TEXT_MAX bytes are). */
 void profile_add_text(struct profile *p, const char *s, size_t len);
+
+/* An integer or real column's smallest and largest value so far; false
+ * while it has none (and for other kinds). */
+bool profile_range(const struct profile *p, double *min, double *max);
 
 /* The profile so far as a new JSON object (the caller owns the reference).
  * May be called more than once; p is not changed. */

@@ -393,6 +393,245 @@ static void test_xls(void **state)
 	import_result_clear(&r);
 }
 
+/* ---- guessed types (import.h): a large CSV file's types come from a
+ * prefix, checked over the whole file.  Each case is imported twice, with
+ * the guess (prefix_bytes 1: the first 1 MiB read) and with two full
+ * passes, and the two results must agree. ---- */
+
+enum late {
+	LATE_NOTHING,      /* the guess holds */
+	LATE_OPEN_INT,     /* a column empty in the prefix gets integers */
+	LATE_WORD_IN_INT,  /* "abc" in an integer column */
+	LATE_PERCENT,      /* "5%" in a plain real column */
+	LATE_BIG_INT,      /* an integer past 2^53 in a real column */
+	LATE_LAT_RANGE,    /* 95 in a latitude column */
+	LATE_DATETIME,     /* a datetime in a date column */
+	LATE_RAGGED,       /* rows with too few and too many fields */
+	LATE_CP949,        /* Korean in CP949 after UTF-8-looking ASCII */
+	LATE_OPEN_NO_HEADER, /* LATE_OPEN_INT in a file whose first row is data */
+};
+
+#define GUESS_ROWS 36000   /* about 3 MiB */
+
+static void write_guess_file(enum late late)
+{
+	size_t cap = GUESS_ROWS * 160, len = 0;
+	char *t = malloc(cap);
+	if (late != LATE_OPEN_NO_HEADER)
+		len += (size_t)snprintf(t + len, cap - len, "id,n,r,pct,day,at,word,lat,open\n");
+	else   /* a first row of values only: its role waits for the types */
+		len += (size_t)snprintf(t + len, cap - len,
+					"0,0,0.25,0%%,2024-01-01,2019-01-01 00,7,35.00,\n");
+	size_t late_row = GUESS_ROWS * 4 / 5;
+	static const char *const words[] = { "alpha", "beta", "gamma", "delta", "epsilon" };
+	for (size_t i = 1; i <= GUESS_ROWS; i++) {
+		char n[32], r[48], lat[32], open[32], day[32];
+		snprintf(n, sizeof n, "%zu", i % 1000);
+		snprintf(r, sizeof r, "%zu.25", i);
+		snprintf(lat, sizeof lat, "%.2f", 35 + (double)(i % 100) / 100);
+		snprintf(day, sizeof day, "2024-01-%02zu", i % 28 + 1);
+		open[0] = 0;
+		if (i > late_row) {
+			if (late == LATE_OPEN_INT || late == LATE_OPEN_NO_HEADER)
+				snprintf(open, sizeof open, "%zu", i);
+			else if (late == LATE_NOTHING)
+				snprintf(open, sizeof open, "w%zu", i % 7);
+		}
+		if (i == late_row + 1) {
+			if (late == LATE_WORD_IN_INT)
+				snprintf(n, sizeof n, "abc");
+			else if (late == LATE_PERCENT)
+				snprintf(r, sizeof r, "5%%");
+			else if (late == LATE_BIG_INT)
+				snprintf(r, sizeof r, "12345678901234567");
+			else if (late == LATE_LAT_RANGE)
+				snprintf(lat, sizeof lat, "95");
+			else if (late == LATE_DATETIME)
+				snprintf(day, sizeof day, "2024-01-01 05");
+		}
+		if (i > late_row && late == LATE_CP949) {
+			/* Korean place names in CP949 as the word (varied enough
+			 * for the detector to tell CP949 from Chinese encodings) */
+			static const char *const places[] = {
+				"\xB4\xEB\xB1\xB8\xB1\xA4\xBF\xAA\xBD\xC3 \xBC\xF6\xBC\xBA\xB1\xB8 \xB9\xFC\xBE\xEE\xB5\xBF",
+				"\xBC\xAD\xBF\xEF\xC6\xAF\xBA\xB0\xBD\xC3 \xC1\xDF\xB1\xB8 \xB8\xED\xB5\xBF",
+				"\xBA\xCE\xBB\xEA\xB1\xA4\xBF\xAA\xBD\xC3 \xC7\xD8\xBF\xEE\xB4\xEB\xB1\xB8 \xBF\xEC\xB5\xBF",
+				"\xB0\xE6\xB1\xE2\xB5\xB5 \xBC\xF6\xBF\xF8\xBD\xC3 \xC6\xC8\xB4\xDE\xB1\xB8",
+				"\xC0\xCE\xC3\xB5\xB1\xA4\xBF\xAA\xBD\xC3 \xB3\xB2\xB5\xBF\xB1\xB8 \xB1\xB8\xBF\xF9\xB5\xBF",
+				"\xB1\xA4\xC1\xD6\xB1\xA4\xBF\xAA\xBD\xC3 \xBA\xCF\xB1\xB8 \xBF\xEB\xBA\xC0\xB5\xBF",
+			};
+			len += (size_t)snprintf(t + len, cap - len,
+						"%zu,%s,%s,%zu%%,%s,2019-01-01 %02zu,%s,%s,\n", i, n, r,
+						i % 100, day, i % 24, places[i % 6], lat);
+			continue;
+		}
+		if (i > late_row && late == LATE_RAGGED && i % 1000 == 0) {
+			if (i % 2000)
+				len += (size_t)snprintf(t + len, cap - len, "%zu,%s\n", i, n);
+			else
+				len += (size_t)snprintf(t + len, cap - len,
+							"%zu,%s,%s,1%%,%s,2019-01-01 00,x,35.5,,more,more\n",
+							i, n, r, day);
+			continue;
+		}
+		len += (size_t)snprintf(t + len, cap - len, "%zu,%s,%s,%zu%%,%s,2019-01-01 %02zu,%s,%s,%s\n",
+					i, n, r, i % 100, day, i % 24, words[i % 5], lat, open);
+	}
+	write_file(t, len);
+	free(t);
+}
+
+/* A digest of every value of the data table with its storage class. */
+static uint64_t data_digest(const char *path)
+{
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	uint64_t h = 1469598103934665603ull;
+	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT * FROM data ORDER BY rowid", -1, &st, NULL),
+			 SQLITE_OK);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		for (int c = 0; c < sqlite3_column_count(st); c++) {
+			const unsigned char *v = sqlite3_column_text(st, c);
+			h = (h ^ (uint64_t)sqlite3_column_type(st, c)) * 1099511628211ull;
+			for (; v && *v; v++)
+				h = (h ^ *v) * 1099511628211ull;
+			h = (h ^ 0xFF) * 1099511628211ull;
+		}
+	}
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return h;
+}
+
+/* columns_info without numeric histograms (binned over the observed range
+ * when the types were guessed, so perhaps from a sample). */
+static json_t *comparable_columns(const json_t *columns_info)
+{
+	json_t *copy = json_deep_copy(columns_info);
+	size_t i;
+	json_t *c;
+	json_array_foreach(copy, i, c) {
+		json_t *p = json_object_get(c, "profile");
+		if (json_object_get(json_object_get(p, "histogram"), "edges")) {
+			json_object_del(p, "histogram");
+			json_object_del(p, "histogram_exact");
+		}
+	}
+	return copy;
+}
+
+static bool progress_log(void *ctx, int64_t per_mille)
+{
+	int64_t *last = ctx;
+	assert_true(per_mille >= *last);   /* never backwards, also when reading again */
+	assert_true(per_mille <= 1000);
+	*last = per_mille;
+	return false;
+}
+
+static void check_guess(enum late late, int passes)
+{
+	write_guess_file(late);
+	char classic[300];
+	snprintf(classic, sizeof classic, "%s/classic.db", dir);
+	unlink(classic);
+	int64_t last = -1;
+	struct import_options guess = { .prefix_bytes = 1, .progress = progress_log,
+					.progress_ctx = &last };
+	struct import_options full = { .prefix_bytes = UINT64_MAX };
+	struct import_result g, f;
+	struct error e;
+	if (import_file(src, classic, &full, &f, &e) < 0)
+		fail_msg("full: %s", e.msg);
+	if (import_file(src, dst, &guess, &g, &e) < 0)
+		fail_msg("guessed: %s", e.msg);
+	assert_int_equal(last, 1000);
+	assert_int_equal(f.passes, 2);
+	assert_int_equal(g.passes, passes);
+	assert_int_equal(g.rows, f.rows);
+	assert_int_equal(g.columns, f.columns);
+	assert_string_equal(g.encoding, f.encoding);
+	assert_int_equal(g.delimiter, f.delimiter);
+	assert_true(json_equal(g.warnings, f.warnings));
+	json_t *gc = comparable_columns(g.columns_info), *fc = comparable_columns(f.columns_info);
+	if (!json_equal(gc, fc)) {
+		char *a = json_dumps(gc, JSON_COMPACT), *b = json_dumps(fc, JSON_COMPACT);
+		fprintf(stderr, "guessed: %s\nfull:    %s\n", a, b);
+		free(a);
+		free(b);
+		fail();
+	}
+	json_decref(gc);
+	json_decref(fc);
+	assert_true(data_digest(dst) == data_digest(classic));
+	import_result_clear(&g);
+	import_result_clear(&f);
+}
+
+static void test_guess_holds(void **state)
+{
+	(void)state;
+	check_guess(LATE_NOTHING, 1);
+	struct import_result r;
+	struct error e;
+	struct import_options guess = { .prefix_bytes = 1 };
+	unlink(dst);
+	assert_int_equal(import_file(src, dst, &guess, &r, &e), 0);
+	assert_string_equal(col_type(&r, 1), "integer");
+	assert_string_equal(col_type(&r, 3), "real");
+	assert_string_equal(col_type(&r, 5), "datetime");
+	assert_string_equal(col_type(&r, 8), "text");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(r.columns_info, 7),
+							       "role")),
+			    "latitude");
+	/* Small integers keep a count per value: exact, with no range given. */
+	json_t *p = json_object_get(json_array_get(r.columns_info, 1), "profile");
+	assert_true(json_is_true(json_object_get(p, "quantiles_exact")));
+	assert_true(json_is_true(json_object_get(p, "histogram_exact")));
+	import_result_clear(&r);
+}
+
+static void test_guess_retyped(void **state)
+{
+	(void)state;
+	check_guess(LATE_OPEN_INT, 2);
+	check_guess(LATE_OPEN_NO_HEADER, 3);   /* the header question is open again */
+}
+
+static void test_guess_fails(void **state)
+{
+	(void)state;
+	check_guess(LATE_WORD_IN_INT, 3);
+	check_guess(LATE_PERCENT, 3);
+	check_guess(LATE_BIG_INT, 3);
+	check_guess(LATE_DATETIME, 3);
+	check_guess(LATE_CP949, 3);
+	check_guess(LATE_LAT_RANGE, 1);   /* the role comes from the profile's range */
+	check_guess(LATE_RAGGED, 1);
+	struct import_result r;
+	struct error e;
+	struct import_options guess = { .prefix_bytes = 1 };
+	write_guess_file(LATE_WORD_IN_INT);
+	assert_int_equal(import_file(src, dst, &guess, &r, &e), 0);
+	assert_string_equal(col_type(&r, 1), "text");
+	import_result_clear(&r);
+	write_guess_file(LATE_LAT_RANGE);
+	assert_int_equal(import_file(src, dst, &guess, &r, &e), 0);
+	assert_true(json_is_null(json_object_get(json_array_get(r.columns_info, 7), "role")));
+	import_result_clear(&r);
+	/* Strict mode stops at the first ragged row past the prefix too. */
+	write_guess_file(LATE_RAGGED);
+	guess.strict = true;
+	assert_int_equal(import_file(src, dst, &guess, &r, &e), -1);
+	assert_int_equal(r.failure, IMPORT_BAD_INPUT);
+	char line[32];
+	snprintf(line, sizeof line, "line %d:", GUESS_ROWS * 4 / 5 / 1000 * 1000 + 1000 + 1);
+	assert_non_null(strstr(e.msg, line));
+	assert_int_equal(access(dst, F_OK), -1);
+	import_result_clear(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -403,6 +642,9 @@ int main(void)
 		cmocka_unit_test(test_bad_input),
 		cmocka_unit_test(test_late_korean),
 		cmocka_unit_test(test_cancel),
+		cmocka_unit_test(test_guess_holds),
+		cmocka_unit_test(test_guess_retyped),
+		cmocka_unit_test(test_guess_fails),
 		cmocka_unit_test(test_xlsx),
 		cmocka_unit_test(test_xls),
 	};

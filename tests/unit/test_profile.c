@@ -708,6 +708,59 @@ static void test_quantiles_int_counts(void **state)
 	free(v);
 }
 
+/* Without a promised range (types guessed from a prefix, import.h) the
+ * counts' window follows the values while they span at most
+ * PROFILE_INT_COUNT_RANGE, also when later values lie far from the first. */
+static void test_quantiles_int_counts_moving(void **state)
+{
+	(void)state;
+	const size_t n = 400000;
+	double *v = malloc((n + 1) * sizeof *v);
+	uint64_t seed = 5;
+	struct profile *p = new_kind(COLUMN_INT);
+	for (size_t i = 0; i < n; i++) {
+		/* first values in [1000, 1100], later ones spread over
+		 * [-30000, 30000], and the extremes near the end */
+		int64_t x = i < n / 2 ? 1000 + (int64_t)(lcg(&seed) % 101)
+				      : (int64_t)(lcg(&seed) % 60001) - 30000;
+		if (i == n - 2)
+			x = -30000 - 5000;
+		if (i == n - 1)
+			x = 30000;
+		v[i] = (double)x;
+		profile_add_int(p, x);
+	}
+	json_t *j = profile_json(p);
+	qsort(v, n, sizeof *v, cmp_double);
+	assert_true(getb(j, "quantiles_exact"));
+	assert_near(getr(j, "quantiles.p25"), exact_quantile(v, n, 0.25), 0);
+	assert_near(getr(j, "quantiles.p50"), exact_quantile(v, n, 0.5), 0);
+	assert_near(getr(j, "quantiles.p75"), exact_quantile(v, n, 0.75), 0);
+	assert_true(getb(j, "histogram_exact"));
+	/* numpy: np.histogram over [min, max] in 20 bins, here by hand */
+	double lo = v[0], hi = v[n - 1], width = (hi - lo) / 20;
+	json_t *counts = get(j, "histogram.counts");
+	for (unsigned b = 0; b < 20; b++) {
+		size_t want = 0;
+		for (size_t i = 0; i < n; i++) {
+			unsigned k = v[i] >= hi ? 19 : (unsigned)((v[i] - lo) / width);
+			want += k == b;
+		}
+		assert_int_equal(json_integer_value(json_array_get(counts, b)), want);
+	}
+	json_decref(j);
+	/* past a span of PROFILE_INT_COUNT_RANGE: sampled from then on */
+	profile_add_int(p, 40000);
+	v[n] = 40000;
+	qsort(v, n + 1, sizeof *v, cmp_double);
+	j = profile_json(p);
+	assert_false(getb(j, "quantiles_exact"));
+	assert_near(getr(j, "quantiles.p50"), exact_quantile(v, n + 1, 0.5), 0.01 * 75000);
+	json_decref(j);
+	profile_free(p);
+	free(v);
+}
+
 static void test_welford(void **state)
 {
 	(void)state;
@@ -747,6 +800,7 @@ int main(void)
 		cmocka_unit_test(test_top_summary_bounds),
 		cmocka_unit_test(test_quantiles_sampled),
 		cmocka_unit_test(test_quantiles_int_counts),
+		cmocka_unit_test(test_quantiles_int_counts_moving),
 		cmocka_unit_test(test_welford),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
