@@ -22,4 +22,9 @@ size_t utf8_prefix(const char *s, size_t max);
 /* Whether the NUL-terminated s is valid UTF-8 throughout. */
 bool utf8_valid(const char *s);
 
+/* Whether the n bytes at s are valid UTF-8 throughout (NUL is valid; the
+ * last sequence must be complete).  SSSE3 where the CPU has it: several
+ * GB/s on Korean text. */
+bool utf8_valid_n(const char *s, size_t n);
+
 #endif

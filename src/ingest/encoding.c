@@ -28,6 +28,7 @@
 
 #include "base/alloc.h"
 #include "base/buf.h"
+#include "base/utf8.h"
 
 enum kind { KIND_UTF8, KIND_1252, KIND_ICONV, KIND_UTF16 /* BOM not seen yet */ };
 
@@ -319,6 +320,21 @@ static int convert_utf8(struct encoding_converter *c, const unsigned char *in, s
 		c->pend[c->npend++] = in[i++];
 	}
 	size_t start = i;
+	/* Whole sequences up to the last one the chunk completes, checked at
+	 * once; the byte-wise loop below then takes what is left (a sequence
+	 * the next chunk ends), or finds where the bytes went wrong. */
+	size_t whole = n;
+	for (size_t k = 1; k <= 3 && k <= n - i; k++) {
+		unsigned b = in[n - k];
+		if (b < 0xC0)
+			continue;
+		size_t need = b < 0xE0 ? 2 : b < 0xF0 ? 3 : 4;
+		if (need > k)
+			whole = n - k;
+		break;
+	}
+	if (whole > i && utf8_valid_n((const char *)in + i, whole - i))
+		i = whole;
 	while (i < n) {
 		unsigned b = in[i];
 		if (b < 0x80) {

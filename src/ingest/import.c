@@ -786,18 +786,24 @@ static int on_utf8(void *ctx, const char *data, size_t n)
 	return 0;
 }
 
-/* Reads the whole file through the converter and the CSV reader.  On a
- * conversion error *bad_at gets the byte offset (for the UTF-8 retry). */
-/* Pass 1 of a UTF-8 file: the check that it is UTF-8 runs on a thread of
- * its own, reading the file beside the parse (which needs only bytes, and
- * was the reading thread's largest cost after parsing itself). */
+/* The pass that reads a UTF-8 file in full first checks that it is UTF-8
+ * on a thread of its own, beside the parse (which needs only bytes; the
+ * check was the reading thread's largest cost after parsing itself).  The
+ * two share the chunks read: a ring of CHECK_RING buffers, each refilled
+ * only once the check is done with it. */
+#define CHECK_RING 4
+
 struct utf8_check {
-	int fd;
 	pthread_t thread;
 	bool started;
-	atomic_bool stop;             /* the parse ended early: no need to go on */
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	char *buf[CHECK_RING];
+	size_t len[CHECK_RING];
+	uint64_t filled, checked;     /* chunks handed over, chunks checked */
+	bool eof;                     /* no chunk will follow */
+	bool stop;                    /* the parse ended early: no need to go on */
 	bool failed;                  /* written by the thread, read after the join */
-	bool internal;                /* ... because reading failed, not the bytes */
 	char msg[sizeof ((struct error *)0)->msg];
 };
 
@@ -814,32 +820,93 @@ static void *check_utf8(void *arg)
 	struct utf8_check *c = arg;
 	struct error e;
 	struct encoding_converter *conv = encoding_converter_new("UTF-8", &e);
-	char *buf = xmalloc(READ_CHUNK);
-	off_t at = 0;
-	while (conv && !atomic_load_explicit(&c->stop, memory_order_relaxed)) {
-		ssize_t got = pread(c->fd, buf, READ_CHUNK, at);
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got < 0) {
-			c->failed = c->internal = true;
-			snprintf(c->msg, sizeof c->msg, "reading the upload: %s", strerror(errno));
+	pthread_mutex_lock(&c->mu);
+	for (;;) {
+		while (c->checked == c->filled && !c->eof && !c->stop)
+			pthread_cond_wait(&c->cv, &c->mu);
+		if (c->stop || c->checked == c->filled)
 			break;
-		}
-		if (got == 0 ? encoding_finish(conv, &e) < 0
-			     : encoding_convert(conv, buf, (size_t)got, discard, NULL, &e) < 0) {
+		unsigned k = (unsigned)(c->checked % CHECK_RING);
+		pthread_mutex_unlock(&c->mu);
+		int rc = conv ? encoding_convert(conv, c->buf[k], c->len[k], discard, NULL, &e) : -1;
+		pthread_mutex_lock(&c->mu);
+		if (rc < 0) {
 			c->failed = true;
-			snprintf(c->msg, sizeof c->msg, "%s", e.msg);
+			snprintf(c->msg, sizeof c->msg, "%s", conv ? e.msg : "cannot check UTF-8");
 			break;
 		}
-		if (got == 0)
-			break;
-		at += got;
+		c->checked++;
+		pthread_cond_broadcast(&c->cv);
 	}
-	free(buf);
+	if (!c->failed && !c->stop && conv && encoding_finish(conv, &e) < 0) {
+		c->failed = true;
+		snprintf(c->msg, sizeof c->msg, "%s", e.msg);
+	}
+	c->stop = true;   /* a failed check takes no more chunks */
+	pthread_cond_broadcast(&c->cv);
+	pthread_mutex_unlock(&c->mu);
 	encoding_converter_free(conv);
 	return NULL;
 }
 
+static int check_start(struct utf8_check *c)
+{
+	pthread_mutex_init(&c->mu, NULL);
+	pthread_cond_init(&c->cv, NULL);
+	for (unsigned k = 0; k < CHECK_RING; k++)
+		c->buf[k] = xmalloc(READ_CHUNK);
+	if (pthread_create(&c->thread, NULL, check_utf8, c) != 0)
+		return -1;
+	c->started = true;
+	return 0;
+}
+
+/* The buffer for the next chunk, once the check is done with it; NULL
+ * when the check has failed (no use reading on). */
+static char *check_next_buffer(struct utf8_check *c)
+{
+	pthread_mutex_lock(&c->mu);
+	while (c->filled - c->checked == CHECK_RING && !c->stop)
+		pthread_cond_wait(&c->cv, &c->mu);
+	char *b = c->failed ? NULL : c->buf[c->filled % CHECK_RING];
+	pthread_mutex_unlock(&c->mu);
+	return b;
+}
+
+/* Hands the chunk just read (n bytes; 0 at the end) to the check. */
+static void check_hand_over(struct utf8_check *c, size_t n)
+{
+	pthread_mutex_lock(&c->mu);
+	if (n) {
+		c->len[c->filled % CHECK_RING] = n;
+		c->filled++;
+	} else {
+		c->eof = true;
+	}
+	pthread_cond_broadcast(&c->cv);
+	pthread_mutex_unlock(&c->mu);
+}
+
+/* Ends the check (early, when the parse stopped) and frees it. */
+static void check_end(struct utf8_check *c, bool early)
+{
+	if (!c->started)
+		return;
+	pthread_mutex_lock(&c->mu);
+	if (early)
+		c->stop = true;
+	c->eof = true;
+	pthread_cond_broadcast(&c->cv);
+	pthread_mutex_unlock(&c->mu);
+	pthread_join(c->thread, NULL);
+	for (unsigned k = 0; k < CHECK_RING; k++)
+		free(c->buf[k]);
+	pthread_cond_destroy(&c->cv);
+	pthread_mutex_destroy(&c->mu);
+}
+
+/* Reads the whole file through the converter and the CSV reader.  On a
+ * conversion error *bad_at gets the byte offset (for the UTF-8 retry). */
 static int csv_run(struct importer *im, int fd, const char *encoding, char delimiter,
 		   char *used_delimiter, int64_t *bad_at)
 {
@@ -858,27 +925,29 @@ static int csv_run(struct importer *im, int fd, const char *encoding, char delim
 	/* UTF-8 is parsed as it is: pass 2 reads bytes pass 1 checked, and
 	 * pass 1 checks them on another thread meanwhile. */
 	bool raw_utf8 = strcmp(encoding, "UTF-8") == 0;
-	struct utf8_check check = { .fd = fd };
-	char *chunk = xmalloc(READ_CHUNK);
+	struct utf8_check check = { .started = false };
+	char *own = NULL, *chunk;
 	if (!p.reader || !conv) {
 		stop(im, IMPORT_BAD_INPUT, "%s", conv ? "bad delimiter" : ce.msg);
 		goto out;
 	}
 	/* The check runs in the pass that reads the whole file first: pass 1,
 	 * or pass 2 when pass 1 read only a prefix. */
-	if (raw_utf8 && (im->pass == 1 ? !im->prefix_limit : im->speculative)) {
-		if (pthread_create(&check.thread, NULL, check_utf8, &check) != 0) {
-			stop(im, IMPORT_INTERNAL, "cannot start the UTF-8 check");
-			goto out;
-		}
-		check.started = true;
+	if (raw_utf8 && (im->pass == 1 ? !im->prefix_limit : im->speculative) &&
+	    check_start(&check) < 0) {
+		stop(im, IMPORT_INTERNAL, "cannot start the UTF-8 check");
+		goto out;
 	}
+	if (!check.started)
+		own = xmalloc(READ_CHUNK);
 	if (lseek(fd, 0, SEEK_SET) < 0) {
 		stop(im, IMPORT_INTERNAL, "seeking the upload: %s", strerror(errno));
 		goto out;
 	}
 	im->done_bytes = 0;
 	for (;;) {
+		if (!(chunk = own ? own : check_next_buffer(&check)))
+			goto out;   /* the check failed: it says why */
 		ssize_t got = read(fd, chunk, READ_CHUNK);
 		if (got < 0 && errno == EINTR)
 			continue;
@@ -886,6 +955,8 @@ static int csv_run(struct importer *im, int fd, const char *encoding, char delim
 			stop(im, IMPORT_INTERNAL, "reading the upload: %s", strerror(errno));
 			goto out;
 		}
+		if (check.started)
+			check_hand_over(&check, (size_t)got);
 		if (got == 0)
 			break;
 		if (raw_utf8 ? on_utf8(&p, chunk, (size_t)got) < 0
@@ -926,25 +997,16 @@ static int csv_run(struct importer *im, int fd, const char *encoding, char delim
 	*used_delimiter = csv_reader_delimiter(p.reader);
 	rc = 0;
 out:
-	if (check.started) {
-		if (rc < 0)
-			atomic_store(&check.stop, true);
-		pthread_join(check.thread, NULL);
-		/* Bad bytes explain whatever else went wrong after them. */
-		if (check.failed && im->out->failure != IMPORT_CANCELLED) {
-			if (check.internal) {
-				stop(im, IMPORT_INTERNAL, "%s", check.msg);
-			} else {
-				stop(im, IMPORT_BAD_INPUT, "the file is not valid %s: %s", encoding,
-				     check.msg);
-				const char *at = strstr(check.msg, "byte offset ");
-				if (at)
-					*bad_at = strtoll(at + 12, NULL, 10);
-			}
-			rc = -1;
-		}
+	check_end(&check, rc < 0);
+	/* Bad bytes explain whatever else went wrong after them. */
+	if (check.failed && im->out->failure != IMPORT_CANCELLED) {
+		stop(im, IMPORT_BAD_INPUT, "the file is not valid %s: %s", encoding, check.msg);
+		const char *at = strstr(check.msg, "byte offset ");
+		if (at)
+			*bad_at = strtoll(at + 12, NULL, 10);
+		rc = -1;
 	}
-	free(chunk);
+	free(own);
 	encoding_converter_free(conv);
 	csv_reader_free(p.reader);
 	return rc;

@@ -204,6 +204,85 @@ static void test_utf8(void **state)
 	assert_int_equal(utf8_prefix("", 10), 0);
 }
 
+static uint64_t lcg_next(uint64_t *s)
+{
+	*s = *s * 6364136223846793005ull + 1442695040888963407ull;
+	return *s >> 17;
+}
+
+/* utf8_valid_n (16 bytes at a time) against the byte-wise utf8_seqn. */
+static bool utf8_valid_slow(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n;) {
+		size_t k = utf8_seqn(s + i, n - i);
+		if (!k)
+			return false;
+		i += k;
+	}
+	return true;
+}
+
+static void test_utf8_blocks(void **state)
+{
+	(void)state;
+	static const unsigned char odd[] = { 0x00, 'a',  0x7F, 0x80, 0x8F, 0x90, 0x9F, 0xA0, 0xBF,
+					     0xC0, 0xC1, 0xC2, 0xDF, 0xE0, 0xE1, 0xEC, 0xED, 0xEE,
+					     0xEF, 0xF0, 0xF1, 0xF3, 0xF4, 0xF5, 0xFF };
+	const size_t nodd = sizeof odd;
+	char buf[64];
+	/* every sequence of up to four interesting bytes, across a block edge */
+	for (size_t a = 0; a < nodd; a++)
+		for (size_t b = 0; b < nodd; b++)
+			for (size_t c = 0; c < nodd; c++)
+				for (size_t d = 0; d <= nodd; d++) {
+					size_t len = d < nodd ? 4 : 3;
+					for (size_t at = 12; at <= 16; at += 2) {
+						memset(buf, 'x', sizeof buf);
+						buf[at] = (char)odd[a];
+						buf[at + 1] = (char)odd[b];
+						buf[at + 2] = (char)odd[c];
+						if (d < nodd)
+							buf[at + 3] = (char)odd[d];
+						size_t n = at + len + (a & 1) * 9;   /* some end there */
+						if (utf8_valid_n(buf, n) != utf8_valid_slow(buf, n))
+							fail_msg("%02x %02x %02x %s at %zu, n %zu", odd[a],
+								 odd[b], odd[c], d < nodd ? "+1" : "", at,
+								 n);
+					}
+				}
+	/* random text: mostly valid characters of every length, now and then an
+	 * interesting byte, 0 to 63 bytes long */
+	uint64_t seed = 42;
+	for (int round = 0; round < 200000; round++) {
+		size_t n = 0, want = (size_t)(lcg_next(&seed) % 64);
+		while (n < want) {
+			uint32_t r = (uint32_t)lcg_next(&seed);
+			if (r % 23 == 0) {
+				buf[n++] = (char)odd[(r >> 8) % nodd];
+				continue;
+			}
+			static const uint32_t cps[] = { 'a', 0xE9, 0x7FF, 0x800, 0xD55C, 0xFFFD, 0x10000, 0x10FFFF };
+			uint32_t cp = cps[(r >> 8) % 8];
+			char tmp[4];
+			size_t k = cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+			if (k == 1) {
+				tmp[0] = (char)cp;
+			} else {
+				for (size_t j = k - 1; j > 0; j--, cp >>= 6)
+					tmp[j] = (char)(0x80 | (cp & 0x3F));
+				tmp[0] = (char)((0xF00 >> k) | cp);
+			}
+			for (size_t j = 0; j < k && n < sizeof buf; j++)
+				buf[n++] = tmp[j];
+		}
+		if (utf8_valid_n(buf, n) != utf8_valid_slow(buf, n))
+			fail_msg("round %d, %zu bytes", round, n);
+	}
+	assert_true(utf8_valid_n("", 0));
+	assert_true(utf8_valid_n("\xeb\x8c\x80\xea\xb5\xac", 6));   /* 대구 */
+	assert_false(utf8_valid_n("\xeb\x8c\x80\xea\xb5", 5));       /* cut */
+}
+
 static void test_sha256(void **state)
 {
 	(void)state;
@@ -234,6 +313,7 @@ int main(void)
 		cmocka_unit_test(test_rfc3339),
 		cmocka_unit_test(test_openapi_from_routes),
 		cmocka_unit_test(test_utf8),
+		cmocka_unit_test(test_utf8_blocks),
 		cmocka_unit_test(test_sha256),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
