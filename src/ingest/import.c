@@ -470,8 +470,10 @@ static bool big_integer(const char *s, size_t len)
  * Returns whether the value fits the type as inference (infer.h) decides
  * it: after a whole-file inference it always does; after a guess from a
  * prefix, false says the guess was wrong.  A value that does not fit
- * keeps its text (never lost). */
-static bool convert_cell(struct column *c, struct batch *b, unsigned k, struct cell *cell)
+ * keeps its text (never lost).  A date, datetime or time is left parsed
+ * in *dt (for the profile), with *parsed set. */
+static bool convert_cell(struct column *c, struct batch *b, unsigned k, struct cell *cell,
+			 struct value_datetime *dt, bool *parsed)
 {
 	if (cell->type != CELL_TEXT)
 		return true;
@@ -481,7 +483,6 @@ static bool convert_cell(struct column *c, struct batch *b, unsigned k, struct c
 		cell->type = CELL_NULL;
 		return true;
 	}
-	struct value_datetime dt;
 	int64_t i;
 	double r;
 	bool pct, flag;
@@ -506,21 +507,21 @@ static bool convert_cell(struct column *c, struct batch *b, unsigned k, struct c
 		cell->v.r = r;
 		return true;
 	case COLUMN_DATE:
-		if (!value_parse_date(s, len, &dt))
+		if (!value_parse_date(s, len, dt))
 			return false;
-		batch_side_text(b, k, cell, c->text, value_format_date(&dt, c->text, sizeof c->text));
-		return true;
+		batch_side_text(b, k, cell, c->text, value_format_date(dt, c->text, sizeof c->text));
+		return *parsed = true;
 	case COLUMN_DATETIME:
-		if (!value_parse_datetime(s, len, &dt) && !value_parse_date(s, len, &dt))
+		if (!value_parse_datetime(s, len, dt) && !value_parse_date(s, len, dt))
 			return false;
 		batch_side_text(b, k, cell, c->text,
-				value_format_datetime(&dt, c->text, sizeof c->text));
-		return true;
+				value_format_datetime(dt, c->text, sizeof c->text));
+		return *parsed = true;
 	case COLUMN_TIME:
-		if (!value_parse_time(s, len, &dt))
+		if (!value_parse_time(s, len, dt))
 			return false;
-		batch_side_text(b, k, cell, c->text, value_format_time(&dt, c->text, sizeof c->text));
-		return true;
+		batch_side_text(b, k, cell, c->text, value_format_time(dt, c->text, sizeof c->text));
+		return *parsed = true;
 	case COLUMN_TEXT:
 		if (c->open)
 			infer_add(c->infer, s, len);
@@ -529,7 +530,8 @@ static bool convert_cell(struct column *c, struct batch *b, unsigned k, struct c
 	return true;
 }
 
-static void profile_cell(struct column *c, const struct batch *b, const struct cell *cell)
+static void profile_cell(struct column *c, const struct batch *b, const struct cell *cell,
+			 const struct value_datetime *dt)
 {
 	switch (cell->type) {
 	case CELL_INT:
@@ -544,6 +546,8 @@ static void profile_cell(struct column *c, const struct batch *b, const struct c
 		if (c->type.kind == COLUMN_INT || c->type.kind == COLUMN_BOOL ||
 		    c->type.kind == COLUMN_REAL)
 			profile_add_null(c->profile);
+		else if (dt)
+			profile_add_temporal(c->profile, cell_text(b, cell), cell->v.t.len, dt);
 		else
 			profile_add_text(c->profile, cell_text(b, cell), cell->v.t.len);
 		break;
@@ -566,8 +570,11 @@ static int convert_batch(void *ctx, struct batch *b, struct error *e)
 		struct cell *cells = b->cells + r * b->ncols;
 		for (size_t k = 0; k < part->nmine; k++) {
 			size_t i = part->mine[k];
-			fit &= convert_cell(&im->cols[i], b, (unsigned)part->first, &cells[i]);
-			profile_cell(&im->cols[i], b, &cells[i]);
+			struct value_datetime dt;
+			bool parsed = false;
+			fit &= convert_cell(&im->cols[i], b, (unsigned)part->first, &cells[i], &dt,
+					    &parsed);
+			profile_cell(&im->cols[i], b, &cells[i], parsed ? &dt : NULL);
 		}
 	}
 	if (!fit && im->speculative)

@@ -966,39 +966,64 @@ static void note_tz(struct profile *p, bool has, int minutes)
 }
 
 /* A date, datetime or time as an ordered key; false if s is not one. */
-static bool temporal_key(struct profile *p, const char *s, size_t len, int64_t *key)
+static bool temporal_parse(const struct profile *p, const char *s, size_t len,
+			   struct value_datetime *v)
 {
-	struct value_datetime v;
 	switch (p->opt.kind) {
 	case COLUMN_DATE:
-		if (!value_parse_date(s, len, &v))
-			return false;
-		*key = days_from_civil(v.year, v.month, v.day);
-		break;
+		return value_parse_date(s, len, v);
 	case COLUMN_DATETIME:
-		if (!value_parse_datetime(s, len, &v))
-			return false;
-		*key = days_from_civil(v.year, v.month, v.day) * USEC_PER_DAY +
-		       ((int64_t)v.hour * 3600 + v.minute * 60 + v.second) * 1000000 +
-		       v.nanos / 1000 - (int64_t)v.tz_minutes * 60000000;
-		break;
+		return value_parse_datetime(s, len, v);
 	case COLUMN_TIME:
-		if (!value_parse_time(s, len, &v))
-			return false;
-		*key = ((int64_t)v.hour * 3600 + v.minute * 60 + v.second) * 1000000 +
-		       v.nanos / 1000;
-		break;
+		return value_parse_time(s, len, v);
 	default:
 		return false;
 	}
+}
+
+/* A parsed date, datetime or time: its ordered key (days, or
+ * microseconds since the epoch or midnight), the month and zone tallies. */
+static int64_t temporal_key(struct profile *p, const struct value_datetime *v)
+{
+	int64_t key;
+	if (p->opt.kind == COLUMN_DATE)
+		key = days_from_civil(v->year, v->month, v->day);
+	else if (p->opt.kind == COLUMN_DATETIME)
+		key = days_from_civil(v->year, v->month, v->day) * USEC_PER_DAY +
+		      ((int64_t)v->hour * 3600 + v->minute * 60 + v->second) * 1000000 +
+		      v->nanos / 1000 - (int64_t)v->tz_minutes * 60000000;
+	else
+		key = ((int64_t)v->hour * 3600 + v->minute * 60 + v->second) * 1000000 +
+		      v->nanos / 1000;
 	p->parsed++;
 	if (p->opt.kind == COLUMN_TIME)
-		p->hours[v.hour]++;
+		p->hours[v->hour]++;
 	else
-		note_month(p, v.year, v.month);
+		note_month(p, v->year, v->month);
 	if (p->opt.kind == COLUMN_DATETIME)
-		note_tz(p, v.has_tz, v.has_tz ? v.tz_minutes : 0);
-	return true;
+		note_tz(p, v->has_tz, v->has_tz ? v->tz_minutes : 0);
+	return key;
+}
+
+static void temporal_add(struct profile *p, const char *s, size_t len,
+			 const struct value_datetime *v)
+{
+	int64_t key = temporal_key(p, v);
+	if (p->parsed == 1 || key < p->lo.key)
+		keep_text(&p->lo, key, s, len);
+	if (p->parsed == 1 || key > p->hi.key)
+		keep_text(&p->hi, key, s, len);
+	quantile_add(p, int_key(key));
+}
+
+void profile_add_temporal(struct profile *p, const char *s, size_t len,
+			  const struct value_datetime *v)
+{
+	assert(p->opt.kind == COLUMN_DATE || p->opt.kind == COLUMN_DATETIME ||
+	       p->opt.kind == COLUMN_TIME);
+	p->count++;
+	count_value(p, hash_bytes(s, len), 0, s, len);
+	temporal_add(p, s, len, v);
 }
 
 void profile_add_text(struct profile *p, const char *s, size_t len)
@@ -1020,14 +1045,9 @@ void profile_add_text(struct profile *p, const char *s, size_t len)
 			p->max_len = n;
 		return;
 	}
-	int64_t key;
-	if (!temporal_key(p, s, len, &key))
-		return;
-	if (p->parsed == 1 || key < p->lo.key)
-		keep_text(&p->lo, key, s, len);
-	if (p->parsed == 1 || key > p->hi.key)
-		keep_text(&p->hi, key, s, len);
-	quantile_add(p, int_key(key));
+	struct value_datetime v;
+	if (temporal_parse(p, s, len, &v))
+		temporal_add(p, s, len, &v);
 }
 
 static json_t *jreal(double x)

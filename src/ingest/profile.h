@@ -151,6 +151,12 @@ void profile_add_text(struct profile *p, const char *s, size_t len);
  * while it has none (and for other kinds). */
 bool profile_range(const struct profile *p, double *min, double *max);
 
+/* A date, datetime or time column's value in its canonical text s and
+ * already parsed as v (value.h): profile_add_text without parsing s. */
+struct value_datetime;
+void profile_add_temporal(struct profile *p, const char *s, size_t len,
+			  const struct value_datetime *v);
+
 /* The profile so far as a new JSON object (the caller owns the reference).
  * May be called more than once; p is not changed. */
 json_t *profile_json(const struct profile *p);
