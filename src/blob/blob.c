@@ -67,6 +67,22 @@ enum blob_rc blob_put(struct blob_store *bs, const char *key, blob_read_fn read,
 	return blob_writer_commit(w, out, e);
 }
 
+enum blob_rc blob_put_file(struct blob_store *bs, const char *key, int fd,
+			   struct blob_info *out, struct error *e)
+{
+	if (!bs->ops->writer_copy_fd)
+		return blob_put(bs, key, blob_read_fd, &fd, out, e);
+	struct blob_writer *w = blob_writer_open(bs, key, e);
+	if (!w)
+		return BLOB_ERROR;
+	enum blob_rc rc = bs->ops->writer_copy_fd(w, fd, e);
+	if (rc != BLOB_OK) {
+		blob_writer_abort(w);
+		return rc;
+	}
+	return blob_writer_commit(w, out, e);
+}
+
 struct blob_store *blob_open_with(const char *url, const struct blob_options *opts,
 				  struct error *e)
 {

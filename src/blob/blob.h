@@ -54,6 +54,9 @@ struct blob_ops {
 					   struct error *e);
 	enum blob_rc (*writer_write)(struct blob_writer *w, const void *p, size_t n,
 				     struct error *e);
+	/* Optional: writes the rest of the file open at fd (from its offset to
+	 * its end), letting the kernel copy where it can. */
+	enum blob_rc (*writer_copy_fd)(struct blob_writer *w, int fd, struct error *e);
 	/* Makes the object durable, then visible; frees w whatever the outcome. */
 	enum blob_rc (*writer_commit)(struct blob_writer *w, struct blob_info *out,
 				      struct error *e);
@@ -148,6 +151,11 @@ int blob_write_fd(void *ctx, const void *buf, size_t size);
 /* Writes a whole object from read (a writer, opened, filled and committed). */
 enum blob_rc blob_put(struct blob_store *bs, const char *key, blob_read_fn read, void *ctx,
 		      struct blob_info *out, struct error *e);
+
+/* The same from the file open at fd, from its offset to its end: a copy in
+ * the kernel (copy_file_range) where the backend has files. */
+enum blob_rc blob_put_file(struct blob_store *bs, const char *key, int fd,
+			   struct blob_info *out, struct error *e);
 
 static inline struct blob_writer *blob_writer_open(struct blob_store *bs, const char *key,
 						   struct error *e)

@@ -194,6 +194,45 @@ static enum blob_rc fs_writer_write(struct blob_writer *bw, const void *p, size_
 	return BLOB_OK;
 }
 
+/* The kernel copies (copy_file_range: no trip through user memory); where
+ * it cannot (an old kernel, some file systems), read and write. */
+static enum blob_rc fs_writer_copy_fd(struct blob_writer *bw, int fd, struct error *e)
+{
+	struct fs_writer *w = (struct fs_writer *)bw;
+	for (;;) {
+		ssize_t n = copy_file_range(fd, NULL, w->fd, NULL, WRITEBACK_STEP, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && w->size == 0 &&
+		    (errno == EXDEV || errno == ENOSYS || errno == EOPNOTSUPP || errno == EINVAL))
+			break;
+		if (n < 0) {
+			error_set(e, "cannot copy into %s: %s", w->tmp, strerror(errno));
+			return BLOB_ERROR;
+		}
+		if (n == 0)
+			return BLOB_OK;
+		w->size += (uint64_t)n;
+		sync_file_range(w->fd, (off_t)w->flushed, (off_t)(w->size - w->flushed),
+				SYNC_FILE_RANGE_WRITE);
+		w->flushed = w->size;
+	}
+	char *buf = xmalloc(1 << 20);
+	enum blob_rc rc = BLOB_OK;
+	for (;;) {
+		ssize_t n = blob_read_fd(&fd, buf, 1 << 20);
+		if (n < 0) {
+			rc = BLOB_ERROR;
+			error_set(e, "cannot read the file to store: %s", strerror(errno));
+			break;
+		}
+		if (n == 0 || (rc = fs_writer_write(bw, buf, (size_t)n, e)) != BLOB_OK)
+			break;
+	}
+	free(buf);
+	return rc;
+}
+
 static void writer_free(struct fs_writer *w, bool discard)
 {
 	close(w->fd);
@@ -475,6 +514,7 @@ static const struct blob_ops fs_ops = {
 	.check = fs_check,
 	.writer_open = fs_writer_open,
 	.writer_write = fs_writer_write,
+	.writer_copy_fd = fs_writer_copy_fd,
 	.writer_commit = fs_writer_commit,
 	.writer_abort = fs_writer_abort,
 	.get = fs_get,

@@ -203,7 +203,7 @@ struct copy {
 static void *copy_original(void *arg)
 {
 	struct copy *c = arg;
-	c->rc = blob_put(c->app->blob, c->key, blob_read_fd, &c->fd, NULL, &c->e);
+	c->rc = blob_put_file(c->app->blob, c->key, c->fd, NULL, &c->e);
 	return NULL;
 }
 

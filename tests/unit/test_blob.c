@@ -688,6 +688,37 @@ static void test_adopt_and_local_path(void **state)
 	assert_int_equal(blob_stat(f->bs, "datasets/o/d/v2.sqlite", &info, &e), BLOB_NOT_FOUND);
 }
 
+/* An object from an open file, from its offset on (a kernel copy where
+ * the backend has files). */
+static void test_put_file(void **state)
+{
+	struct fx *f = *state;
+	struct error e = { { 0 } };
+	char path[128];
+	snprintf(path, sizeof path, "/tmp/sheaf-put-file-%d", (int)getpid());
+	FILE *fp = fopen(path, "wb");
+	assert_non_null(fp);
+	assert_int_equal(fwrite(f->big, 1, BIG_SIZE, fp), BIG_SIZE);
+	fclose(fp);
+	int fd = open(path, O_RDONLY);
+	assert_true(fd >= 0);
+	assert_int_equal(lseek(fd, 1001, SEEK_SET), 1001);
+	struct blob_info info = { 0 };
+	expect_rc(blob_put_file(f->bs, "originals/a", fd, &info, &e), BLOB_OK, e);
+	assert_int_equal(info.size, BIG_SIZE - 1001);
+	get_equals(f, "originals/a", 0, 0, f->big + 1001, BIG_SIZE - 1001);
+	/* at the end already: an empty object */
+	expect_rc(blob_put_file(f->bs, "originals/b", fd, &info, &e), BLOB_OK, e);
+	get_equals(f, "originals/b", 0, 0, NULL, 0);
+	close(fd);
+	/* a descriptor that cannot be read: an error, nothing stored */
+	fd = open(path, O_WRONLY);
+	assert_int_equal(blob_put_file(f->bs, "originals/c", fd, &info, &e), BLOB_ERROR);
+	assert_int_equal(blob_stat(f->bs, "originals/c", &info, &e), BLOB_NOT_FOUND);
+	close(fd);
+	unlink(path);
+}
+
 static void test_put_empty_and_small(void **state)
 {
 	struct fx *f = *state;
@@ -1715,7 +1746,8 @@ int main(void)
 	X(test_threads)                               \
 	X(test_check_and_recovery)                    \
 	X(test_invalid_keys_refused)                  \
-	X(test_segment_limit_and_directories)
+	X(test_segment_limit_and_directories)         \
+	X(test_put_file)
 #define FS(fn) cmocka_unit_test_setup_teardown(fn, setup_fs, teardown),
 #define S3T(fn) cmocka_unit_test_setup_teardown(fn, setup_s3, teardown),
 	const struct CMUnitTest fs_tests[] = {
