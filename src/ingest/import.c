@@ -566,15 +566,18 @@ static int convert_batch(void *ctx, struct batch *b, struct error *e)
 	struct importer *im = part->im;
 	bool fit = true;
 	(void)e;
-	for (size_t r = 0; r < b->rows; r++) {
-		struct cell *cells = b->cells + r * b->ncols;
-		for (size_t k = 0; k < part->nmine; k++) {
-			size_t i = part->mine[k];
+	/* Column by column: a column's profile (hash tables, sketches, sample)
+	 * stays in the cache for the batch's rows, where row by row every
+	 * column's would take turns evicting the others'. */
+	for (size_t k = 0; k < part->nmine; k++) {
+		size_t i = part->mine[k];
+		struct column *c = &im->cols[i];
+		struct cell *cell = b->cells + i;
+		for (size_t r = 0; r < b->rows; r++, cell += b->ncols) {
 			struct value_datetime dt;
 			bool parsed = false;
-			fit &= convert_cell(&im->cols[i], b, (unsigned)part->first, &cells[i], &dt,
-					    &parsed);
-			profile_cell(&im->cols[i], b, &cells[i], parsed ? &dt : NULL);
+			fit &= convert_cell(c, b, (unsigned)part->first, cell, &dt, &parsed);
+			profile_cell(c, b, cell, parsed ? &dt : NULL);
 		}
 	}
 	if (!fit && im->speculative)
