@@ -4,8 +4,10 @@
  *
  * A batch is free, being filled, or published with a count of consumers
  * that still have to see it; the last one to finish frees it.  One mutex
- * and two condition variables (a batch was published; a batch was freed)
- * are plenty: there are a few hundred hand-offs per second, not millions.
+ * and three condition variables (a batch is ready for the first stage; for
+ * the second; a batch was freed) are plenty: there are a few thousand
+ * hand-offs per second, not millions, and each wakes only the threads that
+ * can go on.
  */
 #include "ingest/pipeline.h"
 
@@ -39,7 +41,7 @@ struct pipeline {
 	size_t batch_rows;            /* rows per batch, for this width */
 	struct slot slots[PIPELINE_BATCHES];
 	pthread_mutex_t lock;
-	pthread_cond_t published;     /* a batch was published, or the end */
+	pthread_cond_t published[2];  /* a batch is ready for that stage, or the end */
 	pthread_cond_t freed;         /* a batch became free, or a consumer failed */
 	uint64_t next_seq;            /* sequence of the batch being filled */
 	struct slot *filling;
@@ -101,7 +103,7 @@ static void *consume(void *arg)
 		struct slot *s = &p->slots[want % PIPELINE_BATCHES];
 		while (!p->stopping && !ready_for(s, want, c->stage) &&
 		       !(p->finished && want >= p->next_seq))
-			pthread_cond_wait(&p->published, &p->lock);
+			pthread_cond_wait(&p->published[c->stage], &p->lock);
 		if (p->stopping || (p->finished && want >= p->next_seq))
 			break;
 		pthread_mutex_unlock(&p->lock);
@@ -119,7 +121,7 @@ static void *consume(void *arg)
 				pthread_cond_broadcast(&p->freed);
 			} else {
 				/* The first stage is done: the second may start. */
-				pthread_cond_broadcast(&p->published);
+				pthread_cond_broadcast(&p->published[1]);
 			}
 		}
 		want++;
@@ -139,7 +141,8 @@ struct pipeline *pipeline_start(size_t ncols, const pipeline_fn *fns, void *cons
 	if (p->batch_rows < 1)
 		p->batch_rows = 1;
 	pthread_mutex_init(&p->lock, NULL);
-	pthread_cond_init(&p->published, NULL);
+	pthread_cond_init(&p->published[0], NULL);
+	pthread_cond_init(&p->published[1], NULL);
 	pthread_cond_init(&p->freed, NULL);
 	for (size_t i = 0; i < PIPELINE_BATCHES; i++) {
 		struct batch *b = &p->slots[i].b;
@@ -207,7 +210,8 @@ static void publish(struct pipeline *p)
 	s->seq = p->next_seq++;
 	s->pending[0] = p->per_stage[0];
 	s->pending[1] = p->per_stage[1];
-	pthread_cond_broadcast(&p->published);
+	/* Only the stage that can start is woken. */
+	pthread_cond_broadcast(&p->published[p->per_stage[0] ? 0 : 1]);
 	struct slot *next = &p->slots[p->next_seq % PIPELINE_BATCHES];
 	while (!slot_free(next) && !p->failed)
 		pthread_cond_wait(&p->freed, &p->lock);
@@ -236,7 +240,8 @@ int pipeline_finish(struct pipeline *p, struct error *e)
 	if (!p->failed && p->filling->b.rows)
 		publish(p);
 	p->finished = true;
-	pthread_cond_broadcast(&p->published);
+	pthread_cond_broadcast(&p->published[0]);
+	pthread_cond_broadcast(&p->published[1]);
 	pthread_mutex_unlock(&p->lock);
 	for (size_t i = 0; i < p->nconsumers; i++) {
 		pthread_join(p->consumers[i].thread, NULL);
@@ -255,7 +260,8 @@ void pipeline_free(struct pipeline *p)
 		return;
 	pthread_mutex_lock(&p->lock);
 	p->stopping = true;
-	pthread_cond_broadcast(&p->published);
+	pthread_cond_broadcast(&p->published[0]);
+	pthread_cond_broadcast(&p->published[1]);
 	pthread_mutex_unlock(&p->lock);
 	for (size_t i = 0; i < p->nconsumers; i++)
 		if (p->consumers[i].started)
@@ -267,7 +273,8 @@ void pipeline_free(struct pipeline *p)
 			free(p->slots[i].b.side[k].data);
 	}
 	pthread_mutex_destroy(&p->lock);
-	pthread_cond_destroy(&p->published);
+	pthread_cond_destroy(&p->published[0]);
+	pthread_cond_destroy(&p->published[1]);
 	pthread_cond_destroy(&p->freed);
 	free(p);
 }
