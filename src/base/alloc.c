@@ -1,6 +1,7 @@
 /* Aborting allocation wrappers; see alloc.h. */
 #include "base/alloc.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,15 @@ void *xcalloc(size_t count, size_t size)
 	void *p = calloc(count ? count : 1, size ? size : 1);
 	if (!p)
 		oom(count * size);
+	return p;
+}
+
+void *xzalloc_touched(size_t count, size_t size)
+{
+	if (size && count > SIZE_MAX / size)
+		oom(SIZE_MAX);
+	void *p = xmalloc(count * size);
+	memset(p, 0, count * size);
 	return p;
 }
 

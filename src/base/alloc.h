@@ -12,6 +12,11 @@
 
 void *xmalloc(size_t n);
 void *xcalloc(size_t count, size_t size);
+/* Zeroed like xcalloc, but written through now.  For a table that threads
+ * will read and write at random: calloc's fresh pages are the shared zero
+ * page until written, and a write after a read is a copy-on-write fault
+ * whose TLB flush interrupts every thread of the process. */
+void *xzalloc_touched(size_t count, size_t size);
 void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);

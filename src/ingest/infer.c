@@ -99,7 +99,7 @@ static void remember(struct column_infer *ci, const char *s, size_t len)
 		return;
 	if ((ci->set_len + 1) * 4 > ci->set_cap * 3) {
 		size_t cap = ci->set_cap ? ci->set_cap * 2 : 64;
-		uint64_t *set = xcalloc(cap, sizeof *set);
+		uint64_t *set = xzalloc_touched(cap, sizeof *set);
 		for (size_t i = 0; i < ci->set_cap; i++)
 			if (ci->set[i])
 				set_insert(set, cap, ci->set[i]);

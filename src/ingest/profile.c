@@ -207,7 +207,7 @@ static size_t table_find(const struct exact_entry *t, size_t cap, uint64_t h)
 static void table_grow(struct profile *p)
 {
 	size_t cap = p->table_cap * 2;
-	struct exact_entry *t = xcalloc(cap, sizeof *t);
+	struct exact_entry *t = xzalloc_touched(cap, sizeof *t);
 	for (size_t i = 0; i < p->table_cap; i++)
 		if (p->table[i].h)
 			t[table_find(t, cap, p->table[i].h)] = p->table[i];
@@ -308,7 +308,7 @@ struct summary {
 
 static struct summary *summary_new(void)
 {
-	struct summary *s = xcalloc(1, sizeof *s);
+	struct summary *s = xzalloc_touched(1, sizeof *s);
 	s->first = NONE;
 	for (int b = 0; b < SS_N; b++)
 		s->bnext[b] = (int16_t)(b + 1 < SS_N ? b + 1 : NONE);
@@ -472,7 +472,7 @@ static bool keeps_summary(const struct profile *p)
 
 static void switch_to_summary(struct profile *p)
 {
-	p->hll = xcalloc(HLL_M, 1);
+	p->hll = xzalloc_touched(HLL_M, 1);
 	struct exact_entry **order = xmalloc(p->table_len * sizeof *order);
 	size_t n = 0;
 	for (size_t i = 0; i < p->table_cap; i++) {
@@ -588,7 +588,7 @@ static bool icounts_start(struct profile *p)
 		p->ibase = icounts_window(p);
 		p->ilen = PROFILE_INT_COUNT_RANGE + 1;
 	}
-	p->icounts = xcalloc(p->ilen, sizeof *p->icounts);
+	p->icounts = xzalloc_touched(p->ilen, sizeof *p->icounts);
 	for (size_t i = 0; i < p->nvals; i++)
 		p->icounts[(uint64_t)key_int(p->vals[i]) - (uint64_t)p->ibase]++;
 	free(p->vals);
@@ -605,7 +605,7 @@ static bool icounts_move(struct profile *p)
 		return false;
 	int64_t base = icounts_window(p);
 	size_t len = PROFILE_INT_COUNT_RANGE + 1;
-	uint64_t *counts = xcalloc(len, sizeof *counts);
+	uint64_t *counts = xzalloc_touched(len, sizeof *counts);
 	for (size_t i = 0; i < p->ilen; i++) {
 		if (!p->icounts[i])
 			continue;
@@ -833,7 +833,7 @@ struct profile *profile_new(const struct profile_options *opt)
 	if (k == COLUMN_INT || k == COLUMN_REAL)
 		hist_setup(p);
 	if (k == COLUMN_DATE || k == COLUMN_DATETIME)
-		p->years = xcalloc(YEAR_COUNT, sizeof *p->years);
+		p->years = xzalloc_touched(YEAR_COUNT, sizeof *p->years);
 	return p;
 }
 
