@@ -514,6 +514,7 @@ static enum job_outcome ingest_file(struct ingest *in, struct dataset_row *ds, c
 		out = JOB_DONE;
 		log_fields(LOG_INFO, "dataset_ready", LOG_STR("dataset_id", ds->id),
 			   LOG_INT("rows", res.rows), LOG_INT("columns", res.columns),
+			   LOG_INT("passes", res.passes),
 			   LOG_INT("ms", (clock_mono_ns() - t0) / 1000000));
 	} else {
 		/* Deleted (or failed) meanwhile: nothing may point at the file. */

@@ -100,6 +100,41 @@ def test_background_ingest_with_progress(start, storage):
     assert keys[[k for k in keys if k.endswith("/original")][0]] == len(data)
 
 
+@pytest.mark.parametrize("late", ["nothing", "word_in_int", "ints_in_empty_column"])
+def test_large_file_types_hold_over_the_whole_file(dsrv, late):
+    """A CSV over 8 MiB has its types guessed from its first 4 MiB and
+    checked on every later value (import.h): whatever comes late, the
+    result is that of whole-file inference (a word near the end makes the
+    column text with every value kept; integers after an empty stretch make
+    it integer)."""
+    rnd = random.Random(11)
+    n = 180000
+    recs = [["id", "n", "late", "r", "city"]]
+    for i in range(n):
+        late_value = ""
+        if late == "ints_in_empty_column" and i > n * 9 // 10:
+            late_value = str(rnd.randrange(1000))
+        recs.append([str(i), str(rnd.randrange(100000)), late_value, f"{rnd.random():.9f}",
+                     rnd.choice(["대구광역시 수성구", "서울특별시 중구", "부산광역시 해운대구"])])
+    if late == "word_in_int":
+        recs[n - 5][1] = "abc"
+    data = write_csv(recs).encode()
+    assert len(data) > 8 << 20
+    d = wait_ready(dsrv, ready(up(dsrv, data, "late.csv"), 202)["id"])
+    assert d["status"] == "ready" and d["rows"] == n, d
+    model = Model(read_csv_text(data.decode()))
+    check_schema(d, model)
+    types = {c["name"]: c["type"] for c in d["columns_info"]}
+    want = {"nothing": "integer", "word_in_int": "text", "ints_in_empty_column": "integer"}
+    assert types["n" if late != "ints_in_empty_column" else "late"] == want[late], types
+    if late == "word_in_int":
+        # recs[0] is the header: recs[n - 5] is the row at offset n - 6
+        r = dsrv.get(f"/api/datasets/{d['id']}/rows?offset={n - 6}&limit=1")
+        assert r.status_code == 200, r.text
+        row = r.json()["rows"][0]
+        assert row[1] == "abc", row
+
+
 def test_background_failure_shows_the_error(start):
     srv = start({"SHEAF_DATASET_SYNC_BYTES": "1K"})
     data = b"a,b\n" + b"1,2\n" * 400 + b"3\n"
