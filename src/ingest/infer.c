@@ -54,8 +54,11 @@ void infer_free(struct column_infer *ci)
 
 bool infer_is_null(const char *s, size_t len)
 {
-	/* Most fields are longer than any null word and start with no space:
-	 * answer those without looking further. */
+	/* Most fields are longer than any null word and start with no space,
+	 * or start with a digit, which no null word does: answer those without
+	 * looking further. */
+	if (len && s[0] >= '0' && s[0] <= '9')
+		return false;
 	if (len > 4 && !is_space(s[0]) && !is_space(s[len - 1]))
 		return false;
 	while (len && is_space(*s)) {
