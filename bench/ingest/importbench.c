@@ -41,9 +41,10 @@ int main(int argc, char **argv)
 		import_result_clear(&res);
 		return 1;
 	}
-	printf("rows %lld columns %lld format %s encoding %s data_bytes %lld wall_s %.6f cpu_s %.6f\n",
+	printf("rows %lld columns %lld format %s encoding %s data_bytes %lld wall_s %.6f cpu_s %.6f "
+	       "passes %d\n",
 	       (long long)res.rows, (long long)res.columns, res.format,
-	       *res.encoding ? res.encoding : "-", (long long)res.data_bytes, w, c);
+	       *res.encoding ? res.encoding : "-", (long long)res.data_bytes, w, c, res.passes);
 	import_result_clear(&res);
 	return 0;
 }
