@@ -661,6 +661,21 @@ static void test_quantiles_sampled(void **state)
 	assert_near((double)total, 200000, 20);
 	json_decref(j);
 	profile_free(p);
+
+	/* the sample is uniform over time too: values that are their own
+	 * position, so each histogram bin is a twentieth of the stream and
+	 * should hold 50,000 (a sample of 5,000 scaled by 10; sd about 700) */
+	p = new_kind(COLUMN_REAL);
+	for (size_t i = 0; i < n; i++)
+		profile_add_real(p, (double)i);
+	j = profile_json(p);
+	for (int b = 0; b < 20; b++) {
+		char path[32];
+		snprintf(path, sizeof path, "histogram.counts.%d", b);
+		assert_near((double)geti(j, path), 50000, 3500);
+	}
+	json_decref(j);
+	profile_free(p);
 	free(v);
 }
 
