@@ -569,15 +569,22 @@ static void check_guess(enum late late, int passes)
 	import_result_clear(&f);
 }
 
+/* The file of late, imported with the guess (and kept in dst). */
+static void import_guessed(enum late late, struct import_result *r)
+{
+	struct error e;
+	struct import_options guess = { .prefix_bytes = 1 };
+	write_guess_file(late);
+	if (import_file(src, dst, &guess, r, &e) < 0)
+		fail_msg("%s", e.msg);
+}
+
 static void test_guess_holds(void **state)
 {
 	(void)state;
 	check_guess(LATE_NOTHING, 1);
 	struct import_result r;
-	struct error e;
-	struct import_options guess = { .prefix_bytes = 1 };
-	unlink(dst);
-	assert_int_equal(import_file(src, dst, &guess, &r, &e), 0);
+	import_guessed(LATE_NOTHING, &r);
 	assert_string_equal(col_type(&r, 1), "integer");
 	assert_string_equal(col_type(&r, 3), "real");
 	assert_string_equal(col_type(&r, 5), "datetime");
@@ -612,12 +619,10 @@ static void test_guess_fails(void **state)
 	struct import_result r;
 	struct error e;
 	struct import_options guess = { .prefix_bytes = 1 };
-	write_guess_file(LATE_WORD_IN_INT);
-	assert_int_equal(import_file(src, dst, &guess, &r, &e), 0);
+	import_guessed(LATE_WORD_IN_INT, &r);
 	assert_string_equal(col_type(&r, 1), "text");
 	import_result_clear(&r);
-	write_guess_file(LATE_LAT_RANGE);
-	assert_int_equal(import_file(src, dst, &guess, &r, &e), 0);
+	import_guessed(LATE_LAT_RANGE, &r);
 	assert_true(json_is_null(json_object_get(json_array_get(r.columns_info, 7), "role")));
 	import_result_clear(&r);
 	/* Strict mode stops at the first ragged row past the prefix too. */

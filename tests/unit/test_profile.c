@@ -679,6 +679,17 @@ static void test_quantiles_sampled(void **state)
 	free(v);
 }
 
+/* The profile's quartiles are exact and numpy's, for the n values v
+ * (sorted here). */
+static void assert_exact_quartiles(json_t *j, double *v, size_t n)
+{
+	qsort(v, n, sizeof *v, cmp_double);
+	assert_true(getb(j, "quantiles_exact"));
+	assert_near(getr(j, "quantiles.p25"), exact_quantile(v, n, 0.25), 0);
+	assert_near(getr(j, "quantiles.p50"), exact_quantile(v, n, 0.5), 0);
+	assert_near(getr(j, "quantiles.p75"), exact_quantile(v, n, 0.75), 0);
+}
+
 static void test_quantiles_int_counts(void **state)
 {
 	(void)state;
@@ -697,11 +708,7 @@ static void test_quantiles_int_counts(void **state)
 		profile_add_int(p, x);
 	}
 	json_t *j = profile_json(p);
-	qsort(v, n, sizeof *v, cmp_double);
-	assert_true(getb(j, "quantiles_exact"));
-	assert_near(getr(j, "quantiles.p25"), exact_quantile(v, n, 0.25), 0);
-	assert_near(getr(j, "quantiles.p50"), exact_quantile(v, n, 0.5), 0);
-	assert_near(getr(j, "quantiles.p75"), exact_quantile(v, n, 0.75), 0);
+	assert_exact_quartiles(j, v, n);
 	/* per-value counts make distinct and top exact again */
 	size_t distinct = 1;
 	for (size_t i = 1; i < n; i++)
@@ -746,11 +753,7 @@ static void test_quantiles_int_counts_moving(void **state)
 		profile_add_int(p, x);
 	}
 	json_t *j = profile_json(p);
-	qsort(v, n, sizeof *v, cmp_double);
-	assert_true(getb(j, "quantiles_exact"));
-	assert_near(getr(j, "quantiles.p25"), exact_quantile(v, n, 0.25), 0);
-	assert_near(getr(j, "quantiles.p50"), exact_quantile(v, n, 0.5), 0);
-	assert_near(getr(j, "quantiles.p75"), exact_quantile(v, n, 0.75), 0);
+	assert_exact_quartiles(j, v, n);
 	assert_true(getb(j, "histogram_exact"));
 	/* numpy: np.histogram over [min, max] in 20 bins, here by hand */
 	double lo = v[0], hi = v[n - 1], width = (hi - lo) / 20;
