@@ -876,8 +876,13 @@ static int check_start(struct utf8_check *c)
 	pthread_cond_init(&c->cv, NULL);
 	for (unsigned k = 0; k < CHECK_RING; k++)
 		c->buf[k] = xmalloc(READ_CHUNK);
-	if (pthread_create(&c->thread, NULL, check_utf8, c) != 0)
+	if (pthread_create(&c->thread, NULL, check_utf8, c) != 0) {
+		for (unsigned k = 0; k < CHECK_RING; k++)
+			free(c->buf[k]);
+		pthread_cond_destroy(&c->cv);
+		pthread_mutex_destroy(&c->mu);
 		return -1;
+	}
 	c->started = true;
 	return 0;
 }
