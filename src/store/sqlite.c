@@ -611,6 +611,16 @@ static enum store_rc tx_end(struct conn *c, enum store_rc rc, struct error *e)
 	return STORE_ERROR;
 }
 
+/* All or nothing: commits when rc is STORE_OK, else rolls back and keeps
+ * rc (tx_end commits a "not found" too). */
+static enum store_rc tx_all_or_nothing(struct conn *c, enum store_rc rc, struct error *e)
+{
+	if (rc == STORE_OK)
+		return tx_end(c, rc, e);
+	run(c, ST_ROLLBACK, NULL);
+	return rc;
+}
+
 static void read_user(sqlite3_stmt *st, struct user_row *out)
 {
 	column_text(st, 0, out->id, sizeof out->id);
@@ -714,10 +724,7 @@ static enum store_rc sqlite_user_update(struct store *base, const char *id, cons
 			rc = set_user_text(c, ST_USER_SET_EMAIL, id, email, now_ms, e);
 		if (rc == STORE_OK)
 			rc = user_lookup(c, ST_USER_GET, id, out, e);
-		if (rc == STORE_OK)
-			rc = tx_end(c, rc, e);
-		else    /* all or nothing */
-			run(c, ST_ROLLBACK, NULL);
+		rc = tx_all_or_nothing(c, rc, e);
 	}
 	checkin(s, c);
 	return rc;
@@ -754,10 +761,7 @@ static enum store_rc sqlite_user_set_password(struct store *base, const char *id
 		} else if (rc == STORE_OK && revoke) {
 			rc = STORE_ERROR;
 		}
-		if (rc == STORE_OK)
-			rc = tx_end(c, rc, e);
-		else
-			run(c, ST_ROLLBACK, NULL);
+		rc = tx_all_or_nothing(c, rc, e);
 	}
 	checkin(s, c);
 	return rc;
@@ -1058,10 +1062,7 @@ static enum store_rc sqlite_session_delete(struct store *base, const char *owner
 		} else {
 			rc = STORE_ERROR;
 		}
-		if (rc == STORE_OK)
-			rc = tx_end(c, rc, e);
-		else
-			run(c, ST_ROLLBACK, NULL);
+		rc = tx_all_or_nothing(c, rc, e);
 	}
 	checkin(s, c);
 	if (rc == STORE_OK && orphans)
@@ -1125,10 +1126,7 @@ static enum store_rc sqlite_file_create(struct store *base, const struct file_ro
 		}
 		for (size_t i = 0; rc == STORE_OK && i < n; i++)
 			rc = insert_file(c, &rows[i], e);
-		if (rc == STORE_OK)
-			rc = tx_end(c, rc, e);
-		else
-			run(c, ST_ROLLBACK, NULL);
+		rc = tx_all_or_nothing(c, rc, e);
 	}
 	checkin(s, c);
 	return rc;
@@ -1227,10 +1225,7 @@ static enum store_rc sqlite_file_delete(struct store *base, const char *owner, c
 		} else if (rc == STORE_OK) {
 			rc = STORE_ERROR;
 		}
-		if (rc == STORE_OK)
-			rc = tx_end(c, rc, e);
-		else
-			run(c, ST_ROLLBACK, NULL);
+		rc = tx_all_or_nothing(c, rc, e);
 	}
 	checkin(s, c);
 	return rc;
@@ -1380,10 +1375,7 @@ static enum store_rc sqlite_dataset_create(struct store *base, const struct data
 		rc = insert_dataset(c, row, job ? job->id : row->job_id, e);
 		if (rc == STORE_OK && job)
 			rc = insert_job(c, job, row->id, e);
-		if (rc == STORE_OK)
-			rc = tx_end(c, rc, e);
-		else
-			run(c, ST_ROLLBACK, NULL);
+		rc = tx_all_or_nothing(c, rc, e);
 	}
 	checkin(s, c);
 	return rc;
@@ -1589,10 +1581,7 @@ static enum store_rc sqlite_dataset_update(struct store *base, const char *owner
 		}
 		if (rc == STORE_OK)
 			rc = dataset_lookup(c, owner, id, out, e);
-		if (rc == STORE_OK)
-			rc = tx_end(c, rc, e);
-		else
-			run(c, ST_ROLLBACK, NULL);
+		rc = tx_all_or_nothing(c, rc, e);
 		if (rc != STORE_OK)   /* perhaps read, then the commit failed */
 			dataset_row_clear(out);
 	}
@@ -1667,10 +1656,7 @@ static enum store_rc sqlite_dataset_delete(struct store *base, const char *owner
 				rc = step_write(c, st, "delete dataset", e);
 			}
 		}
-		if (rc == STORE_OK)
-			rc = tx_end(c, rc, e);
-		else
-			run(c, ST_ROLLBACK, NULL);
+		rc = tx_all_or_nothing(c, rc, e);
 	}
 	checkin(s, c);
 	if (rc == STORE_OK && orphans)
@@ -1990,10 +1976,7 @@ static enum store_rc sqlite_job_claim(struct store *base, const char *worker,
 		}
 		if (rc == STORE_OK)
 			rc = job_lookup(c, id, out, e);
-		if (rc == STORE_OK)
-			rc = tx_end(c, rc, e);
-		else
-			run(c, ST_ROLLBACK, NULL);
+		rc = tx_all_or_nothing(c, rc, e);
 		if (rc != STORE_OK)
 			job_row_clear(out);
 	}
@@ -2120,10 +2103,7 @@ static enum store_rc sqlite_job_cancel(struct store *base, const char *owner, co
 	enum store_rc rc = run(c, ST_BEGIN_WRITE, e);
 	if (rc == STORE_OK) {
 		rc = job_cancel_in_tx(c, owner, id, now_ms, e);
-		if (rc == STORE_OK)
-			rc = tx_end(c, rc, e);
-		else
-			run(c, ST_ROLLBACK, NULL);
+		rc = tx_all_or_nothing(c, rc, e);
 	}
 	checkin(s, c);
 	return rc;
