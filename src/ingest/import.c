@@ -509,25 +509,30 @@ static bool convert_cell(struct column *c, struct batch *b, unsigned k, struct c
 	case COLUMN_DATE:
 		if (!value_parse_date(s, len, dt))
 			return false;
-		batch_side_text(b, k, cell, c->text, value_format_date(dt, c->text, sizeof c->text));
-		return *parsed = true;
+		break;
 	case COLUMN_DATETIME:
 		if (!value_parse_datetime(s, len, dt) && !value_parse_date(s, len, dt))
 			return false;
-		batch_side_text(b, k, cell, c->text,
-				value_format_datetime(dt, c->text, sizeof c->text));
-		return *parsed = true;
+		break;
 	case COLUMN_TIME:
 		if (!value_parse_time(s, len, dt))
 			return false;
-		batch_side_text(b, k, cell, c->text, value_format_time(dt, c->text, sizeof c->text));
-		return *parsed = true;
+		break;
 	case COLUMN_TEXT:
 		if (c->open)
 			infer_add(c->infer, s, len);
 		return true;
 	}
-	return true;
+	/* A date, datetime or time: its canonical text into k's side arena. */
+	size_t n;
+	if (c->type.kind == COLUMN_DATE)
+		n = value_format_date(dt, c->text, sizeof c->text);
+	else if (c->type.kind == COLUMN_DATETIME)
+		n = value_format_datetime(dt, c->text, sizeof c->text);
+	else
+		n = value_format_time(dt, c->text, sizeof c->text);
+	batch_side_text(b, k, cell, c->text, n);
+	return *parsed = true;
 }
 
 static void profile_cell(struct column *c, const struct batch *b, const struct cell *cell,

@@ -70,6 +70,14 @@ static void query1(const char *sql, char *out, size_t cap)
 	sqlite3_close(db);
 }
 
+/* One value of the dataset file, as query1 gives it, must be want. */
+static void expect1(const char *sql, const char *want)
+{
+	char v[256];
+	query1(sql, v, sizeof v);
+	assert_string_equal(v, want);
+}
+
 static const char *col_type(const struct import_result *r, size_t i)
 {
 	return json_string_value(json_object_get(json_array_get(r->columns_info, i), "type"));
@@ -98,29 +106,17 @@ static void test_types_and_values(void **state)
 	assert_string_equal(col_type(&r, 5), "datetime");
 	assert_string_equal(col_type(&r, 6), "text");
 	assert_string_equal(col_type(&r, 7), "text");
-	char v[128];
-	query1("SELECT amount FROM data WHERE rowid = 1", v, sizeof v);
-	assert_string_equal(v, "1234");
-	query1("SELECT rate FROM data WHERE rowid = 1", v, sizeof v);
-	assert_string_equal(v, "0.12");
-	query1("SELECT rate FROM data WHERE rowid = 3", v, sizeof v);
-	assert_string_equal(v, "NULL");
-	query1("SELECT day FROM data WHERE rowid = 1", v, sizeof v);
-	assert_string_equal(v, "2024-03-05");
-	query1("SELECT at FROM data WHERE rowid = 1", v, sizeof v);
-	assert_string_equal(v, "2016-01-01T01:00:00");
-	query1("SELECT at FROM data WHERE rowid = 2", v, sizeof v);
-	assert_string_equal(v, "2019-01-01T00:00:00");
-	query1("SELECT code FROM data WHERE rowid = 1", v, sizeof v);
-	assert_string_equal(v, "007");
-	query1("SELECT name FROM data WHERE rowid = 3", v, sizeof v);
-	assert_string_equal(v, "a,\"b\"");
-	query1("SELECT typeof(ok) || ok FROM data WHERE rowid = 2", v, sizeof v);
-	assert_string_equal(v, "integer0");
-	query1("SELECT value FROM sheaf_meta WHERE key = 'rows'", v, sizeof v);
-	assert_string_equal(v, "3");
-	query1("SELECT type FROM sheaf_columns WHERE name = 'ok'", v, sizeof v);
-	assert_string_equal(v, "boolean");
+	expect1("SELECT amount FROM data WHERE rowid = 1", "1234");
+	expect1("SELECT rate FROM data WHERE rowid = 1", "0.12");
+	expect1("SELECT rate FROM data WHERE rowid = 3", "NULL");
+	expect1("SELECT day FROM data WHERE rowid = 1", "2024-03-05");
+	expect1("SELECT at FROM data WHERE rowid = 1", "2016-01-01T01:00:00");
+	expect1("SELECT at FROM data WHERE rowid = 2", "2019-01-01T00:00:00");
+	expect1("SELECT code FROM data WHERE rowid = 1", "007");
+	expect1("SELECT name FROM data WHERE rowid = 3", "a,\"b\"");
+	expect1("SELECT typeof(ok) || ok FROM data WHERE rowid = 2", "integer0");
+	expect1("SELECT value FROM sheaf_meta WHERE key = 'rows'", "3");
+	expect1("SELECT type FROM sheaf_columns WHERE name = 'ok'", "boolean");
 	import_result_clear(&r);
 }
 
@@ -219,9 +215,7 @@ static void test_ragged_rows(void **state)
 	assert_int_equal(json_array_size(r.warnings), 2);
 	assert_int_equal(json_integer_value(json_object_get(json_array_get(r.warnings, 0), "line")),
 			 2);
-	char v[32];
-	query1("SELECT coalesce(b, 'NULL') FROM data WHERE rowid = 1", v, sizeof v);
-	assert_string_equal(v, "NULL");
+	expect1("SELECT coalesce(b, 'NULL') FROM data WHERE rowid = 1", "NULL");
 	import_result_clear(&r);
 
 	struct import_options strict = { .strict = true };
@@ -288,9 +282,7 @@ static void test_late_korean(void **state)
 	char where[64];
 	snprintf(where, sizeof where, "byte %zu is not", len - 40 * (sizeof cp949 - 1));
 	assert_non_null(strstr(json_string_value(json_object_get(w, "message")), where));
-	char v[32];
-	query1("SELECT name FROM data ORDER BY rowid DESC LIMIT 1", v, sizeof v);
-	assert_string_equal(v, "서울특별시 중구");
+	expect1("SELECT name FROM data ORDER BY rowid DESC LIMIT 1", "서울특별시 중구");
 	import_result_clear(&r);
 }
 
