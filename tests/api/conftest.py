@@ -378,6 +378,19 @@ def sheaf(sheaf_factory):
     return sheaf_factory.start()
 
 
+def serve_on_storage(storage, tmp_path_factory, name, env=None):
+    """A module's server on one storage variant (files_helpers.make_storage),
+    for a module-scoped fixture to ``yield from``; the storage's directory or
+    bucket is removed afterwards."""
+    f = SheafFactory(tmp_path_factory.mktemp(f"{name}-{storage.name}"))
+    senv = storage.env()
+    try:
+        yield f.start(env={**senv, **(env or {})})
+        f.finish()
+    finally:
+        storage.remove(senv)
+
+
 @pytest.fixture(scope="module")
 def shared_sheaf(tmp_path_factory):
     """One default server shared by the simple tests of a module."""

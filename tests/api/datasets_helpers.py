@@ -29,7 +29,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, SheafFactory
+from conftest import REPO, serve_on_storage
 from files_helpers import Field, FilePart, Multipart, make_storage, storage_params
 
 DATA = REPO.parent / "shared" / "data" / "daegu"
@@ -593,15 +593,10 @@ def storage(request):
 def dsrv(storage, tmp_path_factory, request):
     """One server shared by a module's simple tests, with small limits
     that the limit tests rely on (normal files stay far below them)."""
-    f = SheafFactory(tmp_path_factory.mktemp(f"{request.module.__name__}-{storage.name}"))
-    env = storage.env()
-    try:
-        yield f.start(env={**env, "SHEAF_DATASET_MAX_FIELD": "4K",
-                           "SHEAF_DATASET_MAX_UPLOAD": "48M",
-                           "SHEAF_DATASET_XLSX_MAX_RATIO": "50"})
-        f.finish()
-    finally:
-        storage.remove(env)
+    yield from serve_on_storage(storage, tmp_path_factory, request.module.__name__,
+                                {"SHEAF_DATASET_MAX_FIELD": "4K",
+                                 "SHEAF_DATASET_MAX_UPLOAD": "48M",
+                                 "SHEAF_DATASET_XLSX_MAX_RATIO": "50"})
 
 
 @pytest.fixture

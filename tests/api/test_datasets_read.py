@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import SheafFactory, assert_error
+from conftest import assert_error, serve_on_storage
 from datasets_helpers import (PARKING_CSV, TEST_CSV, Model, cols_by_name, detail,
                               export_csv, need_data, read_csv_text, read_source, ready,
                               upload_dataset)
@@ -35,13 +35,7 @@ def storage(request):
 
 @pytest.fixture(scope="module")
 def rsrv(storage, tmp_path_factory):
-    f = SheafFactory(tmp_path_factory.mktemp(f"ds-read-{storage.name}"))
-    env = storage.env()
-    try:
-        yield f.start(env=env)
-        f.finish()
-    finally:
-        storage.remove(env)
+    yield from serve_on_storage(storage, tmp_path_factory, "ds-read")
 
 
 def up_ok(who, data, filename="data.csv", **fields):

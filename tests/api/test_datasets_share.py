@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from conftest import SheafFactory, assert_error, assert_recent, parse_rfc3339
+from conftest import assert_error, assert_recent, parse_rfc3339, serve_on_storage
 from datasets_helpers import read_csv_text, ready, upload_dataset
 from files_helpers import make_storage, storage_params
 
@@ -29,13 +29,7 @@ def storage(request):
 
 @pytest.fixture(scope="module")
 def ssrv(storage, tmp_path_factory):
-    f = SheafFactory(tmp_path_factory.mktemp(f"ds-share-{storage.name}"))
-    env = storage.env()
-    try:
-        yield f.start(env=env)
-        f.finish()
-    finally:
-        storage.remove(env)
+    yield from serve_on_storage(storage, tmp_path_factory, "ds-share")
 
 
 @pytest.fixture

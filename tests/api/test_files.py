@@ -26,7 +26,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from conftest import SheafFactory, assert_error, assert_recent, run_sheaf
+from conftest import SheafFactory, assert_error, assert_recent, run_sheaf, serve_on_storage
 from files_helpers import (EMPTY_SHA256, PAGE_KEYS, Field, FilePart, Multipart,
                            RssSampler, check_file, download_hash,
                            list_all, make_storage, parse_disposition, raw_http,
@@ -49,13 +49,7 @@ def storage(request):
 @pytest.fixture(scope="module")
 def fsrv(storage, tmp_path_factory):
     """One server (on this module's storage) shared by the simple tests."""
-    f = SheafFactory(tmp_path_factory.mktemp(f"files-{storage.name}"))
-    env = storage.env()
-    try:
-        yield f.start(env=env)
-        f.finish()
-    finally:
-        storage.remove(env)
+    yield from serve_on_storage(storage, tmp_path_factory, "files")
 
 
 @pytest.fixture
