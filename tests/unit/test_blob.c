@@ -223,16 +223,6 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-#define expect_rc(call, want, err)                                                       \
-	do {                                                                             \
-		int got_ = (int)(call);                                                  \
-		if (got_ != (int)(want)) {                                               \
-			print_error("%s returned %d, expected %d (message: \"%s\")\n", #call, \
-				    got_, (int)(want), (err).msg);                           \
-			fail();                                                          \
-		}                                                                        \
-	} while (0)
-
 #define expect_msg(err, needle)                                                          \
 	do {                                                                             \
 		if (!strstr((err).msg, (needle))) {                                      \

@@ -66,16 +66,6 @@ struct fx {
 
 /* ---- helpers ---------------------------------------------------------- */
 
-#define expect_rc(call, want, err)                                                       \
-	do {                                                                             \
-		int got_ = (int)(call);                                                  \
-		if (got_ != (int)(want)) {                                               \
-			print_error("%s returned %d, expected %d (message: \"%s\")\n", #call, \
-				    got_, (int)(want), (err).msg);                           \
-			fail();                                                          \
-		}                                                                        \
-	} while (0)
-
 static int64_t mono_ms(void)
 {
 	return clock_mono_ns() / 1000000;

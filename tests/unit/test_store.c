@@ -82,17 +82,6 @@ static const char *sqlite_path(const char *url)
 	return url;
 }
 
-/* Fails the test with the store's message when rc is not the expected code. */
-#define expect_rc(call, want, err)                                                       \
-	do {                                                                             \
-		int got_ = (int)(call);                                                  \
-		if (got_ != (int)(want)) {                                               \
-			print_error("%s returned %d, expected %d (message: \"%s\")\n", #call, \
-				    got_, (int)(want), (err).msg);                           \
-			fail();                                                          \
-		}                                                                        \
-	} while (0)
-
 static struct store *open_store(const char *url, int connections)
 {
 	struct error e = { { 0 } };

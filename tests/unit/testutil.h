@@ -21,4 +21,16 @@ static inline void rm_rf(const char *path)
 	nftw(path, testutil_rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
+/* Fails the test (cmocka) when call does not return want, with err.msg,
+ * the message the call left. */
+#define expect_rc(call, want, err)                                                       \
+	do {                                                                             \
+		int got_ = (int)(call);                                                  \
+		if (got_ != (int)(want)) {                                               \
+			print_error("%s returned %d, expected %d (message: \"%s\")\n", #call, \
+				    got_, (int)(want), (err).msg);                           \
+			fail();                                                          \
+		}                                                                        \
+	} while (0)
+
 #endif
