@@ -27,6 +27,7 @@
 #include "cli/cli.h"
 #include "files/sweep.h"
 #include "base/alloc.h"
+#include "query/memory.h"
 #include "base/clock.h"
 #include "base/config.h"
 #include "base/fsutil.h"
@@ -320,6 +321,11 @@ int main(int argc, char **argv)
 {
 	/* jansson allocates through the same abort-on-failure wrappers as we do. */
 	json_set_alloc_funcs(xmalloc, free);
+	/* Before SQLite's first use: user queries' memory is metered. */
+	if (sqlmem_install() < 0) {
+		fprintf(stderr, "sheaf: the SQLite allocator could not be installed\n");
+		return 1;
+	}
 	if (sodium_init() < 0) {
 		fprintf(stderr, "sheaf: libsodium failed to initialise\n");
 		return 1;

@@ -6,6 +6,7 @@
 #define SHEAF_API_API_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "auth/password.h"
@@ -106,6 +107,16 @@ void api_shared_get(struct request *req);
 void api_shared_preview(struct request *req);
 void api_shared_rows(struct request *req);
 void api_shared_export(struct request *req);
+/* The dataset a request names: the caller's own by {dataset_id}, or the one
+ * a live share link's {token} opens.  0, or -1 after replying (404). */
+struct dataset_row;
+int api_find_dataset(struct request *req, bool shared, struct dataset_row *row);
+/* Opens a ready dataset's table with the page time limit, or replies 409
+ * (not ready) / 500 and returns NULL. */
+struct table *api_open_ready(struct request *req, const struct dataset_row *row);
+void api_dataset_query(struct request *req);
+void api_tools_list(struct request *req);
+void api_dataset_tool(struct request *req);
 /* A dataset as the API shows it; full adds columns_info and warnings. */
 json_t *api_dataset_json(const struct dataset_row *r, bool full);
 void api_file_list(struct request *req);

@@ -492,7 +492,7 @@ static const char *path_id(struct request *req)
 /* The dataset the request names: the caller's own by {dataset_id}, or the
  * one a live share link's {token} opens (any owner's).  0, or -1 after
  * replying (404 for unknown, someone else's, expired or revoked alike). */
-static int find_dataset(struct request *req, bool shared, struct dataset_row *row)
+int api_find_dataset(struct request *req, bool shared, struct dataset_row *row)
 {
 	struct error e;
 	enum store_rc rc;
@@ -530,7 +530,7 @@ static int find_dataset(struct request *req, bool shared, struct dataset_row *ro
 }
 
 /* Opens a ready dataset's table, or replies 409 (not ready) / 500. */
-static struct table *open_ready(struct request *req, const struct dataset_row *row)
+struct table *api_open_ready(struct request *req, const struct dataset_row *row)
 {
 	if (strcmp(row->status, "ready") != 0) {
 		http_reply_error(req, 409, "not_ready", "dataset %s is %s%s%s", row->id, row->status,
@@ -586,7 +586,7 @@ fail:
 static void dataset_get(struct request *req, bool shared)
 {
 	struct dataset_row row;
-	if (find_dataset(req, shared, &row) < 0)
+	if (api_find_dataset(req, shared, &row) < 0)
 		return;
 	json_t *o = api_dataset_json(&row, true);
 	if (strcmp(row.status, "ready") == 0) {
@@ -643,9 +643,9 @@ static void dataset_page(struct request *req, bool shared, bool preview)
 		    : (http_query_int(req, "limit", ROWS_DEFAULT, 1, ROWS_MAX, &limit) ||
 		       http_query_int(req, "offset", 0, 0, (long long)1 << 53, &offset)))
 		return;
-	if (find_dataset(req, shared, &row) < 0)
+	if (api_find_dataset(req, shared, &row) < 0)
 		return;
-	struct table *t = open_ready(req, &row);
+	struct table *t = api_open_ready(req, &row);
 	struct table_query *q = NULL;
 	if (!t)
 		goto out;
@@ -740,7 +740,7 @@ static void dataset_export(struct request *req, bool shared)
 		return;
 	}
 	struct dataset_row row;
-	if (find_dataset(req, shared, &row) < 0)
+	if (api_find_dataset(req, shared, &row) < 0)
 		return;
 	struct export *ex = xcalloc(1, sizeof *ex);
 	snprintf(ex->id, sizeof ex->id, "%s", row.id);
@@ -749,7 +749,7 @@ static void dataset_export(struct request *req, bool shared)
 	const char *bom = http_query(req, "bom");
 	ex->bom = f == TABLE_CSV && bom && (!strcmp(bom, "1") || !strcasecmp(bom, "true"));
 	struct error e;
-	if (!(ex->t = open_ready(req, &row)) || !(ex->q = read_query(req, ex->t)))
+	if (!(ex->t = api_open_ready(req, &row)) || !(ex->q = read_query(req, ex->t)))
 		goto fail;
 	if (!(ex->x = table_export_new(ex->t, ex->q, f, &e))) {
 		log_error("export dataset %s (request %s): %s", row.id, req->request_id, e.msg);

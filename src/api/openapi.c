@@ -184,6 +184,28 @@ static const char components_json[] = JSON({
 				"format": {"type": "string", "enum": ["csv", "tsv", "xlsx", "xls"], "description": "Default: detected from the bytes"}
 			}
 		},
+		"Query": {
+			"type": "object",
+			"required": ["sql"],
+			"properties": {
+				"sql": {"type": "string", "description": "One read-only statement over the table data (at most 100000 bytes)"},
+				"params": {"description": "Values for ? (an array, in order) or :name, @name, $name (an object); numbers, strings, booleans (1/0) or null", "oneOf": [{"type": "array"}, {"type": "object"}, {"type": "null"}]},
+				"limit": {"type": "integer", "minimum": 1, "description": "Most rows in the answer (default 1000; at most SHEAF_QUERY_MAX_ROWS unless streamed; streamed default: all)"},
+				"stream": {"type": "boolean", "description": "Send the rows as they are read, in constant memory"}
+			}
+		},
+		"QueryResult": {
+			"type": "object",
+			"required": ["columns", "rows", "row_count", "truncated", "elapsed_ms", "cached"],
+			"properties": {
+				"columns": {"type": "array", "items": {"type": "object", "properties": {"name": {"type": "string"}, "type": {"type": "string", "description": "The dataset column's type (integer, real, boolean, date, datetime, time, text) when the result column is one; otherwise the first row's value type (integer, real, text, or null)"}}}},
+				"rows": {"type": "array", "items": {"type": "array", "items": {}}, "description": "One array of values per row, in column order"},
+				"row_count": {"type": "integer"},
+				"truncated": {"type": "boolean", "description": "Rows were left out: past limit or SHEAF_QUERY_MAX_BYTES"},
+				"elapsed_ms": {"type": "integer"},
+				"cached": {"type": "boolean", "description": "Answered from the cache"}
+			}
+		},
 		"Share": {
 			"type": "object",
 			"required": ["share_id", "dataset_id", "expires_at", "status"],

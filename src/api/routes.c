@@ -177,6 +177,13 @@ const struct route api_routes[] = {
 			{"name": "sort", "in": "query", "required": false, "description": "Repeatable: COLUMN ascending or -COLUMN descending (nulls last)", "schema": {"type": "array", "items": {"type": "string"}}, "style": "form", "explode": true}
 		],
 		"responses": {"200": {"description": "The rows", "content": {"text/csv": {"schema": {"type": "string"}}, "application/json": {"schema": {"type": "array", "items": {"type": "object"}}}}}}}), ROUTE_USER },
+	{ HTTP_POST, "/api/datasets/{dataset_id}/query", api_dataset_query, JSON({
+		"operationId": "queryDataset", "tags": ["query"],
+		"summary": "Run read-only SQL over a dataset's rows (the table data)",
+		"description": "One SELECT, WITH, VALUES or EXPLAIN statement over the table data; nothing else can be read or written (no ATTACH, PRAGMA, writes, extension loading; an allow-list of functions). Limits: SHEAF_QUERY_TIMEOUT_MS of SQLite work (422 query_timeout), SHEAF_QUERY_MEMORY of heap and SHEAF_QUERY_MAX_VALUE per value (422 query_too_big); a refused statement is 400 forbidden_sql, a wrong one 400 bad_sql. The answer holds at most limit rows (default 1000, at most SHEAF_QUERY_MAX_ROWS) and SHEAF_QUERY_MAX_BYTES; truncated says rows were left out. Equal SQL, params and limit on the same dataset version are answered from the cache (cached: true) unless the query calls random(), randomblob() or the current time. With stream: true (JSON) or Accept: text/csv (CSV with a header row) every row is sent as it is read, in constant memory, with SHEAF_QUERY_STREAM_TIMEOUT_MS of SQLite work; a failure after the first row cuts the response short.",
+		"parameters": [{"name": "Accept", "in": "header", "required": false, "description": "text/csv for a CSV stream", "schema": {"type": "string"}}],
+		"requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Query"}}}},
+		"responses": {"200": {"description": "The rows", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/QueryResult"}}, "text/csv": {"schema": {"type": "string"}}}}}}), ROUTE_USER },
 	{ HTTP_POST, "/api/datasets/{dataset_id}/share", api_dataset_share, JSON({
 		"operationId": "shareDataset", "tags": ["datasets"],
 		"summary": "Create a share link (read-only access without an account)",

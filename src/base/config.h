@@ -58,6 +58,14 @@ struct config {
 	long long dataset_xlsx_max_ratio; /* uncompressed / compressed size of one XLSX part */
 	long long dataset_cache_size;  /* bytes of dataset files cached from remote storage */
 	long long share_ttl_days;      /* default lifetime of a share link */
+	long long query_timeout_ms;    /* SQLite work of one query */
+	long long query_stream_timeout_ms; /* SQLite work of one streamed query */
+	long long query_memory;        /* heap of one query */
+	long long query_max_value;     /* longest value a query may build */
+	long long query_max_rows;      /* rows in one (not streamed) answer */
+	long long query_max_bytes;     /* bytes of one (not streamed) answer */
+	long long query_cache_ttl;     /* seconds; 0 = no caching */
+	long long query_cache_max;     /* largest answer cached */
 	char *public_url;              /* "" = from the request's Host header */
 	long long job_workers;         /* background job threads */
 	char *cache_url;        /* "" = in-process */

@@ -21,6 +21,7 @@
 #include "base/utf8.h"
 #include "base/buf.h"
 #include "base/clock.h"
+#include "datasets/render.h"
 #include "ingest/value.h"
 
 #define URI_MAX 65536
@@ -36,6 +37,7 @@ struct meta_entry {
 
 struct table {
 	sqlite3 *db;
+	char *path;
 	size_t ncols;
 	struct table_column *cols;
 	size_t nmeta;
@@ -168,7 +170,7 @@ static bool kind_from_name(const char *s, enum column_kind *out)
 
 /* "file:" URI for path with everything but unreserved characters and '/'
  * percent-escaped ('?', '#' and '%' in a file name must not end the path). */
-static int dataset_uri(const char *path, struct buf *b)
+int table_uri(const char *path, struct buf *b)
 {
 	static const char hex[] = "0123456789ABCDEF";
 	buf_puts(b, path[0] == '/' ? "file://" : "file:");
@@ -364,9 +366,10 @@ static int check_data(struct table *t, struct error *e)
 struct table *table_open(const char *path, struct error *e)
 {
 	struct table *t = xcalloc(1, sizeof *t);
+	t->path = xstrdup(path);
 	struct buf uri;
 	buf_init(&uri, URI_MAX);
-	if (dataset_uri(path, &uri) < 0) {
+	if (table_uri(path, &uri) < 0) {
 		error_set(e, "dataset path too long");
 		goto fail;
 	}
@@ -409,7 +412,13 @@ void table_close(struct table *t)
 	}
 	free(t->meta);
 	free(t->select_list);
+	free(t->path);
 	free(t);
+}
+
+const char *table_path(const struct table *t)
+{
+	return t->path;
 }
 
 size_t table_ncolumns(const struct table *t)
@@ -892,69 +901,6 @@ static sqlite3_stmt *prepare(struct table *t, const struct table_query *q, const
 	return st;
 }
 
-/* ---- values ---- */
-
-/* The shortest %g text that reads back to v (at most 17 digits do). */
-static size_t format_real(double v, char *out, size_t cap)
-{
-	int n = 0;
-	for (int prec = 15; prec <= 17; prec++) {
-		n = snprintf(out, cap, "%.*g", prec, v);
-		if (strtod(out, NULL) == v)
-			break;
-	}
-	return n < 0 ? 0 : (size_t)n;
-}
-
-/* Text with invalid UTF-8 sequences replaced by U+FFFD. */
-static json_t *json_text(const char *s, size_t len)
-{
-	json_t *j = json_stringn(s, len);
-	if (j)
-		return j;
-	struct buf b;
-	buf_init(&b, len * 3 + 1);
-	const unsigned char *u = (const unsigned char *)s;
-	for (size_t i = 0; i < len; ) {
-		size_t n = utf8_seqn((const char *)u + i, len - i);
-		if (n) {
-			buf_append(&b, u + i, n);
-			i += n;
-		} else {
-			buf_puts(&b, "\xef\xbf\xbd");
-			i++;
-		}
-	}
-	j = json_stringn(b.data ? b.data : "", b.len);
-	buf_free(&b);
-	return j ? j : json_null();
-}
-
-static json_t *value_json(const struct table_column *c, sqlite3_stmt *st, int i)
-{
-	switch (sqlite3_column_type(st, i)) {
-	case SQLITE_INTEGER: {
-		sqlite3_int64 v = sqlite3_column_int64(st, i);
-		if (c->kind == COLUMN_BOOL)
-			return json_boolean(v != 0);
-		if (c->kind == COLUMN_REAL)
-			return json_real((double)v);
-		return json_integer(v);
-	}
-	case SQLITE_FLOAT: {
-		double v = sqlite3_column_double(st, i);
-		return isfinite(v) ? json_real(v) : json_null();
-	}
-	case SQLITE_TEXT:
-	case SQLITE_BLOB: {
-		const char *s = (const char *)sqlite3_column_text(st, i);
-		return s ? json_text(s, (size_t)sqlite3_column_bytes(st, i)) : json_null();
-	}
-	default:
-		return json_null();
-	}
-}
-
 static json_t *page_json(struct table *t, const struct table_query *q, struct error *e)
 {
 	int64_t total = t->nrows;
@@ -982,7 +928,7 @@ static json_t *page_json(struct table *t, const struct table_query *q, struct er
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		json_t *row = json_array();
 		for (size_t i = 0; i < t->ncols; i++)
-			json_array_append_new(row, value_json(&t->cols[i], st, (int)i));
+			json_array_append_new(row, render_value_json(t->cols[i].kind, st, (int)i));
 		json_array_append_new(rows, row);
 	}
 	if (rc != SQLITE_DONE) {
@@ -1011,205 +957,10 @@ json_t *table_page_json(struct table *t, const struct table_query *q, struct err
 
 /* ---- exports ---- */
 
-enum export_state {
-	X_START,
-	X_NEXT_ROW,
-	X_FIELD,
-	X_ROW_END,
-	X_DONE,
-	X_FAILED,
-};
-
 struct table_export {
 	struct table *t;
-	sqlite3_stmt *st;
-	enum table_format format;
-	enum export_state state;
-	size_t col;             /* next field of the current row */
-	bool any_rows;
-	struct buf out;         /* rendered bytes not yet read: out.data[pos..len) */
-	size_t pos;
-	char **keys;            /* JSON: "\"name\":" per column */
+	struct render_export *x;
 };
-
-static int json_escape(struct buf *b, const char *s, size_t len)
-{
-	static const char hex[] = "0123456789abcdef";
-	const unsigned char *u = (const unsigned char *)s;
-	int rc = buf_puts(b, "\"");
-	size_t run = 0;   /* bytes of u copied as they are, not yet appended */
-	for (size_t i = 0; i < len && rc == 0; ) {
-		size_t n = u[i] < 0x80 ? 1 : utf8_seqn((const char *)u + i, len - i);
-		const char *esc = NULL;
-		char uesc[7];
-		if (n == 0) {
-			esc = "\xef\xbf\xbd";
-		} else if (u[i] == '"') {
-			esc = "\\\"";
-		} else if (u[i] == '\\') {
-			esc = "\\\\";
-		} else if (u[i] < 0x20 || u[i] == 0x7f) {
-			switch (u[i]) {
-			case '\n': esc = "\\n"; break;
-			case '\r': esc = "\\r"; break;
-			case '\t': esc = "\\t"; break;
-			case '\b': esc = "\\b"; break;
-			case '\f': esc = "\\f"; break;
-			default:
-				memcpy(uesc, "\\u00", 4);
-				uesc[4] = hex[u[i] >> 4];
-				uesc[5] = hex[u[i] & 15];
-				uesc[6] = '\0';
-				esc = uesc;
-			}
-		}
-		if (!esc) {
-			run += n;
-			i += n;
-			continue;
-		}
-		rc = buf_append(b, u + i - run, run);
-		if (rc == 0)
-			rc = buf_puts(b, esc);
-		run = 0;
-		i += n ? n : 1;
-	}
-	if (rc == 0)
-		rc = buf_append(b, u + len - run, run);
-	return rc ? rc : buf_puts(b, "\"");
-}
-
-static int csv_text(struct buf *b, const char *s, size_t len)
-{
-	bool quote = len == 0 || is_space(s[0]) || is_space(s[len - 1]);
-	for (size_t i = 0; i < len && !quote; i++)
-		quote = s[i] == ',' || s[i] == '"' || s[i] == '\r' || s[i] == '\n';
-	if (!quote)
-		return buf_append(b, s, len);
-	int rc = buf_puts(b, "\"");
-	for (const char *p = s, *end = s + len; p < end && rc == 0; ) {
-		const char *q = memchr(p, '"', (size_t)(end - p));
-		size_t n = q ? (size_t)(q - p) + 1 : (size_t)(end - p);
-		rc = buf_append(b, p, n);
-		if (rc == 0 && q)
-			rc = buf_puts(b, "\"");
-		p += n;
-	}
-	return rc ? rc : buf_puts(b, "\"");
-}
-
-static int render_field(struct table_export *x, size_t i)
-{
-	const struct table_column *c = &x->t->cols[i];
-	sqlite3_stmt *st = x->st;
-	struct buf *b = &x->out;
-	bool csv = x->format == TABLE_CSV;
-	char num[40];
-	int rc = 0;
-
-	if (i > 0)
-		rc = buf_puts(b, ",");
-	if (!csv && rc == 0)
-		rc = buf_puts(b, x->keys[i]);
-	if (rc)
-		return rc;
-	switch (sqlite3_column_type(st, (int)i)) {
-	case SQLITE_INTEGER: {
-		sqlite3_int64 v = sqlite3_column_int64(st, (int)i);
-		if (c->kind == COLUMN_BOOL)
-			return buf_puts(b, v ? "true" : "false");
-		if (c->kind != COLUMN_REAL)
-			return buf_printf(b, "%lld", (long long)v);
-		format_real((double)v, num, sizeof num);
-		break;
-	}
-	case SQLITE_FLOAT: {
-		double v = sqlite3_column_double(st, (int)i);
-		if (!isfinite(v))
-			return csv ? 0 : buf_puts(b, "null");
-		format_real(v, num, sizeof num);
-		break;
-	}
-	case SQLITE_TEXT:
-	case SQLITE_BLOB: {
-		const char *s = (const char *)sqlite3_column_text(st, (int)i);
-		size_t len = (size_t)sqlite3_column_bytes(st, (int)i);
-		if (!s)
-			return csv ? 0 : buf_puts(b, "null");
-		return csv ? csv_text(b, s, len) : json_escape(b, s, len);
-	}
-	default:
-		if (!csv)
-			return buf_puts(b, "null");
-		return x->t->ncols == 1 ? buf_puts(b, "\"\"") : 0;
-	}
-	/* A real: JSON readers must see a real, so "1" becomes "1.0". */
-	rc = buf_puts(b, num);
-	if (rc == 0 && !csv && !strpbrk(num, ".eEn"))
-		rc = buf_puts(b, ".0");
-	return rc;
-}
-
-/* Renders the next piece of output into x->out. */
-static int produce(struct table_export *x, struct error *e)
-{
-	struct table *t = x->t;
-	struct buf *b = &x->out;
-	int rc = 0;
-	switch (x->state) {
-	case X_START:
-		if (x->format == TABLE_CSV) {
-			for (size_t i = 0; i < t->ncols && rc == 0; i++) {
-				if (i)
-					rc = buf_puts(b, ",");
-				if (rc == 0)
-					rc = csv_text(b, t->cols[i].name, strlen(t->cols[i].name));
-			}
-			if (rc == 0)
-				rc = buf_puts(b, "\r\n");
-		} else if (x->format == TABLE_JSON) {
-			rc = buf_puts(b, "[");
-		}
-		x->state = X_NEXT_ROW;
-		break;
-	case X_NEXT_ROW: {
-		int step = sqlite3_step(x->st);
-		if (step == SQLITE_ROW) {
-			if (x->format == TABLE_JSON)
-				rc = buf_puts(b, x->any_rows ? ",\n{" : "\n{");
-			else if (x->format == TABLE_NDJSON)
-				rc = buf_puts(b, "{");
-			x->any_rows = true;
-			x->col = 0;
-			x->state = t->ncols ? X_FIELD : X_ROW_END;
-		} else if (step == SQLITE_DONE) {
-			if (x->format == TABLE_JSON)
-				rc = buf_puts(b, x->any_rows ? "\n]\n" : "]\n");
-			x->state = X_DONE;
-		} else {
-			return query_fail(t, "dataset export", e);
-		}
-		break;
-	}
-	case X_FIELD:
-		rc = render_field(x, x->col);
-		if (++x->col == t->ncols)
-			x->state = X_ROW_END;
-		break;
-	case X_ROW_END:
-		rc = buf_puts(b, x->format == TABLE_CSV ? "\r\n" :
-				 x->format == TABLE_JSON ? "}" : "}\n");
-		x->state = X_NEXT_ROW;
-		break;
-	case X_DONE:
-	case X_FAILED:
-		break;
-	}
-	if (rc)
-		return error_set(e, "dataset export: a value is larger than %u bytes",
-				 EXPORT_CHUNK_MAX);
-	return 0;
-}
 
 struct table_export *table_export_new(struct table *t, const struct table_query *q,
 				      enum table_format f, struct error *e)
@@ -1217,56 +968,35 @@ struct table_export *table_export_new(struct table *t, const struct table_query 
 	sqlite3_stmt *st = prepare(t, q, t->ncols ? t->select_list : "NULL", true, e);
 	if (!st)
 		return NULL;
+	const char **names = xcalloc(t->ncols ? t->ncols : 1, sizeof *names);
+	enum column_kind *kinds = xcalloc(t->ncols ? t->ncols : 1, sizeof *kinds);
+	for (size_t i = 0; i < t->ncols; i++) {
+		names[i] = t->cols[i].name;
+		kinds[i] = t->cols[i].kind;
+	}
+	static const enum render_format formats[] = {
+		[TABLE_CSV] = RENDER_CSV, [TABLE_JSON] = RENDER_JSON, [TABLE_NDJSON] = RENDER_NDJSON,
+	};
 	struct table_export *x = xcalloc(1, sizeof *x);
 	x->t = t;
-	x->st = st;
-	x->format = f;
-	x->state = X_START;
-	buf_init(&x->out, EXPORT_CHUNK_MAX);
-	if (f != TABLE_CSV) {
-		x->keys = xcalloc(t->ncols ? t->ncols : 1, sizeof *x->keys);
-		for (size_t i = 0; i < t->ncols; i++) {
-			struct buf k;
-			buf_init(&k, SQL_MAX);
-			json_escape(&k, t->cols[i].name, strlen(t->cols[i].name));
-			buf_puts(&k, ":");
-			x->keys[i] = buf_detach(&k);
-		}
-	}
+	x->x = render_new(st, t->ncols, names, kinds, formats[f], -1, NULL);
+	free(names);
+	free(kinds);
 	return x;
-}
-
-static ssize_t export_read(struct table_export *x, char *buf, size_t cap, struct error *e)
-{
-	size_t n = 0;
-	while (n < cap) {
-		if (x->pos < x->out.len) {
-			size_t k = x->out.len - x->pos;
-			if (k > cap - n)
-				k = cap - n;
-			memcpy(buf + n, x->out.data + x->pos, k);
-			x->pos += k;
-			n += k;
-			continue;
-		}
-		buf_reset(&x->out);
-		x->pos = 0;
-		if (x->state == X_DONE)
-			break;
-		if (produce(x, e) < 0) {
-			x->state = X_FAILED;
-			return -1;
-		}
-	}
-	return (ssize_t)n;
 }
 
 ssize_t table_export_read(struct table_export *x, char *buf, size_t cap, struct error *e)
 {
-	if (x->state == X_FAILED)
+	if (render_failed(x->x))
 		return error_set(e, "dataset export: read after an error");
 	arm(x->t);
-	ssize_t n = export_read(x, buf, cap, e);
+	ssize_t n = render_read(x->x, buf, cap, e);
+	if (n < 0 && (sqlite3_errcode(x->t->db) & 0xff) == SQLITE_INTERRUPT)
+		query_fail(x->t, "dataset export", e);
+	else if (n < 0 && e) {
+		struct error why = *e;
+		error_set(e, "dataset export: %s", why.msg);
+	}
 	x->t->deadline_ns = 0;
 	return n;
 }
@@ -1275,11 +1005,6 @@ void table_export_free(struct table_export *x)
 {
 	if (!x)
 		return;
-	sqlite3_finalize(x->st);
-	if (x->keys)
-		for (size_t i = 0; i < x->t->ncols; i++)
-			free(x->keys[i]);
-	free(x->keys);
-	buf_free(&x->out);
+	render_free(x->x);
 	free(x);
 }

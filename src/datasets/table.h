@@ -92,9 +92,16 @@ struct table_column {
  * set ("not a dataset file: ...") when it is not, or cannot be read.
  */
 struct table *table_open(const char *path, struct error *e);
+/* The "file:PATH?immutable=1" URI that opens a dataset file read-only in
+ * SQLite (the path percent-escaped), appended to b.  0, or -1 when b's
+ * limit is crossed. */
+struct buf;
+int table_uri(const char *path, struct buf *b);
 /* Frees t.  Every export made from t must be freed first.  NULL is allowed. */
 void table_close(struct table *t);
 
+/* The file t was opened from (valid until table_close). */
+const char *table_path(const struct table *t);
 size_t table_ncolumns(const struct table *t);
 /* Column i (i < table_ncolumns); valid until table_close. */
 const struct table_column *table_column(const struct table *t, size_t i);

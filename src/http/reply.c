@@ -214,9 +214,14 @@ void http_reply_json(struct request *req, int status, json_t *body)
 		http_reply_error(req, 500, "internal", "the response could not be encoded");
 		return;
 	}
-	size_t len = strlen(text);
-	struct MHD_Response *r = MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
-	set_response(req, status, r, "application/json", len);
+	http_reply_owned(req, status, "application/json", text, strlen(text));
+}
+
+void http_reply_owned(struct request *req, int status, const char *content_type, char *data,
+		      size_t len)
+{
+	struct MHD_Response *r = MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE);
+	set_response(req, status, r, content_type, len);
 }
 
 void http_reply_empty(struct request *req, int status)

@@ -119,6 +119,9 @@ void http_reply_json(struct request *req, int status, json_t *body);  /* takes b
  * shortest exact form (jansson alone writes 35.838856960000001 for
  * 35.83885696).  malloc'd; NULL when body cannot be encoded. */
 char *http_json_text(const json_t *body);
+/* len bytes of data (malloc'd; the reply frees it). */
+void http_reply_owned(struct request *req, int status, const char *content_type, char *data,
+		      size_t len);
 void http_reply_empty(struct request *req, int status);
 void http_reply_static(struct request *req, int status, const char *content_type,
 		       const void *data, size_t len);  /* data must outlive the server */
