@@ -393,6 +393,8 @@ void api_dataset_query(struct request *req)
 	job->stream = streamed;
 	job->csv = csv;
 	job->limit = limit ? json_integer_value(limit) : streamed ? -1 : QUERY_DEFAULT_LIMIT;
+	if (!limit && !streamed && job->limit > cfg->query_max_rows)
+		job->limit = cfg->query_max_rows;
 	job->start_ns = clock_mono_ns();
 	if (api_find_dataset(req, false, &job->row) < 0) {
 		job_free(job);
