@@ -28,6 +28,7 @@
 #include "files/sweep.h"
 #include "base/alloc.h"
 #include "query/memory.h"
+#include "tools/tools.h"
 #include "base/clock.h"
 #include "base/config.h"
 #include "base/fsutil.h"
@@ -211,6 +212,10 @@ static int cmd_serve(int argc, char **argv)
 		goto out;
 	}
 
+	if (tools_check(&e) < 0) {
+		log_error("tool registry: %s", e.msg);
+		goto out;
+	}
 	json_t *doc = openapi_build(api_routes, api_routes_count, app.version, &e);
 	if (!doc) {
 		log_error("%s", e.msg);

@@ -206,6 +206,27 @@ static const char components_json[] = JSON({
 				"cached": {"type": "boolean", "description": "Answered from the cache"}
 			}
 		},
+		"ToolList": {
+			"type": "object",
+			"required": ["tools"],
+			"properties": {"tools": {"type": "array", "items": {"type": "object",
+				"required": ["name", "title", "description", "input_schema", "output_schema", "read_only"],
+				"properties": {
+					"name": {"type": "string"}, "title": {"type": "string"}, "description": {"type": "string"},
+					"input_schema": {"type": "object", "description": "JSON Schema of the arguments"},
+					"output_schema": {"type": "object", "description": "JSON Schema of result"},
+					"read_only": {"type": "boolean", "description": "false: the tool creates a dataset"}}}}}
+		},
+		"ToolResult": {
+			"type": "object",
+			"required": ["tool", "dataset_id", "result", "summary", "elapsed_ms"],
+			"properties": {
+				"tool": {"type": "string"}, "dataset_id": {"type": "string"},
+				"result": {"type": "object", "description": "As the tool's output_schema says"},
+				"summary": {"type": "string", "description": "One or two sentences for people"},
+				"elapsed_ms": {"type": "integer"}
+			}
+		},
 		"Share": {
 			"type": "object",
 			"required": ["share_id", "dataset_id", "expires_at", "status"],

@@ -184,6 +184,16 @@ const struct route api_routes[] = {
 		"parameters": [{"name": "Accept", "in": "header", "required": false, "description": "text/csv for a CSV stream", "schema": {"type": "string"}}],
 		"requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Query"}}}},
 		"responses": {"200": {"description": "The rows", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/QueryResult"}}, "text/csv": {"schema": {"type": "string"}}}}}}), ROUTE_USER },
+	{ HTTP_GET, "/api/tools", api_tools_list, JSON({
+		"operationId": "listTools", "tags": ["tools"],
+		"summary": "The analysis tools, with the JSON Schemas of their arguments and results",
+		"responses": {"200": {"description": "The registry", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ToolList"}}}}}}), ROUTE_USER },
+	{ HTTP_POST, "/api/datasets/{dataset_id}/tools/{name}", api_dataset_tool, JSON({
+		"operationId": "runTool", "tags": ["tools"],
+		"summary": "Run one analysis tool over a dataset",
+		"description": "The body is the tool's arguments (a JSON object; empty means {}), checked against its input_schema from GET /api/tools: 422 invalid_argument names the bad field (args.column...), an unknown column, or a column of the wrong type. The result is structured JSON (numbers as numbers, tables as {columns, rows}) plus a one-line summary. Tools run with the query limits (SHEAF_QUERY_TIMEOUT_MS, SHEAF_QUERY_MEMORY).",
+		"requestBody": {"required": false, "content": {"application/json": {"schema": {"type": "object"}}}},
+		"responses": {"200": {"description": "The result", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ToolResult"}}}}}}), ROUTE_USER },
 	{ HTTP_POST, "/api/datasets/{dataset_id}/share", api_dataset_share, JSON({
 		"operationId": "shareDataset", "tags": ["datasets"],
 		"summary": "Create a share link (read-only access without an account)",

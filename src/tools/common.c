@@ -1,0 +1,213 @@
+/*
+ * What tool handlers share: errors, column lookup with clear messages,
+ * trusted SQL through the sandbox, JSON shapes, loading a numeric column,
+ * quantiles.
+ */
+#include "tools/tools.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/alloc.h"
+#include "datasets/render.h"
+
+#define NAMES_SHOWN 400   /* bytes of column names listed in an error */
+
+int tool_fail(struct tool_error *err, enum tool_error_kind kind, const char *fmt, ...)
+{
+	err->kind = kind;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+char *tool_printf(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *s = NULL;
+	if (vasprintf(&s, fmt, ap) < 0)
+		abort();
+	va_end(ap);
+	return s;
+}
+
+static const char *kinds_words(unsigned kinds)
+{
+	if (kinds == TOOL_KINDS_NUMERIC)
+		return "a number (integer, real or boolean) column";
+	if (kinds == TOOL_KINDS_TEMPORAL)
+		return "a date, datetime or time column";
+	if (kinds == ((1u << COLUMN_DATE) | (1u << COLUMN_DATETIME)))
+		return "a date or datetime column";
+	return "a column of another type";
+}
+
+const struct table_column *tool_column_named(struct tool_ctx *ctx, const char *name,
+					     const char *path, unsigned kinds,
+					     struct tool_error *err)
+{
+	long i = table_find_column(ctx->t, name);
+	if (i < 0) {
+		char names[NAMES_SHOWN + 8] = "";
+		size_t n = table_ncolumns(ctx->t);
+		for (size_t k = 0; k < n; k++) {
+			const char *cn = table_column(ctx->t, k)->name;
+			if (strlen(names) + strlen(cn) + 2 > NAMES_SHOWN) {
+				strcat(names, ", ...");
+				break;
+			}
+			if (k)
+				strcat(names, ", ");
+			strcat(names, cn);
+		}
+		tool_fail(err, TOOL_ERR_ARGUMENT, "%s: no column \"%.100s\" in this dataset; it has: "
+			  "%s", path, name, names);
+		return NULL;
+	}
+	const struct table_column *c = table_column(ctx->t, (size_t)i);
+	if (!(kinds & (1u << c->kind))) {
+		tool_fail(err, TOOL_ERR_ARGUMENT, "%s: \"%.100s\" is a %s column; this needs %s",
+			  path, name, column_kind_name(c->kind), kinds_words(kinds));
+		return NULL;
+	}
+	return c;
+}
+
+const struct table_column *tool_column(struct tool_ctx *ctx, const json_t *args,
+				       const char *field, unsigned kinds,
+				       struct tool_error *err)
+{
+	char path[128];
+	snprintf(path, sizeof path, "args.%s", field);
+	const char *name = json_string_value(json_object_get(args, field));
+	if (!name) {
+		tool_fail(err, TOOL_ERR_ARGUMENT, "%s is required", path);
+		return NULL;
+	}
+	return tool_column_named(ctx, name, path, kinds, err);
+}
+
+int tool_ident(struct buf *b, const char *name)
+{
+	int rc = buf_puts(b, "\"");
+	for (const char *p = name; *p && rc == 0; p++)
+		rc = buf_append(b, p, 1) || (*p == '"' ? buf_append(b, "\"", 1) : 0);
+	return rc ? rc : buf_puts(b, "\"");
+}
+
+static enum tool_error_kind kind_of(enum sql_status s)
+{
+	switch (s) {
+	case SQL_TIMEOUT: return TOOL_ERR_TIMEOUT;
+	case SQL_TOO_BIG: return TOOL_ERR_TOO_BIG;
+	case SQL_FAILED: return TOOL_ERR_INTERNAL;
+	default: return TOOL_ERR_ARGUMENT;
+	}
+}
+
+struct sql_query *tool_sql(struct tool_ctx *ctx, const char *sql, const json_t *params,
+			   struct tool_error *err)
+{
+	struct sql_query *q;
+	struct error e;
+	enum sql_status s = sql_prepare(ctx->t, sql, params, &ctx->lim, &q, &e);
+	if (s != SQL_OK) {
+		tool_fail(err, kind_of(s), "%s", e.msg);
+		return NULL;
+	}
+	return q;
+}
+
+int tool_sql_failed(struct sql_query *q, struct tool_error *err)
+{
+	struct error e;
+	enum sql_status s = sql_failure(q, &e);
+	return tool_fail(err, kind_of(s), "%s", e.msg);
+}
+
+json_t *tool_value(struct sql_query *q, int i, enum column_kind kind)
+{
+	return render_value_json(kind, sql_stmt(q), i);
+}
+
+json_t *tool_real(double x)
+{
+	return isfinite(x) ? json_real(x) : json_null();
+}
+
+json_t *tool_table(const char *const *names, size_t n, json_t *rows)
+{
+	json_t *cols = json_array();
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(cols, json_string(names[i]));
+	return json_pack("{s:o, s:o}", "columns", cols, "rows", rows);
+}
+
+int tool_numbers(struct tool_ctx *ctx, const struct table_column *c, double **vals, size_t *n,
+		 struct tool_error *err)
+{
+	struct buf sql;
+	buf_init(&sql, 1 << 16);
+	buf_puts(&sql, "SELECT ");
+	tool_ident(&sql, c->name);
+	buf_puts(&sql, " FROM data WHERE ");
+	tool_ident(&sql, c->name);
+	buf_puts(&sql, " IS NOT NULL");
+	struct sql_query *q = tool_sql(ctx, sql.data, NULL, err);
+	buf_free(&sql);
+	*vals = NULL;
+	*n = 0;
+	if (!q)
+		return -1;
+	size_t cap = 0;
+	int rc;
+	while ((rc = sql_step(q)) == SQLITE_ROW) {
+		sqlite3_stmt *st = sql_stmt(q);
+		int type = sqlite3_column_type(st, 0);
+		if (type != SQLITE_INTEGER && type != SQLITE_FLOAT)
+			continue;   /* a value that kept its text: not a number */
+		if (*n == cap) {
+			cap = cap ? 2 * cap : 1024;
+			*vals = xrealloc(*vals, cap * sizeof **vals);
+		}
+		(*vals)[(*n)++] = sqlite3_column_double(st, 0);
+	}
+	if (rc != SQLITE_DONE) {
+		tool_sql_failed(q, err);
+		sql_close(q);
+		free(*vals);
+		*vals = NULL;
+		*n = 0;
+		return -1;
+	}
+	sql_close(q);
+	return 0;
+}
+
+static int by_value(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+void tool_sort_doubles(double *v, size_t n)
+{
+	qsort(v, n, sizeof *v, by_value);
+}
+
+double tool_quantile(const double *sorted, size_t n, double p)
+{
+	if (n == 0)
+		return NAN;
+	double h = (double)(n - 1) * p;
+	size_t lo = (size_t)floor(h);
+	if (lo + 1 >= n)
+		return sorted[n - 1];
+	return sorted[lo] + (h - (double)lo) * (sorted[lo + 1] - sorted[lo]);
+}

@@ -1,0 +1,6 @@
+/* Tools of this group; see groups.h. */
+#include "tools/groups.h"
+
+const struct tool *const tools_stats[] = {
+	NULL,
+};
