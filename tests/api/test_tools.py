@@ -1,0 +1,103 @@
+"""The analysis tool registry (issue 6): GET /api/tools, argument checking
+against each tool's JSON Schema (422 naming the bad field), and the dataset
+overview tools, checked against pandas on generated and real data.
+
+Each tool group has its own file (test_tools_<group>.py) with the same
+fixtures (tools_helpers.py).
+"""
+
+import jsonschema
+import pandas as pd
+import pytest
+
+from conftest import assert_error
+from tools_helpers import (GEN_COLUMNS, GEN_DF, GEN_N, gen, real, table_rows, taas, tool,
+                           tool_error, tsrv)
+
+EXPECTED_TOOLS = {"dataframe_info", "missing_values"}
+
+
+def test_registry_lists_tools_with_schemas(tsrv):
+    r = tsrv.get("/api/tools")
+    assert r.status_code == 200, r.text
+    tools = r.json()["tools"]
+    names = [t["name"] for t in tools]
+    assert len(names) == len(set(names))
+    assert EXPECTED_TOOLS <= set(names)
+    for t in tools:
+        assert set(t) == {"name", "title", "description", "input_schema", "output_schema",
+                          "read_only"}, t
+        assert t["title"] and t["description"]
+        # Real JSON Schemas, by a validator nobody here wrote.
+        jsonschema.Draft202012Validator.check_schema(t["input_schema"])
+        jsonschema.Draft202012Validator.check_schema(t["output_schema"])
+        assert t["input_schema"]["type"] == "object"
+    assert tsrv.get("/api/tools", auth=False).status_code == 401
+
+
+def test_every_result_matches_its_output_schema(tsrv, gen):
+    """Each tool, run with arguments its schema's examples or defaults allow,
+    answers what its output_schema promises."""
+    tools = {t["name"]: t for t in tsrv.get("/api/tools").json()["tools"]}
+    for name in EXPECTED_TOOLS:
+        result = tool(tsrv, gen, name)
+        jsonschema.validate(result, tools[name]["output_schema"])
+
+
+def test_unknown_tool_and_bad_arguments(tsrv, gen):
+    assert_error(tsrv.post(f"/api/datasets/{gen}/tools/nope", json={}), 404, "not_found", "nope")
+    tool_error(tsrv, gen, "missing_values", 422, "invalid_argument", "args.only_missing",
+               only_missing="yes")
+    tool_error(tsrv, gen, "missing_values", 422, "invalid_argument", "args.bogus", bogus=1)
+    r = tsrv.post(f"/api/datasets/{gen}/tools/missing_values", data=b"[1]",
+                  headers={"Content-Type": "application/json"})
+    assert r.status_code in (400, 422), r.text
+    r = tsrv.post(f"/api/datasets/{gen}/tools/missing_values", data=b"{bad",
+                  headers={"Content-Type": "application/json"})
+    assert r.status_code == 400, r.text
+    other = tsrv.new_user()
+    assert_error(other.post(f"/api/datasets/{gen}/tools/dataframe_info", json={}), 404,
+                 "not_found")
+
+
+def check_info(result, df, types=None):
+    assert result["rows"] == len(df) and result["columns"] == len(df.columns)
+    info = table_rows(result["column_info"])
+    assert [c["name"] for c in info] == list(df.columns)
+    for c in info:
+        nn = int(df[c["name"]].notna().sum())
+        assert c["non_null"] == nn, c
+        assert c["nulls"] == len(df) - nn, c
+        if types:
+            assert c["type"] == types[c["name"]], c
+
+
+def test_dataframe_info_generated(tsrv, gen):
+    r = tool(tsrv, gen, "dataframe_info")
+    check_info(r, GEN_DF, {"id": "integer", "city": "text", "amount": "real", "qty": "integer",
+                           "ratio": "real", "flag": "boolean", "day": "date",
+                           "ts": "datetime", "lat": "real", "lng": "real", "empty": "text",
+                           "const": "integer", "grade": "text"})
+    roles = {c["name"]: c["role"] for c in table_rows(r["column_info"])}
+    assert roles["lat"] == "latitude" and roles["lng"] == "longitude" and roles["id"] is None
+
+
+def test_dataframe_info_real(tsrv, real, taas):
+    for dataset_id, df in (real, taas):
+        check_info(tool(tsrv, dataset_id, "dataframe_info"), df)
+
+
+def test_missing_values(tsrv, gen, taas):
+    for dataset_id, df in ((gen, GEN_DF), taas):
+        r = tool(tsrv, dataset_id, "missing_values")
+        want = df.isnull().sum()
+        got = {m["column"]: m for m in table_rows(r["missing"])}
+        assert list(got) == list(df.columns)
+        for col, n in want.items():
+            assert got[col]["missing"] == int(n)
+            assert got[col]["percent"] == pytest.approx(100 * n / len(df))
+        assert r["total_missing"] == int(want.sum())
+        assert r["columns_with_missing"] == int((want > 0).sum())
+        only = tool(tsrv, dataset_id, "missing_values", only_missing=True)
+        assert [m["column"] for m in table_rows(only["missing"])] == \
+            [c for c in df.columns if want[c] > 0]
