@@ -14,7 +14,7 @@ from conftest import assert_error
 from tools_helpers import (GEN_COLUMNS, GEN_DF, GEN_N, gen, real, table_rows, taas, tool,
                            tool_error, tsrv)
 
-EXPECTED_TOOLS = {"dataframe_info", "missing_values"}
+EXPECTED_TOOLS = {"dataframe_info", "missing_values", "type_detection", "missing_pattern"}
 
 
 def test_registry_lists_tools_with_schemas(tsrv):
@@ -101,3 +101,57 @@ def test_missing_values(tsrv, gen, taas):
         only = tool(tsrv, dataset_id, "missing_values", only_missing=True)
         assert [m["column"] for m in table_rows(only["missing"])] == \
             [c for c in df.columns if want[c] > 0]
+
+
+def test_type_detection(tsrv, gen, real):
+    r = tool(tsrv, gen, "type_detection")
+    cols = {c["name"]: c for c in table_rows(r["columns"])}
+    assert list(cols) == GEN_COLUMNS
+    assert cols["amount"]["type"] == "real" and cols["day"]["type"] == "date"
+    assert cols["lat"]["role"] == "latitude"
+    # Examples are real values of the column, distinct.
+    for name in ("city", "grade", "qty"):
+        ex = cols[name]["examples"]
+        assert len(ex) == len(set(map(str, ex))) and 1 <= len(ex) <= 3
+    assert set(cols["grade"]["examples"]) <= {"A", "B", "C"}
+    assert cols["empty"]["examples"] == []
+    assert cols["city"]["closest_other_type"] is None
+    # A text column of mostly numbers says which values keep it text.
+    mixed = "code\n" + "\n".join(["12", "7", "N/A", "30", "x1", "5"] * 10) + "\n"
+    from datasets_helpers import ready, upload_dataset
+    d = ready(upload_dataset(tsrv, mixed.encode(), "mixed.csv"))["id"]
+    c = table_rows(tool(tsrv, d, "type_detection")["columns"])[0]
+    assert c["type"] == "text"
+    closest = c["closest_other_type"]
+    assert closest["type"] == "integer" and closest["values_that_fit"] == 40
+    assert closest["percent"] == pytest.approx(100 * 40 / 60)
+    assert set(closest["values_that_do_not"]) == {"N/A", "x1"}
+    only = tool(tsrv, gen, "type_detection", columns=["qty", "day"])
+    assert [c["name"] for c in table_rows(only["columns"])] == ["qty", "day"]
+    tool_error(tsrv, gen, "type_detection", 422, "invalid_argument", "args.columns[1]",
+               columns=["qty", "nope"])
+    rid, df = real
+    names = [c["name"] for c in table_rows(tool(tsrv, rid, "type_detection")["columns"])]
+    assert names == list(df.columns)
+
+
+def test_missing_pattern(tsrv, gen, taas):
+    for dataset_id, df in ((gen, GEN_DF), taas):
+        r = tool(tsrv, dataset_id, "missing_pattern", top=1000)
+        with_missing = [c for c in df.columns if df[c].isnull().any()]
+        assert r["columns_with_missing"] == with_missing
+        assert r["rows"] == len(df)
+        assert r["complete_rows"] == int(df.notna().all(axis=1).sum())
+        want = df[with_missing].isnull().value_counts() if with_missing else None
+        got = table_rows(r["pattern_counts"])
+        assert r["patterns"] == (len(want) if with_missing else 1)
+        assert sum(p["rows"] for p in got) == len(df)
+        for p in got:
+            key = tuple(c in p["missing"] for c in with_missing)
+            assert p["rows"] == int(want[key]), p
+            assert p["missing_count"] == len(p["missing"])
+        counts = [p["rows"] for p in got]
+        assert counts == sorted(counts, reverse=True)
+    top = tool(tsrv, gen, "missing_pattern", top=3)
+    assert len(top["pattern_counts"]["rows"]) == 3
+    tool_error(tsrv, gen, "missing_pattern", 422, "invalid_argument", "args.top", top=0)
