@@ -114,7 +114,19 @@ int api_find_dataset(struct request *req, bool shared, struct dataset_row *row);
 /* Opens a ready dataset's table with the page time limit, or replies 409
  * (not ready) / 500 and returns NULL. */
 struct table *api_open_ready(struct request *req, const struct dataset_row *row);
+/* Records a new dataset row (status processing) and its ingest job, which
+ * reads spool ("" when the original object is to be read); job_id gets the
+ * job's id.  0, or -1 after replying 500. */
+int api_dataset_enqueue(struct request *req, struct dataset_row *row, const char *spool,
+			char job_id[USER_ID_MAX + 1]);
+/* Runs the dataset's ingest job on this (slow-work) thread and replies 201
+ * with the dataset, or 422 with why it failed (the dataset is dropped). */
+void api_dataset_ingest_now(struct request *req, const struct dataset_row *row,
+			    const char *job_id);
+/* Leaves the ingest to the job queue and replies 202 with the dataset. */
+void api_dataset_ingest_later(struct request *req, const struct dataset_row *row);
 void api_dataset_query(struct request *req);
+void api_dataset_transform(struct request *req);
 void api_tools_list(struct request *req);
 void api_dataset_tool(struct request *req);
 /* A dataset as the API shows it; full adds columns_info and warnings. */

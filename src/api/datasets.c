@@ -358,30 +358,69 @@ static void drop_dataset(struct request *req, const char *owner, const char *id)
 		store_keys_free(&keys);
 }
 
-/* The slow-work half of a small upload: ingest now, answer with the result. */
-static void ingest_now(struct request *req, void *arg)
+void api_dataset_ingest_now(struct request *req, const struct dataset_row *row,
+			    const char *job_id)
 {
-	struct ds_upload *up = arg;
 	struct job_row job;
 	struct error e;
-	int rc = jobs_run_now(req->app->jobs, up->job_id, SYNC_WAIT_MS, &job, &e);
+	int rc = jobs_run_now(req->app->jobs, job_id, SYNC_WAIT_MS, &job, &e);
 	if (rc < 0) {
 		api_store_failed(req, "run ingest", &e);
 		return;
 	}
 	if (rc == 0 && strcmp(job.status, "failed") == 0) {
 		bool ours = strncmp(job.error, "internal error", 14) == 0;
-		drop_dataset(req, up->row.owner_id, up->row.id);
+		drop_dataset(req, row->owner_id, row->id);
 		if (ours)
 			http_reply_error(req, 500, "internal", "%s", job.error);
 		else
-			http_reply_error(req, 422, "invalid_file", "%s: %s", up->row.source_name,
+			http_reply_error(req, 422, "invalid_file", "%s: %s", row->source_name,
 					 job.error);
 	} else {
 		reply_dataset(req, rc == 0 && strcmp(job.status, "done") == 0 ? 201 : 202,
-			      up->row.owner_id, up->row.id);
+			      row->owner_id, row->id);
 	}
 	job_row_clear(&job);
+}
+
+/* The slow-work half of a small upload: ingest now, answer with the result. */
+static void ingest_now(struct request *req, void *arg)
+{
+	struct ds_upload *up = arg;
+	api_dataset_ingest_now(req, &up->row, up->job_id);
+}
+
+void api_dataset_ingest_later(struct request *req, const struct dataset_row *row)
+{
+	jobs_notify(req->app->jobs);
+	reply_dataset(req, 202, row->owner_id, row->id);
+}
+
+int api_dataset_enqueue(struct request *req, struct dataset_row *row, const char *spool,
+			char job_id[USER_ID_MAX + 1])
+{
+	struct app *app = req->app;
+	struct error e;
+	int64_t now = clock_now_ms();
+	snprintf(row->status, sizeof row->status, "processing");
+	row->version = 1;
+	row->created_at = row->updated_at = now;
+	struct job_row job = { 0 };
+	id_random(job.id, 16);
+	snprintf(job_id, USER_ID_MAX + 1, "%s", job.id);
+	snprintf(row->job_id, sizeof row->job_id, "%s", job.id);
+	snprintf(job.owner_id, sizeof job.owner_id, "%s", row->owner_id);
+	snprintf(job.kind, sizeof job.kind, "%s", DATASET_INGEST_KIND);
+	snprintf(job.subject_id, sizeof job.subject_id, "%s", row->id);
+	job.payload = dataset_ingest_payload(spool);
+	job.created_at = now;
+	enum store_rc rc = store_dataset_create(app->store, row, &job, &e);
+	free(job.payload);
+	if (rc != STORE_OK) {
+		api_store_failed(req, "record dataset", &e);
+		return -1;
+	}
+	return 0;
 }
 
 static void upload_end(struct request *req, void *arg)
@@ -401,25 +440,8 @@ static void upload_end(struct request *req, void *arg)
 		return;
 	}
 	struct dataset_row *row = &up->row;
-	int64_t now = clock_now_ms();
-	snprintf(row->status, sizeof row->status, "processing");
-	row->version = 1;
-	row->created_at = row->updated_at = now;
-	struct job_row job = { 0 };
-	id_random(job.id, 16);
-	snprintf(up->job_id, sizeof up->job_id, "%s", job.id);
-	snprintf(row->job_id, sizeof row->job_id, "%s", job.id);
-	snprintf(job.owner_id, sizeof job.owner_id, "%s", row->owner_id);
-	snprintf(job.kind, sizeof job.kind, "%s", DATASET_INGEST_KIND);
-	snprintf(job.subject_id, sizeof job.subject_id, "%s", row->id);
-	job.payload = dataset_ingest_payload(up->spool);
-	job.created_at = now;
-	enum store_rc rc = store_dataset_create(app->store, row, &job, &e);
-	free(job.payload);
-	if (rc != STORE_OK) {
-		api_store_failed(req, "record dataset", &e);
+	if (api_dataset_enqueue(req, row, up->spool, up->job_id) < 0)
 		return;
-	}
 	up->listed = true;
 	log_fields(LOG_INFO, "dataset_uploaded", LOG_STR("dataset_id", row->id),
 		   LOG_INT("bytes", row->size_bytes), LOG_STR("request_id", req->request_id));
@@ -428,8 +450,7 @@ static void upload_end(struct request *req, void *arg)
 	if (row->size_bytes <= app->cfg->dataset_sync_bytes &&
 	    http_defer_quiet(req, ingest_now, up) == 0)
 		return;
-	jobs_notify(app->jobs);
-	reply_dataset(req, 202, row->owner_id, row->id);
+	api_dataset_ingest_later(req, row);
 }
 
 static void upload_release(void *arg)

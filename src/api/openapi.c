@@ -206,6 +206,15 @@ static const char components_json[] = JSON({
 				"cached": {"type": "boolean", "description": "Answered from the cache"}
 			}
 		},
+		"Transform": {
+			"type": "object",
+			"required": ["steps"],
+			"properties": {
+				"name": {"type": "string", "description": "Default: the source's name with (transformed)"},
+				"description": {"type": "string"},
+				"steps": {"type": "array", "minItems": 1, "maxItems": 32, "items": {"type": "object", "required": ["op"], "properties": {"op": {"type": "string", "enum": ["filter", "select", "rename", "derive", "sort", "deduplicate", "join", "aggregate", "limit"]}}}}
+			}
+		},
 		"ToolList": {
 			"type": "object",
 			"required": ["tools"],

@@ -184,6 +184,12 @@ const struct route api_routes[] = {
 		"parameters": [{"name": "Accept", "in": "header", "required": false, "description": "text/csv for a CSV stream", "schema": {"type": "string"}}],
 		"requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Query"}}}},
 		"responses": {"200": {"description": "The rows", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/QueryResult"}}, "text/csv": {"schema": {"type": "string"}}}}}}), ROUTE_USER },
+	{ HTTP_POST, "/api/datasets/{dataset_id}/transform", api_dataset_transform, JSON({
+		"operationId": "transformDataset", "tags": ["query"],
+		"summary": "Make a new dataset from this one by a list of steps",
+		"description": "Steps run in order: filter {where: SQL expression}, select {columns}, rename {columns: {old: new}}, derive {name, expression}, sort {by: [{column, descending}]}, deduplicate {columns?}, join {dataset_id, on: [names] or [{left, right}], how: inner|left, columns?}, aggregate {by, aggregations: [{column?, function: sum|mean|count|min|max|median|std|nunique, as?}]}, limit {n}. Expressions are SQLite expressions over the current columns, run in the query sandbox. The result becomes a new dataset you own, with parent_id set to this one: 201 when ingested within the request, 202 (status processing) when it is larger than SHEAF_DATASET_SYNC_BYTES. A bad step is 400 bad_transform naming it (steps[2] (derive): ...).",
+		"requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Transform"}}}},
+		"responses": {"201": {"description": "The new dataset, ingested", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Dataset"}}}}, "202": {"description": "The new dataset, ingesting in the background", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Dataset"}}}}}}), ROUTE_USER },
 	{ HTTP_GET, "/api/tools", api_tools_list, JSON({
 		"operationId": "listTools", "tags": ["tools"],
 		"summary": "The analysis tools, with the JSON Schemas of their arguments and results",

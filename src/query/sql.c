@@ -15,6 +15,7 @@
 #include "base/buf.h"
 #include "base/clock.h"
 #include "datasets/render.h"
+#include "query/functions.h"
 #include "query/memory.h"
 
 #define PROGRESS_OPS 1000       /* VM steps between two looks at the clock */
@@ -23,6 +24,8 @@
 
 struct sql_query {
 	const struct table *t;
+	struct sql_attach att[SQL_ATTACH_MAX];
+	size_t natt;
 	sqlite3 *db;
 	sqlite3_stmt *st;
 	struct sql_limits lim;
@@ -32,13 +35,17 @@ struct sql_query {
 	int64_t deadline_ns;
 	bool timed_out;
 	bool cacheable;
+	/* B-trees a query may open: the root pages of data (and its indexes)
+	 * in main (database 0) and in each attached file (databases 2...). */
+	int64_t *roots[SQL_ATTACH_MAX + 2];
+	size_t nroots[SQL_ATTACH_MAX + 2];
 	char denied[REASON_MAX];    /* why the authorizer refused, for the message */
 	size_t ncols;
 	char **names;
 	enum column_kind *kinds;
 };
 
-/* Every function a query may call, sorted (strcasecmp) for bsearch. */
+/* Every function a query may call (query/functions.h adds four). */
 static const char *const allowed_functions[] = {
 	"->", "->>", "abs", "acos", "acosh", "asin", "asinh", "atan", "atan2", "atanh", "avg",
 	"ceil", "ceiling", "char", "coalesce", "cos", "cosh", "count", "cume_dist",
@@ -48,12 +55,12 @@ static const char *const allowed_functions[] = {
 	"json_extract", "json_group_array", "json_group_object", "json_insert", "json_object",
 	"json_patch", "json_quote", "json_remove", "json_replace", "json_set", "json_tree",
 	"json_type", "json_valid", "julianday", "lag", "last_value", "lead", "length", "like",
-	"likelihood", "likely", "ln", "log", "log10", "log2", "lower", "ltrim", "max", "min",
-	"mod", "nth_value", "ntile", "nullif", "percent_rank", "pi", "pow", "power", "printf",
+	"likelihood", "likely", "ln", "log", "log10", "log2", "lower", "ltrim", "max", "median", "min",
+	"mod", "nth_value", "ntile", "nullif", "percent_rank", "percentile", "pi", "pow", "power", "printf",
 	"quote", "radians", "random", "randomblob", "rank", "replace", "round", "row_number",
-	"rtrim", "sign", "sin", "sinh", "soundex", "sqrt", "strftime", "substr", "substring",
+	"rtrim", "sign", "sin", "sinh", "soundex", "sqrt", "stddev", "strftime", "substr", "substring",
 	"sum", "tan", "tanh", "time", "total", "trim", "trunc", "typeof", "unicode",
-	"unixepoch", "unlikely", "upper", "zeroblob",
+	"unixepoch", "unlikely", "upper", "variance", "zeroblob",
 };
 
 /* Functions whose result changes from one call to the next. */
@@ -63,11 +70,6 @@ static const char *const volatile_functions[] = {
 
 /* Tables a query may read: the rows, and SQLite's JSON table functions. */
 static const char *const readable_tables[] = { "data", "json_each", "json_tree" };
-
-static int by_name(const void *key, const void *item)
-{
-	return strcasecmp(key, *(const char *const *)item);
-}
 
 static bool listed(const char *name, const char *const *list, size_t n)
 {
@@ -117,6 +119,9 @@ static int authorize(void *arg, int action, const char *a, const char *b, const 
 		if (!db || (a && strcmp(db, "main") == 0 &&
 			    listed(a, readable_tables, sizeof readable_tables / sizeof *readable_tables)))
 			return SQLITE_OK;
+		for (size_t i = 0; i < q->natt; i++)
+			if (a && strcmp(db, q->att[i].alias) == 0 && strcmp(a, "data") == 0)
+				return SQLITE_OK;
 		if (a && b && strcmp(db, "main") == 0 && strcmp(a, "sqlite_master") == 0 &&
 		    strcmp(b, "ROWID") == 0)
 			return SQLITE_OK;
@@ -124,9 +129,8 @@ static int authorize(void *arg, int action, const char *a, const char *b, const 
 			 "reads the dataset's rows from the table data", a ? a : "?");
 		return SQLITE_DENY;
 	case SQLITE_FUNCTION:
-		if (b && bsearch(b, allowed_functions,
-				 sizeof allowed_functions / sizeof *allowed_functions,
-				 sizeof *allowed_functions, by_name)) {
+		if (b && listed(b, allowed_functions,
+				sizeof allowed_functions / sizeof *allowed_functions)) {
 			if (listed(b, volatile_functions,
 				   sizeof volatile_functions / sizeof *volatile_functions))
 				q->cacheable = false;
@@ -223,6 +227,55 @@ static bool mentions_now(const char *s, size_t len)
 	return false;
 }
 
+/* Notes the root pages of data's B-trees in database index db (schema
+ * name name), before the authorizer is set. */
+static int note_roots(struct sql_query *q, size_t db, const char *name, struct error *e)
+{
+	char sql[160];
+	snprintf(sql, sizeof sql, "SELECT rootpage FROM \"%s\".sqlite_master WHERE tbl_name = "
+		 "'data' AND rootpage > 0", name);
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(q->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return error_set(e, "the dataset file could not be read: %s", sqlite3_errmsg(q->db));
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		q->roots[db] = xrealloc(q->roots[db], (q->nroots[db] + 1) * sizeof *q->roots[db]);
+		q->roots[db][q->nroots[db]++] = sqlite3_column_int64(st, 0);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return error_set(e, "the dataset file could not be read: %s", sqlite3_errmsg(q->db));
+	return 0;
+}
+
+/* Attaches another dataset file, read-only and immutable, before the
+ * authorizer (which refuses ATTACH) is in place. */
+static int attach(struct sql_query *q, const struct sql_attach *a, struct error *e)
+{
+	struct buf uri, sql;
+	buf_init(&uri, 65536);
+	buf_init(&sql, 256);
+	int rc = -1;
+	sqlite3_stmt *st = NULL;
+	if (table_uri(table_path(a->t), &uri) < 0 ||
+	    buf_printf(&sql, "ATTACH DATABASE ?1 AS \"%s\"", a->alias) < 0) {
+		error_set(e, "a joined dataset's path is too long");
+		goto out;
+	}
+	if (sqlite3_prepare_v2(q->db, sql.data, -1, &st, NULL) != SQLITE_OK ||
+	    sqlite3_bind_text(st, 1, uri.data, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_step(st) != SQLITE_DONE) {
+		error_set(e, "a joined dataset could not be opened: %s", sqlite3_errmsg(q->db));
+		goto out;
+	}
+	rc = 0;
+out:
+	sqlite3_finalize(st);
+	buf_free(&uri);
+	buf_free(&sql);
+	return rc;
+}
+
 /* Opens the sandboxed connection: everything before the authorizer is set. */
 static enum sql_status open_db(struct sql_query *q, struct error *e)
 {
@@ -254,7 +307,7 @@ static enum sql_status open_db(struct sql_query *q, struct error *e)
 	sqlite3_limit(db, SQLITE_LIMIT_COMPOUND_SELECT, 100);
 	sqlite3_limit(db, SQLITE_LIMIT_VDBE_OP, 1000000);
 	sqlite3_limit(db, SQLITE_LIMIT_FUNCTION_ARG, 100);
-	sqlite3_limit(db, SQLITE_LIMIT_ATTACHED, 0);
+	sqlite3_limit(db, SQLITE_LIMIT_ATTACHED, (int)q->natt);
 	sqlite3_limit(db, SQLITE_LIMIT_LIKE_PATTERN_LENGTH, 10000);
 	sqlite3_limit(db, SQLITE_LIMIT_VARIABLE_NUMBER, 1000);
 	sqlite3_limit(db, SQLITE_LIMIT_TRIGGER_DEPTH, 1);
@@ -267,6 +320,15 @@ static enum sql_status open_db(struct sql_query *q, struct error *e)
 		 (long long)(q->lim.memory_bytes / 4 / 1024 + 1));
 	if (sqlite3_exec(db, pragmas, NULL, NULL, NULL) != SQLITE_OK) {
 		error_set(e, "the dataset file could not be opened: %s", sqlite3_errmsg(db));
+		return SQL_FAILED;
+	}
+	if (note_roots(q, 0, "main", e) < 0)
+		return SQL_FAILED;
+	for (size_t i = 0; i < q->natt; i++)
+		if (attach(q, &q->att[i], e) < 0 || note_roots(q, i + 2, q->att[i].alias, e) < 0)
+			return SQL_FAILED;
+	if (sql_functions_register(db) != SQLITE_OK) {
+		error_set(e, "the query functions could not be registered: %s", sqlite3_errmsg(db));
 		return SQL_FAILED;
 	}
 	sqlite3_set_authorizer(db, authorize, q);
@@ -301,6 +363,58 @@ static bool starts_as_read(const char *sql)
 			return true;
 	}
 	return false;
+}
+
+static bool root_allowed(const struct sql_query *q, int64_t db, int64_t root)
+{
+	if (db < 0 || db >= (int64_t)(SQL_ATTACH_MAX + 2))
+		return false;
+	for (size_t i = 0; i < q->nroots[db]; i++)
+		if (q->roots[db][i] == root)
+			return true;
+	return false;
+}
+
+/*
+ * The authorizer sees the columns a statement reads, not the tables it
+ * merely counts or tests for rows ("SELECT count(*) FROM sheaf_meta" reads
+ * no column).  So the compiled program is looked at as well: every B-tree
+ * it opens must be one of data's.  EXPLAIN statements run nothing and are
+ * not checked.
+ */
+static enum sql_status check_btrees(struct sql_query *q, const char *sql, struct error *e)
+{
+	if (sqlite3_stmt_isexplain(q->st))
+		return SQL_OK;
+	struct buf b;
+	buf_init(&b, SQL_TEXT_MAX + 16);
+	buf_puts(&b, "EXPLAIN ");
+	buf_puts(&b, sql);
+	sqlite3_stmt *st = NULL;
+	enum sql_status s = SQL_OK;
+	if (sqlite3_prepare_v2(q->db, b.data, (int)b.len, &st, NULL) != SQLITE_OK) {
+		buf_free(&b);
+		return sql_failure(q, e);
+	}
+	buf_free(&b);
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *op = (const char *)sqlite3_column_text(st, 1);
+		if (!op || (strcmp(op, "OpenRead") != 0 && strcmp(op, "OpenWrite") != 0 &&
+			    strcmp(op, "ReopenIdx") != 0))
+			continue;
+		int64_t root = sqlite3_column_int64(st, 3), db = sqlite3_column_int64(st, 4);
+		if (!root_allowed(q, db, root)) {
+			error_set(e, "a query reads the dataset's rows from the table data; it may "
+				  "not read other tables");
+			s = SQL_FORBIDDEN;
+			break;
+		}
+	}
+	if (s == SQL_OK && rc != SQLITE_DONE)
+		s = sql_failure(q, e);
+	sqlite3_finalize(st);
+	return s;
 }
 
 static enum sql_status bind_value(struct sql_query *q, int k, const json_t *v, const char *what,
@@ -408,11 +522,16 @@ static void describe_columns(struct sql_query *q)
 		q->kinds[i] = RENDER_ANY;
 		const char *table = sqlite3_column_table_name(q->st, (int)i);
 		const char *origin = sqlite3_column_origin_name(q->st, (int)i);
-		if (table && origin && strcmp(table, "data") == 0) {
-			long c = table_find_column(q->t, origin);
-			if (c >= 0)
-				q->kinds[i] = table_column(q->t, (size_t)c)->kind;
-		}
+		const char *db = sqlite3_column_database_name(q->st, (int)i);
+		if (!table || !origin || !db || strcmp(table, "data") != 0)
+			continue;
+		const struct table *from = strcmp(db, "main") == 0 ? q->t : NULL;
+		for (size_t k = 0; k < q->natt && !from; k++)
+			if (strcmp(db, q->att[k].alias) == 0)
+				from = q->att[k].t;
+		long c = from ? table_find_column(from, origin) : -1;
+		if (c >= 0)
+			q->kinds[i] = table_column(from, (size_t)c)->kind;
 	}
 }
 
@@ -454,6 +573,9 @@ static enum sql_status prepare(struct sql_query *q, const char *sql, const json_
 		error_set(e, "a query may only read: SELECT, WITH, VALUES or EXPLAIN");
 		return SQL_FORBIDDEN;
 	}
+	s = check_btrees(q, sql, e);
+	if (s != SQL_OK)
+		return s;
 	if (mentions_now(sql, len))
 		q->cacheable = false;
 	if (params && !json_is_null(params)) {
@@ -473,8 +595,24 @@ enum sql_status sql_prepare(const struct table *t, const char *sql, const json_t
 			    const struct sql_limits *lim, struct sql_query **out,
 			    struct error *e)
 {
+	return sql_prepare_joined(t, NULL, 0, sql, params, lim, out, e);
+}
+
+enum sql_status sql_prepare_joined(const struct table *t, const struct sql_attach *att,
+				   size_t natt, const char *sql, const json_t *params,
+				   const struct sql_limits *lim, struct sql_query **out,
+				   struct error *e)
+{
+	if (natt > SQL_ATTACH_MAX) {
+		error_set(e, "at most %d joined datasets", SQL_ATTACH_MAX);
+		*out = NULL;
+		return SQL_INVALID;
+	}
 	struct sql_query *q = xcalloc(1, sizeof *q);
 	q->t = t;
+	for (size_t i = 0; i < natt; i++)
+		q->att[i] = att[i];
+	q->natt = natt;
 	q->lim = *lim;
 	q->budget.limit = lim->memory_bytes;
 	q->cacheable = true;
@@ -544,5 +682,7 @@ void sql_close(struct sql_query *q)
 		free(q->names[i]);
 	free(q->names);
 	free(q->kinds);
+	for (size_t i = 0; i < SQL_ATTACH_MAX + 2; i++)
+		free(q->roots[i]);
 	free(q);
 }

@@ -10,7 +10,8 @@
  *   - one readable table, data (plus json_each/json_tree); not the
  *     metadata tables, not sqlite_schema, not dbstat;
  *   - an allow-list of functions: SQLite's scalar, aggregate, window, math,
- *     date and JSON functions.  load_extension, fts3_tokenizer,
+ *     date and JSON functions, and sheaf's median, percentile, stddev and
+ *     variance aggregates (query/functions.h).  load_extension, fts3_tokenizer,
  *     sqlite_compileoption_* and anything else are refused, and extension
  *     loading is switched off as well;
  *   - a time limit on SQLite's own work (a progress handler), counted over
@@ -66,6 +67,22 @@ struct sql_query;
 enum sql_status sql_prepare(const struct table *t, const char *sql, const json_t *params,
 			    const struct sql_limits *lim, struct sql_query **out,
 			    struct error *e);
+
+/* Another dataset a query may read, as ALIAS.data: the joins of
+ * transforms.  alias is chosen by the caller ([a-z][a-z0-9_]*, not main or
+ * temp); user SQL never attaches anything. */
+struct sql_attach {
+	const char *alias;
+	const struct table *t;
+};
+
+#define SQL_ATTACH_MAX 4
+
+/* sql_prepare with the datasets of att[0..natt) readable as well. */
+enum sql_status sql_prepare_joined(const struct table *t, const struct sql_attach *att,
+				   size_t natt, const char *sql, const json_t *params,
+				   const struct sql_limits *lim, struct sql_query **out,
+				   struct error *e);
 
 /* The result's columns: name, and the dataset column's kind when the result
  * column is one of data's columns, else RENDER_ANY (datasets/render.h). */

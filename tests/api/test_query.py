@@ -426,6 +426,12 @@ HOSTILE_FORBIDDEN = [
     "SELECT * FROM (SELECT * FROM sheaf_meta)",
     "SELECT (SELECT value FROM sheaf_meta LIMIT 1)",
     "WITH m AS (SELECT * FROM sqlite_master) SELECT * FROM m",
+    # Reading no column of a table still opens it: counts and existence tests.
+    "SELECT count(*) FROM sheaf_meta",
+    "SELECT count(*) FROM sqlite_master",
+    "SELECT EXISTS (SELECT 1 FROM sheaf_columns)",
+    "SELECT id FROM data WHERE (SELECT count(*) FROM sheaf_meta) > 0",
+    "SELECT 1 FROM sheaf_meta LIMIT 1",
 ]
 
 
