@@ -17,6 +17,7 @@
 #include "cache/cache.h"
 #include "files/sniff.h"
 #include "files/sweep.h"
+#include "frame/frame.h"
 #include "jobs/jobs.h"
 #include "store/store.h"
 
@@ -30,6 +31,7 @@ struct app {
 	struct sniffer *sniffer; /* libmagic, for uploaded files' types */
 	struct sweep_guard *uploading;  /* objects being written: never swept */
 	struct jobs *jobs;       /* background jobs (dataset ingestion) */
+	struct frame_cache *frames; /* datasets' columns as arrays, for the tools */
 	struct jwt_key signing_key;
 	char *openapi;           /* the OpenAPI document, serialized once at start */
 	size_t openapi_len;

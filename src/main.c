@@ -212,6 +212,7 @@ static int cmd_serve(int argc, char **argv)
 		goto out;
 	}
 
+	app.frames = frame_cache_new((size_t)cfg.frame_cache);
 	if (tools_check(&e) < 0) {
 		log_error("tool registry: %s", e.msg);
 		goto out;
@@ -263,6 +264,7 @@ out:
 	/* After the server, which may still reach the queue; running jobs stop
 	 * and go back to the queue for the next start. */
 	jobs_stop(app.jobs);
+	frame_cache_free(app.frames);
 	sweeper_stop(sweeper);
 	sweep_guard_free(app.uploading);
 	sniffer_free(app.sniffer);

@@ -48,6 +48,8 @@ static void run_tool(struct request *req, void *arg)
 	}
 	struct tool_ctx ctx = {
 		.t = t,
+		.frames = req->app->frames,
+		.key = job->row.data_key,
 		.lim = {
 			.time_ms = cfg->query_timeout_ms,
 			.memory_bytes = cfg->query_memory,

@@ -66,6 +66,7 @@ struct config {
 	long long query_max_bytes;     /* bytes of one (not streamed) answer */
 	long long query_cache_ttl;     /* seconds; 0 = no caching */
 	long long query_cache_max;     /* largest answer cached */
+	long long frame_cache;         /* bytes of column arrays kept for tools */
 	char *public_url;              /* "" = from the request's Host header */
 	long long job_workers;         /* background job threads */
 	char *cache_url;        /* "" = in-process */

@@ -211,3 +211,28 @@ double tool_quantile(const double *sorted, size_t n, double p)
 		return sorted[n - 1];
 	return sorted[lo] + (h - (double)lo) * (sorted[lo + 1] - sorted[lo]);
 }
+
+int tool_frame(struct tool_ctx *ctx, const char *const *names, size_t n,
+	       const struct frame_column **cols, struct tool_error *err)
+{
+	struct frame_cache *own = NULL;
+	struct frame_cache *fc = ctx->frames;
+	if (!fc)
+		fc = ctx->frames = own = frame_cache_new(0);
+	struct error e;
+	enum sql_status why;
+	if (frame_get(fc, ctx->t, ctx->key ? ctx->key : table_path(ctx->t), names, n, &ctx->lim,
+		      cols, &why, &e) < 0) {
+		if (own) {
+			frame_cache_free(own);
+			ctx->frames = NULL;
+		}
+		return tool_fail(err, kind_of(why), "%s", e.msg);
+	}
+	return 0;
+}
+
+void tool_frame_release(struct tool_ctx *ctx, const struct frame_column **cols, size_t n)
+{
+	frame_release(ctx->frames, cols, n);
+}

@@ -25,6 +25,7 @@
 
 #include "base/buf.h"
 #include "datasets/table.h"
+#include "frame/frame.h"
 #include "query/sql.h"
 
 enum tool_error_kind {
@@ -43,6 +44,8 @@ struct tool_error {
 struct tool_ctx {
 	struct table *t;             /* the dataset, open */
 	struct sql_limits lim;       /* for every query the tool runs */
+	struct frame_cache *frames;  /* column arrays (NULL: none, use SQL) */
+	const char *key;             /* the dataset file's key in frames */
 };
 
 struct tool_output {
@@ -122,6 +125,15 @@ struct sql_query *tool_sql(struct tool_ctx *ctx, const char *sql, const json_t *
 int tool_sql_failed(struct sql_query *q, struct tool_error *err);
 /* Value i of q's current row as JSON typed by kind (datasets/render.h). */
 json_t *tool_value(struct sql_query *q, int i, enum column_kind kind);
+
+/*
+ * Column arrays (frame/frame.h) of names[0..n), for tight loops: from the
+ * cache when ctx has one, else loaded for this call.  0, or -1 with err
+ * set.  Every successful call is paired with tool_frame_release.
+ */
+int tool_frame(struct tool_ctx *ctx, const char *const *names, size_t n,
+	       const struct frame_column **cols, struct tool_error *err);
+void tool_frame_release(struct tool_ctx *ctx, const struct frame_column **cols, size_t n);
 
 /* A real for JSON: null when not finite. */
 json_t *tool_real(double x);
