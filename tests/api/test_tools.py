@@ -14,7 +14,8 @@ from conftest import assert_error
 from tools_helpers import (GEN_COLUMNS, GEN_DF, GEN_N, gen, real, table_rows, taas, tool,
                            tool_error, tsrv)
 
-EXPECTED_TOOLS = {"dataframe_info", "missing_values", "type_detection", "missing_pattern"}
+EXPECTED_TOOLS = {"dataframe_info", "missing_values", "type_detection", "missing_pattern",
+                  "filter", "sort", "sample_rows", "date_range", "temporal_pattern", "geo_bounds"}
 
 
 def test_registry_lists_tools_with_schemas(tsrv):
