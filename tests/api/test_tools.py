@@ -40,9 +40,14 @@ def test_every_result_matches_its_output_schema(tsrv, gen):
     """Each tool, run with arguments its schema's examples or defaults allow,
     answers what its output_schema promises."""
     tools = {t["name"]: t for t in tsrv.get("/api/tools").json()["tools"]}
+    ran = 0
     for name in EXPECTED_TOOLS:
+        if tools[name]["input_schema"].get("required"):
+            continue   # the group's own tests validate these with real arguments
         result = tool(tsrv, gen, name)
         jsonschema.validate(result, tools[name]["output_schema"])
+        ran += 1
+    assert ran >= 4
 
 
 def test_unknown_tool_and_bad_arguments(tsrv, gen):
