@@ -161,3 +161,31 @@ def test_missing_pattern(tsrv, gen, taas):
     top = tool(tsrv, gen, "missing_pattern", top=3)
     assert len(top["pattern_counts"]["rows"]) == 3
     tool_error(tsrv, gen, "missing_pattern", 422, "invalid_argument", "args.top", top=0)
+
+
+def test_oversized_and_concurrent_calls(tsrv, gen):
+    r = tsrv.post(f"/api/datasets/{gen}/tools/filter",
+                  json={"conditions": [{"column": "city", "op": "in",
+                                        "values": ["x" * 1000] * 2000}]})
+    assert r.status_code == 413, r.text
+    from concurrent.futures import ThreadPoolExecutor
+    want_missing = {c: int(n) for c, n in GEN_DF.isnull().sum().items()}
+    want_over = int((GEN_DF.qty > 20).sum())
+
+    def call(i):
+        kind = i % 4
+        if kind == 0:
+            res = tool(tsrv, gen, "missing_values")
+            return {m["column"]: m["missing"] for m in table_rows(res["missing"])} == want_missing
+        if kind == 1:
+            res = tool(tsrv, gen, "filter", conditions=[{"column": "qty", "op": ">", "value": 20}])
+            return res["total"] == want_over
+        if kind == 2:
+            return tool(tsrv, gen, "dataframe_info")["rows"] == GEN_N
+        r = tsrv.post(f"/api/datasets/{gen}/tools/filter",
+                      json={"conditions": [{"column": "nope", "op": "==", "value": 1}]})
+        return r.status_code == 422 and "args.conditions[0].column" in r.json()["detail"]
+
+    with ThreadPoolExecutor(12) as pool:
+        results = list(pool.map(call, range(48)))
+    assert all(results), results
