@@ -337,8 +337,8 @@ static int temporal_pattern(struct tool_ctx *ctx, const json_t *args, struct too
 			}
 			j++;
 		}
-		json_t *period;
-		char *label, *label_ko;
+		json_t *period = NULL;
+		char *label = NULL, *label_ko = NULL;
 		period_labels(by, k, &period, &label, &label_ko);
 		double pct = total ? 100.0 * (double)count / (double)total : 0;
 		json_t *row = json_pack("[o, s, s, I, o]", period, label, label_ko,

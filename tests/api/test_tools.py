@@ -15,7 +15,9 @@ from tools_helpers import (GEN_COLUMNS, GEN_DF, GEN_N, gen, real, table_rows, ta
                            tool_error, tsrv)
 
 EXPECTED_TOOLS = {"dataframe_info", "missing_values", "type_detection", "missing_pattern",
-                  "filter", "sort", "sample_rows", "date_range", "temporal_pattern", "geo_bounds"}
+                  "filter", "sort", "sample_rows", "date_range", "temporal_pattern", "geo_bounds",
+                  "column_stats", "percentile", "histogram", "outliers", "correlation",
+                  "correlation_with_target", "describe"}
 
 
 def test_registry_lists_tools_with_schemas(tsrv):
