@@ -238,6 +238,7 @@ static void add_value(struct builder *b, sqlite3_stmt *st, int i)
 	if (is_numeric(c->kind)) {
 		bool ok = type == SQLITE_INTEGER || type == SQLITE_FLOAT;
 		c->valid[r] = ok;
+		c->not_numbers += !ok && type != SQLITE_NULL;
 		c->num[r] = ok ? sqlite3_column_double(st, i) : 0;
 		if (c->i64)
 			c->i64[r] = ok ? sqlite3_column_int64(st, i) : 0;

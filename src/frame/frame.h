@@ -40,6 +40,7 @@ struct frame_column {
 	size_t n;                  /* rows */
 	uint8_t *valid;            /* n: 1 when the value is not NULL (nor non-numeric text
 				    * in a numeric column) */
+	size_t not_numbers;        /* numeric kinds: rows whose value kept its text */
 	double *num;               /* numeric kinds: n values (0 where not valid) */
 	int64_t *i64;              /* integer and boolean kinds: n exact values */
 	uint32_t *code;            /* other kinds: n codes into dict, FRAME_NULL for NULL */

@@ -303,6 +303,20 @@ static bool strcount_add(struct strcount *sc, const char *s, size_t len, struct 
 	}
 }
 
+/* Sets the count of s, which was just added (once), to n. */
+static void strcount_set_last(struct strcount *sc, const char *s, size_t len, int64_t n)
+{
+	uint64_t h = hash_bytes((const unsigned char *)s, len);
+	size_t mask = sc->cap - 1;
+	for (size_t i = h & mask; sc->slot[i].n; i = (i + 1) & mask) {
+		struct slot *e = &sc->slot[i];
+		if (e->hash == h && e->len == len && memcmp(sc->arena + e->off, s, len) == 0) {
+			e->n = n;
+			return;
+		}
+	}
+}
+
 /* One column of a scan: numbers for a numeric column, counted values for
  * any other. */
 struct colscan {
@@ -331,12 +345,94 @@ static void add_number(struct numcol *nc, double x, uint32_t at)
 	nc->v[nc->n++] = x;
 }
 
+/* What scan_columns reads, taken from the column arrays of the frame
+ * cache (frame/frame.h) instead: 1 when done, 0 when the cache cannot
+ * serve (no cache, a text column without its dictionary), -1 on error. */
+static int columns_from_frames(struct tool_ctx *ctx, struct colscan *cs, size_t k, bool rows,
+			       struct tool_error *err)
+{
+	if (!ctx->frames || k == 0)
+		return 0;
+	const char **names = xcalloc(k, sizeof *names);
+	const struct frame_column **fc = xcalloc(k, sizeof *fc);
+	for (size_t j = 0; j < k; j++)
+		names[j] = cs[j].c->name;
+	int rc = tool_frame(ctx, names, k, fc, err);
+	free(names);
+	if (rc < 0) {
+		free(fc);
+		return -1;
+	}
+	for (size_t j = 0; j < k && rc == 0; j++)
+		if (!fc[j]->num && (!fc[j]->code || fc[j]->dict_full))
+			rc = 1;
+	if (rc) {   /* a column the cache could not encode: scan instead */
+		tool_frame_release(ctx, fc, k);
+		free(fc);
+		return 0;
+	}
+	struct budget b = { ctx->lim.memory_bytes, 0 };
+	for (size_t j = 0; j < k && rc == 0; j++) {
+		const struct frame_column *f = fc[j];
+		cs[j].numeric = is_numeric(cs[j].c);
+		if (cs[j].numeric) {
+			struct numcol *nc = &cs[j].nc;
+			/* As scan_columns counts: the values (and rows), sort keys. */
+			if (!spend(&b, (int64_t)f->n * ((rows ? 20 : 8) + 16))) {
+				rc = -1;
+				break;
+			}
+			nc->cap = f->n ? f->n : 1;
+			nc->v = xmalloc(nc->cap * sizeof *nc->v);
+			if (rows)
+				nc->row = xmalloc(nc->cap * sizeof *nc->row);
+			nc->isum_ok = f->i64 != NULL;
+			for (size_t r = 0; r < f->n; r++) {
+				if (!f->valid[r])
+					continue;
+				if (nc->isum_ok && __builtin_add_overflow(nc->isum, f->i64[r], &nc->isum))
+					nc->isum_ok = false;
+				add_number(nc, f->num[r], (uint32_t)r);
+			}
+			nc->nulls = (int64_t)(f->n - nc->n - f->not_numbers);
+			continue;
+		}
+		int64_t *per = xcalloc(f->ndict ? f->ndict : 1, sizeof *per);
+		for (size_t r = 0; r < f->n; r++) {
+			if (f->code[r] == FRAME_NULL)
+				cs[j].sc.nulls++;
+			else
+				per[f->code[r]]++;
+		}
+		for (size_t d = 0; d < f->ndict && rc == 0; d++) {
+			if (!per[d])
+				continue;
+			if (!strcount_add(&cs[j].sc, f->dict[d], f->dict_len[d], &b))
+				rc = -1;
+			else
+				strcount_set_last(&cs[j].sc, f->dict[d], f->dict_len[d], per[d]);
+		}
+		free(per);
+	}
+	tool_frame_release(ctx, fc, k);
+	free(fc);
+	if (rc < 0) {
+		for (size_t j = 0; j < k; j++)
+			colscan_free(&cs[j]);
+		return over_budget(&b, err);
+	}
+	return 1;
+}
+
 /* Reads columns cs[0..k) (each with c set) in one scan of the table:
  * numeric columns into cs[j].nc (with row indices when rows is true),
  * others into cs[j].sc.  On failure every cs[j] is freed. */
 static int scan_columns(struct tool_ctx *ctx, struct colscan *cs, size_t k, bool rows,
 			struct tool_error *err)
 {
+	int served = columns_from_frames(ctx, cs, k, rows, err);
+	if (served)
+		return served < 0 ? -1 : 0;
 	int64_t nrows = table_nrows(ctx->t);
 	if ((uint64_t)nrows > MAX_ROWS)
 		return tool_fail(err, TOOL_ERR_TOO_BIG, "this dataset has too many rows for this "
@@ -1140,6 +1236,42 @@ static void rank_into(const struct corr *cc, size_t j, const double *mask, doubl
 	}
 }
 
+/* corr_load's values from the frame cache: 1 when filled, 0 when there
+ * is no cache, -1 on error. */
+static int corr_from_frames(struct tool_ctx *ctx, struct corr *cc, struct tool_error *err)
+{
+	if (!ctx->frames)
+		return 0;
+	size_t k = cc->k;
+	const char **names = xcalloc(k ? k : 1, sizeof *names);
+	const struct frame_column **fc = xcalloc(k ? k : 1, sizeof *fc);
+	for (size_t j = 0; j < k; j++)
+		names[j] = cc->cols[j]->name;
+	int rc = tool_frame(ctx, names, k, fc, err);
+	free(names);
+	if (rc < 0) {
+		free(fc);
+		return -1;
+	}
+	size_t n = k ? fc[0]->n : 0;
+	cc->x = xmalloc((n ? n : 1) * (k ? k : 1) * sizeof *cc->x);
+	cc->valid = xcalloc(k ? k : 1, sizeof *cc->valid);
+	for (size_t j = 0; j < k; j++) {
+		double *xj = cc->x + j * n;
+		const struct frame_column *f = fc[j];
+		size_t valid = 0;
+		for (size_t i = 0; i < n; i++) {
+			xj[i] = f->valid[i] ? f->num[i] : NAN;
+			valid += f->valid[i];
+		}
+		cc->valid[j] = valid;
+	}
+	cc->n = n;
+	tool_frame_release(ctx, fc, k);
+	free(fc);
+	return 1;
+}
+
 static int corr_load(struct tool_ctx *ctx, struct corr *cc, struct tool_error *err)
 {
 	size_t k = cc->k;
@@ -1152,6 +1284,11 @@ static int corr_load(struct tool_ctx *ctx, struct corr *cc, struct tool_error *e
 	struct budget b = { ctx->lim.memory_bytes, 0 };
 	if (!spend(&b, (int64_t)(per_row * (double)nrows)))
 		return over_budget(&b, err);
+	int served = corr_from_frames(ctx, cc, err);
+	if (served < 0)
+		return -1;
+	if (served)
+		goto loaded;
 	struct buf sql;
 	buf_init(&sql, 1 << 24);
 	buf_puts(&sql, "SELECT ");
@@ -1203,6 +1340,8 @@ static int corr_load(struct tool_ctx *ctx, struct corr *cc, struct tool_error *e
 			memmove(cc->x + j * n, cc->x + j * cap, n * sizeof *cc->x);
 	}
 	cc->n = n;
+loaded:
+	n = cc->n;
 	if (cc->method == SPEARMAN) {
 		cc->order = xcalloc(k, sizeof *cc->order);
 		cc->keys = xcalloc(k, sizeof *cc->keys);
