@@ -7,6 +7,7 @@
 #   make test                 bootstrap, sanitizer build, unit + API tests
 #   make unit / make api      one tier only (after a build)
 #   make bench                side-by-side HTTP benchmark (bench/http/run)
+#   make bench-query          analysis tools vs pandas and sqlite3 (bench/query/run)
 #   make fuzz                 libFuzzer binaries in build/fuzz (needs clang)
 
 SANITIZE ?=
@@ -132,6 +133,14 @@ bench-ingest:
 	scripts/bootstrap --bench
 	@$(MAKE) --no-print-directory release
 	bench/ingest/run
+
+# Query benchmark: analysis tools vs pandas and sqlite3 on TAAS and 10M
+# generated rows (bench/query/run; its README says what it measures).
+.PHONY: bench-query
+bench-query:
+	scripts/bootstrap --bench
+	@$(MAKE) --no-print-directory release
+	bench/query/run
 
 clean:
 	rm -rf build
