@@ -17,7 +17,8 @@ from tools_helpers import (GEN_COLUMNS, GEN_DF, GEN_N, gen, real, table_rows, ta
 EXPECTED_TOOLS = {"dataframe_info", "missing_values", "type_detection", "missing_pattern",
                   "filter", "sort", "sample_rows", "date_range", "temporal_pattern", "geo_bounds",
                   "column_stats", "percentile", "histogram", "outliers", "correlation",
-                  "correlation_with_target", "describe"}
+                  "correlation_with_target", "describe", "value_counts", "unique_values",
+                  "categorical_summary", "crosstab", "group_by"}
 
 
 def test_registry_lists_tools_with_schemas(tsrv):
