@@ -44,6 +44,7 @@ struct frame_cache *frame_cache_new(size_t max_bytes)
 
 static void column_free(struct frame_column *c)
 {
+	free(c->sorted);
 	free(c->name);
 	free(c->valid);
 	free(c->num);
@@ -409,4 +410,42 @@ void frame_release(struct frame_cache *fc, const struct frame_column **cols, siz
 	}
 	evict(fc);
 	pthread_mutex_unlock(&fc->lock);
+}
+
+static int by_value(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+const double *frame_sorted(struct frame_cache *fc, const struct frame_column *c, size_t *n)
+{
+	pthread_mutex_lock(&fc->lock);
+	const double *done = c->sorted;
+	*n = c->nsorted;
+	pthread_mutex_unlock(&fc->lock);
+	if (done)
+		return done;
+	/* Sorted outside the lock; when two threads race, one copy is kept. */
+	double *v = xmalloc((c->n ? c->n : 1) * sizeof *v);
+	size_t m = 0;
+	for (size_t r = 0; r < c->n; r++) {
+		v[m] = c->num[r];
+		m += c->valid[r];
+	}
+	qsort(v, m, sizeof *v, by_value);
+	pthread_mutex_lock(&fc->lock);
+	struct frame_column *w = (struct frame_column *)c;
+	if (!w->sorted) {
+		w->sorted = v;
+		w->nsorted = m;
+		w->bytes += m * sizeof *v;
+		fc->bytes += m * sizeof *v;
+		v = NULL;
+	}
+	done = w->sorted;
+	*n = w->nsorted;
+	pthread_mutex_unlock(&fc->lock);
+	free(v);
+	return done;
 }

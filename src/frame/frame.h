@@ -49,6 +49,9 @@ struct frame_column {
 	size_t ndict;
 	bool dict_full;            /* over FRAME_DICT_MAX distinct: codes and dict absent */
 	size_t bytes;              /* memory held */
+	double *sorted;            /* numeric kinds: the valid values ascending, made on
+				    * first demand (frame_sorted); NULL until then */
+	size_t nsorted;
 };
 
 struct frame_cache;
@@ -69,6 +72,13 @@ int frame_get(struct frame_cache *fc, struct table *t, const char *key,
 	      const char *const *names, size_t n, const struct sql_limits *lim,
 	      const struct frame_column **cols, enum sql_status *why, struct error *e);
 void frame_release(struct frame_cache *fc, const struct frame_column **cols, size_t n);
+
+/*
+ * The valid values of numeric column c (from frame_get, still held)
+ * ascending, *n of them: sorted once and kept with the column, so quantile
+ * questions after the first cost no sort.  Safe from many threads.
+ */
+const double *frame_sorted(struct frame_cache *fc, const struct frame_column *c, size_t *n);
 
 /* Bytes held now, and columns loaded since the start (for tests and logs). */
 size_t frame_cache_bytes(struct frame_cache *fc);

@@ -26,6 +26,7 @@
 #include "base/alloc.h"
 #include "base/clock.h"
 #include "datasets/render.h"
+#include "frame/kernels.h"
 #include "tools/groups.h"
 
 #define JSON(...) #__VA_ARGS__
@@ -818,19 +819,37 @@ static int percentile(struct tool_ctx *ctx, const json_t *args, struct tool_outp
 	json_t *owned = NULL;
 	if (!ps)
 		ps = owned = json_pack("[i, i, i]", 25, 50, 75);
-	struct numcol nc;
-	if (load_numbers(ctx, c, false, &nc, err) < 0) {
+	size_t np = json_array_size(ps);
+	double *want = xmalloc(np * sizeof *want), *got = xmalloc(np * sizeof *got);
+	for (size_t k = 0; k < np; k++)
+		want[k] = json_number_value(json_array_get(ps, k)) / 100.0;
+	struct numcol nc = { 0 };
+	const struct frame_column *fc = NULL;
+	if (ctx->frames && tool_frame(ctx, &c->name, 1, &fc, err) == 0) {
+		/* Warm: the column's values sorted once and kept (frame_sorted). */
+		size_t n;
+		const double *sorted = frame_sorted(ctx->frames, fc, &n);
+		for (size_t k = 0; k < np; k++)
+			got[k] = tool_quantile(sorted, n, want[k]);
+		nc.n = n;
+		nc.nulls = (int64_t)(fc->n - n - fc->not_numbers);
+		tool_frame_release(ctx, &fc, 1);
+	} else if (!ctx->frames && load_numbers(ctx, c, false, &nc, err) == 0) {
+		/* Selection, not a sort: each percentile costs a partition pass. */
+		kernel_quantiles(nc.v, nc.n, want, np, got);
+	} else {
+		free(want);
+		free(got);
 		json_decref(owned);
 		return -1;
 	}
-	sort_doubles(nc.v, nc.n);
 	json_t *rows = json_array();
 	struct buf words;
 	buf_init(&words, 1 << 12);
 	size_t i;
 	json_t *p;
 	json_array_foreach(ps, i, p) {
-		double x = tool_quantile(nc.v, nc.n, json_number_value(p) / 100.0);
+		double x = got[i];
 		json_array_append_new(rows, json_pack("[O, o]", p, tool_real(x)));
 		if (i < 5)
 			buf_printf(&words, "%sp%s %s", i ? ", " : "",
@@ -848,6 +867,8 @@ static int percentile(struct tool_ctx *ctx, const json_t *args, struct tool_outp
 					  fcount(nc.nulls).s);
 	buf_free(&words);
 	numcol_free(&nc);
+	free(want);
+	free(got);
 	json_decref(owned);
 	return 0;
 }
