@@ -111,6 +111,8 @@ void api_shared_export(struct request *req);
  * a live share link's {token} opens.  0, or -1 after replying (404). */
 struct dataset_row;
 int api_find_dataset(struct request *req, bool shared, struct dataset_row *row);
+/* Opens a dataset's table, or logs why and replies 500 (NULL). */
+struct table *api_open_dataset(struct request *req, const struct dataset_row *row);
 /* Opens a ready dataset's table with the page time limit, or replies 409
  * (not ready) / 500 and returns NULL. */
 struct table *api_open_ready(struct request *req, const struct dataset_row *row);

@@ -550,6 +550,18 @@ int api_find_dataset(struct request *req, bool shared, struct dataset_row *row)
 	return 0;
 }
 
+struct table *api_open_dataset(struct request *req, const struct dataset_row *row)
+{
+	struct error e;
+	struct table *t = dataset_open(req->app, row, &e);
+	if (!t) {
+		log_error("open dataset %s (request %s): %s", row->id, req->request_id, e.msg);
+		http_reply_error(req, 500, "internal", "the dataset file could not be read; see "
+				 "the server log");
+	}
+	return t;
+}
+
 /* Opens a ready dataset's table, or replies 409 (not ready) / 500. */
 struct table *api_open_ready(struct request *req, const struct dataset_row *row)
 {
@@ -558,14 +570,9 @@ struct table *api_open_ready(struct request *req, const struct dataset_row *row)
 				 *row->error ? ": " : "", row->error);
 		return NULL;
 	}
-	struct error e;
-	struct table *t = dataset_open(req->app, row, &e);
-	if (!t) {
-		log_error("open dataset %s (request %s): %s", row->id, req->request_id, e.msg);
-		http_reply_error(req, 500, "internal", "the dataset file could not be read; see "
-				 "the server log");
+	struct table *t = api_open_dataset(req, row);
+	if (!t)
 		return NULL;
-	}
 	/* A filter or sort over a big dataset must not hold an HTTP thread
 	 * for long: each page, and each piece of an export, gets this much. */
 	table_set_time_limit(t, TABLE_CALL_MS);

@@ -37,12 +37,8 @@ static void run_tool(struct request *req, void *arg)
 {
 	struct tool_job *job = arg;
 	const struct config *cfg = req->app->cfg;
-	struct error e;
-	struct table *t = dataset_open(req->app, &job->row, &e);
+	struct table *t = api_open_dataset(req, &job->row);
 	if (!t) {
-		log_error("open dataset %s (request %s): %s", job->row.id, req->request_id, e.msg);
-		http_reply_error(req, 500, "internal", "the dataset file could not be read; see "
-				 "the server log");
 		job_free(job);
 		return;
 	}

@@ -233,11 +233,8 @@ static void run_transform(struct request *req, void *arg)
 	struct app *app = req->app;
 	const struct config *cfg = app->cfg;
 	struct error e;
-	struct table *t = dataset_open(app, &job->source, &e);
+	struct table *t = api_open_dataset(req, &job->source);
 	if (!t) {
-		log_error("open dataset %s (request %s): %s", job->source.id, req->request_id, e.msg);
-		http_reply_error(req, 500, "internal", "the dataset file could not be read; see "
-				 "the server log");
 		job_free(job);
 		return;
 	}

@@ -25,8 +25,7 @@ size_t render_real(double v, char *out, size_t cap)
 	return n < 0 ? 0 : (size_t)n;
 }
 
-/* Text with invalid UTF-8 sequences replaced by U+FFFD. */
-static json_t *json_text(const char *s, size_t len)
+json_t *render_text_json(const char *s, size_t len)
 {
 	json_t *j = json_stringn(s, len);
 	if (j)
@@ -67,7 +66,7 @@ json_t *render_value_json(enum column_kind kind, sqlite3_stmt *st, int i)
 	case SQLITE_TEXT:
 	case SQLITE_BLOB: {
 		const char *s = (const char *)sqlite3_column_text(st, i);
-		return s ? json_text(s, (size_t)sqlite3_column_bytes(st, i)) : json_null();
+		return s ? render_text_json(s, (size_t)sqlite3_column_bytes(st, i)) : json_null();
 	}
 	default:
 		return json_null();

@@ -54,6 +54,9 @@ int render_csv_text(struct buf *b, const char *s, size_t len);
  * limit is crossed. */
 int render_value(struct buf *b, sqlite3_stmt *st, int i, enum column_kind kind,
 		 enum render_format f, size_t ncols);
+/* Text as a JSON string with invalid UTF-8 sequences replaced by U+FFFD
+ * (a new reference; never NULL). */
+json_t *render_text_json(const char *s, size_t len);
 /* Value i of st's current row as a new JSON reference (never NULL). */
 json_t *render_value_json(enum column_kind kind, sqlite3_stmt *st, int i);
 /* A column kind's name as the API shows it ("integer", ...); RENDER_ANY

@@ -166,6 +166,29 @@ static enum sql_status check_names(struct compiler *c, const json_t *names, cons
 	return SQL_OK;
 }
 
+/* step[key] as a non-empty list of current column names, in *out. */
+static enum sql_status column_list(struct compiler *c, const json_t *step, const char *key,
+				   const json_t **out, struct error *e)
+{
+	const json_t *cols = json_object_get(step, key);
+	if (!json_is_array(cols) || json_array_size(cols) == 0)
+		return fail(c, SQL_INVALID, e, "%s must list at least one column", key);
+	*out = cols;
+	return check_names(c, cols, key, e);
+}
+
+/* The names of a JSON array as quoted identifiers, comma-separated. */
+static void ident_list(struct buf *b, const json_t *names)
+{
+	size_t i;
+	const json_t *n;
+	json_array_foreach(names, i, n) {
+		if (i)
+			buf_puts(b, ", ");
+		ident(b, json_string_value(n));
+	}
+}
+
 static enum sql_status step_filter(struct compiler *c, const json_t *step, struct buf *b,
 				   struct error *e)
 {
@@ -180,20 +203,12 @@ static enum sql_status step_filter(struct compiler *c, const json_t *step, struc
 static enum sql_status step_select(struct compiler *c, const json_t *step, struct buf *b,
 				   struct error *e)
 {
-	const json_t *cols = json_object_get(step, "columns");
-	if (!json_is_array(cols) || json_array_size(cols) == 0)
-		return fail(c, SQL_INVALID, e, "%s", "columns must list at least one column");
-	enum sql_status s = check_names(c, cols, "columns", e);
+	const json_t *cols;
+	enum sql_status s = column_list(c, step, "columns", &cols, e);
 	if (s != SQL_OK)
 		return s;
 	buf_puts(b, "SELECT ");
-	size_t i;
-	const json_t *n;
-	json_array_foreach(cols, i, n) {
-		if (i)
-			buf_puts(b, ", ");
-		ident(b, json_string_value(n));
-	}
+	ident_list(b, cols);
 	buf_printf(b, " FROM (%s)", c->sql);
 	return SQL_OK;
 }
@@ -293,26 +308,18 @@ static enum sql_status step_sort(struct compiler *c, const json_t *step, struct 
 static enum sql_status step_deduplicate(struct compiler *c, const json_t *step, struct buf *b,
 					struct error *e)
 {
-	const json_t *cols = json_object_get(step, "columns");
-	if (!cols) {
+	const json_t *cols;
+	if (!json_object_get(step, "columns")) {
 		buf_printf(b, "SELECT DISTINCT * FROM (%s)", c->sql);
 		return SQL_OK;
 	}
-	if (!json_is_array(cols) || json_array_size(cols) == 0)
-		return fail(c, SQL_INVALID, e, "%s", "columns must list at least one column");
-	enum sql_status s = check_names(c, cols, "columns", e);
+	enum sql_status s = column_list(c, step, "columns", &cols, e);
 	if (s != SQL_OK)
 		return s;
 	buf_puts(b, "SELECT ");
 	select_all(c, b, NULL);
 	buf_puts(b, " FROM (SELECT *, row_number() OVER (PARTITION BY ");
-	size_t i;
-	const json_t *n;
-	json_array_foreach(cols, i, n) {
-		if (i)
-			buf_puts(b, ", ");
-		ident(b, json_string_value(n));
-	}
+	ident_list(b, cols);
 	buf_printf(b, " ORDER BY " ROW_COLUMN ") AS __sheaf_dup FROM (SELECT *, row_number() "
 		   "OVER () AS " ROW_COLUMN " FROM (%s))) WHERE __sheaf_dup = 1 ORDER BY "
 		   ROW_COLUMN, c->sql);
@@ -340,11 +347,7 @@ static enum sql_status step_aggregate(struct compiler *c, const json_t *step, st
 	buf_puts(b, "SELECT ");
 	size_t i, nby = json_array_size(by);
 	const json_t *k;
-	json_array_foreach(by, i, k) {
-		if (i)
-			buf_puts(b, ", ");
-		ident(b, json_string_value(k));
-	}
+	ident_list(b, by);
 	json_array_foreach(aggs, i, k) {
 		const char *fn = str(k, "function"), *col = str(k, "column"), *as = str(k, "as");
 		size_t f;
@@ -387,17 +390,9 @@ static enum sql_status step_aggregate(struct compiler *c, const json_t *step, st
 			buf_puts(b, " IS NOT NULL");
 		}
 		buf_puts(b, " GROUP BY ");
-		json_array_foreach(by, i, k) {
-			if (i)
-				buf_puts(b, ", ");
-			ident(b, json_string_value(k));
-		}
+		ident_list(b, by);
 		buf_puts(b, " ORDER BY ");
-		json_array_foreach(by, i, k) {
-			if (i)
-				buf_puts(b, ", ");
-			ident(b, json_string_value(k));
-		}
+		ident_list(b, by);
 	}
 	return SQL_OK;
 }

@@ -51,6 +51,18 @@ static int count_non_null(struct tool_ctx *ctx, int64_t *counts, struct tool_err
 	return 0;
 }
 
+/* The same as a new array (malloc'd), or NULL with err set. */
+static int64_t *non_null_counts(struct tool_ctx *ctx, struct tool_error *err)
+{
+	size_t n = table_ncolumns(ctx->t);
+	int64_t *counts = xcalloc(n ? n : 1, sizeof *counts);
+	if (count_non_null(ctx, counts, err) < 0) {
+		free(counts);
+		return NULL;
+	}
+	return counts;
+}
+
 /* ---- dataframe_info ---- */
 
 static int dataframe_info(struct tool_ctx *ctx, const json_t *args, struct tool_output *out,
@@ -59,11 +71,9 @@ static int dataframe_info(struct tool_ctx *ctx, const json_t *args, struct tool_
 	(void)args;
 	size_t n = table_ncolumns(ctx->t);
 	int64_t rows = table_nrows(ctx->t);
-	int64_t *counts = xcalloc(n ? n : 1, sizeof *counts);
-	if (count_non_null(ctx, counts, err) < 0) {
-		free(counts);
+	int64_t *counts = non_null_counts(ctx, err);
+	if (!counts)
 		return -1;
-	}
 	json_t *list = json_array();
 	size_t numeric = 0, text = 0, temporal = 0;
 	for (size_t i = 0; i < n; i++) {
@@ -115,11 +125,9 @@ static int missing_values(struct tool_ctx *ctx, const json_t *args, struct tool_
 	bool only = json_is_true(json_object_get(args, "only_missing"));
 	size_t n = table_ncolumns(ctx->t);
 	int64_t rows = table_nrows(ctx->t);
-	int64_t *counts = xcalloc(n ? n : 1, sizeof *counts);
-	if (count_non_null(ctx, counts, err) < 0) {
-		free(counts);
+	int64_t *counts = non_null_counts(ctx, err);
+	if (!counts)
 		return -1;
-	}
 	json_t *list = json_array();
 	int64_t total = 0;
 	size_t with = 0;
@@ -382,11 +390,9 @@ static int missing_pattern(struct tool_ctx *ctx, const json_t *args, struct tool
 		top = 20;
 	size_t n = table_ncolumns(ctx->t);
 	int64_t rows = table_nrows(ctx->t);
-	int64_t *counts = xcalloc(n ? n : 1, sizeof *counts);
-	if (count_non_null(ctx, counts, err) < 0) {
-		free(counts);
+	int64_t *counts = non_null_counts(ctx, err);
+	if (!counts)
 		return -1;
-	}
 	size_t cols[PATTERN_COLUMNS], ncols = 0;
 	for (size_t i = 0; i < n; i++)
 		if (counts[i] < rows) {

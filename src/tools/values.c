@@ -30,6 +30,7 @@
 #include "base/hash.h"
 #include "base/utf8.h"
 #include "datasets/render.h"
+#include "frame/kernels.h"
 #include "tools/groups.h"
 
 #define JSON(...) #__VA_ARGS__
@@ -151,29 +152,6 @@ static void val_read(sqlite3_stmt *st, int i, enum column_kind kind, struct val 
 	}
 }
 
-/* Valid UTF-8 text as JSON (invalid bytes become U+FFFD). */
-static json_t *text_json(const char *s, size_t n)
-{
-	json_t *j = json_stringn(s, n);
-	if (j)
-		return j;
-	struct buf b;
-	buf_init(&b, n * 3 + 1);
-	for (size_t i = 0; i < n; ) {
-		size_t k = utf8_seqn(s + i, n - i);
-		if (k) {
-			buf_append(&b, s + i, k);
-			i += k;
-		} else {
-			buf_puts(&b, "\xef\xbf\xbd");
-			i++;
-		}
-	}
-	j = json_stringn(b.data ? b.data : "", b.len);
-	buf_free(&b);
-	return j ? j : json_null();
-}
-
 /* v as JSON typed by the column kind it came from. */
 static json_t *val_json(const struct val *v, enum column_kind kind)
 {
@@ -187,7 +165,7 @@ static json_t *val_json(const struct val *v, enum column_kind kind)
 	case TAG_REAL:
 		return tool_real(v->d);
 	case TAG_TEXT:
-		return text_json(v->s, v->n);
+		return render_text_json(v->s, v->n);
 	default:
 		return json_null();
 	}
@@ -208,7 +186,7 @@ static char *val_text(const struct val *v, enum column_kind kind, size_t max)
 		render_real(v->d, num, sizeof num);
 		return xstrdup(num);
 	case TAG_TEXT: {
-		json_t *j = text_json(v->s, v->n);
+		json_t *j = render_text_json(v->s, v->n);
 		const char *s = json_string_value(j);
 		size_t n = s ? json_string_length(j) : 0;
 		char *r;
@@ -1700,41 +1678,6 @@ static int acol_add(struct gb *g, struct acol *a, size_t gid, size_t row, const 
 	return 0;
 }
 
-/* Rearranges a[0..n) so that a[k] is its k-th smallest value, smaller ones before. */
-static void select_kth(double *a, size_t n, size_t k)
-{
-	size_t lo = 0, hi = n - 1;
-	while (hi > lo) {
-		size_t mid = lo + (hi - lo) / 2;
-		/* median of three as the pivot */
-		double x = a[lo], y = a[mid], z = a[hi];
-		double pivot = x < y ? (y < z ? y : (x < z ? z : x)) : (x < z ? x : (y < z ? z : y));
-		size_t i = lo, j = hi;
-		while (i <= j) {
-			while (a[i] < pivot)
-				i++;
-			while (a[j] > pivot)
-				j--;
-			if (i <= j) {
-				double t = a[i];
-				a[i] = a[j];
-				a[j] = t;
-				i++;
-				if (j == 0)
-					break;
-				j--;
-			}
-		}
-		/* now a[lo..j] <= pivot <= a[i..hi], and j < i */
-		if (k <= j)
-			hi = j;
-		else if (k >= i)
-			lo = i;
-		else
-			return;
-	}
-}
-
 /*
  * The medians: the kept rows bucketed by group in place (one cycle-walking
  * pass moves the groups and every median column's values together), then
@@ -1744,15 +1687,10 @@ static void select_kth(double *a, size_t n, size_t k)
 /* The median of v[0..n) (n > 0; reorders v). */
 static double median_of(double *v, size_t n)
 {
-	size_t h = (n - 1) / 2;
-	select_kth(v, n, h);
-	if (n % 2)
-		return v[h];
-	double up = v[h + 1];
-	for (size_t i = h + 2; i < n; i++)
-		if (v[i] < up)
-			up = v[i];
-	return (v[h] + up) / 2;
+	static const double half = 0.5;
+	double m;
+	kernel_quantiles(v, n, &half, 1, &m);
+	return m;
 }
 
 /*

@@ -566,3 +566,25 @@ def test_concurrent_queries(qsrv, ds, ref):
         else:
             assert r.status_code == 400, (q, r.text)
     unchanged(qsrv, ds)
+
+
+def test_added_aggregates_match_pandas(qsrv, ds):
+    import pandas as pd
+    df = pd.DataFrame(ROWS, columns=HEADER)
+    b = ok(query(qsrv, ds, "SELECT city, median(score), percentile(score, 90), stddev(score), "
+                            "variance(score) FROM data GROUP BY city ORDER BY city"))
+    g = df.groupby("city").score
+    want = pd.DataFrame({"median": g.median(), "p90": g.quantile(0.9), "std": g.std(),
+                         "var": g.var()}).sort_index()
+    assert [r[0] for r in b["rows"]] == list(want.index)
+    for row, (_, w) in zip(b["rows"], want.iterrows()):
+        for got, exp in zip(row[1:], w.values):
+            assert got == pytest.approx(exp, rel=1e-12)
+    # NULLs and text are skipped; one value has no deviation; p is checked.
+    b = ok(query(qsrv, ds, "WITH t(x) AS (VALUES (NULL), ('a'), (4)) "
+                            "SELECT median(x), stddev(x), variance(x) FROM t"))
+    assert b["rows"] == [[4.0, None, None]]
+    b = ok(query(qsrv, ds, "SELECT median(x) FROM (SELECT 1 AS x WHERE 0)"))
+    assert b["rows"] == [[None]]
+    assert_error(query(qsrv, ds, "SELECT percentile(score, 101) FROM data"), 400, "bad_sql",
+                 "0 to 100")
