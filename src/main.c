@@ -212,7 +212,8 @@ static int cmd_serve(int argc, char **argv)
 		goto out;
 	}
 
-	app.frames = frame_cache_new((size_t)cfg.frame_cache);
+	/* 0: no frame cache, the tools read the dataset file through SQL. */
+	app.frames = cfg.frame_cache ? frame_cache_new((size_t)cfg.frame_cache) : NULL;
 	if (tools_check(&e) < 0) {
 		log_error("tool registry: %s", e.msg);
 		goto out;

@@ -653,6 +653,11 @@ sqlite3_stmt *sql_stmt(struct sql_query *q)
 	return q->st;
 }
 
+int64_t sql_time_limit_ms(const struct sql_query *q)
+{
+	return q->lim.time_ms;
+}
+
 int64_t sql_elapsed_ms(const struct sql_query *q)
 {
 	return q->spent_ns / 1000000;

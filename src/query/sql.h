@@ -107,6 +107,8 @@ void sql_leave(struct sql_query *q);
 /* SQLITE_ROW, SQLITE_DONE, or another code (then see sql_failure). */
 int sql_step(struct sql_query *q);
 enum sql_status sql_failure(struct sql_query *q, struct error *e);
+/* The time limit the query runs under (its sql_limits.time_ms). */
+int64_t sql_time_limit_ms(const struct sql_query *q);
 /* Milliseconds of SQLite work so far, and the memory high-water mark. */
 int64_t sql_elapsed_ms(const struct sql_query *q);
 int64_t sql_peak_bytes(const struct sql_query *q);

@@ -128,6 +128,9 @@ int tool_sql_failed(struct sql_query *q, struct tool_error *err)
 {
 	struct error e;
 	enum sql_status s = sql_failure(q, &e);
+	if (s == SQL_TIMEOUT)   /* sql.c's advice (add LIMIT) is for people writing SQL */
+		return tool_fail(err, TOOL_ERR_TIMEOUT, "the tool ran longer than its time limit "
+				 "(SHEAF_QUERY_TIMEOUT_MS, %lld ms)", (long long)sql_time_limit_ms(q));
 	return tool_fail(err, kind_of(s), "%s", e.msg);
 }
 
@@ -215,20 +218,11 @@ double tool_quantile(const double *sorted, size_t n, double p)
 int tool_frame(struct tool_ctx *ctx, const char *const *names, size_t n,
 	       const struct frame_column **cols, struct tool_error *err)
 {
-	struct frame_cache *own = NULL;
-	struct frame_cache *fc = ctx->frames;
-	if (!fc)
-		fc = ctx->frames = own = frame_cache_new(0);
 	struct error e;
 	enum sql_status why;
-	if (frame_get(fc, ctx->t, ctx->key ? ctx->key : table_path(ctx->t), names, n, &ctx->lim,
-		      cols, &why, &e) < 0) {
-		if (own) {
-			frame_cache_free(own);
-			ctx->frames = NULL;
-		}
+	if (frame_get(ctx->frames, ctx->t, ctx->key ? ctx->key : table_path(ctx->t), names, n,
+		      &ctx->lim, cols, &why, &e) < 0)
 		return tool_fail(err, kind_of(why), "%s", e.msg);
-	}
 	return 0;
 }
 

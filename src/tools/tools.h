@@ -127,9 +127,9 @@ int tool_sql_failed(struct sql_query *q, struct tool_error *err);
 json_t *tool_value(struct sql_query *q, int i, enum column_kind kind);
 
 /*
- * Column arrays (frame/frame.h) of names[0..n), for tight loops: from the
- * cache when ctx has one, else loaded for this call.  0, or -1 with err
- * set.  Every successful call is paired with tool_frame_release.
+ * Column arrays (frame/frame.h) of names[0..n) from ctx's frame cache,
+ * which must be set (without one, tools read through SQL).  0, or -1 with
+ * err set.  Every successful call is paired with tool_frame_release.
  */
 int tool_frame(struct tool_ctx *ctx, const char *const *names, size_t n,
 	       const struct frame_column **cols, struct tool_error *err);

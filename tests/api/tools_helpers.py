@@ -123,10 +123,14 @@ def read_test_csv():
 # servers and datasets
 
 
-@pytest.fixture(scope="module")
-def tsrv(tmp_path_factory):
+@pytest.fixture(scope="module", params=["frames", "sql"])
+def tsrv(request, tmp_path_factory):
+    """The tools' server, twice: with the frame cache (column arrays kept
+    in memory) and without it (SHEAF_FRAME_CACHE=0: every call reads the
+    dataset file through SQLite), so both ways of reading are checked."""
     f = SheafFactory(tmp_path_factory.mktemp("tools"))
-    yield f.start()
+    env = {"SHEAF_FRAME_CACHE": "0"} if request.param == "sql" else {}
+    yield f.start(env=env)
     f.finish()
 
 
