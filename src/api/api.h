@@ -111,6 +111,10 @@ void api_shared_export(struct request *req);
  * a live share link's {token} opens.  0, or -1 after replying (404). */
 struct dataset_row;
 int api_find_dataset(struct request *req, bool shared, struct dataset_row *row);
+/* api_find_dataset for the caller's own dataset that must also be ready:
+ * 0, or -1 after replying (404, 409 not_ready); row may hold data to
+ * clear either way. */
+int api_find_ready(struct request *req, struct dataset_row *row);
 /* Opens a dataset's table, or logs why and replies 500 (NULL). */
 struct table *api_open_dataset(struct request *req, const struct dataset_row *row);
 /* Opens a ready dataset's table with the page time limit, or replies 409

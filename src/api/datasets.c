@@ -563,13 +563,27 @@ struct table *api_open_dataset(struct request *req, const struct dataset_row *ro
 }
 
 /* Opens a ready dataset's table, or replies 409 (not ready) / 500. */
+/* 0 when row is ready, else -1 after replying 409 not_ready. */
+static int check_ready(struct request *req, const struct dataset_row *row)
+{
+	if (strcmp(row->status, "ready") == 0)
+		return 0;
+	http_reply_error(req, 409, "not_ready", "dataset %s is %s%s%s", row->id, row->status,
+			 *row->error ? ": " : "", row->error);
+	return -1;
+}
+
+int api_find_ready(struct request *req, struct dataset_row *row)
+{
+	if (api_find_dataset(req, false, row) < 0)
+		return -1;
+	return check_ready(req, row);
+}
+
 struct table *api_open_ready(struct request *req, const struct dataset_row *row)
 {
-	if (strcmp(row->status, "ready") != 0) {
-		http_reply_error(req, 409, "not_ready", "dataset %s is %s%s%s", row->id, row->status,
-				 *row->error ? ": " : "", row->error);
+	if (check_ready(req, row) < 0)
 		return NULL;
-	}
 	struct table *t = api_open_dataset(req, row);
 	if (!t)
 		return NULL;

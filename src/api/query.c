@@ -393,13 +393,7 @@ void api_dataset_query(struct request *req)
 	if (!limit && !streamed && job->limit > cfg->query_max_rows)
 		job->limit = cfg->query_max_rows;
 	job->start_ns = clock_mono_ns();
-	if (api_find_dataset(req, false, &job->row) < 0) {
-		job_free(job);
-		return;
-	}
-	if (strcmp(job->row.status, "ready") != 0) {
-		http_reply_error(req, 409, "not_ready", "dataset %s is %s%s%s", job->row.id,
-				 job->row.status, *job->row.error ? ": " : "", job->row.error);
+	if (api_find_ready(req, &job->row) < 0) {
 		job_free(job);
 		return;
 	}

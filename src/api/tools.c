@@ -99,13 +99,7 @@ void api_dataset_tool(struct request *req)
 	job->tool = tool;
 	job->args = args ? args : json_object();
 	job->start_ns = clock_mono_ns();
-	if (api_find_dataset(req, false, &job->row) < 0) {
-		job_free(job);
-		return;
-	}
-	if (strcmp(job->row.status, "ready") != 0) {
-		http_reply_error(req, 409, "not_ready", "dataset %s is %s%s%s", job->row.id,
-				 job->row.status, *job->row.error ? ": " : "", job->row.error);
+	if (api_find_ready(req, &job->row) < 0) {
 		job_free(job);
 		return;
 	}

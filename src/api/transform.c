@@ -318,13 +318,7 @@ void api_dataset_transform(struct request *req)
 	job->body = body;
 	job->app = req->app;
 	snprintf(job->user_id, sizeof job->user_id, "%s", req->user_id);
-	if (api_find_dataset(req, false, &job->source) < 0) {
-		job_free(job);
-		return;
-	}
-	if (strcmp(job->source.status, "ready") != 0) {
-		http_reply_error(req, 409, "not_ready", "dataset %s is %s", job->source.id,
-				 job->source.status);
+	if (api_find_ready(req, &job->source) < 0) {
 		job_free(job);
 		return;
 	}

@@ -124,6 +124,18 @@ struct sql_query *tool_sql(struct tool_ctx *ctx, const char *sql, const json_t *
 	return q;
 }
 
+struct sql_query *tool_sql_row(struct tool_ctx *ctx, const char *sql, const json_t *params,
+			       struct tool_error *err)
+{
+	struct sql_query *q = tool_sql(ctx, sql, params, err);
+	if (q && sql_step(q) != SQLITE_ROW) {
+		tool_sql_failed(q, err);
+		sql_close(q);
+		q = NULL;
+	}
+	return q;
+}
+
 int tool_sql_failed(struct sql_query *q, struct tool_error *err)
 {
 	struct error e;
@@ -152,8 +164,8 @@ json_t *tool_table(const char *const *names, size_t n, json_t *rows)
 	return json_pack("{s:o, s:o}", "columns", cols, "rows", rows);
 }
 
-int tool_numbers(struct tool_ctx *ctx, const struct table_column *c, double **vals, size_t *n,
-		 struct tool_error *err)
+struct sql_query *tool_non_null(struct tool_ctx *ctx, const struct table_column *c,
+				struct tool_error *err)
 {
 	struct buf sql;
 	buf_init(&sql, 1 << 16);
@@ -164,44 +176,7 @@ int tool_numbers(struct tool_ctx *ctx, const struct table_column *c, double **va
 	buf_puts(&sql, " IS NOT NULL");
 	struct sql_query *q = tool_sql(ctx, sql.data, NULL, err);
 	buf_free(&sql);
-	*vals = NULL;
-	*n = 0;
-	if (!q)
-		return -1;
-	size_t cap = 0;
-	int rc;
-	while ((rc = sql_step(q)) == SQLITE_ROW) {
-		sqlite3_stmt *st = sql_stmt(q);
-		int type = sqlite3_column_type(st, 0);
-		if (type != SQLITE_INTEGER && type != SQLITE_FLOAT)
-			continue;   /* a value that kept its text: not a number */
-		if (*n == cap) {
-			cap = cap ? 2 * cap : 1024;
-			*vals = xrealloc(*vals, cap * sizeof **vals);
-		}
-		(*vals)[(*n)++] = sqlite3_column_double(st, 0);
-	}
-	if (rc != SQLITE_DONE) {
-		tool_sql_failed(q, err);
-		sql_close(q);
-		free(*vals);
-		*vals = NULL;
-		*n = 0;
-		return -1;
-	}
-	sql_close(q);
-	return 0;
-}
-
-static int by_value(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return x < y ? -1 : x > y;
-}
-
-void tool_sort_doubles(double *v, size_t n)
-{
-	qsort(v, n, sizeof *v, by_value);
+	return q;
 }
 
 double tool_quantile(const double *sorted, size_t n, double p)

@@ -35,16 +35,10 @@ static int count_non_null(struct tool_ctx *ctx, int64_t *counts, struct tool_err
 		buf_puts(&sql, ")");
 	}
 	buf_puts(&sql, " FROM data");
-	struct sql_query *q = tool_sql(ctx, sql.data, NULL, err);
+	struct sql_query *q = tool_sql_row(ctx, sql.data, NULL, err);
 	buf_free(&sql);
 	if (!q)
 		return -1;
-	int rc = sql_step(q);
-	if (rc != SQLITE_ROW) {
-		tool_sql_failed(q, err);
-		sql_close(q);
-		return -1;
-	}
 	for (size_t i = 0; i < n; i++)
 		counts[i] = sqlite3_column_int64(sql_stmt(q), (int)i);
 	sql_close(q);
@@ -241,15 +235,7 @@ static json_t *closest_type(struct fit_counts *f)
 static int scan_text(struct tool_ctx *ctx, const struct table_column *c, struct fit_counts *f,
 		     json_t *samples, struct tool_error *err)
 {
-	struct buf sql;
-	buf_init(&sql, 1 << 16);
-	buf_puts(&sql, "SELECT ");
-	tool_ident(&sql, c->name);
-	buf_puts(&sql, " FROM data WHERE ");
-	tool_ident(&sql, c->name);
-	buf_puts(&sql, " IS NOT NULL");
-	struct sql_query *q = tool_sql(ctx, sql.data, NULL, err);
-	buf_free(&sql);
+	struct sql_query *q = tool_non_null(ctx, c, err);
 	if (!q)
 		return -1;
 	int rc;

@@ -380,15 +380,9 @@ static int build_condition(struct tool_ctx *ctx, const json_t *cond, size_t k, s
 static int count_of(struct tool_ctx *ctx, const char *sql, const json_t *params, int64_t *n,
 		    struct tool_error *err)
 {
-	struct sql_query *q = tool_sql(ctx, sql, params, err);
+	struct sql_query *q = tool_sql_row(ctx, sql, params, err);
 	if (!q)
 		return -1;
-	int rc = sql_step(q);
-	if (rc != SQLITE_ROW) {
-		tool_sql_failed(q, err);
-		sql_close(q);
-		return -1;
-	}
 	*n = sqlite3_column_int64(sql_stmt(q), 0);
 	sql_close(q);
 	return 0;

@@ -42,16 +42,11 @@ static int date_range(struct tool_ctx *ctx, const json_t *args, struct tool_outp
 		   /* julianday keeps milliseconds: round the difference to them */
 		   "round((julianday(max(%s)) - julianday(min(%s))) * 86400000) / 86400000.0 "
 		   "FROM data", C, C, C, C, C, C);
-	struct sql_query *q = tool_sql(ctx, sql.data, NULL, err);
+	struct sql_query *q = tool_sql_row(ctx, sql.data, NULL, err);
 	buf_free(&sql);
 	buf_free(&col);
 	if (!q)
 		return -1;
-	if (sql_step(q) != SQLITE_ROW) {
-		tool_sql_failed(q, err);
-		sql_close(q);
-		return -1;
-	}
 	sqlite3_stmt *st = sql_stmt(q);
 	int64_t count = sqlite3_column_int64(st, 2), rows = sqlite3_column_int64(st, 3);
 	int64_t days = sqlite3_column_int64(st, 4);
@@ -497,15 +492,10 @@ static int geo_bounds(struct tool_ctx *ctx, const json_t *args, struct tool_outp
 	buf_puts(&sql, " AS a, ");
 	tool_ident(&sql, lo->name);
 	buf_puts(&sql, " AS b FROM data) WHERE a IS NOT NULL AND b IS NOT NULL)");
-	struct sql_query *q = tool_sql(ctx, sql.data, NULL, err);
+	struct sql_query *q = tool_sql_row(ctx, sql.data, NULL, err);
 	buf_free(&sql);
 	if (!q)
 		return -1;
-	if (sql_step(q) != SQLITE_ROW) {
-		tool_sql_failed(q, err);
-		sql_close(q);
-		return -1;
-	}
 	sqlite3_stmt *st = sql_stmt(q);
 	int64_t both = sqlite3_column_int64(st, 0), count = sqlite3_column_int64(st, 1);
 	double v[6];

@@ -121,6 +121,10 @@ int tool_ident(struct buf *b, const char *name);
  * sandbox and its limits).  NULL with err set. */
 struct sql_query *tool_sql(struct tool_ctx *ctx, const char *sql, const json_t *params,
 			   struct tool_error *err);
+/* The same for SQL that answers one row (an aggregate): prepared and
+ * stepped onto that row.  NULL with err set. */
+struct sql_query *tool_sql_row(struct tool_ctx *ctx, const char *sql, const json_t *params,
+			       struct tool_error *err);
 /* After sql_step gave neither SQLITE_ROW nor SQLITE_DONE. */
 int tool_sql_failed(struct sql_query *q, struct tool_error *err);
 /* Value i of q's current row as JSON typed by kind (datasets/render.h). */
@@ -142,16 +146,11 @@ json_t *tool_table(const char *const *names, size_t n, json_t *rows);
 /* A malloc'd printf. */
 char *tool_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/*
- * The non-null values of a numeric (integer, real, boolean) column as
- * doubles, in row order (NULL and an empty set are fine: *n = 0).  0, or -1
- * with err set.  The caller frees *vals.
- */
-int tool_numbers(struct tool_ctx *ctx, const struct table_column *c, double **vals, size_t *n,
-		 struct tool_error *err);
+/* SELECT c FROM data WHERE c IS NOT NULL, prepared; NULL with err set. */
+struct sql_query *tool_non_null(struct tool_ctx *ctx, const struct table_column *c,
+				struct tool_error *err);
 /* The p-quantile (0..1) of sorted[0..n) with linear interpolation between
  * the closest ranks (numpy's default, pandas' quantile). */
 double tool_quantile(const double *sorted, size_t n, double p);
-void tool_sort_doubles(double *v, size_t n);
 
 #endif
