@@ -14,7 +14,7 @@ SANITIZE ?=
 CC ?= cc
 PKGS := libmicrohttpd jansson sqlite3 libsodium
 PKGS += libmagic libcrypto uchardet libzip freexl
-PKGS += libcurl expat
+PKGS += libcurl expat xgboost
 
 ifeq ($(SANITIZE),)
   BUILD := build/release
