@@ -13,6 +13,7 @@
 #include "base/error.h"
 #include "http/multipart.h"
 #include "http/request.h"
+#include "query/sql.h"
 #include "store/store.h"
 
 extern const struct route api_routes[];
@@ -115,6 +116,10 @@ int api_find_dataset(struct request *req, bool shared, struct dataset_row *row);
  * 0, or -1 after replying (404, 409 not_ready); row may hold data to
  * clear either way. */
 int api_find_ready(struct request *req, struct dataset_row *row);
+/* The SQL sandbox's limits from the configuration: a query's or tool's,
+ * or (stream) a streamed answer's or a transformation's. */
+struct config;
+struct sql_limits api_query_limits(const struct config *cfg, bool stream);
 /* Opens a dataset's table, or logs why and replies 500 (NULL). */
 struct table *api_open_dataset(struct request *req, const struct dataset_row *row);
 /* Opens a ready dataset's table with the page time limit, or replies 409

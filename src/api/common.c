@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "api/api.h"
+#include "base/config.h"
 #include "base/id.h"
 #include "http/multipart.h"
 
@@ -47,4 +48,13 @@ int api_upload_begin(struct request *req, const char *what, long long limit, con
 		return -1;
 	}
 	return 0;
+}
+
+struct sql_limits api_query_limits(const struct config *cfg, bool stream)
+{
+	return (struct sql_limits){
+		.time_ms = stream ? cfg->query_stream_timeout_ms : cfg->query_timeout_ms,
+		.memory_bytes = cfg->query_memory,
+		.max_value_bytes = cfg->query_max_value,
+	};
 }

@@ -259,18 +259,13 @@ static void run_stream(struct request *req, struct query_job *job, struct table 
 static void run_query(struct request *req, void *arg)
 {
 	struct query_job *job = arg;
-	const struct config *cfg = req->app->cfg;
 	struct error e;
 	struct table *t = api_open_dataset(req, &job->row);
 	if (!t) {
 		job_free(job);
 		return;
 	}
-	struct sql_limits lim = {
-		.time_ms = job->stream ? cfg->query_stream_timeout_ms : cfg->query_timeout_ms,
-		.memory_bytes = cfg->query_memory,
-		.max_value_bytes = cfg->query_max_value,
-	};
+	struct sql_limits lim = api_query_limits(req->app->cfg, job->stream);
 	struct sql_query *q;
 	enum sql_status s = sql_prepare(t, job->sql, job->params, &lim, &q, &e);
 	if (s != SQL_OK) {

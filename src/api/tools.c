@@ -36,7 +36,6 @@ static void job_free(struct tool_job *job)
 static void run_tool(struct request *req, void *arg)
 {
 	struct tool_job *job = arg;
-	const struct config *cfg = req->app->cfg;
 	struct table *t = api_open_dataset(req, &job->row);
 	if (!t) {
 		job_free(job);
@@ -46,11 +45,7 @@ static void run_tool(struct request *req, void *arg)
 		.t = t,
 		.frames = req->app->frames,
 		.key = job->row.data_key,
-		.lim = {
-			.time_ms = cfg->query_timeout_ms,
-			.memory_bytes = cfg->query_memory,
-			.max_value_bytes = cfg->query_max_value,
-		},
+		.lim = api_query_limits(req->app->cfg, false),
 	};
 	struct tool_output out;
 	struct tool_error err;

@@ -238,11 +238,7 @@ static void run_transform(struct request *req, void *arg)
 		job_free(job);
 		return;
 	}
-	struct sql_limits lim = {
-		.time_ms = cfg->query_stream_timeout_ms,
-		.memory_bytes = cfg->query_memory,
-		.max_value_bytes = cfg->query_max_value,
-	};
+	struct sql_limits lim = api_query_limits(cfg, true);
 	struct transform_plan plan;
 	enum sql_status s = transform_compile(t, json_object_get(job->body, "steps"), &lim,
 					      open_joined, job, &plan, &e);
