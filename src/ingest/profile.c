@@ -167,16 +167,6 @@ static size_t display_len(const char *s, size_t len, size_t max)
 	return n ? n : max;
 }
 
-static int64_t days_from_civil(int64_t y, int m, int d)
-{
-	y -= m <= 2;
-	int64_t era = (y >= 0 ? y : y - 399) / 400;
-	int64_t yoe = y - era * 400;
-	int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
 static void civil_from_days(int64_t z, int *y, int *m, int *d)
 {
 	z += 719468;
@@ -987,9 +977,9 @@ static int64_t temporal_key(struct profile *p, const struct value_datetime *v)
 {
 	int64_t key;
 	if (p->opt.kind == COLUMN_DATE)
-		key = days_from_civil(v->year, v->month, v->day);
+		key = value_days_from_civil(v->year, v->month, v->day);
 	else if (p->opt.kind == COLUMN_DATETIME)
-		key = days_from_civil(v->year, v->month, v->day) * USEC_PER_DAY +
+		key = value_days_from_civil(v->year, v->month, v->day) * USEC_PER_DAY +
 		      ((int64_t)v->hour * 3600 + v->minute * 60 + v->second) * 1000000 +
 		      v->nanos / 1000 - (int64_t)v->tz_minutes * 60000000;
 	else

@@ -69,6 +69,9 @@ bool value_parse_bool(const char *s, size_t len, bool *out);
 bool value_parse_date(const char *s, size_t len, struct value_datetime *out);
 bool value_parse_datetime(const char *s, size_t len, struct value_datetime *out);
 bool value_parse_time(const char *s, size_t len, struct value_datetime *out);
+/* Days from 1970-01-01 to the proleptic Gregorian date y-m-d (negative
+ * before it); 1970-01-01 was a Thursday. */
+int64_t value_days_from_civil(int64_t y, int m, int d);
 
 /*
  * Canonical ISO 8601 text into buf (cap >= VALUE_TEXT_MAX always suffices):

@@ -44,15 +44,10 @@ static enum feature_encoding encoding_of(enum column_kind k)
 	}
 }
 
-/* Monday 0 .. Sunday 6 (days since 1970-01-01, a Thursday). */
+/* Monday 0 .. Sunday 6 (1970-01-01 was a Thursday). */
 static int weekday(int y, int m, int d)
 {
-	y -= m <= 2;
-	long era = (y >= 0 ? y : y - 399) / 400;
-	long yoe = y - era * 400;
-	long doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	long doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	long days = era * 146097 + doe - 719468;
+	int64_t days = value_days_from_civil(y, m, d);
 	return (int)(((days % 7) + 7 + 3) % 7);
 }
 
