@@ -381,6 +381,11 @@ struct model *model_train(const struct frame_column *const *features, size_t n,
 			    "xgboost", version);
 	if (progress)
 		progress(arg, 1000);
+	goto done;
+fail:
+	model_free(m);
+	m = NULL;
+done:
 	free(y);
 	free(y_orig);
 	free(s.train);
@@ -391,18 +396,6 @@ struct model *model_train(const struct frame_column *const *features, size_t n,
 	free(yva);
 	free(yva_orig);
 	return m;
-fail:
-	free(y);
-	free(y_orig);
-	free(s.train);
-	free(s.valid);
-	free(xtr);
-	free(xva);
-	free(ytr);
-	free(yva);
-	free(yva_orig);
-	model_free(m);
-	return NULL;
 }
 
 json_t *model_info(const struct model *m)
