@@ -42,7 +42,7 @@ struct frame_cache *frame_cache_new(size_t max_bytes)
 	return fc;
 }
 
-static void column_free(struct frame_column *c)
+void frame_column_free(struct frame_column *c)
 {
 	free(c->sorted);
 	free(c->name);
@@ -63,7 +63,7 @@ void frame_cache_free(struct frame_cache *fc)
 		return;
 	for (size_t i = 0; i < fc->n; i++) {
 		free(fc->entries[i]->key);
-		column_free(&fc->entries[i]->col);
+		frame_column_free(&fc->entries[i]->col);
 		free(fc->entries[i]);
 	}
 	free(fc->entries);
@@ -113,7 +113,7 @@ static void evict(struct frame_cache *fc)
 		struct entry *e = fc->entries[victim];
 		fc->bytes -= e->col.bytes;
 		free(e->key);
-		column_free(&e->col);
+		frame_column_free(&e->col);
 		free(e);
 		fc->entries[victim] = fc->entries[--fc->n];
 	}
@@ -381,7 +381,7 @@ int frame_get(struct frame_cache *fc, struct table *t, const char *key,
 			}
 		} else {
 			for (size_t k = 0; k < m; k++)
-				column_free(&fresh[k]);
+				frame_column_free(&fresh[k]);
 		}
 		pthread_mutex_unlock(&fc->lock);
 		free(fresh);

@@ -54,6 +54,10 @@ struct frame_column {
 	size_t nsorted;
 };
 
+/* Frees what c holds (its arrays, dictionary and name) and zeroes it: for
+ * the cache's own columns, and for columns built by hand (tests). */
+void frame_column_free(struct frame_column *c);
+
 struct frame_cache;
 
 /* A cache holding at most max_bytes of columns (0: no caching, every

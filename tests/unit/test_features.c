@@ -57,18 +57,6 @@ static struct frame_column numeric(const char *name, const double *v, const uint
 	return c;
 }
 
-static void column_free(struct frame_column *c)
-{
-	free(c->name);
-	free(c->valid);
-	free(c->num);
-	free(c->code);
-	for (size_t k = 0; k < c->ndict; k++)
-		free(c->dict[k]);
-	free(c->dict);
-	free(c->dict_len);
-}
-
 static void check_row(const float *got, const float *want, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
@@ -159,7 +147,7 @@ static void test_fit_and_encode(void **state)
 	features_free(&fs);
 	free(m);
 	for (int i = 0; i < 4; i++)
-		column_free(&c[i]);
+		frame_column_free(&c[i]);
 }
 
 static void test_refusals(void **state)

@@ -72,17 +72,6 @@ static struct frame_column text(int nulls_every)
 	return c;
 }
 
-static void column_free(struct frame_column *c)
-{
-	free(c->valid);
-	free(c->num);
-	free(c->code);
-	for (size_t k = 0; k < c->ndict; k++)
-		free(c->dict[k]);
-	free(c->dict);
-	free(c->dict_len);
-}
-
 static int cmp_double(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
@@ -120,8 +109,8 @@ static void test_value_counts(void **state)
 		total += vc[i].count;
 	assert_int_equal(total + nulls, N);
 	free(vc);
-	column_free(&t);
-	column_free(&x);
+	frame_column_free(&t);
+	frame_column_free(&x);
 }
 
 static void test_quantiles(void **state)
@@ -146,7 +135,7 @@ static void test_quantiles(void **state)
 		}
 		free(v);
 		free(sorted);
-		column_free(&c);
+		frame_column_free(&c);
 	}
 	double none[1];
 	const double half = 0.5;
@@ -210,9 +199,9 @@ static void test_correlation(void **state)
 	free(y);
 	free(rx);
 	free(ry);
-	column_free(&a);
-	column_free(&b);
-	column_free(&k);
+	frame_column_free(&a);
+	frame_column_free(&b);
+	frame_column_free(&k);
 }
 
 /* The slow way: for group g (rows where key(r) == key(row)), each spec. */
@@ -319,9 +308,9 @@ static void test_group(void **state)
 	check_groups(by_text, 1, specs, 9);
 	check_groups(by_num, 1, specs, 9);
 	check_groups(by_both, 2, specs, 9);
-	column_free(&t);
-	column_free(&k);
-	column_free(&v);
+	frame_column_free(&t);
+	frame_column_free(&k);
+	frame_column_free(&v);
 }
 
 int main(void)

@@ -112,26 +112,14 @@ static void make(struct data *d)
 	}
 }
 
-static void column_free(struct frame_column *c)
-{
-	free(c->name);
-	free(c->valid);
-	free(c->num);
-	free(c->code);
-	for (size_t k = 0; k < c->ndict; k++)
-		free(c->dict[k]);
-	free(c->dict);
-	free(c->dict_len);
-}
-
 static void data_free(struct data *d)
 {
-	column_free(&d->weather);
-	column_free(&d->x);
-	column_free(&d->when);
-	column_free(&d->y);
-	column_free(&d->cls);
-	column_free(&d->cls3);
+	frame_column_free(&d->weather);
+	frame_column_free(&d->x);
+	frame_column_free(&d->when);
+	frame_column_free(&d->y);
+	frame_column_free(&d->cls);
+	frame_column_free(&d->cls3);
 }
 
 static json_t *row_json(const struct data *d, size_t r)
