@@ -34,7 +34,7 @@ LDLIBS_ALL := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread $(LDLIBS)
 LDFLAGS_ALL := $(SANFLAGS) $(LDFLAGS)
 
 LIB_SRC := $(filter-out src/main.c,$(wildcard src/*.c src/*/*.c))
-LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/web/assets.o
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/web/assets.o $(BUILD)/models/eclo/model.o
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
@@ -80,6 +80,19 @@ $(BUILD)/web/assets.o: web/assets.S web/docs.html
 	@echo "  AS      $<"
 	$(Q)$(CC) -c -I. -o $@ web/assets.S
 
+$(BUILD)/models/eclo/model.o: models/eclo/model.S models/eclo/eclo.model
+	@mkdir -p $(dir $@)
+	@echo "  AS      $<"
+	$(Q)$(CC) -c -I. -o $@ models/eclo/model.S
+
+# The ECLO preset's model, from the TAAS records (see models/eclo/RECORD.md).
+TAAS_ZIP ?= ../shared/data/daegu/taas/data.zip
+.PHONY: eclo-model
+eclo-model: bootstrap
+	@$(MAKE) --no-print-directory SANITIZE= all
+	models/eclo/train.sh build/release/sheaf $(TAAS_ZIP)
+	@$(MAKE) --no-print-directory SANITIZE= all
+
 .PHONY: units fuzz
 units: $(UNIT_BIN) $(REPLAY_BIN)
 
@@ -97,10 +110,12 @@ FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -Isrc -I. -g -O1 -fsanitize=fuzzer,address,
 FUZZ_LIB_SRC := $(filter-out src/main.c,$(wildcard src/*.c src/*/*.c))
 fuzz: $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
 
-build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIB_SRC) web/assets.S web/docs.html
+build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIB_SRC) web/assets.S web/docs.html \
+		models/eclo/model.S models/eclo/eclo.model
 	@mkdir -p $(dir $@)
 	@echo "  FUZZ    $@"
-	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(FUZZ_LIB_SRC) web/assets.S $(LDLIBS_ALL)
+	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(FUZZ_LIB_SRC) web/assets.S models/eclo/model.S \
+		$(LDLIBS_ALL)
 
 $(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJ)
 	@mkdir -p $(dir $@)

@@ -19,6 +19,8 @@
 #include "files/sweep.h"
 #include "frame/frame.h"
 #include "jobs/jobs.h"
+#include "models/eclo.h"
+#include "registry/cache.h"
 #include "store/store.h"
 
 struct app {
@@ -32,6 +34,8 @@ struct app {
 	struct sweep_guard *uploading;  /* objects being written: never swept */
 	struct jobs *jobs;       /* background jobs (dataset ingestion) */
 	struct frame_cache *frames; /* datasets' columns as arrays, for the tools */
+	struct model_cache *models; /* trained models, loaded and kept warm */
+	struct eclo *eclo;       /* the ECLO preset's model; NULL when there is none */
 	struct jwt_key signing_key;
 	char *openapi;           /* the OpenAPI document, serialized once at start */
 	size_t openapi_len;

@@ -28,6 +28,8 @@
 #include "files/sweep.h"
 #include "base/alloc.h"
 #include "query/memory.h"
+#include "registry/preset.h"
+#include "registry/registry.h"
 #include "tools/tools.h"
 #include "base/clock.h"
 #include "base/config.h"
@@ -45,6 +47,7 @@ static void usage(FILE *out)
 		"  migrate   bring the metadata store's schema up to date\n"
 		"  user      add an account or set its password (sheaf user --help)\n"
 		"  import    ingest a CSV, TSV, XLSX or XLS file as a dataset (sheaf import --help)\n"
+		"  train     train a prediction model on a file (sheaf train --help)\n"
 		"  config    print the settings table (--markdown: as a Markdown table)\n"
 		"  version   print the version\n");
 }
@@ -204,8 +207,17 @@ static int cmd_serve(int argc, char **argv)
 
 	/* Jobs that died with an earlier run go back to the queue here. */
 	dataset_clean_tmp(&app);
-	struct job_kind kinds[] = { dataset_ingest_kind };
-	struct jobs_options job_opts = { .workers = (int)cfg.job_workers };
+	app.models = model_cache_new((size_t)cfg.model_cache);
+	if (strcmp(cfg.eclo_model, "off") != 0) {
+		if (!(app.eclo = eclo_preset_load(cfg.eclo_model, &e))) {
+			log_error("ECLO model (SHEAF_ECLO_MODEL=%s): %s", cfg.eclo_model, e.msg);
+			goto out;
+		}
+		log_notice("ECLO model %s", eclo_version(app.eclo));
+	}
+	struct job_kind kinds[] = { dataset_ingest_kind, model_train_kind, predict_batch_kind };
+	struct jobs_options job_opts = { .workers = (int)cfg.job_workers,
+					 .heartbeat_ms = cfg.job_heartbeat_ms };
 	if (!(app.jobs = jobs_start(app.store, kinds, sizeof kinds / sizeof kinds[0], &job_opts,
 				    &app, &e))) {
 		log_error("job queue: %s", e.msg);
@@ -266,6 +278,8 @@ out:
 	 * and go back to the queue for the next start. */
 	jobs_stop(app.jobs);
 	frame_cache_free(app.frames);
+	model_cache_free(app.models);
+	eclo_free(app.eclo);
 	sweeper_stop(sweeper);
 	sweep_guard_free(app.uploading);
 	sniffer_free(app.sniffer);
@@ -352,6 +366,8 @@ int main(int argc, char **argv)
 		return cli_user(argc - 2, argv + 2);
 	if (strcmp(cmd, "import") == 0)
 		return cli_import(argc - 2, argv + 2);
+	if (strcmp(cmd, "train") == 0)
+		return cli_train(argc - 2, argv + 2);
 	if (strcmp(cmd, "config") == 0)
 		return cmd_config(argc - 2, argv + 2);
 	if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {

@@ -142,6 +142,27 @@ void api_tools_list(struct request *req);
 void api_dataset_tool(struct request *req);
 /* A dataset as the API shows it; full adds columns_info and warnings. */
 json_t *api_dataset_json(const struct dataset_row *r, bool full);
+struct model_row;
+struct job_row;
+/* A model and a job as the API shows them. */
+json_t *api_model_json(const struct model_row *r);
+json_t *api_job_json(const struct job_row *j);
+void api_model_create(struct request *req);
+void api_model_list(struct request *req);
+void api_model_get(struct request *req);
+void api_model_delete(struct request *req);
+void api_model_predict(struct request *req);
+void api_model_predict_batch(struct request *req);
+/* Queues a batch prediction of rows (with the model model_id, or the
+ * preset) and replies 202, or 429 when the queue is full. */
+void api_batch_enqueue(struct request *req, const char *model_id, const char *preset,
+		       json_t *rows);
+void api_batch_results(struct request *req);
+void api_job_get(struct request *req);
+void api_job_cancel(struct request *req);
+void api_eclo_predict(struct request *req);
+void api_eclo_schema(struct request *req);
+void api_eclo_batch(struct request *req);
 void api_file_list(struct request *req);
 void api_file_get(struct request *req);
 void api_file_download(struct request *req);

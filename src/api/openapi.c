@@ -7,6 +7,7 @@
 
 #include "api/api.h"
 #include "app.h"
+#include "registry/train.h"
 
 #define JSON(...) #__VA_ARGS__
 
@@ -250,6 +251,111 @@ static const char components_json[] = JSON({
 				"status": {"type": "string", "enum": ["active", "expired", "revoked"]}
 			}
 		},
+		"Model": {
+			"type": "object",
+			"required": ["id", "model_id", "name", "version", "dataset_id", "target", "task", "status", "progress", "job_id"],
+			"properties": {
+				"id": {"type": "string"}, "model_id": {"type": "string"},
+				"name": {"type": "string"}, "version": {"type": "integer", "description": "1, 2, ... per name"},
+				"dataset_id": {"type": "string"}, "target": {"type": "string"},
+				"task": {"type": "string", "enum": ["regression", "classification"]},
+				"status": {"type": "string", "enum": ["training", "ready", "failed"]},
+				"progress": {"type": "integer", "description": "Percent"},
+				"error": {"type": ["string", "null"]},
+				"job_id": {"type": "string"},
+				"size_bytes": {"type": "integer"},
+				"request": {"type": "object", "description": "The training request with every default filled in"},
+				"features": {"type": "array", "description": "Once ready: each feature's column, kind and encoding (categories in code order)"},
+				"classes": {"type": "array", "items": {"type": "string"}},
+				"params": {"type": "object"},
+				"validation": {"type": "object", "description": "split, fraction, rows, from?, metrics: rmse, mae, rmsle (regression) or accuracy, log_loss, auc (classification)"},
+				"training_rows": {"type": "integer"},
+				"importance": {"type": "array", "items": {"type": "object", "properties": {"feature": {"type": "string"}, "share": {"type": "number", "description": "Share of the total gain"}}}},
+				"training_ms": {"type": "integer"},
+				"xgboost": {"type": "string"},
+				"created_at": {"type": "string", "format": "date-time"},
+				"updated_at": {"type": "string", "format": "date-time"}
+			}
+		},
+		"ModelList": {
+			"type": "object",
+			"required": ["models", "total", "limit", "offset"],
+			"properties": {"models": {"type": "array", "items": {"$ref": "#/components/schemas/Model"}}, "total": {"type": "integer"}, "limit": {"type": "integer"}, "offset": {"type": "integer"}}
+		},
+		"PredictRequest": {
+			"type": "object",
+			"required": ["rows"],
+			"properties": {"rows": {"type": "array", "items": {"type": "object"}, "description": "Objects of column values"}}
+		},
+		"Predictions": {
+			"type": "object",
+			"required": ["predictions", "model_id", "version"],
+			"properties": {"predictions": {"type": "array", "items": {}, "description": "Numbers (regression) or {class, probabilities}"}, "model_id": {"type": "string"}, "version": {"type": "integer"}, "elapsed_us": {"type": "integer"}}
+		},
+		"BatchQueued": {
+			"type": "object",
+			"required": ["batch_id", "status", "total", "results_url", "estimated_completion"],
+			"properties": {"batch_id": {"type": "string"}, "job_id": {"type": "string"}, "status": {"type": "string", "enum": ["pending"]}, "total": {"type": "integer"}, "results_url": {"type": "string"}, "estimated_completion": {"type": "string", "format": "date-time"}}
+		},
+		"BatchResults": {
+			"type": "object",
+			"required": ["batch_id", "status", "progress", "total"],
+			"properties": {
+				"batch_id": {"type": "string"},
+				"status": {"type": "string", "enum": ["pending", "processing", "success", "failed", "cancelled"]},
+				"progress": {"type": "integer", "description": "Percent"},
+				"total": {"type": "integer"}, "processed": {"type": "integer"},
+				"message": {"type": "string"}, "error": {"type": "string"},
+				"results": {"type": "array", "items": {"type": "object", "properties": {"index": {"type": "integer"}, "eclo": {"type": ["number", "null"]}, "interpretation": {"type": ["string", "null"]}, "detail": {"type": ["string", "null"]}, "prediction": {}, "error": {"type": ["string", "null"]}}}}
+			}
+		},
+		"Job": {
+			"type": "object",
+			"required": ["id", "job_id", "kind", "status", "progress"],
+			"properties": {
+				"id": {"type": "string"}, "job_id": {"type": "string"},
+				"kind": {"type": "string", "enum": ["ingest", "train", "predict_batch"]},
+				"subject_id": {"type": "string", "description": "The dataset or model it works on"},
+				"status": {"type": "string", "enum": ["queued", "running", "done", "failed", "cancelled"]},
+				"progress": {"type": "integer", "description": "Percent"},
+				"message": {"type": "string"}, "error": {"type": ["string", "null"]},
+				"attempts": {"type": "integer"}, "cancel_requested": {"type": "boolean"},
+				"created_at": {"type": ["string", "null"], "format": "date-time"},
+				"started_at": {"type": ["string", "null"], "format": "date-time"},
+				"finished_at": {"type": ["string", "null"], "format": "date-time"},
+				"result": {"description": "What the job produced (kind-specific JSON), or null"}
+			}
+		},
+		"EcloRequest": {
+			"type": "object",
+			"required": ["weather", "road_surface", "road_type", "accident_type", "district", "day_of_week", "accident_hour", "accident_year", "accident_month", "accident_day"],
+			"properties": {
+				"weather": {"type": "string", "example": "맑음", "description": "기상상태"},
+				"road_surface": {"type": "string", "example": "건조", "description": "노면상태"},
+				"road_type": {"type": "string", "example": "교차로 - 교차로안", "description": "도로형태"},
+				"accident_type": {"type": "string", "example": "차대차", "description": "사고유형"},
+				"time_period": {"type": "string", "example": "일반시간대", "description": "시간대: 심야, 출근시간대, 퇴근시간대, 일반시간대; from accident_hour when absent"},
+				"district": {"type": "string", "example": "대구광역시 수성구 상동", "description": "시군구"},
+				"day_of_week": {"type": "string", "example": "월요일", "description": "요일"},
+				"accident_hour": {"type": "integer", "minimum": 0, "maximum": 23, "example": 14},
+				"accident_year": {"type": "integer", "minimum": 1970, "maximum": 2100, "example": 2024},
+				"accident_month": {"type": "integer", "minimum": 1, "maximum": 12, "example": 12},
+				"accident_day": {"type": "integer", "minimum": 1, "maximum": 31, "example": 9}
+			}
+		},
+		"EcloPrediction": {
+			"type": "object",
+			"required": ["eclo", "interpretation", "detail", "prediction_id", "model_version", "timestamp"],
+			"properties": {
+				"eclo": {"type": "number", "description": "On the ECLO scale (mean about 5)"},
+				"interpretation": {"type": "string", "enum": ["경미", "일반", "심각", "매우 심각"]},
+				"detail": {"type": "string"},
+				"prediction_id": {"type": "string"},
+				"model_version": {"type": "string"},
+				"timestamp": {"type": "string", "format": "date-time"},
+				"elapsed_us": {"type": "integer"}
+			}
+		},
 		"Register": {
 			"type": "object",
 			"required": ["email", "password"],
@@ -362,6 +468,9 @@ json_t *openapi_build(const struct route *routes, size_t n, const char *version,
 		error_set(e, "OpenAPI components: %s at column %d", jerr.text, jerr.column);
 		return NULL;
 	}
+	/* The training request's schema is the one the handler checks with. */
+	json_object_set_new(json_object_get(components, "schemas"), "TrainRequest",
+			    train_request_schema());
 	json_t *paths = json_object();
 	json_t *doc = json_pack(
 		"{s:s, s:{s:s, s:s, s:s, s:{s:s, s:s}}, s:o, s:o, s:[{s:[]}]}", "openapi", "3.1.0",

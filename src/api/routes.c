@@ -246,6 +246,70 @@ const struct route api_routes[] = {
 			{"name": "sort", "in": "query", "required": false, "description": "Repeatable: COLUMN ascending or -COLUMN descending (nulls last)", "schema": {"type": "array", "items": {"type": "string"}}, "style": "form", "explode": true}
 		],
 		"responses": {"200": {"description": "The rows", "content": {"text/csv": {"schema": {"type": "string"}}, "application/json": {"schema": {"type": "array", "items": {"type": "object"}}}}}}}), ROUTE_PUBLIC },
+	{ HTTP_POST, "/api/models", api_model_create, JSON({
+		"operationId": "trainModel", "tags": ["models"],
+		"summary": "Train a gradient-boosted model on a dataset (a background job)",
+		"description": "Checks the request against the dataset's columns (422 invalid_argument naming the field), records the model (status training) and its job, and answers 202 at once; poll GET /api/models/{model_id} (progress, then status ready with validation metrics and feature importances, or failed with the reason) or GET /api/jobs/{job_id}. Text columns are categories (coded by their mean target; a category unseen in training is treated as missing); date and datetime columns become year, month, day, weekday (and hour). validation.split random holds out a seeded random fraction; time holds out the latest fraction by time_column (or the rows from validation.from on). Regression reports RMSE, MAE and RMSLE, classification accuracy, log loss and AUC (two classes), on the held-out rows and on the original scale (log_target trains on log1p and predicts expm1). Training a model of a name you already used makes its next version.",
+		"requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/TrainRequest"}}}},
+		"responses": {"202": {"description": "Training queued", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Model"}}}}}}), ROUTE_USER },
+	{ HTTP_GET, "/api/models", api_model_list, JSON({
+		"operationId": "listModels", "tags": ["models"],
+		"summary": "List your models, newest first",
+		"parameters": [
+			{"name": "limit", "in": "query", "required": false, "description": "Page size", "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 20}},
+			{"name": "offset", "in": "query", "required": false, "description": "Rows to skip", "schema": {"type": "integer", "minimum": 0, "default": 0}}
+		],
+		"responses": {"200": {"description": "A page of models", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ModelList"}}}}}}), ROUTE_USER },
+	{ HTTP_GET, "/api/models/{model_id}", api_model_get, JSON({
+		"operationId": "getModel", "tags": ["models"],
+		"summary": "A model: status and progress, then its features, parameters, validation metrics and importances",
+		"responses": {"200": {"description": "The model", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Model"}}}}}}), ROUTE_USER },
+	{ HTTP_DELETE, "/api/models/{model_id}", api_model_delete, JSON({
+		"operationId": "deleteModel", "tags": ["models"],
+		"summary": "Delete a model (its training stops if it is still running)",
+		"responses": {"204": {"description": "Deleted"}}}), ROUTE_USER },
+	{ HTTP_POST, "/api/models/{model_id}/predict", api_model_predict, JSON({
+		"operationId": "predictModel", "tags": ["models"],
+		"summary": "Predict from rows, in request order",
+		"description": "rows: objects of column values (at most 10000). Regression answers numbers on the target's scale; classification answers {class, probabilities}. A missing value or an unknown category is treated as missing; a value of the wrong type is 422 naming the row and the column. 409 not_ready while the model trains. The model is loaded once and kept warm (SHEAF_MODEL_CACHE).",
+		"requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/PredictRequest"}}}},
+		"responses": {"200": {"description": "Predictions", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Predictions"}}}}}}), ROUTE_USER },
+	{ HTTP_POST, "/api/models/{model_id}/predict/batch", api_model_predict_batch, JSON({
+		"operationId": "predictModelBatch", "tags": ["models"],
+		"summary": "Predict many rows as a background job",
+		"description": "Like /predict, with up to SHEAF_BATCH_MAX_ROWS rows and an answer of 202 {batch_id, results_url}; a bad row is reported in its own item. At most SHEAF_BATCH_MAX_QUEUED batches are queued or running: 429 with Retry-After beyond.",
+		"requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/PredictRequest"}}}},
+		"responses": {"202": {"description": "Queued", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/BatchQueued"}}}}}}), ROUTE_USER },
+	{ HTTP_POST, "/api/predict/eclo", api_eclo_predict, JSON({
+		"operationId": "predictEclo", "tags": ["prediction"],
+		"summary": "ECLO of a Daegu traffic accident (seed 003)",
+		"description": "ECLO = 10 x deaths + 5 x serious + 3 x light + 1 x reported injuries, predicted on that scale from the eleven fields. Text fields take the values GET /api/predict/eclo/schema lists; anything else, a missing field, a number out of range or an impossible date is 422 invalid_accident with fields: [{field, message, allowed?}] for every problem. time_period may be left out: it follows from accident_hour. interpretation: 경미 below 3, 일반 3 to 5, 심각 5 to 10, 매우 심각 10 and up.",
+		"requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/EcloRequest"}}}},
+		"responses": {"200": {"description": "The prediction", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/EcloPrediction"}}}}}}), ROUTE_USER },
+	{ HTTP_GET, "/api/predict/eclo/schema", api_eclo_schema, JSON({
+		"operationId": "ecloSchema", "tags": ["prediction"],
+		"summary": "The ECLO fields, their allowed values and ranges, and the interpretation thresholds",
+		"responses": {"200": {"description": "The schema", "content": {"application/json": {"schema": {"type": "object"}}}}}}), ROUTE_USER },
+	{ HTTP_POST, "/api/predict/eclo/batch", api_eclo_batch, JSON({
+		"operationId": "predictEcloBatch", "tags": ["prediction"],
+		"summary": "ECLO of many accidents, as a background job",
+		"description": "accidents: up to SHEAF_BATCH_MAX_ROWS accidents (413 beyond). Answers 202 {batch_id, status, total, results_url, estimated_completion}; each accident is checked when the batch runs and a bad one is reported in its own item (error), not by failing the batch. At most SHEAF_BATCH_MAX_QUEUED batches are queued or running: 429 with Retry-After beyond. Batches survive a restart.",
+		"requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["accidents"], "properties": {"accidents": {"type": "array", "items": {"$ref": "#/components/schemas/EcloRequest"}}}}}}},
+		"responses": {"202": {"description": "Queued", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/BatchQueued"}}}}}}), ROUTE_USER },
+	{ HTTP_GET, "/api/predict/batch/{batch_id}/results", api_batch_results, JSON({
+		"operationId": "batchResults", "tags": ["prediction"],
+		"summary": "A batch's state and, once done, its results",
+		"description": "status: pending, processing, success, failed or cancelled (seed 003's names), progress in percent, and with success results: one item per input in order, {index (from 1), eclo, interpretation, detail, error} for ECLO, {index, prediction, error} for a model.",
+		"responses": {"200": {"description": "The batch", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/BatchResults"}}}}}}), ROUTE_USER },
+	{ HTTP_GET, "/api/jobs/{job_id}", api_job_get, JSON({
+		"operationId": "getJob", "tags": ["jobs"],
+		"summary": "A background job (ingestion, training, batch prediction): status, progress, error, result",
+		"responses": {"200": {"description": "The job", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Job"}}}}}}), ROUTE_USER },
+	{ HTTP_DELETE, "/api/jobs/{job_id}", api_job_cancel, JSON({
+		"operationId": "cancelJob", "tags": ["jobs"],
+		"summary": "Cancel a job",
+		"description": "A queued job ends cancelled at once; a running one is asked to stop and ends cancelled at its next progress report (cancel_requested is true meanwhile). 409 when it has already finished.",
+		"responses": {"202": {"description": "The job after the request", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Job"}}}}}}), ROUTE_USER },
 };
 
 const size_t api_routes_count = sizeof api_routes / sizeof api_routes[0];

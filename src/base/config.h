@@ -69,6 +69,11 @@ struct config {
 	long long frame_cache;         /* bytes of column arrays kept for tools */
 	char *public_url;              /* "" = from the request's Host header */
 	long long job_workers;         /* background job threads */
+	long long job_heartbeat_ms;    /* how often running jobs show they are alive */
+	long long batch_max_queued;    /* batch predictions queued or running at once */
+	long long batch_max_rows;      /* rows of one batch prediction */
+	long long model_cache;         /* trained models kept loaded */
+	char *eclo_model;              /* "builtin", "off", or a model file */
 	char *cache_url;        /* "" = in-process */
 	long long cache_size;   /* bytes the in-process cache may hold */
 	char *s3_access_key;    /* "" unless the storage is S3 */

@@ -24,4 +24,7 @@ int cli_user(int argc, char **argv);
 /* `sheaf import FILE`: ingests a file as a dataset, with a progress bar. */
 int cli_import(int argc, char **argv);
 
+/* `sheaf train FILE --out MODEL`: trains a model from the shell. */
+int cli_train(int argc, char **argv);
+
 #endif

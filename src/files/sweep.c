@@ -92,6 +92,12 @@ static enum store_rc dataset_listed(struct store *st, const char *key, bool *lis
 	return store_dataset_key_exists(st, key, listed, e);
 }
 
+static enum store_rc model_listed(struct store *st, const char *key, bool *listed,
+				  struct error *e)
+{
+	return store_model_key_exists(st, key, listed, e);
+}
+
 /* Each prefix swept, with the question that tells whether a key is listed. */
 static const struct {
 	const char *prefix;
@@ -99,6 +105,7 @@ static const struct {
 } swept[] = {
 	{ SWEEP_PREFIX, file_listed },
 	{ SWEEP_DATASET_PREFIX, dataset_listed },
+	{ SWEEP_MODEL_PREFIX, model_listed },
 };
 
 static int consider(void *ctx, const char *key, const struct blob_info *info)

@@ -1,5 +1,5 @@
 /*
- * The orphan sweep: objects under uploads/ that no file row lists are left
+ * The orphan sweep: objects under uploads/ (and datasets/, models/) that no row lists are left
  * by crashes between an object's commit and its row's insert, or by a
  * removal that failed after its row was deleted.  The sweep removes those
  * older than a grace period (younger ones may be uploads about to be
@@ -18,6 +18,7 @@
 
 #define SWEEP_PREFIX "uploads/"
 #define SWEEP_DATASET_PREFIX "datasets/"   /* datasets' originals and files */
+#define SWEEP_MODEL_PREFIX "models/"       /* trained models */
 
 /*
  * The keys this process is writing right now (uploads whose rows are not in

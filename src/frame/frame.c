@@ -310,6 +310,94 @@ static int load(struct table *t, struct frame_column *cols, size_t n,
 	return 0;
 }
 
+void frame_columns_free(struct frame_column *cols, size_t n)
+{
+	for (size_t i = 0; cols && i < n; i++)
+		frame_column_free(&cols[i]);
+	free(cols);
+}
+
+#define KIND_UNDECIDED (-1)
+
+/* The kind of result column i of st: its table column's, when it is one of
+ * data's columns; else KIND_UNDECIDED (the values decide). */
+static int origin_kind(struct table *t, sqlite3_stmt *st, int i)
+{
+	const char *tab = sqlite3_column_table_name(st, i);
+	const char *col = sqlite3_column_origin_name(st, i);
+	if (!tab || !col || strcmp(tab, "data") != 0)
+		return KIND_UNDECIDED;
+	int k = table_find_column(t, col);
+	return k < 0 ? KIND_UNDECIDED : (int)table_column(t, (size_t)k)->kind;
+}
+
+/* Widens an undecided kind k to hold a value of SQLite type type:
+ * integers, then reals, then text. */
+static int widen(int k, int type)
+{
+	if (type == SQLITE_NULL || k == COLUMN_TEXT)
+		return k;
+	if (type == SQLITE_INTEGER)
+		return k == KIND_UNDECIDED ? COLUMN_INT : k;
+	if (type == SQLITE_FLOAT)
+		return k == KIND_UNDECIDED || k == COLUMN_INT ? COLUMN_REAL : k;
+	return COLUMN_TEXT;
+}
+
+int frame_query(struct table *t, const char *sql, const struct sql_limits *lim,
+		struct frame_column **cols, size_t *n, enum sql_status *why, struct error *e)
+{
+	*cols = NULL;
+	*n = 0;
+	struct sql_query *q;
+	if ((*why = sql_prepare(t, sql, NULL, lim, &q, e)) != SQL_OK)
+		return -1;
+	sqlite3_stmt *st = sql_stmt(q);
+	size_t m = (size_t)sqlite3_column_count(st), rows = 0;
+	struct frame_column *c = xcalloc(m ? m : 1, sizeof *c);
+	int *kind = xcalloc(m ? m : 1, sizeof *kind);
+	bool *decide = xcalloc(m ? m : 1, sizeof *decide);
+	for (size_t i = 0; i < m; i++) {
+		c[i].name = xstrdup(sqlite3_column_name(st, (int)i));
+		kind[i] = origin_kind(t, st, (int)i);
+		decide[i] = kind[i] == KIND_UNDECIDED;
+	}
+	int rc;
+	while ((rc = sql_step(q)) == SQLITE_ROW) {   /* pass 1: rows and kinds */
+		rows++;
+		for (size_t i = 0; i < m; i++)
+			if (decide[i])
+				kind[i] = widen(kind[i], sqlite3_column_type(st, (int)i));
+	}
+	if (rc == SQLITE_DONE) {
+		sqlite3_reset(st);
+		struct builder *bs = xcalloc(m ? m : 1, sizeof *bs);
+		for (size_t i = 0; i < m; i++) {
+			/* nothing but NULLs: text */
+			c[i].kind = kind[i] == KIND_UNDECIDED ? COLUMN_TEXT : (enum column_kind)kind[i];
+			builder_init(&bs[i], &c[i], rows);
+		}
+		while ((rc = sql_step(q)) == SQLITE_ROW)
+			for (size_t i = 0; i < m; i++)
+				add_value(&bs[i], st, (int)i);
+		for (size_t i = 0; i < m; i++)
+			builder_finish(&bs[i]);
+		free(bs);
+	}
+	free(kind);
+	free(decide);
+	if (rc != SQLITE_DONE) {
+		*why = sql_failure(q, e);
+		sql_close(q);
+		frame_columns_free(c, m);
+		return -1;
+	}
+	sql_close(q);
+	*cols = c;
+	*n = m;
+	return 0;
+}
+
 /* Under lock: takes a reference on each of names that is loaded; the
  * others' indexes go to missing.  Returns how many are missing. */
 static size_t take_loaded(struct frame_cache *fc, const char *key, const char *const *names,

@@ -84,6 +84,18 @@ void frame_release(struct frame_cache *fc, const struct frame_column **cols, siz
  */
 const double *frame_sorted(struct frame_cache *fc, const struct frame_column *c, size_t *n);
 
+/*
+ * The result of a query over t's data table (the SQL sandbox and lim apply)
+ * as frame columns of their own, not cached: *cols is a malloc'd array of
+ * *n columns named as the result columns, freed with frame_columns_free.
+ * A result column that is a column of data keeps that column's kind; an
+ * expression's kind comes from its values (integers, reals, else text), so
+ * the query runs twice.  0, or -1 with e set and *why the reason.
+ */
+int frame_query(struct table *t, const char *sql, const struct sql_limits *lim,
+		struct frame_column **cols, size_t *n, enum sql_status *why, struct error *e);
+void frame_columns_free(struct frame_column *cols, size_t n);   /* NULL is fine */
+
 /* Bytes held now, and columns loaded since the start (for tests and logs). */
 size_t frame_cache_bytes(struct frame_cache *fc);
 uint64_t frame_cache_loads(struct frame_cache *fc);

@@ -174,6 +174,19 @@ static int split_rows(const struct model_spec *spec, const float *y, size_t n,
 			return error_set(e, "a time split needs a date or datetime column");
 		}
 		qsort_r(rows, m, sizeof *rows, time_cmp, (void *)c);
+		if (spec->valid_from) {
+			/* The rows at or after valid_from, latest last. */
+			k = 0;
+			while (k < m && c->code[rows[m - 1 - k]] != FRAME_NULL &&
+			       strcmp(c->dict[c->code[rows[m - 1 - k]]], spec->valid_from) >= 0)
+				k++;
+			if (k < 1 || k >= m) {
+				free(rows);
+				return error_set(e, "%zu of %zu rows are at or after %s: both the "
+						 "training and the validation rows need some", k, m,
+						 spec->valid_from);
+			}
+		}
 	} else {
 		uint64_t seed = spec->seed;
 		for (size_t i = m - 1; i > 0; i--) {   /* Fisher-Yates */
@@ -379,6 +392,9 @@ struct model *model_train(const struct frame_column *const *features, size_t n,
 			    "training_rows", (json_int_t)s.ntrain, "importance", imp,
 			    "training_ms", (json_int_t)((clock_mono_ns() - start) / 1000000),
 			    "xgboost", version);
+	if (spec->split && strcmp(spec->split, "time") == 0 && spec->valid_from)
+		json_object_set_new(json_object_get(m->info, "validation"), "from",
+				    json_string(spec->valid_from));
 	if (progress)
 		progress(arg, 1000);
 	goto done;
@@ -405,50 +421,85 @@ json_t *model_info(const struct model *m)
 
 /* ---- prediction ---- */
 
-json_t *model_predict(struct model *m, const json_t *rows, struct error *e)
+/* Row i's prediction from p (per values per row). */
+static json_t *prediction(const struct model *m, const float *p)
 {
-	size_t n = json_array_size(rows), w = m->fs.width;
+	if (m->task == XGB_REGRESSION)
+		return jnum(m->log_target ? expm1(p[0]) : p[0]);
+	json_t *probs = json_object();
+	size_t best = 0;
+	for (size_t k = 0; k < m->nclasses; k++) {
+		double q = m->task == XGB_BINARY ? (k ? p[0] : 1 - p[0]) : p[k];
+		double qb = m->task == XGB_BINARY ? (best ? p[0] : 1 - p[0]) : p[best];
+		json_object_set_new(probs, m->classes[k], jnum(q));
+		if (q > qb)
+			best = k;
+	}
+	return json_pack("{s:s, s:o}", "class", m->classes[best], "probabilities", probs);
+}
+
+json_t *model_predict_each(struct model *m, const json_t *rows, char **errors,
+			   struct error *e)
+{
+	size_t n = json_array_size(rows), w = m->fs.width, good = 0;
 	size_t per = m->task == XGB_MULTICLASS ? m->nclasses : 1;
 	float *x = xmalloc((n * w + 1) * sizeof *x), *p = xmalloc((n * per + 1) * sizeof *p);
-	json_t *out = NULL;
+	size_t *at = xmalloc((n + 1) * sizeof *at);   /* row i's place in x, or n */
 	for (size_t i = 0; i < n; i++) {
 		const json_t *row = json_array_get(rows, i);
 		struct error re;
+		errors[i] = NULL;
+		at[i] = n;
 		if (!json_is_object(row)) {
-			error_set(e, "rows[%zu]: an object of column values is needed", i);
-			goto done;
-		}
-		if (features_row_json(&m->fs, row, x + i * w, &re) < 0) {
-			error_set(e, "rows[%zu].%s", i, re.msg);
-			goto done;
-		}
-	}
-	struct xgb_matrix xm = { x, n, w, NULL };
-	if (xgb_predict(m->booster, &xm, p, e) < 0)
-		goto done;
-	out = json_array();
-	for (size_t i = 0; i < n; i++) {
-		if (m->task == XGB_REGRESSION) {
-			double v = m->log_target ? expm1(p[i]) : p[i];
-			json_array_append_new(out, jnum(v));
+			errors[i] = xstrdup("an object of column values is needed");
 			continue;
 		}
-		json_t *probs = json_object();
-		size_t best = 0;
-		for (size_t k = 0; k < m->nclasses; k++) {
-			double q = m->task == XGB_BINARY ? (k ? p[i] : 1 - p[i]) : p[i * per + k];
-			double qb = m->task == XGB_BINARY ? (best ? p[i] : 1 - p[i]) : p[i * per + best];
-			json_object_set_new(probs, m->classes[k], jnum(q));
-			if (q > qb)
-				best = k;
+		if (features_row_json(&m->fs, row, x + good * w, &re) < 0) {
+			errors[i] = xstrdup(re.msg);
+			continue;
 		}
-		json_array_append_new(out, json_pack("{s:s, s:o}", "class", m->classes[best],
-						     "probabilities", probs));
+		at[i] = good++;
 	}
-done:
+	json_t *out = NULL;
+	struct xgb_matrix xm = { x, good, w, NULL };
+	if (good == 0 || xgb_predict(m->booster, &xm, p, e) == 0) {
+		out = json_array();
+		for (size_t i = 0; i < n; i++)
+			json_array_append_new(out, at[i] < n ? prediction(m, p + at[i] * per)
+							     : json_null());
+	} else {
+		for (size_t i = 0; i < n; i++) {
+			free(errors[i]);
+			errors[i] = NULL;
+		}
+	}
+	free(at);
 	free(x);
 	free(p);
 	return out;
+}
+
+json_t *model_predict(struct model *m, const json_t *rows, struct error *e)
+{
+	size_t n = json_array_size(rows);
+	char **errors = xcalloc(n + 1, sizeof *errors);
+	json_t *out = model_predict_each(m, rows, errors, e);
+	for (size_t i = 0; i < n; i++) {
+		if (errors[i] && out) {
+			error_set(e, "rows[%zu]%s%s", i,
+				  json_is_object(json_array_get(rows, i)) ? "." : ": ", errors[i]);
+			json_decref(out);
+			out = NULL;
+		}
+		free(errors[i]);
+	}
+	free(errors);
+	return out;
+}
+
+const struct feature_set *model_features(const struct model *m)
+{
+	return &m->fs;
 }
 
 /* ---- saving ---- */
@@ -459,7 +510,11 @@ int model_save(struct model *m, char **out, size_t *len, struct error *e)
 	size_t tlen;
 	if (xgb_save(m->booster, &trees, &tlen, e) < 0)
 		return -1;
-	json_t *head = json_pack("{s:s, s:O}", "format", FORMAT, "info", m->info);
+	/* The training time stays out of the file, so training the same data
+	 * the same way gives the same bytes (the registry keeps it apart). */
+	json_t *info = json_deep_copy(m->info);
+	json_object_del(info, "training_ms");
+	json_t *head = json_pack("{s:s, s:o}", "format", FORMAT, "info", info);
 	char *text = json_dumps(head, JSON_COMPACT);
 	json_decref(head);
 	size_t hlen = strlen(text);

@@ -39,6 +39,9 @@ struct model_spec {
 	const char *split;          /* "random" or "time" */
 	double fraction;            /* held out, 0 < f < 1 */
 	const struct frame_column *time_column;   /* split "time" */
+	const char *valid_from;     /* split "time": hold out rows at or after this time
+				     * (ISO text, e.g. "2018" or "2018-07-01") instead of
+				     * a fraction; NULL to use fraction */
 	uint64_t seed;              /* split "random" */
 };
 
@@ -69,6 +72,21 @@ json_t *model_info(const struct model *m);
  */
 json_t *model_predict(struct model *m, const json_t *rows, struct error *e);
 
+/*
+ * Like model_predict, but a bad row does not stop the others: item i of
+ * the array is row i's prediction, or null with errors[i] set to a
+ * malloc'd message (errors has a slot per row, all set to NULL first).
+ * NULL with e set only when prediction itself failed.
+ */
+json_t *model_predict_each(struct model *m, const json_t *rows, char **errors,
+			   struct error *e);
+
+/* What the model reads from a row: its features (names, encodings and,
+ * for categories, the values seen in training). */
+const struct feature_set *model_features(const struct model *m);
+
+/* The model as bytes (its info without training_ms: equal training gives
+ * equal bytes), and back. */
 int model_save(struct model *m, char **out, size_t *len, struct error *e);
 struct model *model_load(const char *data, size_t len, struct error *e);
 void model_free(struct model *m);   /* NULL is fine */

@@ -136,6 +136,30 @@ const struct migration store_migrations[] = {
 	  "CREATE INDEX jobs_by_kind ON jobs (kind, status, created_at, id);\n"
 	  "CREATE INDEX jobs_by_subject ON jobs (subject_id);\n"
 	  "CREATE INDEX jobs_by_owner ON jobs (owner_id, created_at, id);\n" },
+	/* Trained models (metadata; the bytes are objects). */
+	{ 5, "models",
+	  "CREATE TABLE models (\n"
+	  "  id TEXT PRIMARY KEY,\n"
+	  "  owner_id TEXT NOT NULL,\n"
+	  "  name TEXT NOT NULL,\n"
+	  "  version BIGINT NOT NULL,\n"
+	  "  dataset_id TEXT NOT NULL,\n"
+	  "  target TEXT NOT NULL,\n"
+	  "  task TEXT NOT NULL,\n"
+	  "  status TEXT NOT NULL,\n"
+	  "  error TEXT NOT NULL,\n"
+	  "  job_id TEXT NOT NULL,\n"
+	  "  storage_key TEXT NOT NULL,\n"
+	  "  size_bytes BIGINT NOT NULL,\n"
+	  "  spec TEXT NOT NULL,\n"
+	  "  info TEXT,\n"
+	  "  created_at BIGINT NOT NULL,\n"
+	  "  updated_at BIGINT NOT NULL\n"
+	  ");\n"
+	  "CREATE INDEX models_by_owner_created ON models (owner_id, created_at, id);\n"
+	  "CREATE INDEX models_by_owner_name ON models (owner_id, name, version);\n"
+	  "CREATE INDEX models_by_storage_key ON models (storage_key);\n"
+	  "CREATE INDEX jobs_by_kind_status ON jobs (kind, status);\n" },
 };
 
 const size_t store_migrations_count = sizeof store_migrations / sizeof store_migrations[0];

@@ -65,8 +65,8 @@ enum stmt_id {
 	ST_DATASET_KEYS,
 	ST_DATASET_DELETE,
 	ST_DATASET_KEY_EXISTS,
-	ST_DATASET_JOBS_CANCEL,
-	ST_DATASET_JOBS_ASK_CANCEL,
+	ST_SUBJECT_JOBS_CANCEL,
+	ST_SUBJECT_JOBS_ASK_CANCEL,
 	ST_SHARE_INSERT,
 	ST_SHARE_LIVE,
 	ST_SHARE_LIST,
@@ -88,6 +88,16 @@ enum stmt_id {
 	ST_JOB_STALE_SPENT,
 	ST_JOB_FAIL_INTERRUPTED,
 	ST_JOB_RECOVER,
+	ST_JOB_ACTIVE_OF_KIND,
+	ST_MODEL_INSERT,
+	ST_MODEL_GET,
+	ST_MODEL_LIST,
+	ST_MODEL_COUNT,
+	ST_MODEL_READY,
+	ST_MODEL_FAIL,
+	ST_MODEL_KEY,
+	ST_MODEL_DELETE,
+	ST_MODEL_KEY_EXISTS,
 	ST_BEGIN,
 	ST_BEGIN_WRITE,
 	ST_COMMIT,
@@ -119,6 +129,15 @@ enum stmt_id {
 		    "payload, result, attempts, cancel_requested, worker, heartbeat_at, " \
 		    "created_at, started_at, finished_at"
 #define JOB_STALE "status = 'running' AND heartbeat_at < ?1"
+#define MODEL_INSERT_COLUMNS "id, owner_id, name, version, dataset_id, target, task, status, " \
+			     "error, job_id, storage_key, size_bytes, spec, info, created_at, " \
+			     "updated_at"
+/* Like datasets, progress is the training job's while training. */
+#define MODEL_SELECT "SELECT m.id, m.owner_id, m.name, m.version, m.dataset_id, m.target, " \
+		     "m.task, m.status, m.error, m.job_id, CASE WHEN m.status = 'ready' " \
+		     "THEN 1000 ELSE coalesce(j.progress, 0) END, m.storage_key, m.size_bytes, " \
+		     "m.spec, m.info, m.created_at, m.updated_at FROM models m " \
+		     "LEFT JOIN jobs j ON j.id = m.job_id "
 
 static const char *const stmt_sql[ST_COUNT] = {
 	[ST_USER_INSERT] = "INSERT INTO users (" USER_COLUMNS ") "
@@ -185,10 +204,10 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_DATASET_DELETE] = "DELETE FROM datasets WHERE owner_id = ?1 AND id = ?2",
 	[ST_DATASET_KEY_EXISTS] = "SELECT 1 FROM datasets WHERE original_key = ?1 OR data_key = ?1 "
 				  "LIMIT 1",
-	[ST_DATASET_JOBS_CANCEL] = "UPDATE jobs SET status = 'cancelled', cancel_requested = 1, "
+	[ST_SUBJECT_JOBS_CANCEL] = "UPDATE jobs SET status = 'cancelled', cancel_requested = 1, "
 				   "finished_at = ?3 WHERE owner_id = ?1 AND subject_id = ?2 "
 				   "AND status = 'queued'",
-	[ST_DATASET_JOBS_ASK_CANCEL] = "UPDATE jobs SET cancel_requested = 1 WHERE owner_id = ?1 "
+	[ST_SUBJECT_JOBS_ASK_CANCEL] = "UPDATE jobs SET cancel_requested = 1 WHERE owner_id = ?1 "
 				       "AND subject_id = ?2 AND status = 'running'",
 	[ST_SHARE_INSERT] = "INSERT INTO dataset_shares (" SHARE_COLUMNS ") "
 			    "SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7 WHERE EXISTS "
@@ -234,6 +253,24 @@ static const char *const stmt_sql[ST_COUNT] = {
 				    "finished_at = ?3, worker = '' WHERE id = ?1",
 	[ST_JOB_RECOVER] = "UPDATE jobs SET status = 'queued', worker = '', heartbeat_at = 0 "
 			   "WHERE " JOB_STALE " AND attempts < ?2",
+	[ST_JOB_ACTIVE_OF_KIND] = "SELECT count(*) FROM jobs WHERE kind = ?1 "
+				  "AND status IN ('queued', 'running')",
+	[ST_MODEL_INSERT] = "INSERT INTO models (" MODEL_INSERT_COLUMNS ") SELECT ?1, ?2, ?3, "
+			    "coalesce(max(version), 0) + 1, ?4, ?5, ?6, 'training', '', ?7, '', 0, "
+			    "?8, NULL, ?9, ?9 FROM models WHERE owner_id = ?2 AND name = ?3 "
+			    "RETURNING version",
+	[ST_MODEL_GET] = MODEL_SELECT "WHERE m.owner_id = ?1 AND m.id = ?2",
+	[ST_MODEL_LIST] = MODEL_SELECT "WHERE m.owner_id = ?1 ORDER BY m.created_at DESC, "
+			  "m.id DESC LIMIT ?2 OFFSET ?3",
+	[ST_MODEL_COUNT] = "SELECT count(*) FROM models WHERE owner_id = ?1",
+	[ST_MODEL_READY] = "UPDATE models SET status = 'ready', error = '', storage_key = ?3, "
+			   "size_bytes = ?4, info = ?5, updated_at = ?6 "
+			   "WHERE owner_id = ?1 AND id = ?2 AND status = 'training'",
+	[ST_MODEL_FAIL] = "UPDATE models SET status = 'failed', error = ?3, updated_at = ?4 "
+			  "WHERE owner_id = ?1 AND id = ?2 AND status = 'training'",
+	[ST_MODEL_KEY] = "SELECT storage_key FROM models WHERE owner_id = ?1 AND id = ?2",
+	[ST_MODEL_DELETE] = "DELETE FROM models WHERE owner_id = ?1 AND id = ?2",
+	[ST_MODEL_KEY_EXISTS] = "SELECT 1 FROM models WHERE storage_key = ?1 LIMIT 1",
 	[ST_BEGIN] = "BEGIN",
 	[ST_BEGIN_WRITE] = "BEGIN IMMEDIATE",
 	[ST_COMMIT] = "COMMIT",
@@ -1639,10 +1676,10 @@ static enum store_rc sqlite_dataset_delete(struct store *base, const char *owner
 		/* Queued jobs never start; running ones see the flag at their next
 		 * progress report.  Shares would go by cascade, but say so. */
 		if (rc == STORE_OK)
-			rc = write_owned(c, ST_DATASET_JOBS_CANCEL, owner, id, now_ms,
+			rc = write_owned(c, ST_SUBJECT_JOBS_CANCEL, owner, id, now_ms,
 					 "cancel dataset jobs", e);
 		if (rc == STORE_OK)
-			rc = write_owned(c, ST_DATASET_JOBS_ASK_CANCEL, owner, id, -1,
+			rc = write_owned(c, ST_SUBJECT_JOBS_ASK_CANCEL, owner, id, -1,
 					 "cancel dataset jobs", e);
 		if (rc == STORE_OK)
 			rc = write_owned(c, ST_SHARE_DELETE_OF, owner, id, -1,
@@ -2182,6 +2219,301 @@ static enum store_rc sqlite_job_recover(struct store *base, int64_t stale_before
 	return rc;
 }
 
+static enum store_rc sqlite_job_create_bounded(struct store *base, const struct job_row *job,
+					       int64_t max_active, struct error *e)
+{
+	struct sqlite_store *s = impl(base);
+	struct conn *c = checkout(s);
+	enum store_rc rc = run(c, ST_BEGIN_WRITE, e);
+	if (rc == STORE_OK) {
+		sqlite3_stmt *st = stmt(c, ST_JOB_ACTIVE_OF_KIND, e);
+		rc = st ? STORE_OK : STORE_ERROR;
+		if (st) {
+			sqlite3_bind_text(st, 1, job->kind, -1, SQLITE_STATIC);
+			rc = step_row(c, st, "count jobs", e);
+			if (rc == STORE_OK && sqlite3_column_int64(st, 0) >= max_active)
+				rc = STORE_FULL;
+			sqlite3_reset(st);
+		}
+		if (rc == STORE_OK)
+			rc = insert_job(c, job, job->subject_id, e);
+		rc = tx_all_or_nothing(c, rc, e);
+	}
+	checkin(s, c);
+	return rc;
+}
+
+/* ---- models ------------------------------------------------------------ */
+
+static void read_model(sqlite3_stmt *st, struct model_row *out)
+{
+	column_text(st, 0, out->id, sizeof out->id);
+	column_text(st, 1, out->owner_id, sizeof out->owner_id);
+	column_text(st, 2, out->name, sizeof out->name);
+	out->version = sqlite3_column_int64(st, 3);
+	column_text(st, 4, out->dataset_id, sizeof out->dataset_id);
+	column_text(st, 5, out->target, sizeof out->target);
+	column_text(st, 6, out->task, sizeof out->task);
+	column_text(st, 7, out->status, sizeof out->status);
+	column_text(st, 8, out->error, sizeof out->error);
+	column_text(st, 9, out->job_id, sizeof out->job_id);
+	out->progress = sqlite3_column_int64(st, 10);
+	column_text(st, 11, out->storage_key, sizeof out->storage_key);
+	out->size_bytes = sqlite3_column_int64(st, 12);
+	out->spec = column_dup(st, 13);
+	if (!out->spec)
+		out->spec = xstrdup("{}");
+	out->info = column_dup(st, 14);
+	out->created_at = sqlite3_column_int64(st, 15);
+	out->updated_at = sqlite3_column_int64(st, 16);
+}
+
+static void read_model_row(sqlite3_stmt *st, void *row)
+{
+	read_model(st, row);
+}
+
+static enum store_rc insert_model(struct conn *c, struct model_row *m, struct error *e)
+{
+	sqlite3_stmt *st = stmt(c, ST_MODEL_INSERT, e);
+	if (!st)
+		return STORE_ERROR;
+	sqlite3_bind_text(st, 1, m->id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, m->owner_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, m->name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, m->dataset_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, m->target, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, m->task, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 7, m->job_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 8, m->spec ? m->spec : "{}", -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 9, m->created_at);
+	int step = sqlite3_step(st);
+	if (step == SQLITE_ROW) {
+		m->version = sqlite3_column_int64(st, 0);
+		step = sqlite3_step(st);
+	}
+	sqlite3_reset(st);
+	if (step == SQLITE_DONE)
+		return STORE_OK;
+	return is_constraint(c, SQLITE_CONSTRAINT_PRIMARYKEY) ? STORE_CONFLICT
+							       : fail(e, c->db, "insert model");
+}
+
+static enum store_rc sqlite_model_create(struct store *base, struct model_row *row,
+					 const struct job_row *job, struct error *e)
+{
+	struct sqlite_store *s = impl(base);
+	struct conn *c = checkout(s);
+	enum store_rc rc = run(c, ST_BEGIN_WRITE, e);
+	if (rc == STORE_OK) {
+		rc = insert_model(c, row, e);
+		if (rc == STORE_OK)
+			rc = insert_job(c, job, row->id, e);
+		rc = tx_all_or_nothing(c, rc, e);
+	}
+	checkin(s, c);
+	return rc;
+}
+
+static enum store_rc sqlite_model_get(struct store *base, const char *owner, const char *id,
+				      struct model_row *out, struct error *e)
+{
+	struct sqlite_store *s = impl(base);
+	out->spec = out->info = NULL;
+	struct conn *c = checkout(s);
+	enum store_rc rc = STORE_ERROR;
+	sqlite3_stmt *st = stmt(c, ST_MODEL_GET, e);
+	if (st) {
+		sqlite3_bind_text(st, 1, owner, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+		rc = step_row(c, st, "read model", e);
+		if (rc == STORE_OK)
+			read_model(st, out);
+		sqlite3_reset(st);
+	}
+	checkin(s, c);
+	return rc;
+}
+
+static enum store_rc model_list_in_tx(struct conn *c, const char *owner, int64_t limit,
+				      int64_t offset, struct model_row **rows, size_t *n,
+				      int64_t *total, struct error *e)
+{
+	sqlite3_stmt *st = stmt(c, ST_MODEL_COUNT, e);
+	if (!st)
+		return STORE_ERROR;
+	sqlite3_bind_text(st, 1, owner, -1, SQLITE_STATIC);
+	enum store_rc rc = step_row(c, st, "count models", e);
+	*total = rc == STORE_OK ? sqlite3_column_int64(st, 0) : 0;
+	sqlite3_reset(st);
+	if (rc != STORE_OK)
+		return STORE_ERROR;
+	if (!(st = stmt(c, ST_MODEL_LIST, e)))
+		return STORE_ERROR;
+	sqlite3_bind_text(st, 1, owner, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, limit);
+	sqlite3_bind_int64(st, 3, offset);
+	return collect_rows(c, st, limit, sizeof **rows, read_model_row, (void **)rows, n,
+			    "list models", e);
+}
+
+static enum store_rc sqlite_model_list(struct store *base, const char *owner, int64_t limit,
+				       int64_t offset, struct model_row **rows, size_t *n,
+				       int64_t *total, struct error *e)
+{
+	struct sqlite_store *s = impl(base);
+	*rows = NULL;
+	*n = 0;
+	struct conn *c = checkout(s);
+	enum store_rc rc = run(c, ST_BEGIN, e);
+	if (rc == STORE_OK)
+		rc = tx_end(c, model_list_in_tx(c, owner, limit, offset, rows, n, total, e), e);
+	checkin(s, c);
+	if (rc != STORE_OK) {
+		model_rows_free(*rows, *n);
+		*rows = NULL;
+		*n = 0;
+	}
+	return rc;
+}
+
+/* Whether the owner's model id exists (for telling "gone" from "not training"). */
+static enum store_rc model_exists(struct conn *c, const char *owner, const char *id,
+				  struct error *e)
+{
+	sqlite3_stmt *st = stmt(c, ST_MODEL_KEY, e);
+	if (!st)
+		return STORE_ERROR;
+	sqlite3_bind_text(st, 1, owner, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+	enum store_rc rc = step_row(c, st, "read model", e);
+	sqlite3_reset(st);
+	return rc;
+}
+
+/* Ends a write guarded by status = 'training': a write that changed nothing
+ * is STORE_NOT_FOUND when the model is gone, STORE_CONFLICT when it is there
+ * in another state. */
+static enum store_rc model_guarded_end(struct conn *c, enum store_rc rc, const char *owner,
+				       const char *id, struct error *e)
+{
+	if (rc == STORE_NOT_FOUND) {
+		rc = model_exists(c, owner, id, e);
+		if (rc == STORE_OK)
+			rc = STORE_CONFLICT;
+	}
+	return tx_end(c, rc, e);
+}
+
+static enum store_rc sqlite_model_ready(struct store *base, const struct model_row *row,
+					int64_t now_ms, struct error *e)
+{
+	struct sqlite_store *s = impl(base);
+	struct conn *c = checkout(s);
+	enum store_rc rc = run(c, ST_BEGIN_WRITE, e);
+	if (rc == STORE_OK) {
+		sqlite3_stmt *st = stmt(c, ST_MODEL_READY, e);
+		rc = STORE_ERROR;
+		if (st) {
+			sqlite3_bind_text(st, 1, row->owner_id, -1, SQLITE_STATIC);
+			sqlite3_bind_text(st, 2, row->id, -1, SQLITE_STATIC);
+			sqlite3_bind_text(st, 3, row->storage_key, -1, SQLITE_STATIC);
+			sqlite3_bind_int64(st, 4, row->size_bytes);
+			bind_text_or_null(st, 5, row->info);
+			sqlite3_bind_int64(st, 6, now_ms);
+			rc = step_write(c, st, "mark model ready", e);
+		}
+		rc = model_guarded_end(c, rc, row->owner_id, row->id, e);
+	}
+	checkin(s, c);
+	return rc;
+}
+
+static enum store_rc sqlite_model_fail(struct store *base, const char *owner, const char *id,
+				       const char *error, int64_t now_ms, struct error *e)
+{
+	struct sqlite_store *s = impl(base);
+	struct conn *c = checkout(s);
+	enum store_rc rc = run(c, ST_BEGIN_WRITE, e);
+	if (rc == STORE_OK) {
+		sqlite3_stmt *st = stmt(c, ST_MODEL_FAIL, e);
+		rc = STORE_ERROR;
+		if (st) {
+			sqlite3_bind_text(st, 1, owner, -1, SQLITE_STATIC);
+			sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+			sqlite3_bind_text(st, 3, error, -1, SQLITE_STATIC);
+			sqlite3_bind_int64(st, 4, now_ms);
+			rc = step_write(c, st, "mark model failed", e);
+		}
+		rc = model_guarded_end(c, rc, owner, id, e);
+	}
+	checkin(s, c);
+	return rc;
+}
+
+static enum store_rc sqlite_model_delete(struct store *base, const char *owner, const char *id,
+					 struct store_keys *orphans, struct error *e)
+{
+	struct sqlite_store *s = impl(base);
+	struct conn *c = checkout(s);
+	struct store_keys keys = { NULL, 0 };
+	int64_t now_ms = clock_now_ms();
+	enum store_rc rc = run(c, ST_BEGIN_WRITE, e);
+	if (rc == STORE_OK) {
+		sqlite3_stmt *st = stmt(c, ST_MODEL_KEY, e);
+		rc = STORE_ERROR;
+		if (st) {
+			sqlite3_bind_text(st, 1, owner, -1, SQLITE_STATIC);
+			sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+			rc = step_row(c, st, "read model", e);
+			const unsigned char *k = rc == STORE_OK ? sqlite3_column_text(st, 0) : NULL;
+			if (k && *k) {
+				keys.keys = xcalloc(1, sizeof *keys.keys);
+				keys.keys[keys.n++] = xstrdup((const char *)k);
+			}
+			sqlite3_reset(st);
+		}
+		/* The training job: queued never starts, running sees the flag. */
+		if (rc == STORE_OK)
+			rc = write_owned(c, ST_SUBJECT_JOBS_CANCEL, owner, id, now_ms,
+					 "cancel model jobs", e);
+		if (rc == STORE_OK)
+			rc = write_owned(c, ST_SUBJECT_JOBS_ASK_CANCEL, owner, id, -1,
+					 "cancel model jobs", e);
+		if (rc == STORE_OK)
+			rc = write_owned(c, ST_MODEL_DELETE, owner, id, -1, "delete model", e);
+		rc = tx_all_or_nothing(c, rc, e);
+	}
+	checkin(s, c);
+	if (rc == STORE_OK && orphans)
+		*orphans = keys;
+	else
+		store_keys_free(&keys);
+	return rc;
+}
+
+static enum store_rc sqlite_model_key_exists(struct store *base, const char *key, bool *exists,
+					     struct error *e)
+{
+	struct sqlite_store *s = impl(base);
+	*exists = false;
+	if (!*key)
+		return STORE_OK;
+	struct conn *c = checkout(s);
+	enum store_rc rc = STORE_ERROR;
+	sqlite3_stmt *st = stmt(c, ST_MODEL_KEY_EXISTS, e);
+	if (st) {
+		sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+		rc = step_row(c, st, "look up model key", e);
+		sqlite3_reset(st);
+		*exists = rc == STORE_OK;
+		if (rc == STORE_NOT_FOUND)
+			rc = STORE_OK;
+	}
+	checkin(s, c);
+	return rc;
+}
+
 static const struct store_ops sqlite_ops = {
 	.name = "sqlite",
 	.close = sqlite_close,
@@ -2226,4 +2558,12 @@ static const struct store_ops sqlite_ops = {
 	.job_finish = sqlite_job_finish,
 	.job_cancel = sqlite_job_cancel,
 	.job_recover = sqlite_job_recover,
+	.job_create_bounded = sqlite_job_create_bounded,
+	.model_create = sqlite_model_create,
+	.model_get = sqlite_model_get,
+	.model_list = sqlite_model_list,
+	.model_ready = sqlite_model_ready,
+	.model_fail = sqlite_model_fail,
+	.model_delete = sqlite_model_delete,
+	.model_key_exists = sqlite_model_key_exists,
 };

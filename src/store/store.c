@@ -57,6 +57,22 @@ void job_row_clear(struct job_row *row)
 	row->payload = row->result = NULL;
 }
 
+void model_row_clear(struct model_row *row)
+{
+	if (!row)
+		return;
+	free(row->spec);
+	free(row->info);
+	row->spec = row->info = NULL;
+}
+
+void model_rows_free(struct model_row *rows, size_t n)
+{
+	for (size_t i = 0; rows && i < n; i++)
+		model_row_clear(&rows[i]);
+	free(rows);
+}
+
 void store_close(struct store *st)
 {
 	if (st)

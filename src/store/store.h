@@ -30,6 +30,7 @@ enum store_rc {
 	STORE_NOT_FOUND = 1,
 	STORE_CONFLICT = 2,     /* a unique key is taken */
 	STORE_REUSED = 3,       /* a refresh token came back after use: its family is revoked */
+	STORE_FULL = 4,         /* a bounded queue has no room */
 	STORE_ERROR = -1,
 };
 
@@ -179,6 +180,34 @@ struct job_row {
 };
 
 void job_row_clear(struct job_row *row);   /* frees payload and result; NULL is fine */
+
+#define MODEL_TEXT_MAX 15
+
+/* A trained model: metadata here, the model's bytes in object storage
+ * under storage_key once trained.  status is "training", "ready" or
+ * "failed".  Models of one owner with one name are versions 1, 2, ... */
+struct model_row {
+	char id[USER_ID_MAX + 1];
+	char owner_id[USER_ID_MAX + 1];
+	char name[DATASET_NAME_MAX + 1];
+	int64_t version;                      /* set by model_create */
+	char dataset_id[USER_ID_MAX + 1];     /* trained on; may since be deleted */
+	char target[DATASET_NAME_MAX + 1];    /* the column predicted */
+	char task[MODEL_TEXT_MAX + 1];        /* "regression" or "classification" */
+	char status[MODEL_TEXT_MAX + 1];
+	char error[DATASET_ERROR_MAX + 1];    /* why training failed; "" otherwise */
+	char job_id[USER_ID_MAX + 1];         /* the training job */
+	int64_t progress;                     /* per mille of the job, 1000 when ready */
+	char storage_key[STORAGE_KEY_MAX + 1];/* "" until ready */
+	int64_t size_bytes;                   /* of the stored model; 0 until ready */
+	char *spec;     /* malloc'd JSON object: what was asked (features, params, validation) */
+	char *info;     /* malloc'd JSON object: model_info once ready, else NULL */
+	int64_t created_at;
+	int64_t updated_at;
+};
+
+void model_row_clear(struct model_row *row);          /* frees spec and info; NULL is fine */
+void model_rows_free(struct model_row *rows, size_t n);
 
 /* One schema change.  Versions are applied in increasing order, each in its own transaction. */
 struct migration {
@@ -334,6 +363,11 @@ struct store_ops {
 
 	/* A new job, status "queued" (job->status is ignored). */
 	enum store_rc (*job_create)(struct store *st, const struct job_row *job, struct error *e);
+	/* Like job_create, but only while fewer than max_active jobs of
+	 * job->kind are queued or running (STORE_FULL otherwise), checked and
+	 * inserted in one transaction. */
+	enum store_rc (*job_create_bounded)(struct store *st, const struct job_row *job,
+					    int64_t max_active, struct error *e);
 	/* Any owner's (the job system's own lookups); strings malloc'd: job_row_clear. */
 	enum store_rc (*job_get)(struct store *st, const char *id, struct job_row *out,
 				 struct error *e);
@@ -375,6 +409,37 @@ struct store_ops {
 	enum store_rc (*job_recover)(struct store *st, int64_t stale_before, int64_t max_attempts,
 				     int64_t now_ms, struct job_row **failed, size_t *nfailed,
 				     size_t *requeued, struct error *e);
+
+	/* Creates the model row ("training") and its training job (subject_id
+	 * the model's id) in one transaction; row->version becomes one more
+	 * than the newest version of the owner's models of that name.
+	 * STORE_CONFLICT when an id is taken. */
+	enum store_rc (*model_create)(struct store *st, struct model_row *row,
+				      const struct job_row *job, struct error *e);
+	/* With progress from its job while training; strings malloc'd:
+	 * model_row_clear. */
+	enum store_rc (*model_get)(struct store *st, const char *owner, const char *id,
+				   struct model_row *out, struct error *e);
+	/* Newest first. */
+	enum store_rc (*model_list)(struct store *st, const char *owner, int64_t limit,
+				    int64_t offset, struct model_row **rows, size_t *n,
+				    int64_t *total, struct error *e);
+	/* Training finished: status "ready", storage_key, size_bytes and info
+	 * from row; only while "training" (STORE_CONFLICT otherwise;
+	 * STORE_NOT_FOUND when deleted meanwhile). */
+	enum store_rc (*model_ready)(struct store *st, const struct model_row *row,
+				     int64_t now_ms, struct error *e);
+	/* Training failed: status "failed" with the message; only while
+	 * "training" (STORE_CONFLICT otherwise). */
+	enum store_rc (*model_fail)(struct store *st, const char *owner, const char *id,
+				    const char *error, int64_t now_ms, struct error *e);
+	/* Deletes the model and cancels its queued or running jobs, in one
+	 * transaction; its storage key (if any) goes to *orphans. */
+	enum store_rc (*model_delete)(struct store *st, const char *owner, const char *id,
+				      struct store_keys *orphans, struct error *e);
+	/* Whether some model row points at key, for the orphan sweep. */
+	enum store_rc (*model_key_exists)(struct store *st, const char *key, bool *exists,
+					  struct error *e);
 };
 
 struct store {
@@ -445,5 +510,13 @@ static inline void store_interrupt(struct store *st)
 #define store_job_finish(st, ...) ((st)->ops->job_finish((st), __VA_ARGS__))
 #define store_job_cancel(st, ...) ((st)->ops->job_cancel((st), __VA_ARGS__))
 #define store_job_recover(st, ...) ((st)->ops->job_recover((st), __VA_ARGS__))
+#define store_job_create_bounded(st, ...) ((st)->ops->job_create_bounded((st), __VA_ARGS__))
+#define store_model_create(st, ...) ((st)->ops->model_create((st), __VA_ARGS__))
+#define store_model_get(st, ...) ((st)->ops->model_get((st), __VA_ARGS__))
+#define store_model_list(st, ...) ((st)->ops->model_list((st), __VA_ARGS__))
+#define store_model_ready(st, ...) ((st)->ops->model_ready((st), __VA_ARGS__))
+#define store_model_fail(st, ...) ((st)->ops->model_fail((st), __VA_ARGS__))
+#define store_model_delete(st, ...) ((st)->ops->model_delete((st), __VA_ARGS__))
+#define store_model_key_exists(st, ...) ((st)->ops->model_key_exists((st), __VA_ARGS__))
 
 #endif

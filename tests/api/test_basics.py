@@ -498,6 +498,20 @@ def test_openapi_no_drift(shared_sheaf, openapi_doc):
                     concrete = concrete.replace("{token}", sh.json()["share_token"])
             if "{name}" in path:   # a tool
                 concrete = concrete.replace("{name}", "dataframe_info")
+            if "{model_id}" in path or "{job_id}" in path:
+                rows = "".join(f"{i},{i % 3}\n" for i in range(30))
+                up = shared_sheaf.post("/api/datasets/upload",
+                                       files={"file": ("m.csv", ("x,y\n" + rows).encode())})
+                assert up.status_code == 201, up.text
+                m = shared_sheaf.post("/api/models", json={
+                    "dataset_id": up.json()["id"], "target": "y", "params": {"rounds": 3}})
+                assert m.status_code == 202, m.text
+                concrete = concrete.replace("{model_id}", m.json()["model_id"])
+                concrete = concrete.replace("{job_id}", m.json()["job_id"])
+            if "{batch_id}" in path:
+                b = shared_sheaf.post("/api/predict/eclo/batch", json={"accidents": []})
+                assert b.status_code == 202, b.text
+                concrete = concrete.replace("{batch_id}", b.json()["batch_id"])
             assert "{" not in concrete, f"don't know how to fill {path}"
             kw = {}
             if method in ("post", "put", "patch"):
