@@ -214,6 +214,11 @@ struct xgb_model *xgb_load(const void *data, size_t len, struct error *e)
 		XGBoosterFree(b);
 		return NULL;
 	}
+	/* A loaded model predicts on request threads: one OpenMP thread each.
+	 * Requests are parallel already, and waking a team of threads for a
+	 * handful of rows costs more than the trees (about half of a single
+	 * prediction's time). */
+	XGBoosterSetParam(b, "nthread", "1");
 	struct xgb_model *m = xcalloc(1, sizeof *m);
 	m->booster = b;
 	m->ncol = ncol;
@@ -228,6 +233,20 @@ struct xgb_model *xgb_load(const void *data, size_t len, struct error *e)
 	const char *k = strstr(cfg, "\"num_class\":\"");
 	if (m->task == XGB_MULTICLASS && k)
 		m->nclass = atoi(k + 13);
+	/* One prediction now, while only this thread holds the booster: the
+	 * parameter change above is applied (XGBoost configures lazily), so
+	 * request threads only ever read it. */
+	float *row = xmalloc((m->ncol + 1) * sizeof *row), *out = xmalloc((m->nclass + 1) * sizeof *out);
+	for (size_t i = 0; i < m->ncol; i++)
+		row[i] = NAN;
+	struct xgb_matrix one = { row, 1, m->ncol, NULL };
+	int rc = xgb_predict(m, &one, out, e);
+	free(row);
+	free(out);
+	if (rc < 0) {
+		xgb_free(m);
+		return NULL;
+	}
 	return m;
 }
 

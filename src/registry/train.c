@@ -264,11 +264,21 @@ struct model *train_on_table(const struct train_request *r, struct table *t, con
 		for (size_t i = 0; i < ncols; i++)
 			cols[i] = &own[i];
 	} else {
+		/* Named features: only the columns used; else every column. */
 		fc = frames ? frames : frame_cache_new(0);
-		ncols = table_ncolumns(t);
-		names = xcalloc(ncols + 1, sizeof *names);
-		for (size_t i = 0; i < ncols; i++)
-			names[i] = table_column(t, i)->name;
+		size_t nt = table_ncolumns(t);
+		names = xcalloc(nt + 1, sizeof *names);
+		ncols = 0;
+		for (size_t i = 0; i < nt; i++) {
+			const char *name = table_column(t, i)->name;
+			bool used = !r->features || is_named(name, r->target, r->time_column);
+			size_t k;
+			const json_t *f;
+			json_array_foreach(r->features, k, f)
+				used |= strcmp(json_string_value(f), name) == 0;
+			if (used)
+				names[ncols++] = name;
+		}
 		cols = xcalloc(ncols + 1, sizeof *cols);
 		if (frame_get(fc, t, key, names, ncols, lim, cols, why, e) < 0) {
 			free(cols);
