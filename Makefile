@@ -157,6 +157,15 @@ bench-query:
 	@$(MAKE) --no-print-directory release
 	bench/query/run
 
+# Prediction benchmark: /api/predict/eclo vs seed 003's FastAPI + XGBoost
+# stack on the same trees, and sheaf train vs pandas + xgboost.train
+# (bench/predict/run; its README says what it measures).
+.PHONY: bench-predict
+bench-predict:
+	scripts/bootstrap --bench
+	@$(MAKE) --no-print-directory release
+	bench/predict/run
+
 clean:
 	rm -rf build
 

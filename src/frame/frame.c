@@ -331,8 +331,8 @@ static int origin_kind(struct table *t, sqlite3_stmt *st, int i)
 	return k < 0 ? KIND_UNDECIDED : (int)table_column(t, (size_t)k)->kind;
 }
 
-/* Widens an undecided kind k to hold a value of SQLite type type:
- * integers, then reals, then text. */
+/* Widens an expression's kind k (undecided at first) to hold a value of
+ * SQLite type type: integers, then reals, then text. */
 static int widen(int k, int type)
 {
 	if (type == SQLITE_NULL || k == COLUMN_TEXT)
@@ -342,6 +342,15 @@ static int widen(int k, int type)
 	if (type == SQLITE_FLOAT)
 		return k == KIND_UNDECIDED || k == COLUMN_INT ? COLUMN_REAL : k;
 	return COLUMN_TEXT;
+}
+
+/* A data column's kind k, met by a value of type type (a compound SELECT's
+ * other parts can hold anything): an integer or boolean column with reals
+ * becomes real; text in a numeric column stays text the numbers skip, as
+ * in the dataset itself (not_numbers). */
+static int widen_data(int k, int type)
+{
+	return type == SQLITE_FLOAT && (k == COLUMN_INT || k == COLUMN_BOOL) ? COLUMN_REAL : k;
 }
 
 int frame_query(struct table *t, const char *sql, const struct sql_limits *lim,
@@ -356,18 +365,19 @@ int frame_query(struct table *t, const char *sql, const struct sql_limits *lim,
 	size_t m = (size_t)sqlite3_column_count(st), rows = 0;
 	struct frame_column *c = xcalloc(m ? m : 1, sizeof *c);
 	int *kind = xcalloc(m ? m : 1, sizeof *kind);
-	bool *decide = xcalloc(m ? m : 1, sizeof *decide);
+	bool *expr = xcalloc(m ? m : 1, sizeof *expr);
 	for (size_t i = 0; i < m; i++) {
 		c[i].name = xstrdup(sqlite3_column_name(st, (int)i));
 		kind[i] = origin_kind(t, st, (int)i);
-		decide[i] = kind[i] == KIND_UNDECIDED;
+		expr[i] = kind[i] == KIND_UNDECIDED;
 	}
 	int rc;
 	while ((rc = sql_step(q)) == SQLITE_ROW) {   /* pass 1: rows and kinds */
 		rows++;
-		for (size_t i = 0; i < m; i++)
-			if (decide[i])
-				kind[i] = widen(kind[i], sqlite3_column_type(st, (int)i));
+		for (size_t i = 0; i < m; i++) {
+			int type = sqlite3_column_type(st, (int)i);
+			kind[i] = expr[i] ? widen(kind[i], type) : widen_data(kind[i], type);
+		}
 	}
 	if (rc == SQLITE_DONE) {
 		sqlite3_reset(st);
@@ -385,7 +395,7 @@ int frame_query(struct table *t, const char *sql, const struct sql_limits *lim,
 		free(bs);
 	}
 	free(kind);
-	free(decide);
+	free(expr);
 	if (rc != SQLITE_DONE) {
 		*why = sql_failure(q, e);
 		sql_close(q);

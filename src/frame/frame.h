@@ -88,7 +88,9 @@ const double *frame_sorted(struct frame_cache *fc, const struct frame_column *c,
  * The result of a query over t's data table (the SQL sandbox and lim apply)
  * as frame columns of their own, not cached: *cols is a malloc'd array of
  * *n columns named as the result columns, freed with frame_columns_free.
- * A result column that is a column of data keeps that column's kind; an
+ * A result column that is a column of data keeps that column's kind (an
+ * integer one that meets reals in a compound SELECT becomes real; text in
+ * a numeric column is skipped by the numbers, as in the dataset); an
  * expression's kind comes from its values (integers, reals, else text), so
  * the query runs twice.  0, or -1 with e set and *why the reason.
  */

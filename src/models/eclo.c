@@ -207,8 +207,12 @@ static bool integer_value(const json_t *v, long long *out)
 	if (json_is_string(v)) {
 		const char *s = json_string_value(v);
 		char *end;
-		if (!*s || strlen(s) > 12)
+		size_t n = strlen(s), i = s[0] == '-';
+		if (n <= i || n > 12)
 			return false;
+		for (; i < n; i++)
+			if (s[i] < '0' || s[i] > '9')
+				return false;
 		*out = strtoll(s, &end, 10);
 		return *end == '\0';
 	}
@@ -308,8 +312,8 @@ int eclo_check(const struct eclo *p, const json_t *accident, json_t **row, json_
 			 num[F_MONTH], num[F_DAY]);
 		problem(*problems, &fields[F_DAY], NULL, "%s (%s): %s", text);
 	}
-	if (!json_object_get(out, "time_period") && ok[F_HOUR] &&
-	    !json_object_get(accident, "time_period"))
+	const json_t *tp = json_object_get(accident, "time_period");
+	if (ok[F_HOUR] && (!tp || json_is_null(tp)))
 		json_object_set_new(out, "time_period",
 				    json_string(eclo_time_period((int)num[F_HOUR])));
 	if (json_array_size(*problems)) {

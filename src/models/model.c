@@ -11,6 +11,7 @@
 
 #include "base/alloc.h"
 #include "base/clock.h"
+#include "base/sha256.h"
 #include "models/metrics.h"
 
 #define FORMAT "sheaf-model-1"
@@ -514,7 +515,14 @@ int model_save(struct model *m, char **out, size_t *len, struct error *e)
 	 * the same way gives the same bytes (the registry keeps it apart). */
 	json_t *info = json_deep_copy(m->info);
 	json_object_del(info, "training_ms");
-	json_t *head = json_pack("{s:s, s:o}", "format", FORMAT, "info", info);
+	/* The trees' length and digest: XGBoost reads past the end of a cut
+	 * buffer, so model_load checks them before handing it the bytes. */
+	char digest[SHA256_HEX];
+	struct sha256 *h = sha256_new();
+	sha256_update(h, trees, tlen);
+	sha256_finish(h, digest);
+	json_t *head = json_pack("{s:s, s:I, s:s, s:o}", "format", FORMAT, "trees_bytes",
+				 (json_int_t)tlen, "trees_sha256", digest, "info", info);
 	char *text = json_dumps(head, JSON_COMPACT);
 	json_decref(head);
 	size_t hlen = strlen(text);
@@ -544,6 +552,23 @@ struct model *model_load(const char *data, size_t len, struct error *e)
 		error_set(e, "not a sheaf model (format %s)", FORMAT);
 		return NULL;
 	}
+	/* The trees exactly as saved, or XGBoost never sees them. */
+	const char *trees = nl + 1;
+	size_t tlen = len - (size_t)(trees - data);
+	const char *want = json_string_value(json_object_get(head, "trees_sha256"));
+	json_int_t want_len = json_integer_value(json_object_get(head, "trees_bytes"));
+	char digest[SHA256_HEX] = "";
+	if (want && want_len == (json_int_t)tlen) {
+		struct sha256 *h = sha256_new();
+		sha256_update(h, trees, tlen);
+		sha256_finish(h, digest);
+	}
+	if (!want || strcmp(digest, want) != 0) {
+		json_decref(head);
+		error_set(e, "the model is damaged: its trees are %zu bytes, not the %lld saved, or "
+			  "their digest differs", tlen, (long long)want_len);
+		return NULL;
+	}
 	struct model *m = xcalloc(1, sizeof *m);
 	m->info = json_incref(info);
 	json_decref(head);
@@ -561,7 +586,7 @@ struct model *model_load(const char *data, size_t len, struct error *e)
 	m->task = task && strcmp(task, "classification") == 0
 		  ? (m->nclasses > 2 ? XGB_MULTICLASS : XGB_BINARY) : XGB_REGRESSION;
 	if (features_from_json(&m->fs, json_object_get(info, "features"), e) < 0 ||
-	    !(m->booster = xgb_load(nl + 1, len - (size_t)(nl + 1 - data), e))) {
+	    !(m->booster = xgb_load(trees, tlen, e))) {
 		model_free(m);
 		return NULL;
 	}

@@ -955,6 +955,48 @@ static enum store_rc collect_rows(struct conn *c, sqlite3_stmt *st, int64_t limi
 	return step == SQLITE_DONE ? STORE_OK : fail(e, c->db, what);
 }
 
+/* Whether the one-row lookup id finds key: the orphan sweep's question. */
+static enum store_rc key_listed(struct sqlite_store *s, enum stmt_id id, const char *key,
+				bool *exists, struct error *e)
+{
+	*exists = false;
+	if (!*key)   /* "" is the "no object yet" of a row, never a real key */
+		return STORE_OK;
+	struct conn *c = checkout(s);
+	enum store_rc rc = STORE_ERROR;
+	sqlite3_stmt *st = stmt(c, id, e);
+	if (st) {
+		sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+		rc = step_row(c, st, "look up storage key", e);
+		sqlite3_reset(st);
+		*exists = rc == STORE_OK;
+		if (rc == STORE_NOT_FOUND)
+			rc = STORE_OK;
+	}
+	checkin(s, c);
+	return rc;
+}
+
+/* A one-row lookup id by (owner, key) into out, read by read. */
+static enum store_rc owned_get(struct sqlite_store *s, enum stmt_id id, const char *owner,
+			       const char *key, void (*read)(sqlite3_stmt *st, void *row),
+			       void *out, const char *what, struct error *e)
+{
+	struct conn *c = checkout(s);
+	enum store_rc rc = STORE_ERROR;
+	sqlite3_stmt *st = stmt(c, id, e);
+	if (st) {
+		sqlite3_bind_text(st, 1, owner, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
+		rc = step_row(c, st, what, e);
+		if (rc == STORE_OK)
+			read(st, out);
+		sqlite3_reset(st);
+	}
+	checkin(s, c);
+	return rc;
+}
+
 static void read_session(sqlite3_stmt *st, struct session_row *out)
 {
 	column_text(st, 0, out->id, sizeof out->id);
@@ -999,20 +1041,8 @@ static enum store_rc sqlite_session_create(struct store *base, const char *owner
 static enum store_rc sqlite_session_get(struct store *base, const char *owner, const char *id,
 					struct session_row *out, struct error *e)
 {
-	struct sqlite_store *s = impl(base);
-	struct conn *c = checkout(s);
-	enum store_rc rc = STORE_ERROR;
-	sqlite3_stmt *st = stmt(c, ST_SESSION_GET, e);
-	if (st) {
-		sqlite3_bind_text(st, 1, owner, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
-		rc = step_row(c, st, "read session", e);
-		if (rc == STORE_OK)
-			read_session(st, out);
-		sqlite3_reset(st);
-	}
-	checkin(s, c);
-	return rc;
+	return owned_get(impl(base), ST_SESSION_GET, owner, id, read_session_row, out,
+			 "read session", e);
 }
 
 static enum store_rc list_in_tx(struct conn *c, const char *owner, int64_t limit,
@@ -1271,20 +1301,7 @@ static enum store_rc sqlite_file_delete(struct store *base, const char *owner, c
 static enum store_rc sqlite_file_key_exists(struct store *base, const char *key, bool *exists,
 					    struct error *e)
 {
-	struct sqlite_store *s = impl(base);
-	struct conn *c = checkout(s);
-	enum store_rc rc = STORE_ERROR;
-	sqlite3_stmt *st = stmt(c, ST_FILE_KEY_EXISTS, e);
-	if (st) {
-		sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-		rc = step_row(c, st, "look up storage key", e);
-		sqlite3_reset(st);
-		*exists = rc == STORE_OK;
-		if (rc == STORE_NOT_FOUND)
-			rc = STORE_OK;
-	}
-	checkin(s, c);
-	return rc;
+	return key_listed(impl(base), ST_FILE_KEY_EXISTS, key, exists, e);
 }
 
 /* Column col of st as a malloc'd string, NULL for SQL NULL. */
@@ -1706,23 +1723,7 @@ static enum store_rc sqlite_dataset_delete(struct store *base, const char *owner
 static enum store_rc sqlite_dataset_key_exists(struct store *base, const char *key,
 					       bool *exists, struct error *e)
 {
-	struct sqlite_store *s = impl(base);
-	*exists = false;
-	if (!*key)   /* "" is the "no object yet" of data_key, never a real key */
-		return STORE_OK;
-	struct conn *c = checkout(s);
-	enum store_rc rc = STORE_ERROR;
-	sqlite3_stmt *st = stmt(c, ST_DATASET_KEY_EXISTS, e);
-	if (st) {
-		sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-		rc = step_row(c, st, "look up dataset key", e);
-		sqlite3_reset(st);
-		*exists = rc == STORE_OK;
-		if (rc == STORE_NOT_FOUND)
-			rc = STORE_OK;
-	}
-	checkin(s, c);
-	return rc;
+	return key_listed(impl(base), ST_DATASET_KEY_EXISTS, key, exists, e);
 }
 
 static void read_share(sqlite3_stmt *st, struct share_row *out)
@@ -2318,21 +2319,8 @@ static enum store_rc sqlite_model_create(struct store *base, struct model_row *r
 static enum store_rc sqlite_model_get(struct store *base, const char *owner, const char *id,
 				      struct model_row *out, struct error *e)
 {
-	struct sqlite_store *s = impl(base);
 	out->spec = out->info = NULL;
-	struct conn *c = checkout(s);
-	enum store_rc rc = STORE_ERROR;
-	sqlite3_stmt *st = stmt(c, ST_MODEL_GET, e);
-	if (st) {
-		sqlite3_bind_text(st, 1, owner, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
-		rc = step_row(c, st, "read model", e);
-		if (rc == STORE_OK)
-			read_model(st, out);
-		sqlite3_reset(st);
-	}
-	checkin(s, c);
-	return rc;
+	return owned_get(impl(base), ST_MODEL_GET, owner, id, read_model_row, out, "read model", e);
 }
 
 static enum store_rc model_list_in_tx(struct conn *c, const char *owner, int64_t limit,
@@ -2495,23 +2483,7 @@ static enum store_rc sqlite_model_delete(struct store *base, const char *owner, 
 static enum store_rc sqlite_model_key_exists(struct store *base, const char *key, bool *exists,
 					     struct error *e)
 {
-	struct sqlite_store *s = impl(base);
-	*exists = false;
-	if (!*key)
-		return STORE_OK;
-	struct conn *c = checkout(s);
-	enum store_rc rc = STORE_ERROR;
-	sqlite3_stmt *st = stmt(c, ST_MODEL_KEY_EXISTS, e);
-	if (st) {
-		sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-		rc = step_row(c, st, "look up model key", e);
-		sqlite3_reset(st);
-		*exists = rc == STORE_OK;
-		if (rc == STORE_NOT_FOUND)
-			rc = STORE_OK;
-	}
-	checkin(s, c);
-	return rc;
+	return key_listed(impl(base), ST_MODEL_KEY_EXISTS, key, exists, e);
 }
 
 static const struct store_ops sqlite_ops = {

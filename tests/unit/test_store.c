@@ -2470,6 +2470,801 @@ static void test_job_recover_failure_rolls_back(void **state)
 	assert_string_equal(job_now(f->st, "stuck").status, "running");
 }
 
+/* ---- models ---------------------------------------------------------------- */
+
+/* A model about to be created by owner (status, version and progress set to
+ * nonsense: model_create ignores them), with its training job "j-<id>". */
+static struct model_row model_of(const char *id, const char *owner, const char *name,
+				 int64_t created)
+{
+	struct model_row m;
+	memset(&m, 0, sizeof m);
+	snprintf(m.id, sizeof m.id, "%s", id);
+	snprintf(m.owner_id, sizeof m.owner_id, "%s", owner);
+	snprintf(m.name, sizeof m.name, "%s", name);
+	snprintf(m.dataset_id, sizeof m.dataset_id, "ds-%s", id);
+	snprintf(m.target, sizeof m.target, "eclo");
+	snprintf(m.task, sizeof m.task, "regression");
+	snprintf(m.status, sizeof m.status, "ready");     /* ignored */
+	snprintf(m.job_id, sizeof m.job_id, "j-%s", id);
+	m.version = 99;                                     /* ignored: set by create */
+	m.progress = 555;                                   /* ignored */
+	m.spec = (char *)"{\"features\":[\"weather\"],\"params\":{\"rounds\":10}}";
+	m.created_at = created;
+	m.updated_at = created;
+	return m;
+}
+
+/* Creates model id of owner with its "train" job j-<id>; returns its version. */
+static int64_t add_model(struct store *st, const char *id, const char *owner, const char *name,
+			 int64_t created)
+{
+	struct error e = { { 0 } };
+	struct model_row m = model_of(id, owner, name, created);
+	struct job_row j = job_of(m.job_id, owner, "train", "ignored", created);
+	expect_rc(store_model_create(st, &m, &j, &e), STORE_OK, e);
+	return m.version;
+}
+
+/* The model's row as stored now (spec and info freed: fixed fields only). */
+static struct model_row model_now(struct store *st, const char *owner, const char *id)
+{
+	struct error e = { { 0 } };
+	struct model_row m;
+	expect_rc(store_model_get(st, owner, id, &m, &e), STORE_OK, e);
+	model_row_clear(&m);
+	return m;
+}
+
+static bool model_key_exists(struct store *st, const char *key)
+{
+	struct error e = { { 0 } };
+	bool exists = true;   /* a "false" answer must be written */
+	expect_rc(store_model_key_exists(st, key, &exists, &e), STORE_OK, e);
+	return exists;
+}
+
+/* Marks id ready with storage key "models/<owner>/<id>.model". */
+static void ready_model(struct store *st, const char *owner, const char *id, int64_t now)
+{
+	struct error e = { { 0 } };
+	struct model_row r = model_of(id, owner, "", 0);
+	snprintf(r.storage_key, sizeof r.storage_key, "models/%s/%s.model", owner, id);
+	r.size_bytes = 4321;
+	r.info = (char *)"{\"task\":\"regression\"}";
+	expect_rc(store_model_ready(st, &r, now, &e), STORE_OK, e);
+}
+
+static void test_model_create_get(void **state)
+{
+	struct fx *f = *state;
+	struct error e = { { 0 } };
+	struct model_row in = model_of("m1", "u1", "\xea\xb9\x80 severity", 1700000000123);
+	struct job_row job = job_of("j-m1", "u1", "train", "not the model", 1700000000123);
+	expect_rc(store_model_create(f->st, &in, &job, &e), STORE_OK, e);
+	assert_int_equal(in.version, 1);      /* the first of its name */
+
+	struct model_row out;
+	memset(&out, 0x55, sizeof out);
+	expect_rc(store_model_get(f->st, "u1", "m1", &out, &e), STORE_OK, e);
+	assert_string_equal(out.id, "m1");
+	assert_string_equal(out.owner_id, "u1");
+	assert_string_equal(out.name, in.name);
+	assert_int_equal(out.version, 1);
+	assert_string_equal(out.dataset_id, "ds-m1");
+	assert_string_equal(out.target, "eclo");
+	assert_string_equal(out.task, "regression");
+	assert_string_equal(out.status, "training");   /* whatever was given */
+	assert_string_equal(out.error, "");
+	assert_string_equal(out.job_id, "j-m1");
+	assert_int_equal(out.progress, 0);
+	assert_string_equal(out.storage_key, "");
+	assert_int_equal(out.size_bytes, 0);
+	assert_string_equal(out.spec, in.spec);
+	assert_null(out.info);
+	assert_int_equal(out.created_at, 1700000000123);
+	assert_int_equal(out.updated_at, 1700000000123);
+	model_row_clear(&out);
+	assert_null(out.spec);
+	model_row_clear(&out);   /* twice is fine */
+	model_row_clear(NULL);
+
+	/* Its job came with it: queued, a "train" job about the model. */
+	struct job_row j;
+	expect_rc(store_job_get(f->st, "j-m1", &j, &e), STORE_OK, e);
+	assert_string_equal(j.status, "queued");
+	assert_string_equal(j.kind, "train");
+	assert_string_equal(j.subject_id, "m1");
+	assert_string_equal(j.owner_id, "u1");
+	assert_string_equal(j.payload, "{\"dataset\":1}");
+	assert_int_equal(j.progress, 0);
+	assert_int_equal(j.created_at, 1700000000123);
+	job_row_clear(&j);
+
+	/* Without a spec: "{}". */
+	struct model_row bare = model_of("m0", "u1", "bare", 5);
+	bare.spec = NULL;
+	struct job_row bj = job_of("j-m0", "u1", "train", "", 5);
+	expect_rc(store_model_create(f->st, &bare, &bj, &e), STORE_OK, e);
+	expect_rc(store_model_get(f->st, "u1", "m0", &out, &e), STORE_OK, e);
+	assert_string_equal(out.spec, "{}");
+	model_row_clear(&out);
+
+	/* Someone else's model is not found, exactly like a missing one; *out
+	 * holds nothing to free. */
+	memset(&out, 0x55, sizeof out);
+	expect_rc(store_model_get(f->st, "u2", "m1", &out, &e), STORE_NOT_FOUND, e);
+	assert_null(out.spec);
+	assert_null(out.info);
+	expect_rc(store_model_get(f->st, "", "m1", &out, &e), STORE_NOT_FOUND, e);
+	expect_rc(store_model_get(f->st, "u1", "M1", &out, &e), STORE_NOT_FOUND, e);
+	expect_rc(store_model_get(f->st, "u1", "nope", &out, &e), STORE_NOT_FOUND, e);
+}
+
+static void test_model_create_conflicts(void **state)
+{
+	struct fx *f = *state;
+	struct error e = { { 0 } };
+	assert_int_equal(add_model(f->st, "m1", "u1", "sev", 100), 1);
+
+	/* A taken model id (any owner's: ids are global): nothing is created,
+	 * not even the job. */
+	struct model_row again = model_of("m1", "u2", "sev", 200);
+	snprintf(again.job_id, sizeof again.job_id, "j-other");
+	struct job_row j = job_of("j-other", "u2", "train", "", 200);
+	expect_rc(store_model_create(f->st, &again, &j, &e), STORE_CONFLICT, e);
+	struct job_row got;
+	expect_rc(store_job_get(f->st, "j-other", &got, &e), STORE_NOT_FOUND, e);
+	assert_string_equal(model_now(f->st, "u1", "m1").owner_id, "u1");
+
+	/* A taken job id: the model row is undone too. */
+	struct model_row m2 = model_of("m2", "u1", "sev", 300);
+	snprintf(m2.job_id, sizeof m2.job_id, "j-m1");
+	struct job_row j2 = job_of("j-m1", "u1", "train", "", 300);
+	expect_rc(store_model_create(f->st, &m2, &j2, &e), STORE_CONFLICT, e);
+	struct model_row out;
+	expect_rc(store_model_get(f->st, "u1", "m2", &out, &e), STORE_NOT_FOUND, e);
+	/* The job j-m1 is still m1's. */
+	expect_rc(store_job_get(f->st, "j-m1", &got, &e), STORE_OK, e);
+	assert_string_equal(got.subject_id, "m1");
+	assert_int_equal(got.created_at, 100);
+	job_row_clear(&got);
+
+	/* Neither failure used up a version. */
+	assert_int_equal(add_model(f->st, "m2", "u1", "sev", 400), 2);
+	size_t n = 9;
+	int64_t total = -1;
+	struct model_row *rows = NULL;
+	expect_rc(store_model_list(f->st, "u1", 100, 0, &rows, &n, &total, &e), STORE_OK, e);
+	assert_int_equal(total, 2);
+	model_rows_free(rows, n);
+	expect_rc(store_model_list(f->st, "u2", 100, 0, &rows, &n, &total, &e), STORE_OK, e);
+	assert_int_equal(total, 0);
+	assert_int_equal(n, 0);
+	model_rows_free(rows, n);
+}
+
+static void test_model_versions(void **state)
+{
+	struct fx *f = *state;
+	struct error e = { { 0 } };
+	/* Versions count per (owner, name). */
+	assert_int_equal(add_model(f->st, "a1", "u1", "sev", 100), 1);
+	assert_int_equal(add_model(f->st, "a2", "u1", "sev", 200), 2);
+	assert_int_equal(add_model(f->st, "b1", "u1", "other", 300), 1);
+	assert_int_equal(add_model(f->st, "a3", "u1", "sev", 400), 3);
+	assert_int_equal(add_model(f->st, "c1", "u2", "sev", 500), 1);   /* another owner */
+	assert_int_equal(add_model(f->st, "d1", "u1", "Sev", 600), 1);   /* names are exact */
+	assert_int_equal(add_model(f->st, "d2", "u1", "sev ", 700), 1);
+	assert_int_equal(model_now(f->st, "u1", "a2").version, 2);
+	assert_int_equal(model_now(f->st, "u2", "c1").version, 1);
+
+	/* Failed and ready versions count alike. */
+	expect_rc(store_model_fail(f->st, "u1", "a3", "boom", 800, &e), STORE_OK, e);
+	ready_model(f->st, "u1", "a2", 800);
+	assert_int_equal(add_model(f->st, "a4", "u1", "sev", 900), 4);
+
+	/* One more than the newest that is still there: deleting a middle one
+	 * leaves a gap, deleting the newest frees its number. */
+	expect_rc(store_model_delete(f->st, "u1", "a2", NULL, &e), STORE_OK, e);
+	assert_int_equal(add_model(f->st, "a5", "u1", "sev", 1000), 5);
+	expect_rc(store_model_delete(f->st, "u1", "a5", NULL, &e), STORE_OK, e);
+	assert_int_equal(add_model(f->st, "a6", "u1", "sev", 1100), 5);
+	/* All gone: 1 again. */
+	const char *ids[] = { "a1", "a3", "a4", "a6" };
+	for (size_t i = 0; i < 4; i++)
+		expect_rc(store_model_delete(f->st, "u1", ids[i], NULL, &e), STORE_OK, e);
+	assert_int_equal(add_model(f->st, "a7", "u1", "sev", 1200), 1);
+	/* Another owner's versions never counted. */
+	assert_int_equal(add_model(f->st, "c2", "u2", "sev", 1300), 2);
+}
+
+static void test_model_ready_fail(void **state)
+{
+	struct fx *f = *state;
+	struct error e = { { 0 } };
+	add_model(f->st, "m1", "u1", "sev", 100);
+	add_model(f->st, "m2", "u1", "sev", 200);
+	add_model(f->st, "m3", "u1", "sev", 300);
+
+	/* Progress is the training job's while training. */
+	claim(f->st, "w", "j-m1", 1000, "j-m1");
+	bool cancel = true;
+	expect_rc(store_job_progress(f->st, "j-m1", "w", 420, "training", 1100, &cancel, &e),
+		  STORE_OK, e);
+	assert_false(cancel);
+	struct model_row out = model_now(f->st, "u1", "m1");
+	assert_int_equal(out.progress, 420);
+	assert_string_equal(out.status, "training");
+	assert_int_equal(model_now(f->st, "u1", "m2").progress, 0);
+
+	/* Not the owner's, or not there: not found, nothing changes. */
+	struct model_row r = model_of("m1", "u2", "", 0);
+	snprintf(r.storage_key, sizeof r.storage_key, "models/u1/m1.model");
+	r.size_bytes = 999;
+	r.info = (char *)"{\"task\":\"regression\",\"training_rows\":10}";
+	expect_rc(store_model_ready(f->st, &r, 1200, &e), STORE_NOT_FOUND, e);
+	expect_rc(store_model_fail(f->st, "u2", "m1", "x", 1200, &e), STORE_NOT_FOUND, e);
+	expect_rc(store_model_fail(f->st, "u1", "nope", "x", 1200, &e), STORE_NOT_FOUND, e);
+	assert_string_equal(model_now(f->st, "u1", "m1").status, "training");
+
+	/* Ready: the key, size and info from the row; progress 1000. */
+	snprintf(r.owner_id, sizeof r.owner_id, "u1");
+	expect_rc(store_model_ready(f->st, &r, 1300, &e), STORE_OK, e);
+	expect_rc(store_model_get(f->st, "u1", "m1", &out, &e), STORE_OK, e);
+	assert_string_equal(out.status, "ready");
+	assert_string_equal(out.error, "");
+	assert_int_equal(out.progress, 1000);
+	assert_string_equal(out.storage_key, "models/u1/m1.model");
+	assert_int_equal(out.size_bytes, 999);
+	assert_string_equal(out.info, r.info);
+	assert_int_equal(out.version, 1);          /* untouched */
+	assert_string_equal(out.name, "sev");
+	assert_string_equal(out.dataset_id, "ds-m1");
+	assert_int_equal(out.created_at, 100);
+	assert_int_equal(out.updated_at, 1300);
+	model_row_clear(&out);
+	assert_true(model_key_exists(f->st, "models/u1/m1.model"));
+
+	/* Only while training: ready twice, or failing a ready one, conflicts. */
+	r.size_bytes = 1;
+	expect_rc(store_model_ready(f->st, &r, 1400, &e), STORE_CONFLICT, e);
+	expect_rc(store_model_fail(f->st, "u1", "m1", "late", 1400, &e), STORE_CONFLICT, e);
+	out = model_now(f->st, "u1", "m1");
+	assert_string_equal(out.status, "ready");
+	assert_int_equal(out.size_bytes, 999);
+	assert_int_equal(out.updated_at, 1300);
+	assert_string_equal(out.error, "");
+
+	/* Failed: the message; progress stays the job's last. */
+	claim(f->st, "w", "j-m2", 1500, "j-m2");
+	expect_rc(store_job_progress(f->st, "j-m2", "w", 130, NULL, 1550, &cancel, &e), STORE_OK, e);
+	expect_rc(store_model_fail(f->st, "u1", "m2", "target eclo has 3 rows", 1600, &e), STORE_OK,
+		  e);
+	out = model_now(f->st, "u1", "m2");
+	assert_string_equal(out.status, "failed");
+	assert_string_equal(out.error, "target eclo has 3 rows");
+	assert_int_equal(out.progress, 130);
+	assert_string_equal(out.storage_key, "");
+	assert_int_equal(out.updated_at, 1600);
+	struct model_row r2 = model_of("m2", "u1", "", 0);
+	snprintf(r2.storage_key, sizeof r2.storage_key, "models/u1/m2.model");
+	expect_rc(store_model_ready(f->st, &r2, 1700, &e), STORE_CONFLICT, e);
+	expect_rc(store_model_fail(f->st, "u1", "m2", "again", 1700, &e), STORE_CONFLICT, e);
+	out = model_now(f->st, "u1", "m2");
+	assert_string_equal(out.status, "failed");
+	assert_string_equal(out.error, "target eclo has 3 rows");
+	assert_false(model_key_exists(f->st, "models/u1/m2.model"));
+
+	/* Ready without info: info stays NULL. */
+	struct model_row r3 = model_of("m3", "u1", "", 0);
+	snprintf(r3.storage_key, sizeof r3.storage_key, "models/u1/m3.model");
+	r3.info = NULL;
+	expect_rc(store_model_ready(f->st, &r3, 1800, &e), STORE_OK, e);
+	expect_rc(store_model_get(f->st, "u1", "m3", &out, &e), STORE_OK, e);
+	assert_string_equal(out.status, "ready");
+	assert_null(out.info);
+	assert_int_equal(out.progress, 1000);
+	model_row_clear(&out);
+
+	/* Deleted meanwhile: not found (the job finding its model gone). */
+	add_model(f->st, "m4", "u1", "sev", 1900);
+	expect_rc(store_model_delete(f->st, "u1", "m4", NULL, &e), STORE_OK, e);
+	struct model_row r4 = model_of("m4", "u1", "", 0);
+	snprintf(r4.storage_key, sizeof r4.storage_key, "models/u1/m4.model");
+	expect_rc(store_model_ready(f->st, &r4, 2000, &e), STORE_NOT_FOUND, e);
+	expect_rc(store_model_fail(f->st, "u1", "m4", "x", 2000, &e), STORE_NOT_FOUND, e);
+	assert_false(model_key_exists(f->st, "models/u1/m4.model"));
+}
+
+static void test_model_list(void **state)
+{
+	struct fx *f = *state;
+	struct error e = { { 0 } };
+	/* Created out of order; ties on created_at go by id (descending). */
+	add_model(f->st, "m3", "u1", "a", 300);
+	add_model(f->st, "m1", "u1", "a", 100);
+	add_model(f->st, "m5", "u1", "b", 500);
+	add_model(f->st, "m2b", "u1", "b", 200);
+	add_model(f->st, "m2a", "u1", "c", 200);
+	add_model(f->st, "x1", "u2", "a", 400);   /* another owner's */
+	ready_model(f->st, "u1", "m3", 1000);
+	claim(f->st, "w", "j-m5", 1000, "j-m5");
+	bool cancel;
+	expect_rc(store_job_progress(f->st, "j-m5", "w", 250, NULL, 1000, &cancel, &e), STORE_OK, e);
+
+	static const char *const want[] = { "m5", "m3", "m2b", "m2a", "m1" };
+	struct model_row *rows = (struct model_row *)&e;
+	size_t n = 99;
+	int64_t total = -1;
+	expect_rc(store_model_list(f->st, "u1", 100, 0, &rows, &n, &total, &e), STORE_OK, e);
+	assert_int_equal(total, 5);
+	assert_int_equal(n, 5);
+	for (size_t i = 0; i < n; i++) {
+		assert_string_equal(rows[i].id, want[i]);
+		assert_string_equal(rows[i].owner_id, "u1");
+		assert_non_null(rows[i].spec);
+	}
+	/* Rows as model_get has them: progress, versions, info. */
+	assert_int_equal(rows[0].progress, 250);
+	assert_string_equal(rows[0].status, "training");
+	assert_int_equal(rows[1].progress, 1000);
+	assert_string_equal(rows[1].status, "ready");
+	assert_string_equal(rows[1].info, "{\"task\":\"regression\"}");
+	assert_string_equal(rows[1].storage_key, "models/u1/m3.model");
+	assert_null(rows[0].info);
+	/* Versions go by order of creation, not by created_at: m5 came first. */
+	assert_int_equal(rows[0].version, 1);
+	assert_int_equal(rows[2].version, 2);
+	model_rows_free(rows, n);
+
+	/* Pages: every row exactly once, in order; total is always all of them. */
+	for (int64_t limit = 1; limit <= 6; limit++) {
+		size_t seen = 0;
+		for (int64_t off = 0; off < 7; off += limit) {
+			expect_rc(store_model_list(f->st, "u1", limit, off, &rows, &n, &total, &e),
+				  STORE_OK, e);
+			assert_int_equal(total, 5);
+			size_t expect_n = off >= 5 ? 0 : (size_t)(5 - off < limit ? 5 - off : limit);
+			assert_int_equal(n, expect_n);
+			for (size_t i = 0; i < n; i++)
+				assert_string_equal(rows[i].id, want[off + (int64_t)i]);
+			seen += n;
+			model_rows_free(rows, n);
+		}
+		assert_int_equal(seen, 5);
+	}
+
+	/* The other owner sees only theirs; nobody's list is empty. */
+	expect_rc(store_model_list(f->st, "u2", 10, 0, &rows, &n, &total, &e), STORE_OK, e);
+	assert_int_equal(total, 1);
+	assert_int_equal(n, 1);
+	assert_string_equal(rows[0].id, "x1");
+	model_rows_free(rows, n);
+	expect_rc(store_model_list(f->st, "nobody", 10, 0, &rows, &n, &total, &e), STORE_OK, e);
+	assert_int_equal(total, 0);
+	assert_int_equal(n, 0);
+	model_rows_free(rows, n);
+	model_rows_free(NULL, 0);
+}
+
+static void test_model_delete(void **state)
+{
+	struct fx *f = *state;
+	struct error e = { { 0 } };
+	add_model(f->st, "m1", "u1", "sev", 100);   /* ready, with a running extra job */
+	add_model(f->st, "m2", "u1", "sev", 200);   /* training, its job queued */
+	add_model(f->st, "m3", "u1", "sev", 300);   /* training, its job running */
+	add_model(f->st, "x1", "u2", "sev", 400);   /* another owner's */
+	ready_model(f->st, "u1", "m1", 500);
+	ready_model(f->st, "u2", "x1", 500);
+	/* m1's training job ran and finished; a batch job on it runs now, one is queued. */
+	claim(f->st, "w", "j-m1", 600, "j-m1");
+	expect_rc(store_job_finish(f->st, "j-m1", "w", "done", NULL, NULL, 650, &e), STORE_OK, e);
+	struct job_row b1 = job_of("b1", "u1", "predict_batch", "m1", 700);
+	struct job_row b2 = job_of("b2", "u1", "predict_batch", "m1", 710);
+	struct job_row bx = job_of("bx", "u1", "predict_batch", "m2", 720);
+	expect_rc(store_job_create(f->st, &b1, &e), STORE_OK, e);
+	expect_rc(store_job_create(f->st, &b2, &e), STORE_OK, e);
+	expect_rc(store_job_create(f->st, &bx, &e), STORE_OK, e);
+	claim(f->st, "w", "b1", 800, "b1");
+	claim(f->st, "w", "j-m3", 800, "j-m3");
+
+	assert_true(model_key_exists(f->st, "models/u1/m1.model"));
+	assert_true(model_key_exists(f->st, "models/u2/x1.model"));
+	assert_false(model_key_exists(f->st, "models/u1/m1"));
+	assert_false(model_key_exists(f->st, "models/u1/m1.model "));
+	assert_false(model_key_exists(f->st, "MODELS/u1/m1.model"));
+	assert_false(model_key_exists(f->st, ""));   /* training models' empty key is no key */
+	assert_false(model_key_exists(f->st, "nothing"));
+
+	/* Not the owner's: not found, nothing happens. */
+	struct store_keys keys = { NULL, 0 };
+	expect_rc(store_model_delete(f->st, "u2", "m1", &keys, &e), STORE_NOT_FOUND, e);
+	assert_int_equal(keys.n, 0);
+	assert_null(keys.keys);
+	expect_rc(store_model_delete(f->st, "u1", "x1", &keys, &e), STORE_NOT_FOUND, e);
+	assert_int_equal(keys.n, 0);
+	expect_rc(store_model_delete(f->st, "u1", "nope", &keys, &e), STORE_NOT_FOUND, e);
+	assert_int_equal(keys.n, 0);
+	assert_string_equal(model_now(f->st, "u1", "m1").status, "ready");
+	assert_string_equal(model_now(f->st, "u2", "x1").status, "ready");
+	assert_false(job_now(f->st, "b1").cancel_requested);
+	assert_string_equal(job_now(f->st, "b2").status, "queued");
+
+	/* m1: its key to remove; its queued job cancelled, its running one
+	 * asked to stop, its finished one left alone. */
+	expect_rc(store_model_delete(f->st, "u1", "m1", &keys, &e), STORE_OK, e);
+	assert_int_equal(keys.n, 1);
+	assert_string_equal(keys.keys[0], "models/u1/m1.model");
+	store_keys_free(&keys);
+	struct model_row out;
+	expect_rc(store_model_get(f->st, "u1", "m1", &out, &e), STORE_NOT_FOUND, e);
+	assert_false(model_key_exists(f->st, "models/u1/m1.model"));
+	struct job_row j = job_now(f->st, "b2");
+	assert_string_equal(j.status, "cancelled");
+	assert_true(j.finished_at > 0);
+	j = job_now(f->st, "b1");
+	assert_string_equal(j.status, "running");
+	assert_true(j.cancel_requested);
+	assert_int_equal(j.finished_at, 0);
+	bool cancel = false;
+	expect_rc(store_job_progress(f->st, "b1", "w", 10, NULL, 900, &cancel, &e), STORE_OK, e);
+	assert_true(cancel);
+	j = job_now(f->st, "j-m1");
+	assert_string_equal(j.status, "done");
+	assert_int_equal(j.finished_at, 650);
+	struct job_row cj;
+	expect_rc(store_job_claim(f->st, "w", NULL, 0, "b2", 950, &cj, &e), STORE_NOT_FOUND, e);
+	/* Other models' jobs are untouched. */
+	assert_string_equal(job_now(f->st, "bx").status, "queued");
+	assert_string_equal(job_now(f->st, "j-m2").status, "queued");
+	assert_false(job_now(f->st, "j-m3").cancel_requested);
+
+	/* m2, still training: no key; its queued training job cancelled. */
+	keys.n = 7;   /* overwritten */
+	expect_rc(store_model_delete(f->st, "u1", "m2", &keys, &e), STORE_OK, e);
+	assert_int_equal(keys.n, 0);
+	store_keys_free(&keys);
+	j = job_now(f->st, "j-m2");
+	assert_string_equal(j.status, "cancelled");
+	assert_true(j.cancel_requested);
+	assert_string_equal(job_now(f->st, "bx").status, "cancelled");
+
+	/* m3, training now: the training job hears it; orphans may be NULL. */
+	expect_rc(store_model_delete(f->st, "u1", "m3", NULL, &e), STORE_OK, e);
+	j = job_now(f->st, "j-m3");
+	assert_string_equal(j.status, "running");
+	assert_true(j.cancel_requested);
+	expect_rc(store_job_progress(f->st, "j-m3", "w", 500, NULL, 1000, &cancel, &e), STORE_OK, e);
+	assert_true(cancel);
+	/* ...and, finishing, finds its model gone. */
+	struct model_row r = model_of("m3", "u1", "", 0);
+	snprintf(r.storage_key, sizeof r.storage_key, "models/u1/m3.model");
+	expect_rc(store_model_ready(f->st, &r, 1100, &e), STORE_NOT_FOUND, e);
+
+	/* Gone is gone; the other owner's is still there. */
+	expect_rc(store_model_delete(f->st, "u1", "m1", &keys, &e), STORE_NOT_FOUND, e);
+	assert_int_equal(keys.n, 0);
+	assert_true(model_key_exists(f->st, "models/u2/x1.model"));
+	expect_rc(store_model_delete(f->st, "u2", "x1", &keys, &e), STORE_OK, e);
+	assert_int_equal(keys.n, 1);
+	assert_string_equal(keys.keys[0], "models/u2/x1.model");
+	store_keys_free(&keys);
+	/* The id can be used again (with a new job: jobs outlive their models). */
+	struct model_row again = model_of("m1", "u1", "sev", 2000);
+	snprintf(again.job_id, sizeof again.job_id, "j-m1-again");
+	struct job_row aj = job_of("j-m1-again", "u1", "train", "", 2000);
+	expect_rc(store_model_create(f->st, &again, &aj, &e), STORE_OK, e);
+	assert_int_equal(again.version, 1);
+	assert_string_equal(job_now(f->st, "j-m1").status, "done");
+}
+
+static void test_job_create_bounded(void **state)
+{
+	struct fx *f = *state;
+	struct error e = { { 0 } };
+	/* Three "train" slots, counted across owners. */
+	struct job_row a = job_of("a", "u1", "train", "m1", 100);
+	struct job_row b = job_of("b", "u2", "train", "m2", 110);
+	struct job_row c = job_of("c", "u3", "train", "", 120);
+	struct job_row d = job_of("d", "u1", "train", "m4", 130);
+	expect_rc(store_job_create_bounded(f->st, &a, 3, &e), STORE_OK, e);
+	expect_rc(store_job_create_bounded(f->st, &b, 3, &e), STORE_OK, e);
+	expect_rc(store_job_create_bounded(f->st, &c, 3, &e), STORE_OK, e);
+	expect_rc(store_job_create_bounded(f->st, &d, 3, &e), STORE_FULL, e);
+	struct job_row got;
+	expect_rc(store_job_get(f->st, "d", &got, &e), STORE_NOT_FOUND, e);
+	/* A bigger bound has room. */
+	expect_rc(store_job_create_bounded(f->st, &d, 4, &e), STORE_OK, e);
+
+	/* What was created is an ordinary queued job. */
+	expect_rc(store_job_get(f->st, "b", &got, &e), STORE_OK, e);
+	assert_string_equal(got.status, "queued");
+	assert_string_equal(got.owner_id, "u2");
+	assert_string_equal(got.kind, "train");
+	assert_string_equal(got.subject_id, "m2");
+	assert_string_equal(got.message, "waiting");
+	assert_string_equal(got.payload, "{\"dataset\":1}");
+	assert_int_equal(got.created_at, 110);
+	assert_int_equal(got.progress, 0);
+	job_row_clear(&got);
+	/* A taken id is a conflict, not a full queue. */
+	struct job_row dup = job_of("a", "u1", "ingest", "", 140);
+	expect_rc(store_job_create_bounded(f->st, &dup, 100, &e), STORE_CONFLICT, e);
+
+	/* Other kinds do not count, and have their own bound. */
+	struct job_row i1 = job_of("i1", "u1", "ingest", "", 150);
+	struct job_row i2 = job_of("i2", "u1", "ingest", "", 160);
+	struct job_row p1 = job_of("p1", "u1", "predict_batch", "", 170);
+	expect_rc(store_job_create_bounded(f->st, &i1, 1, &e), STORE_OK, e);
+	expect_rc(store_job_create_bounded(f->st, &i2, 1, &e), STORE_FULL, e);
+	expect_rc(store_job_create_bounded(f->st, &p1, 1, &e), STORE_OK, e);
+	/* Unbounded creates of other kinds do not take train slots either. */
+	add_job(f->st, "i3", "ingest", 180);
+	struct job_row t5 = job_of("t5", "u9", "train", "", 190);
+	expect_rc(store_job_create_bounded(f->st, &t5, 4, &e), STORE_FULL, e);
+
+	/* Running jobs count; finished ones (done, failed, cancelled) do not. */
+	claim(f->st, "w", "a", 1000, "a");
+	expect_rc(store_job_create_bounded(f->st, &t5, 4, &e), STORE_FULL, e);
+	expect_rc(store_job_finish(f->st, "a", "w", "done", NULL, NULL, 1100, &e), STORE_OK, e);
+	expect_rc(store_job_create_bounded(f->st, &t5, 4, &e), STORE_OK, e);   /* b c d t5 */
+	struct job_row t6 = job_of("t6", "u9", "train", "", 200);
+	expect_rc(store_job_create_bounded(f->st, &t6, 4, &e), STORE_FULL, e);
+	claim(f->st, "w", "b", 1200, "b");
+	expect_rc(store_job_finish(f->st, "b", "w", "failed", NULL, "boom", 1300, &e), STORE_OK, e);
+	expect_rc(store_job_create_bounded(f->st, &t6, 4, &e), STORE_OK, e);   /* c d t5 t6 */
+	struct job_row t7 = job_of("t7", "u9", "train", "", 210);
+	expect_rc(store_job_create_bounded(f->st, &t7, 4, &e), STORE_FULL, e);
+	expect_rc(store_job_cancel(f->st, "u3", "c", 1400, &e), STORE_OK, e);
+	expect_rc(store_job_create_bounded(f->st, &t7, 4, &e), STORE_OK, e);   /* d t5 t6 t7 */
+	struct job_row t8 = job_of("t8", "u9", "train", "", 220);
+	expect_rc(store_job_create_bounded(f->st, &t8, 4, &e), STORE_FULL, e);
+	/* A running job asked to cancel still runs: it still counts. */
+	claim(f->st, "w", "d", 1500, "d");
+	expect_rc(store_job_cancel(f->st, NULL, "d", 1600, &e), STORE_OK, e);
+	expect_rc(store_job_create_bounded(f->st, &t8, 4, &e), STORE_FULL, e);
+
+	/* A training job made with its model takes a slot like any other. */
+	struct model_row m = model_of("m9", "u1", "sev", 2000);
+	struct job_row mj = job_of("j-m9", "u1", "train", "", 2000);
+	expect_rc(store_model_create(f->st, &m, &mj, &e), STORE_OK, e);   /* unbounded itself */
+	expect_rc(store_job_create_bounded(f->st, &t8, 5, &e), STORE_FULL, e);
+	expect_rc(store_job_create_bounded(f->st, &t8, 6, &e), STORE_OK, e);
+
+	/* No room at all. */
+	struct job_row z = job_of("z", "u1", "brand_new_kind", "", 300);
+	expect_rc(store_job_create_bounded(f->st, &z, 0, &e), STORE_FULL, e);
+	expect_rc(store_job_get(f->st, "z", &got, &e), STORE_NOT_FOUND, e);
+	expect_rc(store_job_create_bounded(f->st, &z, 1, &e), STORE_OK, e);
+}
+
+#define BOUND_THREADS 8
+#define BOUND_MAX 5
+
+struct bounder {
+	struct store *st;
+	pthread_barrier_t *start;
+	const char *kind;
+	int index, round;
+	enum store_rc rc;
+	struct error e;
+};
+
+static void *bounder_run(void *arg)
+{
+	struct bounder *b = arg;
+	char id[32], owner[16];
+	snprintf(id, sizeof id, "r%d-%s-%d", b->round, b->kind, b->index);
+	snprintf(owner, sizeof owner, "u%d", b->index % 3);
+	struct job_row j = job_of(id, owner, b->kind, "", 1000 + b->index);
+	pthread_barrier_wait(b->start);
+	b->rc = store_job_create_bounded(b->st, &j, BOUND_MAX, &b->e);
+	return NULL;
+}
+
+/* Threads (half of them through a second store on the same database, as
+ * another process would be) race for BOUND_MAX slots: exactly that many
+ * win, the rest are told the queue is full, nobody errs. */
+static void test_job_create_bounded_race(void **state)
+{
+	struct fx *f = *state;
+	struct store *second = sqlite_path(f->url) ? open_store(f->url, CONNECTIONS) : NULL;
+	static const char *const kinds[] = { "train", "predict_batch", "train" };
+	for (int round = 0; round < 6; round++) {
+		const char *kind = kinds[round % 3];
+		pthread_t tid[BOUND_THREADS];
+		struct bounder b[BOUND_THREADS];
+		pthread_barrier_t start;
+		assert_int_equal(pthread_barrier_init(&start, NULL, BOUND_THREADS), 0);
+		for (int i = 0; i < BOUND_THREADS; i++) {
+			memset(&b[i], 0, sizeof b[i]);
+			b[i].st = second && i % 2 ? second : f->st;
+			b[i].start = &start;
+			b[i].kind = kind;
+			b[i].index = i;
+			b[i].round = round;
+			assert_int_equal(pthread_create(&tid[i], NULL, bounder_run, &b[i]), 0);
+		}
+		int ok = 0, full = 0;
+		for (int i = 0; i < BOUND_THREADS; i++) {
+			pthread_join(tid[i], NULL);
+			if (b[i].rc == STORE_OK)
+				ok++;
+			else if (b[i].rc == STORE_FULL)
+				full++;
+			else
+				print_error("round %d thread %d: rc %d: %s\n", round, i, (int)b[i].rc,
+					    b[i].e.msg);
+		}
+		pthread_barrier_destroy(&start);
+		assert_int_equal(ok, BOUND_MAX);
+		assert_int_equal(full, BOUND_THREADS - BOUND_MAX);
+		/* The winners' jobs are there, the losers' are not. */
+		for (int i = 0; i < BOUND_THREADS; i++) {
+			char id[32];
+			snprintf(id, sizeof id, "r%d-%s-%d", round, kind, i);
+			struct error e = { { 0 } };
+			struct job_row j;
+			expect_rc(store_job_get(f->st, id, &j, &e),
+				  b[i].rc == STORE_OK ? STORE_OK : STORE_NOT_FOUND, e);
+			if (b[i].rc == STORE_OK)
+				job_row_clear(&j);
+		}
+		/* Drain this kind, so the next round of it starts empty. */
+		static const char *kind_list[1];
+		kind_list[0] = kind;
+		for (int i = 0; i < BOUND_MAX; i++) {
+			struct error e = { { 0 } };
+			struct job_row j;
+			expect_rc(store_job_claim(f->st, "drain", kind_list, 1, NULL, 5000, &j, &e),
+				  STORE_OK, e);
+			expect_rc(store_job_finish(f->st, j.id, "drain", "done", NULL, NULL, 5001, &e),
+				  STORE_OK, e);
+			job_row_clear(&j);
+		}
+	}
+	store_close(second);
+}
+
+#define VERSION_THREADS 8
+
+struct versioner {
+	struct store *st;
+	pthread_barrier_t *start;
+	int index;
+	enum store_rc rc;
+	int64_t version;
+	struct error e;
+};
+
+static void *versioner_run(void *arg)
+{
+	struct versioner *v = arg;
+	char id[32];
+	snprintf(id, sizeof id, "v%d", v->index);
+	struct model_row m = model_of(id, "u1", "raced", 100 + v->index);
+	struct job_row j = job_of(m.job_id, "u1", "train", "", 100 + v->index);
+	pthread_barrier_wait(v->start);
+	v->rc = store_model_create(v->st, &m, &j, &v->e);
+	v->version = m.version;
+	return NULL;
+}
+
+/* Models of one name created at once get distinct versions 1..n, each the
+ * version the store keeps. */
+static void test_model_create_race(void **state)
+{
+	struct fx *f = *state;
+	struct store *second = sqlite_path(f->url) ? open_store(f->url, CONNECTIONS) : NULL;
+	pthread_t tid[VERSION_THREADS];
+	struct versioner v[VERSION_THREADS];
+	pthread_barrier_t start;
+	assert_int_equal(pthread_barrier_init(&start, NULL, VERSION_THREADS), 0);
+	for (int i = 0; i < VERSION_THREADS; i++) {
+		memset(&v[i], 0, sizeof v[i]);
+		v[i].st = second && i % 2 ? second : f->st;
+		v[i].start = &start;
+		v[i].index = i;
+		assert_int_equal(pthread_create(&tid[i], NULL, versioner_run, &v[i]), 0);
+	}
+	int seen[VERSION_THREADS + 1] = { 0 };
+	for (int i = 0; i < VERSION_THREADS; i++) {
+		pthread_join(tid[i], NULL);
+		expect_rc(v[i].rc, STORE_OK, v[i].e);
+		assert_in_range(v[i].version, 1, VERSION_THREADS);
+		seen[v[i].version]++;
+		char id[32];
+		snprintf(id, sizeof id, "v%d", i);
+		assert_int_equal(model_now(f->st, "u1", id).version, v[i].version);
+	}
+	pthread_barrier_destroy(&start);
+	store_close(second);
+	for (int k = 1; k <= VERSION_THREADS; k++)
+		assert_int_equal(seen[k], 1);
+}
+
+static void test_model_ops_unmigrated(void **state)
+{
+	struct fx *f = *state;
+	struct error e = { { 0 } };
+	struct model_row m = model_of("m1", "u1", "sev", 1), out;
+	struct job_row j = job_of("j-m1", "u1", "train", "", 1);
+	expect_rc(store_model_create(f->st, &m, &j, &e), STORE_ERROR, e);
+	assert_true(e.msg[0] != '\0');
+	memset(&out, 0x55, sizeof out);
+	expect_rc(store_model_get(f->st, "u1", "m1", &out, &e), STORE_ERROR, e);
+	assert_null(out.spec);
+	assert_null(out.info);
+	struct model_row *rows = &out;
+	size_t n = 99;
+	int64_t total = -1;
+	expect_rc(store_model_list(f->st, "u1", 10, 0, &rows, &n, &total, &e), STORE_ERROR, e);
+	assert_null(rows);
+	assert_int_equal(n, 0);
+	expect_rc(store_model_ready(f->st, &m, 1, &e), STORE_ERROR, e);
+	expect_rc(store_model_fail(f->st, "u1", "m1", "x", 1, &e), STORE_ERROR, e);
+	struct store_keys keys = { NULL, 0 };
+	expect_rc(store_model_delete(f->st, "u1", "m1", &keys, &e), STORE_ERROR, e);
+	assert_int_equal(keys.n, 0);
+	bool exists = true;
+	expect_rc(store_model_key_exists(f->st, "k", &exists, &e), STORE_ERROR, e);
+	assert_false(exists);
+	expect_rc(store_job_create_bounded(f->st, &j, 5, &e), STORE_ERROR, e);
+}
+
+static void test_model_delete_failure_rolls_back(void **state)
+{
+	struct fx *f = *state;
+	struct error e = { { 0 } };
+	add_refusing_trigger(f, "CREATE TRIGGER refuse BEFORE UPDATE OF cancel_requested ON jobs "
+				"WHEN NEW.subject_id = 'm1' AND OLD.status = 'running' "
+				"BEGIN SELECT RAISE(ABORT, 'refused'); END");
+	add_model(f->st, "m1", "u1", "sev", 100);
+	ready_model(f->st, "u1", "m1", 200);
+	struct job_row q = job_of("q", "u1", "predict_batch", "m1", 300);
+	struct job_row r = job_of("r", "u1", "predict_batch", "m1", 310);
+	expect_rc(store_job_create(f->st, &q, &e), STORE_OK, e);
+	expect_rc(store_job_create(f->st, &r, &e), STORE_OK, e);
+	claim(f->st, "w", "r", 400, "r");
+
+	/* The queued job would be cancelled, but asking the running one fails:
+	 * none of it happens, and no key is handed out. */
+	struct store_keys keys = { NULL, 0 };
+	memset(&e, 0, sizeof e);
+	expect_rc(store_model_delete(f->st, "u1", "m1", &keys, &e), STORE_ERROR, e);
+	assert_non_null(strstr(e.msg, "refused"));
+	assert_int_equal(keys.n, 0);
+	assert_null(keys.keys);
+	struct model_row m = model_now(f->st, "u1", "m1");
+	assert_string_equal(m.status, "ready");
+	assert_true(model_key_exists(f->st, "models/u1/m1.model"));
+	struct job_row j = job_now(f->st, "q");
+	assert_string_equal(j.status, "queued");
+	assert_false(j.cancel_requested);
+	assert_false(job_now(f->st, "r").cancel_requested);
+}
+
+/* A model_create whose job insert fails leaves no model row either (and no
+ * version taken). */
+static void test_model_create_failure_rolls_back(void **state)
+{
+	struct fx *f = *state;
+	struct error e = { { 0 } };
+	add_refusing_trigger(f, "CREATE TRIGGER refuse BEFORE INSERT ON jobs "
+				"WHEN NEW.id = 'j-bad' BEGIN SELECT RAISE(ABORT, 'refused'); END");
+	assert_int_equal(add_model(f->st, "m1", "u1", "sev", 100), 1);
+	struct model_row m = model_of("bad", "u1", "sev", 200);
+	struct job_row j = job_of("j-bad", "u1", "train", "", 200);
+	memset(&e, 0, sizeof e);
+	expect_rc(store_model_create(f->st, &m, &j, &e), STORE_ERROR, e);
+	assert_non_null(strstr(e.msg, "refused"));
+	struct model_row out;
+	expect_rc(store_model_get(f->st, "u1", "bad", &out, &e), STORE_NOT_FOUND, e);
+	assert_int_equal(add_model(f->st, "m2", "u1", "sev", 300), 2);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -2520,6 +3315,18 @@ int main(void)
 		T(test_dataset_ops_unmigrated),
 		T(test_dataset_delete_failure_rolls_back),
 		T(test_job_recover_failure_rolls_back),
+		TM(test_model_create_get),
+		TM(test_model_create_conflicts),
+		TM(test_model_versions),
+		TM(test_model_ready_fail),
+		TM(test_model_list),
+		TM(test_model_delete),
+		TM(test_job_create_bounded),
+		TM(test_job_create_bounded_race),
+		TM(test_model_create_race),
+		T(test_model_ops_unmigrated),
+		T(test_model_delete_failure_rolls_back),
+		T(test_model_create_failure_rolls_back),
 	};
 #undef T
 #undef TM
