@@ -254,6 +254,15 @@ static struct model *ready_model(struct request *req, struct model_row *row)
 	struct error e;
 	struct model *m = registry_get(req->app, row, &e);
 	if (!m) {
+		/* Deleted since its row was read: its object is gone too. */
+		struct model_row again;
+		struct error ge;
+		if (store_model_get(req->app->store, req->user_id, row->id, &again, &ge) ==
+		    STORE_NOT_FOUND) {
+			http_reply_error(req, 404, "not_found", "no model %s", row->id);
+			return NULL;
+		}
+		model_row_clear(&again);
 		log_error("loading model %s (request %s): %s", row->id, req->request_id, e.msg);
 		http_reply_error(req, 500, "internal", "the model could not be loaded; see the "
 				 "server log");

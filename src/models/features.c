@@ -244,11 +244,14 @@ int features_row_json(const struct feature_set *fs, const json_t *obj, float *ou
 		switch (f->enc) {
 		case FEATURE_NUMBER: {
 			double x;
-			bool pct;
+			bool pct, truth;
 			if (json_is_number(v))
 				dst[0] = (float)json_number_value(v);
 			else if (json_is_boolean(v))
 				dst[0] = json_is_true(v);
+			else if (f->kind == COLUMN_BOOL && json_is_string(v) &&
+				 value_parse_bool(json_string_value(v), json_string_length(v), &truth))
+				dst[0] = truth;   /* the column's own words: true, 예, Y... */
 			else if (json_is_string(v) &&
 				 value_parse_real(json_string_value(v), json_string_length(v), &x, &pct))
 				dst[0] = (float)x;

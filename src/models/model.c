@@ -58,10 +58,16 @@ static int by_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* The shortest text that reads back as v, so distinct classes keep
+ * distinct names (1 and 1.0000000000000002 too). */
 static char *number_text(double v)
 {
 	char buf[40];
-	snprintf(buf, sizeof buf, "%.15g", v);
+	for (int digits = 15; digits <= 17; digits++) {
+		snprintf(buf, sizeof buf, "%.*g", digits, v);
+		if (strtod(buf, NULL) == v)
+			break;
+	}
 	return xstrdup(buf);
 }
 

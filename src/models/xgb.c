@@ -62,7 +62,7 @@ static int set_params(BoosterHandle b, const struct xgb_params *p, struct error 
 		{ "eta", p->eta }, { "max_depth", p->max_depth },
 		{ "min_child_weight", p->min_child_weight }, { "subsample", p->subsample },
 		{ "colsample_bytree", p->colsample_bytree }, { "lambda", p->lambda },
-		{ "alpha", p->alpha }, { "seed", (double)p->seed },
+		{ "alpha", p->alpha },
 	};
 	if (XGBoosterSetParam(b, "objective", objective(p->task)) != 0 ||
 	    XGBoosterSetParam(b, "tree_method", "hist") != 0 ||
@@ -75,6 +75,9 @@ static int set_params(BoosterHandle b, const struct xgb_params *p, struct error 
 		if (XGBoosterSetParam(b, nums[i].key, num) != 0)
 			return fail(e, nums[i].key);
 	}
+	snprintf(num, sizeof num, "%llu", (unsigned long long)(p->seed & INT64_MAX));
+	if (XGBoosterSetParam(b, "seed", num) != 0)
+		return fail(e, "seed");
 	if (p->task == XGB_MULTICLASS) {
 		snprintf(num, sizeof num, "%d", p->nclass);
 		if (XGBoosterSetParam(b, "num_class", num) != 0)

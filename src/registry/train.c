@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "base/alloc.h"
+#include "store/store.h"
 #include "tools/schema.h"
 
 #define NAME "{\"type\": \"string\", \"minLength\": 1, \"maxLength\": 255}"
@@ -44,7 +45,8 @@ static const char schema_text[] =
 	"                         \"default\": 1},\n"
 	"    \"lambda\": {\"type\": \"number\", \"minimum\": 0, \"maximum\": 1000000, \"default\": 1},\n"
 	"    \"alpha\": {\"type\": \"number\", \"minimum\": 0, \"maximum\": 1000000, \"default\": 0},\n"
-	"    \"seed\": {\"type\": \"integer\", \"minimum\": 0, \"default\": 0},\n"
+	"    \"seed\": {\"type\": \"integer\", \"minimum\": 0, \"maximum\": 9007199254740991,\n"
+	"             \"default\": 0},\n"
 	"    \"threads\": {\"type\": \"integer\", \"minimum\": 0, \"maximum\": 256, \"default\": 0,\n"
 	"                \"description\": \"0: XGBoost's default.\"}}},\n"
 	"  \"validation\": {\"type\": \"object\", \"additionalProperties\": false, \"properties\": {\n"
@@ -55,7 +57,8 @@ static const char schema_text[] =
 	"    \"from\": {\"type\": \"string\", \"minLength\": 1, \"maxLength\": 40,\n"
 	"             \"description\": \"Split time: hold out the rows at or after this time "
 	"(e.g. \\\"2018\\\" or \\\"2018-07-01\\\") instead of a fraction.\"},\n"
-	"    \"seed\": {\"type\": \"integer\", \"minimum\": 0, \"default\": 0}}}}}";
+	"    \"seed\": {\"type\": \"integer\", \"minimum\": 0, \"maximum\": 9007199254740991,\n"
+	"             \"default\": 0}}}}}";
 
 json_t *train_request_schema(void)
 {
@@ -130,6 +133,18 @@ int train_request_parse(const json_t *body, struct train_request *r, struct erro
 	if (strcmp(s->split, "time") != 0 && (r->time_column || s->valid_from))
 		return error_set(e, "body.validation: time_column and from are for split \"time\"");
 
+	/* Names are kept in fields of DATASET_NAME_MAX bytes; the schema counts
+	 * characters. */
+	static const char *const named[] = { "name", "target" };
+	for (size_t k = 0; k < 2; k++) {
+		const char *v = text(j, named[k]);
+		if (v && strlen(v) > DATASET_NAME_MAX)
+			return error_set(e, "body.%s: at most %d bytes of UTF-8", named[k],
+					 DATASET_NAME_MAX);
+	}
+	if (r->time_column && strlen(r->time_column) > DATASET_NAME_MAX)
+		return error_set(e, "body.validation.time_column: at most %d bytes of UTF-8",
+				 DATASET_NAME_MAX);
 	r->dataset_id = text(j, "dataset_id");
 	if (!r->dataset_id)
 		r->dataset_id = "";
@@ -144,6 +159,9 @@ int train_request_parse(const json_t *body, struct train_request *r, struct erro
 	json_array_foreach(r->features, i, f) {
 		if (strcmp(json_string_value(f), r->target) == 0)
 			return error_set(e, "body.features[%zu]: the target cannot be a feature", i);
+		if (json_string_length(f) > DATASET_NAME_MAX)
+			return error_set(e, "body.features[%zu]: at most %d bytes of UTF-8", i,
+					 DATASET_NAME_MAX);
 	}
 	/* Every field present, defaults included: the stored spec says exactly
 	 * how the model was made. */
@@ -173,7 +191,7 @@ static int check_name(const char *name, const char *where, const char *const *ha
 	for (size_t i = 0; i < n; i++)
 		if (strcmp(have[i], name) == 0)
 			return 0;
-	return error_set(e, "%s: no column \"%.100s\" in the %s", where, name,
+	return error_set(e, "%s: no column \"%s\" in the %s", where, name,
 			 n ? "training data" : "training data (it has no columns)");
 }
 
@@ -308,11 +326,11 @@ struct model *train_on_table(const struct train_request *r, struct table *t, con
 			while (k < ncols && strcmp(cols[k]->name, name) != 0)
 				k++;
 			if (k == ncols) {
-				error_set(e, "features[%zu]: no column \"%.100s\"", i, name);
+				error_set(e, "features[%zu]: no column \"%s\"", i, name);
 				goto done;
 			}
 			if (cols[k]->code == NULL && !cols[k]->num) {
-				error_set(e, "features[%zu]: column %.100s has too many distinct "
+				error_set(e, "features[%zu]: column %s has too many distinct "
 					  "values to be a category", i, name);
 				goto done;
 			}
@@ -325,11 +343,11 @@ struct model *train_on_table(const struct train_request *r, struct table *t, con
 				feats[nfeats++] = cols[i];
 	}
 	if (!target) {
-		error_set(e, "target: no column \"%.100s\"", r->target);
+		error_set(e, "target: no column \"%s\"", r->target);
 		goto done;
 	}
 	if (r->time_column && !spec.time_column) {
-		error_set(e, "validation.time_column: no column \"%.100s\"", r->time_column);
+		error_set(e, "validation.time_column: no column \"%s\"", r->time_column);
 		goto done;
 	}
 	if (nfeats == 0) {

@@ -24,6 +24,7 @@ from eclo_helpers import (FIELDS, INT_FIELDS, INT_RANGES, LABELS, MODEL_FILE, SE
                           wait_batch, wait_job)
 
 PREDICT = "/api/predict/eclo"
+ESRV_MAX_ROWS = 40000
 BATCH = "/api/predict/eclo/batch"
 
 
@@ -33,10 +34,10 @@ def results_url(batch_id):
 
 @pytest.fixture(scope="module")
 def esrv(tmp_path_factory):
-    """One server for the module's simple tests (bodies up to 16 MiB, for
-    batches of 10000 accidents)."""
+    """One server for the module's simple tests, taking batches of up to
+    40000 accidents (big enough to be caught running on any machine)."""
     f = SheafFactory(tmp_path_factory.mktemp("eclo"))
-    srv = f.start(env={"SHEAF_MAX_BODY": "16M"})
+    srv = f.start(env={"SHEAF_MAX_BODY": "32M", "SHEAF_BATCH_MAX_ROWS": str(ESRV_MAX_ROWS)})
     yield srv
     f.finish()
 
@@ -512,7 +513,7 @@ ORDER = {"pending": 0, "processing": 1, "success": 2}
 
 
 def test_batch_runs_pending_processing_success_in_order(esrv, ref, known_accidents):
-    accidents, bad = mixed_batch(known_accidents, 6000, seed=3)
+    accidents, bad = mixed_batch(known_accidents, 12000, seed=3)
     expected = expected_items(ref, accidents, bad)
     r = esrv.post(BATCH, json={"accidents": accidents})
     batch_id = check_accepted(r, len(accidents))
@@ -536,7 +537,7 @@ def test_batch_runs_pending_processing_success_in_order(esrv, ref, known_acciden
         (batch_id, "predict_batch", "done", 100, 1), {k: v for k, v in j.items() if k != "result"}
     assert j["result"]["results"] == b["results"]
     # a single prediction agrees with its item
-    for i in sorted(set(range(0, len(accidents), 677)) - bad):
+    for i in sorted(set(range(0, len(accidents), 997)) - bad):
         assert eclo_of(esrv, accidents[i]) == b["results"][i]["eclo"], i
     # finished: no cancelling
     r = esrv.delete(f"/api/jobs/{batch_id}")
@@ -552,12 +553,12 @@ def test_batch_request_errors(esrv):
     for raw in (b"[]", b"{", b""):
         r = esrv.post(BATCH, data=raw, headers={"Content-Type": "application/json"})
         assert r.status_code in (400, 422), (raw, r.status_code, r.text)
-    # SHEAF_BATCH_MAX_ROWS is 10000 by default
-    r = esrv.post(BATCH, json={"accidents": [{}] * 10001})
+    # SHEAF_BATCH_MAX_ROWS (the default, 10000, is tested with the queue bound)
+    r = esrv.post(BATCH, json={"accidents": [{}] * (ESRV_MAX_ROWS + 1)})
     assert r.status_code == 413, r.text
     assert r.json()["error"] == "too_many_rows", r.text
-    r = esrv.post(BATCH, json={"accidents": [{}] * 10000})
-    batch_id = check_accepted(r, 10000)
+    r = esrv.post(BATCH, json={"accidents": [{}] * ESRV_MAX_ROWS})
+    batch_id = check_accepted(r, ESRV_MAX_ROWS)
     assert esrv.delete(f"/api/jobs/{batch_id}").status_code in (202, 409)
     # an empty batch is a batch of nothing
     r = esrv.post(BATCH, json={"accidents": []})
@@ -570,18 +571,18 @@ def test_batch_request_errors(esrv):
 
 
 def test_cancel_a_running_batch_and_other_users_see_nothing(esrv, known_accidents):
-    accidents = [a[0] for a in spread(known_accidents, 10000)]
-    r = esrv.post(BATCH, json={"accidents": accidents})
-    batch_id = check_accepted(r, 10000)
+    n = 30000
+    accidents = [a[0] for a in spread(known_accidents, n)]
+    r = esrv.post(BATCH, json={"accidents": accidents}, timeout=120)
+    batch_id = check_accepted(r, n)
     other = esrv.new_user()
     for path in (results_url(batch_id), f"/api/jobs/{batch_id}"):
         r = other.get(path)
         assert r.status_code == 404 and r.json()["error"] == "not_found", (path, r.text)
     r = other.delete(f"/api/jobs/{batch_id}")
     assert r.status_code == 404, r.text
-    wait_job(esrv, batch_id, lambda j: j["status"] != "queued", what="start")
-    b = esrv.get(results_url(batch_id)).json()
-    assert b["status"] == "processing", {k: v for k, v in b.items() if k != "results"}
+    wait_job(esrv, batch_id, lambda j: j["status"] != "queued", what="start",
+             interval=0.01)
     r = esrv.delete(f"/api/jobs/{batch_id}")
     assert r.status_code == 202, r.text
     assert r.json()["cancel_requested"] is True, r.json()
@@ -589,7 +590,7 @@ def test_cancel_a_running_batch_and_other_users_see_nothing(esrv, known_accident
     b = wait_batch(esrv, batch_id, timeout=30)
     assert b["status"] == "cancelled", {k: v for k, v in b.items() if k != "results"}
     assert "results" not in b and isinstance(b.get("error"), str), b
-    assert b["progress"] < 100 and b["processed"] < 10000, b
+    assert b["progress"] < 100 and b["processed"] < n, b
     j = esrv.get(f"/api/jobs/{batch_id}").json()
     assert (j["status"], j["cancel_requested"], j["result"]) == ("cancelled", True, None), j
     assert j["finished_at"] is not None, j
@@ -598,6 +599,48 @@ def test_cancel_a_running_batch_and_other_users_see_nothing(esrv, known_accident
     # still invisible to the other user, and cancelling the other's is not possible
     assert other.get(results_url(batch_id)).status_code == 404
     assert other.delete(f"/api/jobs/{batch_id}").status_code == 404
+
+
+def test_cancel_near_the_end_stops_at_the_next_chunk(esrv, known_accidents):
+    """A running batch that is cancelled (202) stops at its next 500-row
+    chunk.  Cancels are sent when a little of the batch is left (but
+    still several chunks' worth): a batch that goes on to finish "success"
+    well after the cancel was accepted did not stop at its next chunk."""
+    n = 10000
+    chunks = n // 500
+    accidents = [a[0] for a in spread(known_accidents[11:], n)]
+
+    def run_batch():
+        bid = check_accepted(esrv.post(BATCH, json={"accidents": accidents}, timeout=120), n)
+        wait_job(esrv, bid, lambda j: j["status"] != "queued", what="start", interval=0.005)
+        return bid, time.time()
+    # how long such a batch runs here
+    bid, _ = run_batch()
+    j = wait_job(esrv, bid, lambda j: j["status"] == "done", timeout=120, what="end")
+    run = (parse_rfc3339(j["finished_at"]) - parse_rfc3339(j["started_at"])).total_seconds()
+    per_chunk = run / chunks
+    violations, tried = [], 0
+    for left in (0.22, 0.16, 0.12, 0.08):
+        if left < 4 * per_chunk:
+            continue
+        bid, started = run_batch()
+        time.sleep(max(0.0, started + run - left - time.time()))
+        r = esrv.delete(f"/api/jobs/{bid}")
+        accepted = time.time()
+        if r.status_code == 409:
+            continue          # it had finished already: nothing to learn
+        assert r.status_code == 202, r.text
+        tried += 1
+        j = wait_job(esrv, bid, lambda j: j["status"] not in ("queued", "running"),
+                     timeout=60, what="end")
+        assert j["status"] in ("cancelled", "done"), j["status"]
+        if j["status"] == "done":
+            after = parse_rfc3339(j["finished_at"]).timestamp() - accepted
+            if after > 2 * per_chunk:
+                violations.append(f"cancel accepted {after:.3f}s (~{after / per_chunk:.1f} "
+                                  f"chunks of {per_chunk * 1000:.0f} ms) before the batch "
+                                  f"ended as success")
+    assert not violations, (f"batch run {run:.3f}s; " + "; ".join(violations))
 
 
 # --------------------------------------------------------------------------
@@ -656,8 +699,15 @@ def start_training(who):
 
 
 def test_queue_bound_429_then_all_complete(sheaf_factory, ref, known_accidents):
-    srv = sheaf_factory.start(env={"SHEAF_JOB_WORKERS": "1", "SHEAF_BATCH_MAX_QUEUED": "100"})
+    srv = sheaf_factory.start(env={"SHEAF_JOB_WORKERS": "1", "SHEAF_BATCH_MAX_QUEUED": "100",
+                                   "SHEAF_MAX_BODY": "4M"})
     blocker = start_training(srv.user)   # not a batch: does not count
+    # SHEAF_BATCH_MAX_ROWS is 10000 by default
+    r = srv.post(BATCH, json={"accidents": [{}] * 10001})
+    assert r.status_code == 413 and r.json()["error"] == "too_many_rows", r.text
+    big = check_accepted(srv.post(BATCH, json={"accidents": [{}] * 10000}), 10000)
+    r = srv.delete(f"/api/jobs/{big}")       # queued behind the training: ends now
+    assert r.status_code == 202 and r.json()["status"] == "cancelled", r.text
     pool = [a[0] for a in spread(known_accidents, 400)]
     batches = {}                          # batch id -> its accidents
 
@@ -721,38 +771,36 @@ def test_kill9_mid_batch_recovers_and_completes(sheaf_factory, ref, known_accide
            "SHEAF_BATCH_MAX_ROWS": "40000", "SHEAF_MAX_BODY": "32M"}
     srv = sheaf_factory.start(env=env)
     user = srv.user
-    accidents, bad = mixed_batch(known_accidents, 16000, seed=9)
+    accidents, bad = mixed_batch(known_accidents, 36000, seed=9)
     expected = expected_items(ref, accidents, bad)
     big = check_accepted(srv.post(BATCH, json={"accidents": accidents}, timeout=120),
                          len(accidents))
-    wait_job(srv, big, lambda j: j["status"] == "running" and j["progress"] > 0,
-             timeout=60, what="progress")
-    b = srv.get(results_url(big)).json()
-    assert b["status"] == "processing" and 0 < b["processed"] < len(accidents), \
-        {k: v for k, v in b.items() if k != "results"}
     # two more wait behind it (one worker)
     small = {}
     for i in range(2):
         accs = [a[0] for a in spread(known_accidents[i:], 700)]
         small[check_accepted(srv.post(BATCH, json={"accidents": accs}), len(accs))] = accs
-    for batch_id in small:
-        assert srv.get(results_url(batch_id)).json()["status"] == "pending"
-    j = srv.get(f"/api/jobs/{big}").json()
-    assert j["status"] == "running" and j["progress"] < 100, \
-        ("the big batch ended before the kill: make it bigger",
-         {k: v for k, v in j.items() if k != "result"})
+    j = wait_job(srv, big, lambda j: j["status"] == "running" and j["progress"] > 0,
+                 timeout=60, what="progress", interval=0.02)
     srv.proc.kill()
+    assert j["progress"] < 60, f"killed late, at {j['progress']}%: make the batch bigger"
     srv._checked = True   # killed on purpose: no clean exit to check
     srv.wait_exit()
     assert not sanitizer_reports(srv.log_text()), srv.log_text()[-6000:]
 
     srv = sheaf_factory.start(env=env, data_dir=srv.data_dir)
     user = srv.adopt_user(user)
-    b = wait_batch(user, big, timeout=120)
+    # at once: the queued ones are still pending, the big one is "processing"
+    # (its runner is dead but not yet found out)
+    b = user.get(results_url(big)).json()
+    assert b["status"] in ("processing", "pending") and b["processed"] < len(accidents), \
+        {k: v for k, v in b.items() if k != "results"}
+    wait_job(user, big, lambda j: j["status"] == "done", timeout=120, what="end")
+    b = wait_batch(user, big, timeout=10)
     assert b["status"] == "success", {k: v for k, v in b.items() if k != "results"}
     assert (b["total"], b["processed"], b["progress"]) == (len(accidents), len(accidents), 100)
     check_items(b["results"], accidents, expected)
-    for i in sorted(set(range(0, len(accidents), 1999)) - bad):
+    for i in sorted(set(range(0, len(accidents), 2999)) - bad):
         assert eclo_of(user, accidents[i]) == b["results"][i]["eclo"], i
     j = user.get(f"/api/jobs/{big}").json()
     assert (j["status"], j["attempts"]) == ("done", 2), \
@@ -764,6 +812,8 @@ def test_kill9_mid_batch_recovers_and_completes(sheaf_factory, ref, known_accide
         j = user.get(f"/api/jobs/{batch_id}").json()
         assert (j["status"], j["attempts"]) == ("done", 1), \
             {k: v for k, v in j.items() if k != "result"}
+    assert any("interrupted job(s) queued again" in l for l in srv.log_lines()), \
+        srv.log_text()[-3000:]
     srv.assert_healthy()
 
 
@@ -775,20 +825,24 @@ def test_graceful_restart_mid_batch_runs_it_again(sheaf_factory, ref, known_acci
            "SHEAF_BATCH_MAX_ROWS": "40000", "SHEAF_MAX_BODY": "32M"}
     srv = sheaf_factory.start(env=env)
     user = srv.user
-    accidents = [a[0] for a in spread(known_accidents, 16000)]
+    accidents = [a[0] for a in spread(known_accidents, 36000)]
     big = check_accepted(srv.post(BATCH, json={"accidents": accidents}, timeout=120),
                          len(accidents))
-    wait_job(srv, big, lambda j: j["status"] == "running" and j["progress"] > 0,
-             timeout=60, what="progress")
+    j = wait_job(srv, big, lambda j: j["status"] == "running" and j["progress"] > 0,
+                 timeout=60, what="progress", interval=0.02)
     t0 = time.monotonic()
     srv.check_clean_exit()
     assert time.monotonic() - t0 < 10, "the running batch held up the shutdown"
+    assert j["progress"] < 60, f"stopped late, at {j['progress']}%: make the batch bigger"
+    assert not any(big in l and "status=done" in l for l in srv.log_lines()), \
+        "the batch ended before the shutdown: make it bigger"
     srv = sheaf_factory.start(env=env, data_dir=srv.data_dir)
     user = srv.adopt_user(user)
     j = user.get(f"/api/jobs/{big}").json()
     assert j["status"] in ("queued", "running", "done"), \
         {k: v for k, v in j.items() if k != "result"}
-    b = wait_batch(user, big, timeout=120)
+    wait_job(user, big, lambda j: j["status"] == "done", timeout=120, what="end")
+    b = wait_batch(user, big, timeout=10)
     assert b["status"] == "success", {k: v for k, v in b.items() if k != "results"}
     check_items(b["results"], accidents, ref.predict(accidents))
     j = user.get(f"/api/jobs/{big}").json()
