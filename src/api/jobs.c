@@ -30,7 +30,7 @@ json_t *api_job_json(const struct job_row *j)
 			      "created_at", time_or_null(j->created_at), "started_at",
 			      time_or_null(j->started_at), "finished_at",
 			      time_or_null(j->finished_at));
-	json_t *result = j->result ? json_loads(j->result, 0, NULL) : NULL;
+	json_t *result = j->result ? json_loads(j->result, JSON_ALLOW_NUL, NULL) : NULL;
 	json_object_set_new(o, "result", result ? result : json_null());
 	return o;
 }
@@ -116,7 +116,7 @@ void api_batch_results(struct request *req)
 	struct job_row row;
 	if (find_job(req, "batch_id", PREDICT_BATCH_KIND, &row))
 		return;
-	json_t *payload = json_loads(row.payload ? row.payload : "{}", 0, NULL);
+	json_t *payload = json_loads(row.payload ? row.payload : "{}", JSON_ALLOW_NUL, NULL);
 	size_t total = json_array_size(json_object_get(payload, "rows"));
 	json_decref(payload);
 	const char *status = batch_status(row.status);
@@ -127,7 +127,7 @@ void api_batch_results(struct request *req)
 			      row.message, "created_at", time_or_null(row.created_at),
 			      "finished_at", time_or_null(row.finished_at));
 	if (strcmp(row.status, "done") == 0) {
-		json_t *result = row.result ? json_loads(row.result, 0, NULL) : NULL;
+		json_t *result = row.result ? json_loads(row.result, JSON_ALLOW_NUL, NULL) : NULL;
 		json_t *items = json_object_get(result, "results");
 		json_object_set(o, "results", items ? items : json_array());
 		json_decref(result);

@@ -30,9 +30,13 @@
 #define WAIT_POLL_MS 100    /* jobs_wait reads a row run elsewhere this often */
 #define NODE_MAX (JOB_WORKER_MAX - 21)   /* room for ":N" with any 64-bit N */
 
-/* A job running in this process: its runner's name, for the heartbeat. */
+/* A job running in this process: its runner's name, for the heartbeat, and
+ * a cancellation asked in this process, seen by the handler at once (one
+ * asked on another node is seen at the next progress write). */
 struct runner {
 	const char *worker;
+	const char *job_id;
+	atomic_bool cancel;
 	struct runner *next;
 };
 
@@ -74,6 +78,7 @@ struct job_ctx {
 	int64_t last_write_ms;      /* monotonic */
 	int64_t last_check_ms;      /* monotonic: last look at the row */
 	bool cancel;                /* the store said cancellation was asked */
+	atomic_bool *cancel_here;   /* jobs_cancel in this process said so */
 	bool lost;                  /* the job is no longer ours (recovered elsewhere) */
 	bool message_pending;       /* message not written yet (throttled) */
 	char message[JOB_MESSAGE_MAX + 1];
@@ -139,6 +144,8 @@ bool job_progress(struct job_ctx *ctx, int64_t per_mille, const char *message)
 		ctx->message[n] = '\0';
 		ctx->message_pending = true;
 	}
+	if (atomic_load(ctx->cancel_here))
+		ctx->cancel = true;
 	if (ctx->cancel || ctx->lost || stopping(ctx->q))
 		return true;
 	int64_t now = mono_ms();
@@ -167,6 +174,8 @@ bool job_progress(struct job_ctx *ctx, int64_t per_mille, const char *message)
 
 bool job_should_stop(struct job_ctx *ctx)
 {
+	if (atomic_load(ctx->cancel_here))
+		ctx->cancel = true;
 	if (ctx->cancel || ctx->lost || stopping(ctx->q))
 		return true;
 	int64_t now = mono_ms();
@@ -282,11 +291,12 @@ static void record_end(struct jobs *q, const struct job_kind *kind, struct job_c
 /* Runs a job claimed by worker on this thread and records its end. */
 static void run_claimed(struct jobs *q, const char *worker, struct job_row *row)
 {
-	struct runner me = { .worker = worker };
+	struct runner me = { .worker = worker, .job_id = row->id };
+	atomic_init(&me.cancel, false);
 	add_runner(q, &me);
 	const struct job_kind *kind = find_kind(q, row->kind);
 	struct job_ctx ctx = { .q = q, .id = row->id, .worker = worker,
-			       .last_check_ms = mono_ms() };
+			       .last_check_ms = mono_ms(), .cancel_here = &me.cancel };
 	char *result = NULL;
 	struct error err = { .msg = "" };
 	int64_t t0 = mono_ms();
@@ -654,6 +664,14 @@ enum store_rc jobs_cancel(struct jobs *q, const char *owner, const char *id, str
 	enum store_rc rc = store_job_get(q->st, id, &before, e);
 	if (rc == STORE_OK)
 		rc = store_job_cancel(q->st, owner, id, clock_now_ms(), e);
+	if (rc == STORE_OK && strcmp(before.status, "running") == 0) {
+		/* Running here?  Its handler sees the flag at its next check. */
+		pthread_mutex_lock(&q->lock);
+		for (struct runner *r = q->running; r; r = r->next)
+			if (strcmp(r->job_id, id) == 0)
+				atomic_store(&r->cancel, true);
+		pthread_mutex_unlock(&q->lock);
+	}
 	if (rc != STORE_OK || strcmp(before.status, "queued") != 0)
 		goto out;
 	/* It was queued.  If no claim happened in between (a claim counts an

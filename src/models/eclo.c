@@ -207,7 +207,7 @@ static bool integer_value(const json_t *v, long long *out)
 	if (json_is_string(v)) {
 		const char *s = json_string_value(v);
 		char *end;
-		size_t n = strlen(s), i = s[0] == '-';
+		size_t n = json_string_length(v), i = s[0] == '-';
 		if (n <= i || n > 12)
 			return false;
 		for (; i < n; i++)
@@ -295,7 +295,8 @@ int eclo_check(const struct eclo *p, const json_t *accident, json_t **row, json_
 		}
 		if (!json_is_string(v)) {
 			problem(*problems, fd, allowed(p, i), "%s (%s) must be text%s", "");
-		} else if (!is_category(p->feature[i], json_string_value(v))) {
+		} else if (strlen(json_string_value(v)) != json_string_length(v) ||
+			   !is_category(p->feature[i], json_string_value(v))) {
 			char value[200];
 			snprintf(value, sizeof value, "%.150s", json_string_value(v));
 			problem(*problems, fd, allowed(p, i),

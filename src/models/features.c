@@ -262,7 +262,9 @@ int features_row_json(const struct feature_set *fs, const json_t *obj, float *ou
 		case FEATURE_CATEGORY:
 			if (!json_is_string(v))
 				return error_set(e, "%s: a text value is needed", f->name);
-			dst[0] = category_code(f, json_string_value(v));
+			/* A NUL inside is no category (the name would stop there). */
+			dst[0] = strlen(json_string_value(v)) == json_string_length(v)
+				 ? category_code(f, json_string_value(v)) : NAN;
 			break;
 		case FEATURE_DATE:
 			if (!json_is_string(v))

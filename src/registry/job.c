@@ -231,7 +231,7 @@ static enum job_outcome batch_run(struct job_ctx *ctx, const struct job_row *job
 				  char **result, struct error *e)
 {
 	struct app *app = arg;
-	json_t *payload = json_loads(job->payload ? job->payload : "{}", 0, NULL);
+	json_t *payload = json_loads(job->payload ? job->payload : "{}", JSON_ALLOW_NUL, NULL);
 	const json_t *rows = json_object_get(payload, "rows");
 	const char *model_id = json_string_value(json_object_get(payload, "model_id"));
 	const char *preset = json_string_value(json_object_get(payload, "preset"));
