@@ -245,6 +245,7 @@ static int cmd_serve(int argc, char **argv)
 		.workers = workers,
 		.slow_workers = hash_threads(&cfg),
 		.max_body = cfg.max_body,
+		.large_body = cfg.batch_max_body,
 		.max_connections = (int)cfg.max_connections,
 		.conn_timeout = (int)cfg.conn_timeout,
 		.cors_origins = cfg.cors_origins,

@@ -10,6 +10,7 @@
 
 #include "api/api.h"
 #include "app.h"
+#include "base/alloc.h"
 #include "base/clock.h"
 #include "registry/registry.h"
 
@@ -116,26 +117,40 @@ void api_batch_results(struct request *req)
 	struct job_row row;
 	if (find_job(req, "batch_id", PREDICT_BATCH_KIND, &row))
 		return;
-	json_t *payload = json_loads(row.payload ? row.payload : "{}", JSON_ALLOW_NUL, NULL);
-	size_t total = json_array_size(json_object_get(payload, "rows"));
-	json_decref(payload);
+	long long total = registry_batch_total(row.payload);
 	const char *status = batch_status(row.status);
 	json_t *o = json_pack("{s:s, s:s, s:I, s:I, s:I, s:s, s:o, s:o}", "batch_id", row.id,
 			      "status", status, "progress", (json_int_t)(row.progress / 10),
 			      "total", (json_int_t)total, "processed",
-			      (json_int_t)(row.progress * (int64_t)total / 1000), "message",
-			      row.message, "created_at", time_or_null(row.created_at),
-			      "finished_at", time_or_null(row.finished_at));
-	if (strcmp(row.status, "done") == 0) {
-		json_t *result = row.result ? json_loads(row.result, JSON_ALLOW_NUL, NULL) : NULL;
-		json_t *items = json_object_get(result, "results");
-		json_object_set(o, "results", items ? items : json_array());
-		json_decref(result);
-		json_object_set_new(o, "message", json_string("Batch prediction completed."));
-	} else if (strcmp(row.status, "failed") == 0 || strcmp(row.status, "cancelled") == 0) {
+			      (json_int_t)(row.progress * total / 1000), "message", row.message,
+			      "created_at", time_or_null(row.created_at), "finished_at",
+			      time_or_null(row.finished_at));
+	if (strcmp(row.status, "failed") == 0 || strcmp(row.status, "cancelled") == 0)
 		json_object_set_new(o, "error", json_string(*row.error ? row.error
-									: "cancelled by its owner"));
+								 : "cancelled by its owner"));
+	static const char lead[] = "{\"results\":";
+	size_t rlen = row.result ? strlen(row.result) : 0;
+	if (strcmp(row.status, "done") != 0 || rlen < sizeof lead ||
+	    memcmp(row.result, lead, sizeof lead - 1) != 0 || row.result[rlen - 1] != '}') {
+		http_reply_json(req, 200, o);
+		job_row_clear(&row);
+		return;
 	}
-	http_reply_json(req, 200, o);
+	/* Done: the stored results array goes out as it is, spliced after the
+	 * other fields (tens of megabytes are not parsed and printed again). */
+	json_object_set_new(o, "message", json_string("Batch prediction completed."));
+	char *head = http_json_text(o);
+	json_decref(o);
+	size_t hlen = strlen(head), items = rlen - (sizeof lead - 1) - 1;
+	char *out = xmalloc(hlen + sizeof ",\"results\":" + items + 2);
+	size_t at = hlen - 1;   /* without the closing brace */
+	memcpy(out, head, at);
+	memcpy(out + at, ",\"results\":", sizeof ",\"results\":" - 1);
+	at += sizeof ",\"results\":" - 1;
+	memcpy(out + at, row.result + sizeof lead - 1, items);
+	at += items;
+	out[at++] = '}';
+	free(head);
 	job_row_clear(&row);
+	http_reply_owned(req, 200, "application/json", out, at);
 }

@@ -273,13 +273,13 @@ const struct route api_routes[] = {
 		"summary": "Predict from rows, in request order",
 		"description": "rows: objects of column values (at most 10000). Regression answers numbers on the target's scale; classification answers {class, probabilities}. A missing value or an unknown category is treated as missing; a value of the wrong type is 422 naming the row and the column. 409 not_ready while the model trains. The model is loaded once and kept warm (SHEAF_MODEL_CACHE).",
 		"requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/PredictRequest"}}}},
-		"responses": {"200": {"description": "Predictions", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Predictions"}}}}}}), ROUTE_USER },
+		"responses": {"200": {"description": "Predictions", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Predictions"}}}}}}), ROUTE_USER | ROUTE_LARGE },
 	{ HTTP_POST, "/api/models/{model_id}/predict/batch", api_model_predict_batch, JSON({
 		"operationId": "predictModelBatch", "tags": ["models"],
 		"summary": "Predict many rows as a background job",
 		"description": "Like /predict, with up to SHEAF_BATCH_MAX_ROWS rows and an answer of 202 {batch_id, results_url}; a bad row is reported in its own item. At most SHEAF_BATCH_MAX_QUEUED batches are queued or running: 429 with Retry-After beyond.",
 		"requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/PredictRequest"}}}},
-		"responses": {"202": {"description": "Queued", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/BatchQueued"}}}}}}), ROUTE_USER },
+		"responses": {"202": {"description": "Queued", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/BatchQueued"}}}}}}), ROUTE_USER | ROUTE_LARGE },
 	{ HTTP_POST, "/api/predict/eclo", api_eclo_predict, JSON({
 		"operationId": "predictEclo", "tags": ["prediction"],
 		"summary": "ECLO of a Daegu traffic accident (seed 003)",
@@ -295,7 +295,7 @@ const struct route api_routes[] = {
 		"summary": "ECLO of many accidents, as a background job",
 		"description": "accidents: up to SHEAF_BATCH_MAX_ROWS accidents (413 beyond). Answers 202 {batch_id, status, total, results_url, estimated_completion}; each accident is checked when the batch runs and a bad one is reported in its own item (error), not by failing the batch. At most SHEAF_BATCH_MAX_QUEUED batches are queued or running: 429 with Retry-After beyond. Batches survive a restart.",
 		"requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["accidents"], "properties": {"accidents": {"type": "array", "items": {"$ref": "#/components/schemas/EcloRequest"}}}}}}},
-		"responses": {"202": {"description": "Queued", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/BatchQueued"}}}}}}), ROUTE_USER },
+		"responses": {"202": {"description": "Queued", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/BatchQueued"}}}}}}), ROUTE_USER | ROUTE_LARGE },
 	{ HTTP_GET, "/api/predict/batch/{batch_id}/results", api_batch_results, JSON({
 		"operationId": "batchResults", "tags": ["prediction"],
 		"summary": "A batch's state and, once done, its results",

@@ -72,6 +72,7 @@ struct config {
 	long long job_heartbeat_ms;    /* how often running jobs show they are alive */
 	long long batch_max_queued;    /* batch predictions queued or running at once */
 	long long batch_max_rows;      /* rows of one batch prediction */
+	long long batch_max_body;      /* body of a request with many rows */
 	long long model_cache;         /* trained models kept loaded */
 	char *eclo_model;              /* "builtin", "off", or a model file */
 	char *cache_url;        /* "" = in-process */

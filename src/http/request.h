@@ -65,6 +65,7 @@ struct request {
 
 	struct buf body;              /* limited to the configured max body */
 	bool body_too_big;
+	bool large_body;              /* a ROUTE_LARGE route: the larger limit applies */
 	uint64_t body_seen;           /* bytes received, kept or not */
 
 	/* The answer, set by http_reply_*. */

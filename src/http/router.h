@@ -33,16 +33,18 @@ typedef void (*http_handler)(struct request *req);
  * hook first (see http_server_config); ROUTE_PUBLIC ones do not.
  * ROUTE_STREAM (with either): the handler runs as soon as the headers are
  * in, and takes the body in pieces through http_stream() instead of having
- * it buffered under SHEAF_MAX_BODY (uploads).
+ * it buffered under SHEAF_MAX_BODY (uploads).  ROUTE_LARGE: the body is
+ * buffered up to the server's large_body instead (batches of rows).
  */
-enum route_flags { ROUTE_USER = 0, ROUTE_PUBLIC = 1, ROUTE_STREAM = 2 };
+enum route_flags { ROUTE_USER = 0, ROUTE_PUBLIC = 1, ROUTE_STREAM = 2, ROUTE_LARGE = 4 };
 
 struct route {
 	unsigned method;          /* exactly one enum http_method bit */
 	const char *pattern;
 	http_handler handler;
 	const char *operation;    /* OpenAPI operation object, JSON text (see api/openapi.c) */
-	unsigned flags;           /* enum route_flags: ROUTE_USER or ROUTE_PUBLIC, maybe | ROUTE_STREAM */
+	unsigned flags;           /* enum route_flags: ROUTE_USER or ROUTE_PUBLIC, maybe |
+				   * ROUTE_STREAM or ROUTE_LARGE */
 };
 
 #define ROUTE_PARAMS_MAX 8

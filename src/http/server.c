@@ -187,8 +187,9 @@ static void dispatch(struct http_server *s, struct request *req)
 {
 	if (req->body_too_big) {
 		http_reply_error(req, 413, "payload_too_large",
-				 "the request body is larger than the limit of %lld bytes "
-				 "(SHEAF_MAX_BODY)", s->cfg.max_body);
+				 "the request body is larger than the limit of %lld bytes (%s)",
+				 req->large_body ? s->cfg.large_body : s->cfg.max_body,
+				 req->large_body ? "SHEAF_BATCH_MAX_BODY" : "SHEAF_MAX_BODY");
 		return;
 	}
 	unsigned allowed;
@@ -390,7 +391,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		}
 		if (route && (route->flags & ROUTE_STREAM))
 			return stream_begin(s, req) ? queue(s, req) : MHD_YES;
-		if (content_length(conn) > s->cfg.max_body) {
+		if (route && (route->flags & ROUTE_LARGE) && s->cfg.large_body > s->cfg.max_body) {
+			req->body.limit = (size_t)s->cfg.large_body;   /* nothing read yet */
+			req->large_body = true;
+		}
+		if (content_length(conn) > (long long)req->body.limit) {
 			req->body_too_big = true;
 			/* A client that waits for 100 Continue never has to send the body. */
 			const char *expect = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
@@ -438,7 +443,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 			buf_free(&req->body);
 		}
 		*upload_data_size = 0;
-		long long cap = s->cfg.max_body * 2 > DRAIN_MIN ? s->cfg.max_body * 2 : DRAIN_MIN;
+		long long limit = (long long)req->body.limit;
+		long long cap = limit * 2 > DRAIN_MIN ? limit * 2 : DRAIN_MIN;
 		if (req->body_too_big && !req->response && req->body_seen > (uint64_t)cap) {
 			/* Draining a huge body wastes the link: answer now, MHD closes after. */
 			dispatch(s, req);

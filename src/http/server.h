@@ -21,6 +21,7 @@ struct http_server_config {
 	int workers;                 /* threads; >= 1 */
 	int slow_workers;            /* threads for http_defer'd work; >= 1 */
 	long long max_body;          /* bytes */
+	long long large_body;        /* bytes, for ROUTE_LARGE routes; < max_body: max_body */
 	int max_connections;
 	int conn_timeout;            /* seconds */
 	const char *cors_origins;    /* "", "*" or comma-separated origins */

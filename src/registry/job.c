@@ -37,7 +37,9 @@ void registry_put(struct app *app, struct model *m)
 
 char *registry_batch_payload(const char *model_id, const char *preset, json_t *rows)
 {
-	json_t *p = json_pack("{s:O}", "rows", rows);
+	/* "total" first: registry_batch_total reads it without parsing rows. */
+	json_t *p = json_pack("{s:I, s:O}", "total", (json_int_t)json_array_size(rows), "rows",
+			      rows);
 	if (model_id)
 		json_object_set_new(p, "model_id", json_string(model_id));
 	if (preset)
@@ -45,6 +47,12 @@ char *registry_batch_payload(const char *model_id, const char *preset, json_t *r
 	char *text = json_dumps(p, JSON_COMPACT);
 	json_decref(p);
 	return text;
+}
+
+long long registry_batch_total(const char *payload)
+{
+	long long n = 0;
+	return payload && sscanf(payload, "{\"total\":%lld", &n) == 1 ? n : 0;
 }
 
 static enum job_outcome internal_failure(const char *what, const char *id, struct error *e)

@@ -42,8 +42,13 @@ void model_object_key(const char *owner, const char *id, char *out, size_t cap);
 struct model *registry_get(struct app *app, const struct model_row *row, struct error *e);
 void registry_put(struct app *app, struct model *m);
 
-/* The payload of a batch job: {"model_id"} or {"preset":"eclo"}, and
- * "rows" (taken by reference).  malloc'd text. */
+/* The payload of a batch job: {"total", "rows" (taken by reference), and
+ * "model_id" or "preset":"eclo"}, as compact JSON with "total" first.
+ * malloc'd text. */
 char *registry_batch_payload(const char *model_id, const char *preset, json_t *rows);
+
+/* The "total" of such a payload, read from its first bytes (a batch's rows
+ * can be megabytes, and its state is polled). */
+long long registry_batch_total(const char *payload);
 
 #endif

@@ -10,6 +10,7 @@ python3-xgboost -- never from sheaf's own answers.
 """
 
 import collections
+import json
 import math
 import random
 import threading
@@ -852,3 +853,28 @@ def test_graceful_restart_mid_batch_runs_it_again(sheaf_factory, ref, known_acci
     j = user.get(f"/api/jobs/{big}").json()
     assert (j["status"], j["attempts"]) == ("done", 1), \
         {k: v for k, v in j.items() if k != "result"}
+
+
+def test_batch_bodies_have_their_own_size_limit(tmp_path_factory, known_accidents):
+    """10000 accidents are about 3 MB: over SHEAF_MAX_BODY (1M by default)
+    but within SHEAF_BATCH_MAX_BODY, which only the routes taking many rows
+    use; the other routes keep the small limit."""
+    accidents = [a[0] for a in known_accidents[:10000]]
+    body = json.dumps({"accidents": accidents}).encode()
+    assert len(body) > (1 << 20) * 2, len(body)
+    f = SheafFactory(tmp_path_factory.mktemp("eclo-body"))
+    srv = f.start()   # the defaults
+    r = srv.post(BATCH, data=body, headers={"Content-Type": "application/json"})
+    batch_id = check_accepted(r, 10000)
+    b = wait_batch(srv, batch_id)
+    assert b["status"] == "success" and len(b["results"]) == 10000, b.get("error")
+    assert all(item["error"] is None for item in b["results"])
+    # the same bytes elsewhere: the ordinary limit
+    r = srv.post("/api/models", data=body, headers={"Content-Type": "application/json"})
+    assert r.status_code == 413 and "SHEAF_MAX_BODY" in r.json()["detail"], r.text
+    f.finish()
+    f = SheafFactory(tmp_path_factory.mktemp("eclo-body-small"))
+    srv = f.start(env={"SHEAF_BATCH_MAX_BODY": "2M"})
+    r = srv.post(BATCH, data=body, headers={"Content-Type": "application/json"})
+    assert r.status_code == 413 and "SHEAF_BATCH_MAX_BODY" in r.json()["detail"], r.text
+    f.finish()
