@@ -32,6 +32,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.abspath(os.path.join(HERE, "..", ".."))
 PY = "/usr/bin/python3"
 sys.path.insert(0, HERE)
+sys.dont_write_bytecode = True   # importing seed_train leaves no __pycache__ here
 
 
 def env_int(name, default, lo=0):
@@ -381,14 +382,18 @@ def run_batch_sheaf(port, payload, n):
         raise RuntimeError(f"sheaf batch of {n}: status {status}: {raw[:300]!r}")
     url = f"/api/predict/batch/{d['batch_id']}/results"
     polls = 0
+    poll_max = 0.0   # the slowest GET that found the batch not done yet
     while True:
+        tp = time.perf_counter()
         status, r, raw = request(port, "GET", url, conn=conn)
+        tp = time.perf_counter() - tp
         polls += 1
         if status != 200:
             conn.close()
             raise RuntimeError(f"sheaf batch results: status {status}: {raw[:300]!r}")
         if r.get("status") == "success":
             break
+        poll_max = max(poll_max, tp)
         if r.get("status") in ("failed", "cancelled"):
             conn.close()
             raise RuntimeError(f"sheaf batch {r.get('status')}: {r.get('error')}")
@@ -405,7 +410,8 @@ def run_batch_sheaf(port, payload, n):
         server = (b - a).total_seconds()
     except (KeyError, TypeError, ValueError, AttributeError):
         pass
-    return wall, t_submit, server, polls, len(raw), r.get("results") or []
+    return (wall, t_submit, server, polls, len(raw), r.get("results") or [],
+            {"poll_max": poll_max, "last_get": tp})
 
 
 def run_batch_seed(port, payload, n):
@@ -414,7 +420,7 @@ def run_batch_seed(port, payload, n):
     wall = time.perf_counter() - t0
     if status != 200 or not isinstance(d, dict):
         raise RuntimeError(f"seed batch of {n}: status {status}: {raw[:300]!r}")
-    return wall, None, (d.get("elapsed_us") or 0) / 1e6, 1, len(raw), d.get("results") or []
+    return wall, None, (d.get("elapsed_us") or 0) / 1e6, 1, len(raw), d.get("results") or [], {}
 
 
 def check_batch(name, n, results):
@@ -513,20 +519,24 @@ def measure(server, kind, accidents, bodies_file, batch_payloads, work):
             except (RuntimeError, OSError) as e:
                 flag(f"{server.name} batch of {n}: {e}")
                 break
-            wall, submit, srv, polls, nbytes, results = out
+            wall, submit, srv, polls, nbytes, results, extra = out
             if i == 0:
                 check_batch(server.name, n, results)
                 if n == min(BATCH_SIZES):
                     r["batch_results"] = [it.get("eclo") for it in results]
-            runs.append({"wall": wall, "submit": submit, "server": srv, "polls": polls,
-                         "bytes": nbytes})
             del results, out
             settle(pid)
+            runs.append(dict(extra, wall=wall, submit=submit, server=srv, polls=polls,
+                             bytes=nbytes, hwm_kb=proc_status(pid, "VmHWM"),
+                             rss_kb=proc_status(pid, "VmRSS")))
         if runs:
             walls = [x["wall"] for x in runs]
             med = statistics.median(walls)
             r["batch"][n] = {"runs": runs, "median": med, "rows_per_s": n / med,
                              "bytes": runs[0]["bytes"]}
+    r["data_bytes"] = sum(os.path.getsize(os.path.join(dp, f)) for dp, _, fs in
+                          os.walk(os.path.join(work, "sheaf-data")) for f in fs) \
+        if kind == "sheaf" else None
     r["hwm_kb"] = proc_status(pid, "VmHWM")
     r["rss_end_kb"] = proc_status(pid, "VmRSS")
     r["load_end"] = loadavg()
@@ -804,7 +814,12 @@ def report(ctx, S, P, T):
       f"{mib(P['rss_idle_kb'])} | {ratio(P['rss_idle_kb'], S['rss_idle_kb'])} |")
     w(f"| memory, peak through the single-request runs (VmHWM) | {mib(S['hwm_requests_kb'])} | "
       f"{mib(P['hwm_requests_kb'])} | {ratio(P['hwm_requests_kb'], S['hwm_requests_kb'])} |")
-    w(f"| memory, peak of the whole run, batches of {num(max(BATCH_SIZES))} included (VmHWM) | "
+    big = max(BATCH_SIZES)
+    if S["batch"].get(big) and P["batch"].get(big):
+        a, b = S["batch"][big]["runs"][0]["hwm_kb"], P["batch"][big]["runs"][0]["hwm_kb"]
+        w(f"| memory, peak after the first batch of {num(big)} (VmHWM) | {mib(a)} | {mib(b)} | "
+          f"{ratio(b, a)} |")
+    w(f"| memory, peak of the whole run, {BATCH_RUNS} batches of each size included (VmHWM) | "
       f"{mib(S['hwm_kb'])} | {mib(P['hwm_kb'])} | {ratio(P['hwm_kb'], S['hwm_kb'])} |")
     w("")
 
@@ -898,12 +913,18 @@ def report(ctx, S, P, T):
                     extra.append(f"{'job' if x['submit'] is not None else 'handler'} "
                                  f"{x['server']:.3f} s")
                 if x["polls"] > 1:
-                    extra.append(f"{x['polls']} polls")
+                    extra.append(f"{x['polls']} polls, the slowest not-yet-done one "
+                                 f"{x['poll_max']:.3f} s")
+                if "last_get" in x:
+                    extra.append(f"last GET {x['last_get']:.3f} s")
                 parts.append(s + (f" ({', '.join(extra)})" if extra else ""))
             w(f"  - batch of {num(n)}: " + "; ".join(parts) +
-              f"; answer {bb['bytes'] / 1e6:.1f} MB")
+              f"; answer {bb['bytes'] / 1e6:.1f} MB; VmHWM / VmRSS after each run: " +
+              ", ".join(f"{mib(x['hwm_kb'])} / {mib(x['rss_kb'])}" for x in bb["runs"]))
         w(f"  - memory: VmRSS {mib(R['rss_idle_kb'])} idle, {mib(R['rss_end_kb'])} at the end; "
-          f"threads {R['threads_idle']} idle; {R['stop']}")
+          f"threads {R['threads_idle']} idle; {R['stop']}"
+          + (f"; data dir {R['data_bytes'] / 1e6:.0f} MB at the end (the batches' accidents and "
+             f"results stay in the jobs table)" if R.get("data_bytes") else ""))
     if T.get("sheaf"):
         w("- **training** (wall s; in order, sheaf and Python alternating):")
         for i, (a, b) in enumerate(zip(T["sheaf"], T["python"])):
@@ -1005,8 +1026,18 @@ def run(work, servers):
     # sheaf: its defaults, but auth off and room for the largest batch.
     sheaf_env = {k: v for k, v in os.environ.items() if not k.startswith("SHEAF_")}
     serve_env = dict(sheaf_env, SHEAF_AUTH="off",
-                     SHEAF_BATCH_MAX_ROWS=str(max(10000, max(BATCH_SIZES))),
-                     SHEAF_MAX_BODY=f"{body_limit_mb}M")
+                     SHEAF_BATCH_MAX_ROWS=str(max(10000, max(BATCH_SIZES))))
+    # Batch routes take bodies up to SHEAF_BATCH_MAX_BODY (64M by default) in
+    # builds that have it; older builds only know SHEAF_MAX_BODY (1M).
+    config = subprocess.run([SHEAF, "config"], capture_output=True, text=True, env=sheaf_env,
+                            cwd=work).stdout
+    if "SHEAF_BATCH_MAX_BODY" in config:
+        if biggest > 64 * 2**20:
+            serve_env["SHEAF_BATCH_MAX_BODY"] = f"{body_limit_mb}M"
+    elif biggest > 2**20:
+        serve_env["SHEAF_MAX_BODY"] = f"{body_limit_mb}M"
+    body_setting = ", ".join(f"{k}={serve_env[k]}" for k in ("SHEAF_BATCH_MAX_BODY",
+                                                             "SHEAF_MAX_BODY") if k in serve_env)
     if BENCH_LOGS == "off":
         serve_env["SHEAF_LOG_LEVEL"] = "warn"
     sheaf_data = os.path.join(work, "sheaf-data")
@@ -1042,7 +1073,8 @@ def run(work, servers):
         flag(f"sheaf's log has {len(worrying)} error/warn lines, e.g. {worrying[0][:200]}")
     S["log_bytes"] = len(log.encode())
 
-    seed_env = dict(sheaf_env, SEED_MODEL=MODEL_FILE, PYTHONDONTWRITEBYTECODE="1")
+    seed_env = dict(sheaf_env, SEED_MODEL=MODEL_FILE, PYTHONDONTWRITEBYTECODE="1",
+                    SEED_NTHREAD=os.environ.get("SEED_NTHREAD", "1"))
     port = free_port()
     seed_argv = [PY, "-m", "uvicorn", "seed_app:app", "--host", "127.0.0.1", "--port", str(port),
                  "--app-dir", HERE]
@@ -1116,9 +1148,10 @@ def run(work, servers):
     ctx["setup"] += [
         f"sheaf: `{os.path.relpath(SHEAF, REPO)} serve --data-dir TMP --listen 127.0.0.1:0` "
         f"({V['sheaf']}), run in a temp dir with no SHEAF_* from the caller but "
-        f"SHEAF_AUTH=off, SHEAF_BATCH_MAX_ROWS={serve_env['SHEAF_BATCH_MAX_ROWS']}, "
-        f"SHEAF_MAX_BODY={serve_env['SHEAF_MAX_BODY']} (room for the largest batch body, "
-        f"{biggest / 1e6:.1f} MB)"
+        f"SHEAF_AUTH=off, SHEAF_BATCH_MAX_ROWS={serve_env['SHEAF_BATCH_MAX_ROWS']}"
+        + (f", {body_setting}" if body_setting else "") +
+        f" (the largest batch body is {biggest / 1e6:.1f} MB"
+        + ("" if body_setting else ", within the default SHEAF_BATCH_MAX_BODY of 64M") + ")"
         + (", SHEAF_LOG_LEVEL=warn" if BENCH_LOGS == "off" else
            ", default log level (an access-log line per request, to a file)") +
         f"; everything else default: {S['threads_idle']} threads at idle (HTTP workers one per "
@@ -1127,7 +1160,9 @@ def run(work, servers):
         f"process, one worker) with bench/predict/seed_app.py; Python {V.get('python')}, "
         f"FastAPI {V.get('fastapi')}, pydantic {V.get('pydantic')}, uvicorn {V.get('uvicorn')} "
         f"({V['loop']} loop + {V['http']}; Debian packages no uvloop/httptools), XGBoost "
-        f"{V.get('xgboost')}, pandas {V.get('pandas')}, NumPy {V.get('numpy')}"
+        f"{V.get('xgboost')} predicting on one OpenMP thread as sheaf does "
+        f"(SEED_NTHREAD={os.environ.get('SEED_NTHREAD', '1')}), pandas {V.get('pandas')}, "
+        f"NumPy {V.get('numpy')}"
         + ("; --log-level warning --no-access-log" if BENCH_LOGS == "off" else
            "; default log level with the access log, to a file"),
         f"load: wrk {V['wrk']} with eclo.lua (POST, a different real accident each request, "
@@ -1163,12 +1198,13 @@ def run(work, servers):
         "The seed stack's batch is synchronous (seed 003 queued a Celery task, stored results "
         "in Redis and had the client poll); it skips the queue, the store and the polling that "
         "sheaf's batch pays for, which favours the seed stack. Its single prediction encodes "
-        "into a NumPy row rather than seed 003's one-row DataFrame, and its batch answer skips "
-        "FastAPI's jsonable_encoder: also in its favour.",
+        "into a NumPy row (no one-row DataFrame), and its batch answer skips FastAPI's "
+        "jsonable_encoder: also in its favour.",
         "sheaf's batch stores the accidents and the results in its SQLite job table (they "
         "survive a restart) and the client polls; the wall time counts all of that.",
-        "XGBoost's nthread is 2 for both trainings; on a busy 2-core VM OpenMP threads wait on "
-        "each other, so training times vary far more than serving times.",
+        "XGBoost's nthread is 2 for both trainings (the request's threads); on a busy 2-core "
+        "VM each boosting round waits for the slower OpenMP thread, so training times vary "
+        "far more than serving times.",
     ]
     text = report(ctx, S, P, T)
     with open(os.path.join(HERE, "results.md"), "w", encoding="utf-8") as f:

@@ -22,7 +22,7 @@ Endpoints:
                                 which favours this side of the benchmark)
 
 Choices that favour this side (see README.md): the single prediction encodes
-straight into a NumPy row (seed 003 built a one-row pandas DataFrame), the
+straight into a NumPy row (no one-row pandas DataFrame), the
 batch answers in the same request, and its answer is a JSONResponse (no
 jsonable_encoder pass over 100,000 items).
 """
@@ -53,6 +53,10 @@ _nl = RAW.index(b"\n")
 INFO = json.loads(RAW[:_nl])["info"]
 BOOSTER = xgb.Booster()
 BOOSTER.load_model(bytearray(RAW[_nl + 1:]))
+# One OpenMP thread per prediction, as sheaf sets on every model it loads
+# (src/models/xgb.c, xgb_load): a team of threads woken for one row costs
+# more than the trees, and on a busy 2-core machine it waits for a core.
+BOOSTER.set_param({"nthread": int(os.environ.get("SEED_NTHREAD", "1"))})
 # The same version string as sheaf's: eclo- and the first 12 hex digits of
 # the model bytes' SHA-256.
 MODEL_VERSION = "eclo-" + hashlib.sha256(RAW).hexdigest()[:12]
