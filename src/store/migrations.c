@@ -160,6 +160,17 @@ const struct migration store_migrations[] = {
 	  "CREATE INDEX models_by_owner_name ON models (owner_id, name, version);\n"
 	  "CREATE INDEX models_by_storage_key ON models (storage_key);\n"
 	  "CREATE INDEX jobs_by_kind_status ON jobs (kind, status);\n" },
+	/* Jobs' input and output move to a table of their own: a batch's rows
+	 * can be megabytes, and every progress write and heartbeat rewrote the
+	 * whole row (SQLite rewrites a record, overflow pages included). */
+	{ 6, "job_data",
+	  "CREATE TABLE job_data (\n"
+	  "  job_id TEXT PRIMARY KEY,\n"
+	  "  payload TEXT NOT NULL,\n"
+	  "  result TEXT\n"
+	  ");\n"
+	  "INSERT INTO job_data (job_id, payload, result) SELECT id, payload, result FROM jobs;\n"
+	  "UPDATE jobs SET payload = '', result = NULL;\n" },
 };
 
 const size_t store_migrations_count = sizeof store_migrations / sizeof store_migrations[0];

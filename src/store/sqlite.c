@@ -89,6 +89,8 @@ enum stmt_id {
 	ST_JOB_FAIL_INTERRUPTED,
 	ST_JOB_RECOVER,
 	ST_JOB_ACTIVE_OF_KIND,
+	ST_JOB_DATA_INSERT,
+	ST_JOB_DATA_RESULT,
 	ST_MODEL_INSERT,
 	ST_MODEL_GET,
 	ST_MODEL_LIST,
@@ -129,6 +131,12 @@ enum stmt_id {
 		    "payload, result, attempts, cancel_requested, worker, heartbeat_at, " \
 		    "created_at, started_at, finished_at"
 #define JOB_STALE "status = 'running' AND heartbeat_at < ?1"
+/* A job with its input and output (job_data, kept apart so that progress
+ * writes stay small). */
+#define JOB_SELECT "SELECT j.id, j.owner_id, j.kind, j.subject_id, j.status, j.progress, " \
+		   "j.message, j.error, d.payload, d.result, j.attempts, j.cancel_requested, " \
+		   "j.worker, j.heartbeat_at, j.created_at, j.started_at, j.finished_at " \
+		   "FROM jobs j LEFT JOIN job_data d ON d.job_id = j.id "
 #define MODEL_INSERT_COLUMNS "id, owner_id, name, version, dataset_id, target, task, status, " \
 			     "error, job_id, storage_key, size_bytes, spec, info, created_at, " \
 			     "updated_at"
@@ -221,8 +229,10 @@ static const char *const stmt_sql[ST_COUNT] = {
 			    "WHERE owner_id = ?1 AND dataset_id = ?2 AND id = ?3",
 	[ST_SHARE_DELETE_OF] = "DELETE FROM dataset_shares WHERE owner_id = ?1 AND dataset_id = ?2",
 	[ST_JOB_INSERT] = "INSERT INTO jobs (" JOB_COLUMNS ") VALUES (?1, ?2, ?3, ?4, 'queued', 0, "
-			  "?5, '', ?6, NULL, 0, 0, '', 0, ?7, 0, 0)",
-	[ST_JOB_GET] = "SELECT " JOB_COLUMNS " FROM jobs WHERE id = ?1",
+			  "?5, '', '', NULL, 0, 0, '', 0, ?7, 0, 0)",
+	[ST_JOB_DATA_INSERT] = "INSERT INTO job_data (job_id, payload) VALUES (?1, ?2)",
+	[ST_JOB_DATA_RESULT] = "UPDATE job_data SET result = ?2 WHERE job_id = ?1",
+	[ST_JOB_GET] = JOB_SELECT "WHERE j.id = ?1",
 	[ST_JOB_NEXT] = "SELECT id, created_at FROM jobs WHERE status = 'queued' "
 			"ORDER BY created_at, id LIMIT 1",
 	[ST_JOB_NEXT_OF_KIND] = "SELECT id, created_at FROM jobs WHERE kind = ?1 "
@@ -236,7 +246,7 @@ static const char *const stmt_sql[ST_COUNT] = {
 			    "AND status = 'running' RETURNING cancel_requested",
 	[ST_JOB_HEARTBEAT] = "UPDATE jobs SET heartbeat_at = ?2 "
 			     "WHERE status = 'running' AND worker = ?1",
-	[ST_JOB_FINISH] = "UPDATE jobs SET status = ?3, result = ?4, error = ?5, finished_at = ?6, "
+	[ST_JOB_FINISH] = "UPDATE jobs SET status = ?3, error = ?5, finished_at = ?6, "
 			  "worker = '', progress = CASE WHEN ?3 = 'done' THEN 1000 ELSE progress END "
 			  "WHERE id = ?1 AND worker = ?2 AND status = 'running'",
 	[ST_JOB_REQUEUE] = "UPDATE jobs SET status = 'queued', worker = '', heartbeat_at = 0, "
@@ -247,8 +257,8 @@ static const char *const stmt_sql[ST_COUNT] = {
 				 "finished_at = ?2 WHERE id = ?1 AND status = 'queued'",
 	[ST_JOB_ASK_CANCEL] = "UPDATE jobs SET cancel_requested = 1 "
 			      "WHERE id = ?1 AND status = 'running'",
-	[ST_JOB_STALE_SPENT] = "SELECT " JOB_COLUMNS " FROM jobs WHERE " JOB_STALE
-			       " AND attempts >= ?2 ORDER BY created_at, id",
+	[ST_JOB_STALE_SPENT] = JOB_SELECT "WHERE " JOB_STALE " AND attempts >= ?2 "
+			       "ORDER BY j.created_at, j.id",
 	[ST_JOB_FAIL_INTERRUPTED] = "UPDATE jobs SET status = 'failed', error = ?2, "
 				    "finished_at = ?3, worker = '' WHERE id = ?1",
 	[ST_JOB_RECOVER] = "UPDATE jobs SET status = 'queued', worker = '', heartbeat_at = 0 "
@@ -1370,14 +1380,17 @@ static enum store_rc insert_job(struct conn *c, const struct job_row *job, const
 	sqlite3_bind_text(st, 3, job->kind, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 4, subject, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 5, job->message, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 6, job->payload ? job->payload : "{}", -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 7, job->created_at);
 	int step = sqlite3_step(st);
 	sqlite3_reset(st);
-	if (step == SQLITE_DONE)
-		return STORE_OK;
-	return is_constraint(c, SQLITE_CONSTRAINT_PRIMARYKEY) ? STORE_CONFLICT
-							       : fail(e, c->db, "insert job");
+	if (step != SQLITE_DONE)
+		return is_constraint(c, SQLITE_CONSTRAINT_PRIMARYKEY) ? STORE_CONFLICT
+								       : fail(e, c->db, "insert job");
+	if (!(st = stmt(c, ST_JOB_DATA_INSERT, e)))
+		return STORE_ERROR;
+	sqlite3_bind_text(st, 1, job->id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, job->payload ? job->payload : "{}", -1, SQLITE_STATIC);
+	return step_write(c, st, "insert job data", e) == STORE_ERROR ? STORE_ERROR : STORE_OK;
 }
 
 static enum store_rc insert_dataset(struct conn *c, const struct dataset_row *d,
@@ -1894,7 +1907,9 @@ static enum store_rc sqlite_job_create(struct store *base, const struct job_row 
 {
 	struct sqlite_store *s = impl(base);
 	struct conn *c = checkout(s);
-	enum store_rc rc = insert_job(c, job, job->subject_id, e);
+	enum store_rc rc = run(c, ST_BEGIN_WRITE, e);
+	if (rc == STORE_OK)
+		rc = tx_all_or_nothing(c, insert_job(c, job, job->subject_id, e), e);
 	checkin(s, c);
 	return rc;
 }
@@ -2081,20 +2096,34 @@ static enum store_rc sqlite_job_finish(struct store *base, const char *id, const
 		return STORE_ERROR;
 	}
 	struct conn *c = checkout(s);
-	enum store_rc rc = STORE_ERROR;
-	sqlite3_stmt *st = stmt(c, requeue ? ST_JOB_REQUEUE : ST_JOB_FINISH, e);
+	enum store_rc rc = run(c, ST_BEGIN_WRITE, e);
+	sqlite3_stmt *st = rc == STORE_OK ? stmt(c, requeue ? ST_JOB_REQUEUE : ST_JOB_FINISH, e)
+					  : NULL;
 	if (st) {
 		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 2, worker, -1, SQLITE_STATIC);
 		if (!requeue) {
 			sqlite3_bind_text(st, 3, status, -1, SQLITE_STATIC);
-			bind_text_or_null(st, 4, result);
 			sqlite3_bind_text(st, 5, error ? error : "", -1, SQLITE_STATIC);
 			sqlite3_bind_int64(st, 6, now_ms);
 		}
 		rc = step_write(c, st, "finish job", e);
 		if (rc == STORE_NOT_FOUND)
 			rc = STORE_CONFLICT;
+		if (rc == STORE_OK && !requeue) {
+			st = stmt(c, ST_JOB_DATA_RESULT, e);
+			rc = STORE_ERROR;
+			if (st) {
+				sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+				bind_text_or_null(st, 2, result);
+				rc = step_write(c, st, "record job result", e) == STORE_ERROR
+				     ? STORE_ERROR : STORE_OK;
+			}
+		}
+		rc = tx_all_or_nothing(c, rc, e);
+	} else if (rc == STORE_OK) {
+		run(c, ST_ROLLBACK, NULL);
+		rc = STORE_ERROR;
 	}
 	checkin(s, c);
 	return rc;
