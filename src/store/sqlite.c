@@ -1055,26 +1055,30 @@ static enum store_rc sqlite_session_get(struct store *base, const char *owner, c
 			 "read session", e);
 }
 
-static enum store_rc list_in_tx(struct conn *c, const char *owner, int64_t limit,
-				int64_t offset, struct session_row **rows, size_t *n,
-				int64_t *total, struct error *e)
+/* In a read transaction: the owner's count (count_id) and one page of rows
+ * (list_id, bound to owner, limit, offset) from the same snapshot. */
+static enum store_rc owned_page_in_tx(struct conn *c, enum stmt_id count_id, enum stmt_id list_id,
+				      const char *owner, int64_t limit, int64_t offset,
+				      size_t size, void (*read)(sqlite3_stmt *st, void *row),
+				      void **rows, size_t *n, int64_t *total, const char *what,
+				      struct error *e)
 {
-	sqlite3_stmt *st = stmt(c, ST_SESSION_COUNT, e);
+	sqlite3_stmt *st = stmt(c, count_id, e);
 	if (!st)
 		return STORE_ERROR;
 	sqlite3_bind_text(st, 1, owner, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) != SQLITE_ROW)
-		return fail(e, c->db, "count sessions");
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		sqlite3_reset(st);
+		return fail(e, c->db, what);
+	}
 	*total = sqlite3_column_int64(st, 0);
 	sqlite3_reset(st);
-
-	if (!(st = stmt(c, ST_SESSION_LIST, e)))
+	if (!(st = stmt(c, list_id, e)))
 		return STORE_ERROR;
 	sqlite3_bind_text(st, 1, owner, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, limit);
 	sqlite3_bind_int64(st, 3, offset);
-	return collect_rows(c, st, limit, sizeof **rows, read_session_row, (void **)rows, n,
-			    "list sessions", e);
+	return collect_rows(c, st, limit, size, read, rows, n, what, e);
 }
 
 static enum store_rc sqlite_session_list(struct store *base, const char *owner, int64_t limit,
@@ -1089,7 +1093,9 @@ static enum store_rc sqlite_session_list(struct store *base, const char *owner, 
 	/* One read transaction: the count and the page come from the same snapshot. */
 	enum store_rc rc = run(c, ST_BEGIN, e);
 	if (rc == STORE_OK)
-		rc = tx_end(c, list_in_tx(c, owner, limit, offset, rows, n, total, e), e);
+		rc = tx_end(c, owned_page_in_tx(c, ST_SESSION_COUNT, ST_SESSION_LIST, owner, limit,
+						offset, sizeof **rows, read_session_row, (void **)rows,
+						n, total, "list sessions", e), e);
 	if (rc != STORE_OK) {
 		free(*rows);
 		*rows = NULL;
@@ -2352,28 +2358,6 @@ static enum store_rc sqlite_model_get(struct store *base, const char *owner, con
 	return owned_get(impl(base), ST_MODEL_GET, owner, id, read_model_row, out, "read model", e);
 }
 
-static enum store_rc model_list_in_tx(struct conn *c, const char *owner, int64_t limit,
-				      int64_t offset, struct model_row **rows, size_t *n,
-				      int64_t *total, struct error *e)
-{
-	sqlite3_stmt *st = stmt(c, ST_MODEL_COUNT, e);
-	if (!st)
-		return STORE_ERROR;
-	sqlite3_bind_text(st, 1, owner, -1, SQLITE_STATIC);
-	enum store_rc rc = step_row(c, st, "count models", e);
-	*total = rc == STORE_OK ? sqlite3_column_int64(st, 0) : 0;
-	sqlite3_reset(st);
-	if (rc != STORE_OK)
-		return STORE_ERROR;
-	if (!(st = stmt(c, ST_MODEL_LIST, e)))
-		return STORE_ERROR;
-	sqlite3_bind_text(st, 1, owner, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, limit);
-	sqlite3_bind_int64(st, 3, offset);
-	return collect_rows(c, st, limit, sizeof **rows, read_model_row, (void **)rows, n,
-			    "list models", e);
-}
-
 static enum store_rc sqlite_model_list(struct store *base, const char *owner, int64_t limit,
 				       int64_t offset, struct model_row **rows, size_t *n,
 				       int64_t *total, struct error *e)
@@ -2384,7 +2368,9 @@ static enum store_rc sqlite_model_list(struct store *base, const char *owner, in
 	struct conn *c = checkout(s);
 	enum store_rc rc = run(c, ST_BEGIN, e);
 	if (rc == STORE_OK)
-		rc = tx_end(c, model_list_in_tx(c, owner, limit, offset, rows, n, total, e), e);
+		rc = tx_end(c, owned_page_in_tx(c, ST_MODEL_COUNT, ST_MODEL_LIST, owner, limit, offset,
+						sizeof **rows, read_model_row, (void **)rows, n, total,
+						"list models", e), e);
 	checkin(s, c);
 	if (rc != STORE_OK) {
 		model_rows_free(*rows, *n);
