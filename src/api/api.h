@@ -140,6 +140,8 @@ void api_dataset_query(struct request *req);
 void api_dataset_transform(struct request *req);
 void api_tools_list(struct request *req);
 void api_dataset_tool(struct request *req);
+/* s as a JSON string, or null when it is NULL or empty. */
+json_t *api_text_or_null(const char *s);
 /* A dataset as the API shows it; full adds columns_info and warnings. */
 json_t *api_dataset_json(const struct dataset_row *r, bool full);
 struct model_row;

@@ -58,3 +58,8 @@ struct sql_limits api_query_limits(const struct config *cfg, bool stream)
 		.max_value_bytes = cfg->query_max_value,
 	};
 }
+
+json_t *api_text_or_null(const char *s)
+{
+	return s && *s ? json_string(s) : json_null();
+}

@@ -116,11 +116,6 @@ static void reply_failure(struct ds_upload *up)
 
 /* ---- the JSON of a dataset ---- */
 
-static json_t *text_or_null(const char *s)
-{
-	return s && *s ? json_string(s) : json_null();
-}
-
 json_t *api_dataset_json(const struct dataset_row *r, bool full)
 {
 	char created[RFC3339_LEN], updated[RFC3339_LEN];
@@ -128,13 +123,13 @@ json_t *api_dataset_json(const struct dataset_row *r, bool full)
 			      "s:o, s:o, s:o, s:I, s:o, s:s, s:s}",
 			      "id", r->id, "dataset_id", r->id, "name", r->name, "description",
 			      r->description, "status", r->status, "progress",
-			      (json_int_t)(r->progress / 10), "error", text_or_null(r->error),
+			      (json_int_t)(r->progress / 10), "error", api_text_or_null(r->error),
 			      "rows", (json_int_t)r->rows, "columns", (json_int_t)r->columns,
 			      "size_bytes", (json_int_t)r->size_bytes, "data_bytes",
 			      (json_int_t)r->data_bytes, "format", r->format, "source_name",
-			      r->source_name, "encoding", text_or_null(r->encoding), "delimiter",
-			      text_or_null(r->delimiter), "sheet", text_or_null(r->sheet), "version",
-			      (json_int_t)r->version, "parent_id", text_or_null(r->parent_id),
+			      r->source_name, "encoding", api_text_or_null(r->encoding), "delimiter",
+			      api_text_or_null(r->delimiter), "sheet", api_text_or_null(r->sheet), "version",
+			      (json_int_t)r->version, "parent_id", api_text_or_null(r->parent_id),
 			      "uploaded_at", clock_rfc3339(r->created_at, created), "updated_at",
 			      clock_rfc3339(r->updated_at, updated));
 	if (*r->job_id)

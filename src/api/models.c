@@ -23,11 +23,6 @@
 
 #define PREDICT_MAX_ROWS 10000    /* rows of one synchronous predict request */
 
-static json_t *text_or_null(const char *s)
-{
-	return s && *s ? json_string(s) : json_null();
-}
-
 json_t *api_model_json(const struct model_row *r)
 {
 	char created[RFC3339_LEN], updated[RFC3339_LEN];
@@ -36,7 +31,7 @@ json_t *api_model_json(const struct model_row *r)
 			      "id", r->id, "model_id", r->id, "name", r->name, "version",
 			      (json_int_t)r->version, "dataset_id", r->dataset_id, "target",
 			      r->target, "task", r->task, "status", r->status, "progress",
-			      (json_int_t)(r->progress / 10), "error", text_or_null(r->error),
+			      (json_int_t)(r->progress / 10), "error", api_text_or_null(r->error),
 			      "job_id", r->job_id, "size_bytes", (json_int_t)r->size_bytes,
 			      "created_at", clock_rfc3339(r->created_at, created), "updated_at",
 			      clock_rfc3339(r->updated_at, updated));

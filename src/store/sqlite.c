@@ -1547,35 +1547,67 @@ static enum store_rc sqlite_dataset_list(struct store *base, const char *owner,
 }
 
 /* Whether owner has dataset id: STORE_OK, STORE_NOT_FOUND or STORE_ERROR. */
-static enum store_rc dataset_exists(struct conn *c, const char *owner, const char *id,
-				    struct error *e)
+/* Whether owner's row id exists, by the lookup exists_id. */
+static enum store_rc row_exists(struct conn *c, enum stmt_id exists_id, const char *owner,
+				const char *id, struct error *e)
 {
-	sqlite3_stmt *st = stmt(c, ST_DATASET_EXISTS, e);
+	sqlite3_stmt *st = stmt(c, exists_id, e);
 	if (!st)
 		return STORE_ERROR;
 	sqlite3_bind_text(st, 1, owner, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
-	enum store_rc rc = step_row(c, st, "look up dataset", e);
+	enum store_rc rc = step_row(c, st, "look up row", e);
 	sqlite3_reset(st);
 	return rc;
 }
 
+static enum store_rc dataset_exists(struct conn *c, const char *owner, const char *id,
+				    struct error *e)
+{
+	return row_exists(c, ST_DATASET_EXISTS, owner, id, e);
+}
+
 /*
- * Ends a write transaction after a guarded update of owner's dataset id
- * (rc from step_write): a row that is there but was not changed is
- * STORE_CONFLICT, a missing one STORE_NOT_FOUND.
+ * Ends a write transaction after a guarded update (only in some state) of
+ * owner's row id (rc from step_write): a row that is there (exists_id
+ * finds it) but was not changed is STORE_CONFLICT, a missing one
+ * STORE_NOT_FOUND.
  */
-static enum store_rc dataset_guarded_end(struct conn *c, enum store_rc rc, const char *owner,
-					 const char *id, struct error *e)
+static enum store_rc guarded_end(struct conn *c, enum store_rc rc, enum stmt_id exists_id,
+				 const char *owner, const char *id, struct error *e)
 {
 	if (rc == STORE_NOT_FOUND) {
-		enum store_rc there = dataset_exists(c, owner, id, e);
+		enum store_rc there = row_exists(c, exists_id, owner, id, e);
 		if (there != STORE_NOT_FOUND)
 			rc = there == STORE_OK ? STORE_CONFLICT : STORE_ERROR;
 	}
 	if (rc == STORE_OK)
 		return tx_end(c, rc, e);
 	run(c, ST_ROLLBACK, NULL);
+	return rc;
+}
+
+/* A guarded "failed" of owner's row id: fail_id sets status, error (?3)
+ * and updated_at (?4) while the row is still being made. */
+static enum store_rc guarded_fail(struct sqlite_store *s, enum stmt_id fail_id,
+				  enum stmt_id exists_id, const char *owner, const char *id,
+				  const char *error, int64_t now_ms, struct error *e)
+{
+	struct conn *c = checkout(s);
+	enum store_rc rc = run(c, ST_BEGIN_WRITE, e);
+	if (rc == STORE_OK) {
+		sqlite3_stmt *st = stmt(c, fail_id, e);
+		rc = STORE_ERROR;
+		if (st) {
+			sqlite3_bind_text(st, 1, owner, -1, SQLITE_STATIC);
+			sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+			sqlite3_bind_text(st, 3, error ? error : "", -1, SQLITE_STATIC);
+			sqlite3_bind_int64(st, 4, now_ms);
+			rc = step_write(c, st, "mark failed", e);
+		}
+		rc = guarded_end(c, rc, exists_id, owner, id, e);
+	}
+	checkin(s, c);
 	return rc;
 }
 
@@ -1602,7 +1634,7 @@ static enum store_rc sqlite_dataset_ready(struct store *base, const struct datas
 			sqlite3_bind_int64(st, 11, now_ms);
 			rc = step_write(c, st, "mark dataset ready", e);
 		}
-		rc = dataset_guarded_end(c, rc, row->owner_id, row->id, e);
+		rc = guarded_end(c, rc, ST_DATASET_EXISTS, row->owner_id, row->id, e);
 	}
 	checkin(s, c);
 	return rc;
@@ -1611,23 +1643,8 @@ static enum store_rc sqlite_dataset_ready(struct store *base, const struct datas
 static enum store_rc sqlite_dataset_fail(struct store *base, const char *owner, const char *id,
 					 const char *error, int64_t now_ms, struct error *e)
 {
-	struct sqlite_store *s = impl(base);
-	struct conn *c = checkout(s);
-	enum store_rc rc = run(c, ST_BEGIN_WRITE, e);
-	if (rc == STORE_OK) {
-		sqlite3_stmt *st = stmt(c, ST_DATASET_FAIL, e);
-		rc = STORE_ERROR;
-		if (st) {
-			sqlite3_bind_text(st, 1, owner, -1, SQLITE_STATIC);
-			sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
-			sqlite3_bind_text(st, 3, error ? error : "", -1, SQLITE_STATIC);
-			sqlite3_bind_int64(st, 4, now_ms);
-			rc = step_write(c, st, "mark dataset failed", e);
-		}
-		rc = dataset_guarded_end(c, rc, owner, id, e);
-	}
-	checkin(s, c);
-	return rc;
+	return guarded_fail(impl(base), ST_DATASET_FAIL, ST_DATASET_EXISTS, owner, id, error,
+			    now_ms, e);
 }
 
 static enum store_rc sqlite_dataset_update(struct store *base, const char *owner,
@@ -2380,33 +2397,7 @@ static enum store_rc sqlite_model_list(struct store *base, const char *owner, in
 	return rc;
 }
 
-/* Whether the owner's model id exists (for telling "gone" from "not training"). */
-static enum store_rc model_exists(struct conn *c, const char *owner, const char *id,
-				  struct error *e)
-{
-	sqlite3_stmt *st = stmt(c, ST_MODEL_KEY, e);
-	if (!st)
-		return STORE_ERROR;
-	sqlite3_bind_text(st, 1, owner, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
-	enum store_rc rc = step_row(c, st, "read model", e);
-	sqlite3_reset(st);
-	return rc;
-}
 
-/* Ends a write guarded by status = 'training': a write that changed nothing
- * is STORE_NOT_FOUND when the model is gone, STORE_CONFLICT when it is there
- * in another state. */
-static enum store_rc model_guarded_end(struct conn *c, enum store_rc rc, const char *owner,
-				       const char *id, struct error *e)
-{
-	if (rc == STORE_NOT_FOUND) {
-		rc = model_exists(c, owner, id, e);
-		if (rc == STORE_OK)
-			rc = STORE_CONFLICT;
-	}
-	return tx_end(c, rc, e);
-}
 
 static enum store_rc sqlite_model_ready(struct store *base, const struct model_row *row,
 					int64_t now_ms, struct error *e)
@@ -2426,7 +2417,7 @@ static enum store_rc sqlite_model_ready(struct store *base, const struct model_r
 			sqlite3_bind_int64(st, 6, now_ms);
 			rc = step_write(c, st, "mark model ready", e);
 		}
-		rc = model_guarded_end(c, rc, row->owner_id, row->id, e);
+		rc = guarded_end(c, rc, ST_MODEL_KEY, row->owner_id, row->id, e);
 	}
 	checkin(s, c);
 	return rc;
@@ -2435,23 +2426,7 @@ static enum store_rc sqlite_model_ready(struct store *base, const struct model_r
 static enum store_rc sqlite_model_fail(struct store *base, const char *owner, const char *id,
 				       const char *error, int64_t now_ms, struct error *e)
 {
-	struct sqlite_store *s = impl(base);
-	struct conn *c = checkout(s);
-	enum store_rc rc = run(c, ST_BEGIN_WRITE, e);
-	if (rc == STORE_OK) {
-		sqlite3_stmt *st = stmt(c, ST_MODEL_FAIL, e);
-		rc = STORE_ERROR;
-		if (st) {
-			sqlite3_bind_text(st, 1, owner, -1, SQLITE_STATIC);
-			sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
-			sqlite3_bind_text(st, 3, error, -1, SQLITE_STATIC);
-			sqlite3_bind_int64(st, 4, now_ms);
-			rc = step_write(c, st, "mark model failed", e);
-		}
-		rc = model_guarded_end(c, rc, owner, id, e);
-	}
-	checkin(s, c);
-	return rc;
+	return guarded_fail(impl(base), ST_MODEL_FAIL, ST_MODEL_KEY, owner, id, error, now_ms, e);
 }
 
 static enum store_rc sqlite_model_delete(struct store *base, const char *owner, const char *id,
