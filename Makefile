@@ -105,12 +105,12 @@ $(BUILD)/tests/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(LIB_OBJ)
 # Real fuzzers (clang + libFuzzer): make fuzz, then e.g.
 #   build/fuzz/fuzz_http -max_total_time=60 tests/fuzz/corpus/http
 FUZZ_CC := clang
-FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -Isrc -I. -g -O1 -fsanitize=fuzzer,address,undefined \
+FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -Isrc -I. -I$(BUILD)/gen -g -O1 -fsanitize=fuzzer,address,undefined \
 	$(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 FUZZ_LIB_SRC := $(filter-out src/main.c,$(wildcard src/*.c src/*/*.c))
 fuzz: $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
 
-build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIB_SRC) web/assets.S web/docs.html \
+build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIB_SRC) $(BUILD)/gen/git-id.h web/assets.S web/docs.html \
 		models/eclo/model.S models/eclo/eclo.model
 	@mkdir -p $(dir $@)
 	@echo "  FUZZ    $@"

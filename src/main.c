@@ -1,7 +1,8 @@
 /*
  * sheaf: command-line entry and sub-commands.
  *
- *   sheaf serve      HTTP API (and, in later issues, web page, MCP, workers)
+ *   sheaf serve      HTTP API, with MCP at /mcp
+ *   sheaf mcp        MCP over stdio (cli/mcp.c)
  *   sheaf migrate    bring the metadata store's schema up to date
  *   sheaf user       add an account or set its password (cli/user.c)
  *   sheaf config     print the settings table (--markdown for the README)
@@ -48,6 +49,7 @@ static void usage(FILE *out)
 		"  user      add an account or set its password (sheaf user --help)\n"
 		"  import    ingest a CSV, TSV, XLSX or XLS file as a dataset (sheaf import --help)\n"
 		"  train     train a prediction model on a file (sheaf train --help)\n"
+		"  mcp       serve the Model Context Protocol on stdin/stdout (sheaf mcp --help)\n"
 		"  config    print the settings table (--markdown: as a Markdown table)\n"
 		"  version   print the version\n");
 }
@@ -78,50 +80,6 @@ static int hash_threads(const struct config *cfg)
 	if (cfg->password_concurrency > 0)
 		return (int)cfg->password_concurrency;
 	return cores() < 8 ? cores() : 8;
-}
-
-/* The cache, the password hasher and the token signing key; -1 after logging. */
-static int open_auth(struct app *app, const struct config *cfg)
-{
-	struct error e;
-	if (!(app->cache = cache_open(cfg->cache_url, (size_t)cfg->cache_size, &e))) {
-		log_error("cannot open the cache: %s", e.msg);
-		return -1;
-	}
-	int hashes = hash_threads(cfg);
-	app->hasher = hasher_new((unsigned long long)cfg->password_ops,
-				 (size_t)cfg->password_memory, hashes, &e);
-	if (!app->hasher) {
-		log_error("password hashing: %s", e.msg);
-		return -1;
-	}
-	unsigned char *key;
-	size_t len;
-	const char *note;
-	if (signing_key_load(cfg->jwt_secret, cfg->data_dir, &key, &len, &note, &e)) {
-		log_error("token signing key: %s", e.msg);
-		return -1;
-	}
-	app->signing_key.bytes = key;
-	app->signing_key.len = len;
-	if (note)
-		log_notice("%s", note);
-	if (cfg->auth == CONFIG_AUTH_OFF)
-		log_notice("authentication is off (SHEAF_AUTH=off): every request acts as the "
-			   "local user");
-	log_info("passwords: argon2id, %lld pass(es), %lld MiB, %d at once", cfg->password_ops,
-		 cfg->password_memory >> 20, hashes);
-	return 0;
-}
-
-static void close_auth(struct app *app)
-{
-	if (app->signing_key.bytes) {
-		sodium_memzero((void *)app->signing_key.bytes, app->signing_key.len);
-		free((void *)app->signing_key.bytes);
-	}
-	hasher_free(app->hasher);
-	cache_close(app->cache);
 }
 
 /* Waits for in-flight requests; a second signal cuts the wait short.
@@ -168,68 +126,11 @@ static int cmd_serve(int argc, char **argv)
 	int rc = 1, cut_off = 0;
 	struct app app = { .cfg = &cfg, .version = SHEAF_VERSION_FULL };
 	struct http_server *srv = NULL;
-	struct sweeper *sweeper = NULL;
 	struct error e;
 	int workers = workers_for(&cfg);
-	char *storage_url = config_storage_url(&cfg);
 
-	if (fs_mkdirs(cfg.data_dir, true, false, &e)) {
-		log_error("%s", e.msg);
+	if (app_open(&app, &cfg, APP_SERVER, workers, hash_threads(&cfg)) < 0)
 		goto out;
-	}
-	char *abs_dir = realpath(cfg.data_dir, NULL);
-	log_notice("sheaf %s starting; data dir: %s", SHEAF_VERSION_FULL,
-		 abs_dir ? abs_dir : cfg.data_dir);
-	free(abs_dir);
-	if (!(app.store = cli_open_store(&cfg, workers)))
-		goto out;
-	struct blob_options blob_opts = blob_options_from_config(&cfg);
-	if (!(app.blob = blob_open_with(storage_url, &blob_opts, &e))) {
-		log_error("cannot open object storage %s: %s", storage_url, e.msg);
-		goto out;
-	}
-	/* A store that refuses a write now (wrong keys, missing bucket, read-only
-	 * disk) is said so at start, not at the first upload. */
-	if (blob_check(app.blob, &e) != BLOB_OK) {
-		log_error("object storage %s is not usable: %s", storage_url, e.msg);
-		goto out;
-	}
-	log_notice("object storage: %s", storage_url);
-	if (open_auth(&app, &cfg))
-		goto out;
-	if (!(app.sniffer = sniffer_new(workers, &e))) {
-		log_error("file type detection: %s", e.msg);
-		goto out;
-	}
-	app.uploading = sweep_guard_new();
-	sweeper = sweeper_start(app.store, app.blob, app.uploading, cfg.sweep_interval,
-				cfg.orphan_grace);
-
-	/* Jobs that died with an earlier run go back to the queue here. */
-	dataset_clean_tmp(&app);
-	app.models = model_cache_new((size_t)cfg.model_cache);
-	if (strcmp(cfg.eclo_model, "off") != 0) {
-		if (!(app.eclo = eclo_preset_load(cfg.eclo_model, &e))) {
-			log_error("ECLO model (SHEAF_ECLO_MODEL=%s): %s", cfg.eclo_model, e.msg);
-			goto out;
-		}
-		log_notice("ECLO model %s", eclo_version(app.eclo));
-	}
-	struct job_kind kinds[] = { dataset_ingest_kind, model_train_kind, predict_batch_kind };
-	struct jobs_options job_opts = { .workers = (int)cfg.job_workers,
-					 .heartbeat_ms = cfg.job_heartbeat_ms };
-	if (!(app.jobs = jobs_start(app.store, kinds, sizeof kinds / sizeof kinds[0], &job_opts,
-				    &app, &e))) {
-		log_error("job queue: %s", e.msg);
-		goto out;
-	}
-
-	/* 0: no frame cache, the tools read the dataset file through SQL. */
-	app.frames = cfg.frame_cache ? frame_cache_new((size_t)cfg.frame_cache) : NULL;
-	if (tools_check(&e) < 0) {
-		log_error("tool registry: %s", e.msg);
-		goto out;
-	}
 	json_t *doc = openapi_build(api_routes, api_routes_count, app.version, &e);
 	if (!doc) {
 		log_error("%s", e.msg);
@@ -275,20 +176,8 @@ static int cmd_serve(int argc, char **argv)
 	rc = 0;
 out:
 	http_server_stop(srv);
-	/* After the server, which may still reach the queue; running jobs stop
-	 * and go back to the queue for the next start. */
-	jobs_stop(app.jobs);
-	frame_cache_free(app.frames);
-	model_cache_free(app.models);
-	eclo_free(app.eclo);
-	sweeper_stop(sweeper);
-	sweep_guard_free(app.uploading);
-	sniffer_free(app.sniffer);
-	close_auth(&app);
-	blob_close(app.blob);
-	store_close(app.store);
-	free(app.openapi);
-	free(storage_url);
+	/* After the server, which may still reach the queue. */
+	app_close(&app);
 	if (rc == 0 && cut_off)
 		log_notice("stopped; %d request(s) were cut off", cut_off);
 	else if (rc == 0)
@@ -369,6 +258,8 @@ int main(int argc, char **argv)
 		return cli_import(argc - 2, argv + 2);
 	if (strcmp(cmd, "train") == 0)
 		return cli_train(argc - 2, argv + 2);
+	if (strcmp(cmd, "mcp") == 0)
+		return cli_mcp(argc - 2, argv + 2);
 	if (strcmp(cmd, "config") == 0)
 		return cmd_config(argc - 2, argv + 2);
 	if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {

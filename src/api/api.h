@@ -116,18 +116,12 @@ int api_find_dataset(struct request *req, bool shared, struct dataset_row *row);
  * 0, or -1 after replying (404, 409 not_ready); row may hold data to
  * clear either way. */
 int api_find_ready(struct request *req, struct dataset_row *row);
-/* The SQL sandbox's limits from the configuration: a query's or tool's,
- * or (stream) a streamed answer's or a transformation's. */
-struct config;
-struct sql_limits api_query_limits(const struct config *cfg, bool stream);
 /* Opens a dataset's table, or logs why and replies 500 (NULL). */
 struct table *api_open_dataset(struct request *req, const struct dataset_row *row);
 /* Opens a ready dataset's table with the page time limit, or replies 409
  * (not ready) / 500 and returns NULL. */
 struct table *api_open_ready(struct request *req, const struct dataset_row *row);
-/* Records a new dataset row (status processing) and its ingest job, which
- * reads spool ("" when the original object is to be read); job_id gets the
- * job's id.  0, or -1 after replying 500. */
+/* dataset_enqueue (datasets/datasets.h), or -1 after replying 500. */
 int api_dataset_enqueue(struct request *req, struct dataset_row *row, const char *spool,
 			char job_id[USER_ID_MAX + 1]);
 /* Runs the dataset's ingest job on this (slow-work) thread and replies 201
@@ -140,14 +134,8 @@ void api_dataset_query(struct request *req);
 void api_dataset_transform(struct request *req);
 void api_tools_list(struct request *req);
 void api_dataset_tool(struct request *req);
-/* s as a JSON string, or null when it is NULL or empty. */
-json_t *api_text_or_null(const char *s);
-/* A dataset as the API shows it; full adds columns_info and warnings. */
-json_t *api_dataset_json(const struct dataset_row *r, bool full);
-struct model_row;
 struct job_row;
-/* A model and a job as the API shows them. */
-json_t *api_model_json(const struct model_row *r);
+/* A job as the API shows it. */
 json_t *api_job_json(const struct job_row *j);
 void api_model_create(struct request *req);
 void api_model_list(struct request *req);
@@ -165,6 +153,9 @@ void api_job_cancel(struct request *req);
 void api_eclo_predict(struct request *req);
 void api_eclo_schema(struct request *req);
 void api_eclo_batch(struct request *req);
+void api_mcp_post(struct request *req);
+void api_mcp_get(struct request *req);
+void api_mcp_delete(struct request *req);
 void api_file_list(struct request *req);
 void api_file_get(struct request *req);
 void api_file_download(struct request *req);

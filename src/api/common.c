@@ -49,17 +49,3 @@ int api_upload_begin(struct request *req, const char *what, long long limit, con
 	}
 	return 0;
 }
-
-struct sql_limits api_query_limits(const struct config *cfg, bool stream)
-{
-	return (struct sql_limits){
-		.time_ms = stream ? cfg->query_stream_timeout_ms : cfg->query_timeout_ms,
-		.memory_bytes = cfg->query_memory,
-		.max_value_bytes = cfg->query_max_value,
-	};
-}
-
-json_t *api_text_or_null(const char *s)
-{
-	return s && *s ? json_string(s) : json_null();
-}

@@ -114,38 +114,6 @@ static void reply_failure(struct ds_upload *up)
 	http_reply_error(up->req, up->status, up->code, "%s", up->detail);
 }
 
-/* ---- the JSON of a dataset ---- */
-
-json_t *api_dataset_json(const struct dataset_row *r, bool full)
-{
-	char created[RFC3339_LEN], updated[RFC3339_LEN];
-	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:o, s:I, s:I, s:I, s:I, s:s, s:s, "
-			      "s:o, s:o, s:o, s:I, s:o, s:s, s:s}",
-			      "id", r->id, "dataset_id", r->id, "name", r->name, "description",
-			      r->description, "status", r->status, "progress",
-			      (json_int_t)(r->progress / 10), "error", api_text_or_null(r->error),
-			      "rows", (json_int_t)r->rows, "columns", (json_int_t)r->columns,
-			      "size_bytes", (json_int_t)r->size_bytes, "data_bytes",
-			      (json_int_t)r->data_bytes, "format", r->format, "source_name",
-			      r->source_name, "encoding", api_text_or_null(r->encoding), "delimiter",
-			      api_text_or_null(r->delimiter), "sheet", api_text_or_null(r->sheet), "version",
-			      (json_int_t)r->version, "parent_id", api_text_or_null(r->parent_id),
-			      "uploaded_at", clock_rfc3339(r->created_at, created), "updated_at",
-			      clock_rfc3339(r->updated_at, updated));
-	if (*r->job_id)
-		json_object_set_new(o, "job_id", json_string(r->job_id));
-	json_t *summary = r->summary ? json_loads(r->summary, 0, NULL) : NULL;
-	json_t *cols = json_object_get(summary, "columns_info");
-	json_t *warnings = json_object_get(summary, "warnings");
-	if (full || !summary) {
-		/* json_object_set_new steals: a borrowed member needs its own reference. */
-		json_object_set_new(o, "columns_info", cols ? json_incref(cols) : json_array());
-		json_object_set_new(o, "warnings", warnings ? json_incref(warnings) : json_array());
-	}
-	json_decref(summary);
-	return o;
-}
-
 /* ---- upload ---- */
 
 static int file_begin(struct ds_upload *up, const struct multipart_part *part)
@@ -332,7 +300,7 @@ static void reply_dataset(struct request *req, int status, const char *owner, co
 	struct error e;
 	enum store_rc rc = store_dataset_get(req->app->store, owner, id, &row, &e);
 	if (rc == STORE_OK) {
-		http_reply_json(req, status, api_dataset_json(&row, true));
+		http_reply_json(req, status, dataset_json(&row, true));
 		dataset_row_clear(&row);
 	} else if (rc == STORE_NOT_FOUND) {
 		http_reply_error(req, 404, "not_found", "dataset %s was deleted meanwhile", id);
@@ -394,24 +362,8 @@ void api_dataset_ingest_later(struct request *req, const struct dataset_row *row
 int api_dataset_enqueue(struct request *req, struct dataset_row *row, const char *spool,
 			char job_id[USER_ID_MAX + 1])
 {
-	struct app *app = req->app;
 	struct error e;
-	int64_t now = clock_now_ms();
-	snprintf(row->status, sizeof row->status, "processing");
-	row->version = 1;
-	row->created_at = row->updated_at = now;
-	struct job_row job = { 0 };
-	id_random(job.id, 16);
-	snprintf(job_id, USER_ID_MAX + 1, "%s", job.id);
-	snprintf(row->job_id, sizeof row->job_id, "%s", job.id);
-	snprintf(job.owner_id, sizeof job.owner_id, "%s", row->owner_id);
-	snprintf(job.kind, sizeof job.kind, "%s", DATASET_INGEST_KIND);
-	snprintf(job.subject_id, sizeof job.subject_id, "%s", row->id);
-	job.payload = dataset_ingest_payload(spool);
-	job.created_at = now;
-	enum store_rc rc = store_dataset_create(app->store, row, &job, &e);
-	free(job.payload);
-	if (rc != STORE_OK) {
+	if (dataset_enqueue(req->app, row, spool, job_id, &e) < 0) {
 		api_store_failed(req, "record dataset", &e);
 		return -1;
 	}
@@ -625,24 +577,14 @@ static void dataset_get(struct request *req, bool shared)
 	struct dataset_row row;
 	if (api_find_dataset(req, shared, &row) < 0)
 		return;
-	json_t *o = api_dataset_json(&row, true);
+	json_t *o = dataset_json(&row, true);
 	if (strcmp(row.status, "ready") == 0) {
 		struct error e;
 		struct table *t = dataset_open(req->app, &row, &e);
 		if (!t) {
 			log_error("open dataset %s (request %s): %s", row.id, req->request_id, e.msg);
 		} else {
-			/* The profiles live in the dataset file, not the store; the
-			 * summary's fields (unique, nulls) stay, as in the upload's
-			 * answer: fields may be added, never dropped. */
-			json_t *cols = table_columns_json(t);
-			json_t *summary = json_object_get(o, "columns_info");
-			size_t i;
-			json_t *c;
-			if (json_array_size(summary) == json_array_size(cols))
-				json_array_foreach(cols, i, c)
-					json_object_update_missing(c, json_array_get(summary, i));
-			json_object_set_new(o, "columns_info", cols);
+			dataset_json_columns(o, t);
 			if (shared) {
 				struct table_query *q = table_query_new(t);
 				table_query_page(q, 0, PREVIEW_DEFAULT);
@@ -860,7 +802,7 @@ void api_dataset_list(struct request *req)
 	}
 	json_t *list = json_array();
 	for (size_t i = 0; i < n; i++)
-		json_array_append_new(list, api_dataset_json(&rows[i], false));
+		json_array_append_new(list, dataset_json(&rows[i], false));
 	dataset_rows_free(rows, n);
 	http_reply_json(req, 200, json_pack("{s:o, s:I, s:I, s:I}", "datasets", list, "total",
 					    (json_int_t)total, "limit", (json_int_t)limit, "offset",
@@ -888,7 +830,7 @@ void api_dataset_update(struct request *req)
 	enum store_rc rc = store_dataset_update(req->app->store, req->user_id, id, name, desc,
 						clock_now_ms(), &row, &e);
 	if (rc == STORE_OK) {
-		http_reply_json(req, 200, api_dataset_json(&row, true));
+		http_reply_json(req, 200, dataset_json(&row, true));
 		dataset_row_clear(&row);
 	} else if (rc == STORE_NOT_FOUND) {
 		http_reply_error(req, 404, "not_found", "no dataset %s", id);

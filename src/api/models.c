@@ -23,33 +23,6 @@
 
 #define PREDICT_MAX_ROWS 10000    /* rows of one synchronous predict request */
 
-json_t *api_model_json(const struct model_row *r)
-{
-	char created[RFC3339_LEN], updated[RFC3339_LEN];
-	json_t *o = json_pack("{s:s, s:s, s:s, s:I, s:s, s:s, s:s, s:s, s:I, s:o, s:s, s:I, "
-			      "s:s, s:s}",
-			      "id", r->id, "model_id", r->id, "name", r->name, "version",
-			      (json_int_t)r->version, "dataset_id", r->dataset_id, "target",
-			      r->target, "task", r->task, "status", r->status, "progress",
-			      (json_int_t)(r->progress / 10), "error", api_text_or_null(r->error),
-			      "job_id", r->job_id, "size_bytes", (json_int_t)r->size_bytes,
-			      "created_at", clock_rfc3339(r->created_at, created), "updated_at",
-			      clock_rfc3339(r->updated_at, updated));
-	json_t *spec = json_loads(r->spec ? r->spec : "{}", 0, NULL);
-	json_object_set_new(o, "request", spec ? spec : json_object());
-	json_t *info = r->info ? json_loads(r->info, 0, NULL) : NULL;
-	static const char *const copied[] = { "features", "classes", "log_target", "params",
-					      "validation", "training_rows", "importance",
-					      "training_ms", "xgboost", "dataset_version" };
-	for (size_t i = 0; info && i < sizeof copied / sizeof copied[0]; i++) {
-		json_t *v = json_object_get(info, copied[i]);
-		if (v)
-			json_object_set(o, copied[i], v);
-	}
-	json_decref(info);
-	return o;
-}
-
 static void reply_invalid(struct request *req, const struct error *e)
 {
 	http_reply_error(req, 422, "invalid_argument", "%s", e->msg);
@@ -88,7 +61,7 @@ void api_model_create(struct request *req)
 	}
 	if (!(t = api_open_ready(req, &ds)))
 		goto done;
-	struct sql_limits lim = api_query_limits(req->app->cfg, false);
+	struct sql_limits lim = sql_limits_for(req->app->cfg, false);
 	enum sql_status why;
 	if (train_request_check(&tr, t, &lim, &why, &e) < 0) {
 		if (why == SQL_FAILED) {
@@ -133,7 +106,7 @@ void api_model_create(struct request *req)
 	char url[128];
 	snprintf(url, sizeof url, "/api/models/%s", row.id);
 	http_add_header(req, "Location", url);
-	http_reply_json(req, 202, api_model_json(&row));
+	http_reply_json(req, 202, registry_model_json(&row));
 	free(row.spec);
 done:
 	table_close(t);
@@ -159,7 +132,7 @@ void api_model_list(struct request *req)
 	}
 	json_t *list = json_array();
 	for (size_t i = 0; i < n; i++)
-		json_array_append_new(list, api_model_json(&rows[i]));
+		json_array_append_new(list, registry_model_json(&rows[i]));
 	model_rows_free(rows, n);
 	http_reply_json(req, 200, json_pack("{s:o, s:I, s:I, s:I}", "models", list, "total",
 					    (json_int_t)total, "limit", (json_int_t)limit,
@@ -191,7 +164,7 @@ void api_model_get(struct request *req)
 	struct model_row row;
 	if (find_model(req, &row))
 		return;
-	http_reply_json(req, 200, api_model_json(&row));
+	http_reply_json(req, 200, registry_model_json(&row));
 	model_row_clear(&row);
 }
 
@@ -241,23 +214,18 @@ static const json_t *body_rows(struct request *req, json_t *body, const char *fi
 /* The caller's ready model, warm; NULL after replying. */
 static struct model *ready_model(struct request *req, struct model_row *row)
 {
-	if (strcmp(row->status, "ready") != 0) {
-		http_reply_error(req, 409, "not_ready", "model %s is %s%s%s", row->id, row->status,
-				 *row->error ? ": " : "", row->error);
-		return NULL;
-	}
 	struct error e;
-	struct model *m = registry_get(req->app, row, &e);
-	if (!m) {
-		/* Deleted since its row was read: its object is gone too. */
-		struct model_row again;
-		struct error ge;
-		if (store_model_get(req->app->store, req->user_id, row->id, &again, &ge) ==
-		    STORE_NOT_FOUND) {
-			http_reply_error(req, 404, "not_found", "no model %s", row->id);
-			return NULL;
-		}
-		model_row_clear(&again);
+	struct model *m = NULL;
+	switch (registry_ready(req->app, row, &m, &e)) {
+	case REGISTRY_OK:
+		break;
+	case REGISTRY_NOT_READY:
+		http_reply_error(req, 409, "not_ready", "%s", e.msg);
+		break;
+	case REGISTRY_NOT_FOUND:
+		http_reply_error(req, 404, "not_found", "%s", e.msg);
+		break;
+	default:
 		log_error("loading model %s (request %s): %s", row->id, req->request_id, e.msg);
 		http_reply_error(req, 500, "internal", "the model could not be loaded; see the "
 				 "server log");

@@ -265,7 +265,7 @@ static void run_query(struct request *req, void *arg)
 		job_free(job);
 		return;
 	}
-	struct sql_limits lim = api_query_limits(req->app->cfg, job->stream);
+	struct sql_limits lim = sql_limits_for(req->app->cfg, job->stream);
 	struct sql_query *q;
 	enum sql_status s = sql_prepare(t, job->sql, job->params, &lim, &q, &e);
 	if (s != SQL_OK) {

@@ -45,7 +45,9 @@ static void run_tool(struct request *req, void *arg)
 		.t = t,
 		.frames = req->app->frames,
 		.key = job->row.data_key,
-		.lim = api_query_limits(req->app->cfg, false),
+		.lim = sql_limits_for(req->app->cfg, false),
+		.app = req->app,
+		.user_id = job->row.owner_id,
 	};
 	struct tool_output out;
 	struct tool_error err;
@@ -82,7 +84,7 @@ void api_dataset_tool(struct request *req)
 {
 	const char *name = http_param(req, "name");
 	const struct tool *tool = name ? tool_find(name) : NULL;
-	if (!tool) {
+	if (!tool || tool->scope != TOOL_ON_DATASET) {
 		http_reply_error(req, 404, "not_found", "no tool named %.100s; GET /api/tools lists "
 				 "them", name ? name : "");
 		return;

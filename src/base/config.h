@@ -75,6 +75,12 @@ struct config {
 	long long batch_max_body;      /* body of a request with many rows */
 	long long model_cache;         /* trained models kept loaded */
 	char *eclo_model;              /* "builtin", "off", or a model file */
+	long long mcp_max_message;     /* bytes of one MCP message */
+	long long mcp_timeout;         /* seconds an MCP tool call may run */
+	long long mcp_page_size;       /* datasets per resources/list page */
+	char *mcp_origins;             /* Origins allowed at /mcp besides loopback */
+	long long mcp_sessions;        /* 2025-era MCP sessions kept at once */
+	long long mcp_session_ttl;     /* seconds an idle MCP session lives */
 	char *cache_url;        /* "" = in-process */
 	long long cache_size;   /* bytes the in-process cache may hold */
 	char *s3_access_key;    /* "" unless the storage is S3 */

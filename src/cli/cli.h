@@ -18,6 +18,13 @@ int cli_load_config(struct config *cfg, int argc, char **argv);
  * exist); NULL after logging why. */
 struct store *cli_open_store(const struct config *cfg, int connections);
 
+/* The user a local command acts as: the built-in local user when email is
+ * NULL, else the account with that email (printing why not: -1). */
+int cli_find_owner(struct store *st, const char *email, char *out, size_t cap);
+
+/* `sheaf mcp`: the MCP server over stdio (mcp/stdio.c). */
+int cli_mcp(int argc, char **argv);
+
 /* `sheaf user add|passwd EMAIL`: account administration from the shell. */
 int cli_user(int argc, char **argv);
 

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth/identity.h"
 #include "base/log.h"
 #include "cli/cli.h"
 
@@ -48,3 +49,25 @@ struct store *cli_open_store(const struct config *cfg, int connections)
 	return st;
 }
 
+/* The owner: the local user, or the account with --user's email. */
+int cli_find_owner(struct store *st, const char *email, char *out, size_t cap)
+{
+	if (!email) {
+		snprintf(out, cap, "%s", LOCAL_USER_ID);
+		return 0;
+	}
+	char norm[EMAIL_MAX + 1];
+	struct user_row u;
+	struct error e;
+	if (email_normalise(email, norm, &e)) {
+		fprintf(stderr, "sheaf: --user: the email %s\n", e.msg);
+		return -1;
+	}
+	enum store_rc rc = store_user_find_email(st, norm, &u, &e);
+	if (rc != STORE_OK) {
+		fprintf(stderr, "sheaf: --user: %s\n", rc == STORE_NOT_FOUND ? "no such account" : e.msg);
+		return -1;
+	}
+	snprintf(out, cap, "%s", u.id);
+	return 0;
+}

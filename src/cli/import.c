@@ -166,29 +166,6 @@ static int parse_args(int argc, char **argv, struct import_args *a)
 	return 0;
 }
 
-/* The owner: the local user, or the account with --user's email. */
-static int find_owner(struct store *st, const char *email, char *out, size_t cap)
-{
-	if (!email) {
-		snprintf(out, cap, "%s", LOCAL_USER_ID);
-		return 0;
-	}
-	char norm[EMAIL_MAX + 1];
-	struct user_row u;
-	struct error e;
-	if (email_normalise(email, norm, &e)) {
-		fprintf(stderr, "sheaf: --user: the email %s\n", e.msg);
-		return -1;
-	}
-	enum store_rc rc = store_user_find_email(st, norm, &u, &e);
-	if (rc != STORE_OK) {
-		fprintf(stderr, "sheaf: --user: %s\n", rc == STORE_NOT_FOUND ? "no such account" : e.msg);
-		return -1;
-	}
-	snprintf(out, cap, "%s", u.id);
-	return 0;
-}
-
 /* The original's copy into storage, on a thread of its own while the
  * import reads the same file. */
 struct copy {
@@ -241,7 +218,7 @@ static int run_import(struct app *app, struct import_args *a, const char *path, 
 		fprintf(stderr, "sheaf: %s\n", e.msg);
 		goto out;
 	}
-	if (find_owner(app->store, a->user, row.owner_id, sizeof row.owner_id) < 0)
+	if (cli_find_owner(app->store, a->user, row.owner_id, sizeof row.owner_id) < 0)
 		goto out;
 	const char *base = strrchr(a->file, '/') ? strrchr(a->file, '/') + 1 : a->file;
 	filename_display(base, row.source_name, sizeof row.source_name);

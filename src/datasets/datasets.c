@@ -400,6 +400,55 @@ struct table *dataset_open(struct app *app, const struct dataset_row *row, struc
 	return table_open(path, e);
 }
 
+/* ---- the JSON of a dataset ---- */
+
+json_t *dataset_json(const struct dataset_row *r, bool full)
+{
+	char created[RFC3339_LEN], updated[RFC3339_LEN];
+	/* "s?" writes null for NULL: an empty text shows as null. */
+	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:s?, s:I, s:I, s:I, s:I, s:s, s:s, "
+			      "s:s?, s:s?, s:s?, s:I, s:s?, s:s, s:s}",
+			      "id", r->id, "dataset_id", r->id, "name", r->name, "description",
+			      r->description, "status", r->status, "progress",
+			      (json_int_t)(r->progress / 10), "error", *r->error ? r->error : NULL,
+			      "rows", (json_int_t)r->rows, "columns", (json_int_t)r->columns,
+			      "size_bytes", (json_int_t)r->size_bytes, "data_bytes",
+			      (json_int_t)r->data_bytes, "format", r->format, "source_name",
+			      r->source_name, "encoding", *r->encoding ? r->encoding : NULL,
+			      "delimiter", *r->delimiter ? r->delimiter : NULL,
+			      "sheet", *r->sheet ? r->sheet : NULL, "version", (json_int_t)r->version,
+			      "parent_id", *r->parent_id ? r->parent_id : NULL,
+			      "uploaded_at", clock_rfc3339(r->created_at, created), "updated_at",
+			      clock_rfc3339(r->updated_at, updated));
+	if (*r->job_id)
+		json_object_set_new(o, "job_id", json_string(r->job_id));
+	json_t *summary = r->summary ? json_loads(r->summary, 0, NULL) : NULL;
+	json_t *cols = json_object_get(summary, "columns_info");
+	json_t *warnings = json_object_get(summary, "warnings");
+	if (full || !summary) {
+		/* json_object_set_new steals: a borrowed member needs its own reference. */
+		json_object_set_new(o, "columns_info", cols ? json_incref(cols) : json_array());
+		json_object_set_new(o, "warnings", warnings ? json_incref(warnings) : json_array());
+	}
+	json_decref(summary);
+	return o;
+}
+
+void dataset_json_columns(json_t *o, const struct table *t)
+{
+	/* The profiles live in the dataset file, not the store; the summary's
+	 * fields (unique, nulls) stay, as in the upload's answer: fields may be
+	 * added, never dropped. */
+	json_t *cols = table_columns_json(t);
+	json_t *summary = json_object_get(o, "columns_info");
+	size_t i;
+	json_t *c;
+	if (json_array_size(summary) == json_array_size(cols))
+		json_array_foreach(cols, i, c)
+			json_object_update_missing(c, json_array_get(summary, i));
+	json_object_set_new(o, "columns_info", cols);
+}
+
 /* ---- the ingest job ---- */
 
 struct ingest {

@@ -30,6 +30,7 @@
 #include "datasets/table.h"
 #include "ingest/import.h"
 #include "jobs/jobs.h"
+#include "query/sql.h"
 #include "store/store.h"
 
 struct app;
@@ -97,6 +98,57 @@ struct dataset_choices {
  * static text).  NULL with e naming the field ("delimiter: one of ..."). */
 char *dataset_options(const struct dataset_choices *c, const char **format, struct error *e);
 
+/* Records a new dataset row (status processing) and its ingest job, which
+ * reads spool ("" when the original object is to be read); job_id gets the
+ * job's id.  0, or -1 with e set. */
+int dataset_enqueue(struct app *app, struct dataset_row *row, const char *spool,
+		    char job_id[USER_ID_MAX + 1], struct error *e);
+
+/* The JSON Schema of a transformation request: {"steps", "name"?,
+ * "description"?} (datasets/derive.c). */
+extern const char dataset_derive_schema[];
+
+/* Its "properties" as JSON text without the braces, for schemas that take a
+ * transformation request and more (the transform tool's). */
+#define DATASET_DERIVE_PROPERTIES DATASET_JSON_TEXT_(                                      \
+	"name": {"type": "string", "minLength": 1, "maxLength": 200},                       \
+	"description": {"type": "string", "maxLength": 2000},                               \
+	"steps": {"type": "array", "minItems": 1, "maxItems": 32, "items": {                \
+		"type": "object", "required": ["op"],                                        \
+		"properties": {                                                              \
+			"op": {"enum": ["filter", "select", "rename", "derive", "sort",       \
+					"deduplicate", "join", "aggregate", "limit"]},        \
+			"where": {"type": "string", "minLength": 1},                         \
+			"columns": {"type": ["array", "object"]},                            \
+			"name": {"type": "string", "minLength": 1},                          \
+			"expression": {"type": "string", "minLength": 1},                    \
+			"by": {"type": "array", "minItems": 1, "maxItems": 16},              \
+			"dataset_id": {"type": "string", "minLength": 1},                    \
+			"on": {"type": "array", "minItems": 1, "maxItems": 16},              \
+			"how": {"enum": ["inner", "left"]},                                  \
+			"aggregations": {"type": "array", "minItems": 1, "maxItems": 64,     \
+				"items": {"type": "object", "required": ["function"],        \
+					  "additionalProperties": false, "properties": {      \
+					"column": {"type": "string"},                        \
+					"function": {"enum": ["sum", "mean", "count", "min", \
+							      "max", "median", "std",        \
+							      "nunique"]},                   \
+					"as": {"type": "string", "minLength": 1}}}},         \
+			"n": {"type": "integer", "minimum": 1}},                             \
+		"additionalProperties": false}})
+#define DATASET_JSON_TEXT_(...) #__VA_ARGS__
+
+/*
+ * Compiles body's steps over src (the user's, ready, open as t), writes the
+ * rows as the new dataset's original and records the dataset (row, which
+ * the caller clears) with its ingest job (job_id) queued.  SQL_OK, or the
+ * status of what failed with e set (SQL_FAILED: the server's fault).
+ */
+enum sql_status dataset_derive(struct app *app, const char *user_id,
+			       const struct dataset_row *src, struct table *t,
+			       const json_t *body, struct dataset_row *row,
+			       char job_id[USER_ID_MAX + 1], struct error *e);
+
 /* The format of a file from its first bytes: "xlsx" (a zip), "xls" (an OLE2
  * compound file) or "csv". */
 const char *dataset_sniff_format(const void *head, size_t n);
@@ -110,6 +162,22 @@ char *dataset_ingest_payload(const char *spool);
  * cache first when needed.  NULL with e set.
  */
 struct table *dataset_open(struct app *app, const struct dataset_row *row, struct error *e);
+
+/*
+ * A dataset as the API and the tools show it, a new reference: id,
+ * dataset_id, name, description, status, progress (percent), error, rows,
+ * columns, size_bytes, data_bytes, format, source_name, encoding,
+ * delimiter, sheet, version, parent_id (empty texts as null), uploaded_at,
+ * updated_at, job_id when there is one; full adds columns_info and
+ * warnings from the summary (a row without a summary, still processing,
+ * always has them, empty).
+ */
+json_t *dataset_json(const struct dataset_row *r, bool full);
+
+/* Replaces o's columns_info (from dataset_json(r, true)) by the columns of
+ * r's file t (table_columns_json, each with its profile), keeping the
+ * summary's fields the file lacks (unique, nulls). */
+void dataset_json_columns(json_t *o, const struct table *t);
 
 /* Removes this node's cached copy of a dataset file (after a delete). */
 void dataset_uncache(const struct app *app, const char *data_key);

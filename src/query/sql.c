@@ -7,6 +7,8 @@
  */
 #include "query/sql.h"
 
+#include "base/config.h"
+
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -690,4 +692,13 @@ void sql_close(struct sql_query *q)
 	for (size_t i = 0; i < SQL_ATTACH_MAX + 2; i++)
 		free(q->roots[i]);
 	free(q);
+}
+
+struct sql_limits sql_limits_for(const struct config *cfg, bool stream)
+{
+	return (struct sql_limits){
+		.time_ms = stream ? cfg->query_stream_timeout_ms : cfg->query_timeout_ms,
+		.memory_bytes = cfg->query_memory,
+		.max_value_bytes = cfg->query_max_value,
+	};
 }

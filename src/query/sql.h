@@ -47,6 +47,11 @@ struct sql_limits {
 	int64_t max_value_bytes;  /* longest string or blob the query may build */
 };
 
+struct config;
+/* The limits from the configuration: a query's or tool's, or (stream) a
+ * streamed answer's or a transformation's. */
+struct sql_limits sql_limits_for(const struct config *cfg, bool stream);
+
 /* What went wrong, for the status a client sees. */
 enum sql_status {
 	SQL_OK,

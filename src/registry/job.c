@@ -1,5 +1,6 @@
 /*
- * The registry's jobs: training a model, and predicting a batch of rows.
+ * The registry's models as the API and the tools show and load them, and
+ * its jobs: training a model, and predicting a batch of rows.
  */
 #include "registry/registry.h"
 
@@ -33,6 +34,56 @@ struct model *registry_get(struct app *app, const struct model_row *row, struct 
 void registry_put(struct app *app, struct model *m)
 {
 	model_cache_put(app->models, m);
+}
+
+enum registry_status registry_ready(struct app *app, const struct model_row *row,
+				    struct model **m, struct error *e)
+{
+	*m = NULL;
+	if (strcmp(row->status, "ready") != 0) {
+		error_set(e, "model %s is %s%s%s", row->id, row->status, *row->error ? ": " : "",
+			  row->error);
+		return REGISTRY_NOT_READY;
+	}
+	if ((*m = registry_get(app, row, e)))
+		return REGISTRY_OK;
+	/* Deleted since its row was read: its object is gone too. */
+	struct model_row again = { 0 };
+	struct error ge;
+	if (store_model_get(app->store, row->owner_id, row->id, &again, &ge) == STORE_NOT_FOUND) {
+		error_set(e, "no model %s", row->id);
+		return REGISTRY_NOT_FOUND;
+	}
+	model_row_clear(&again);
+	return REGISTRY_FAILED;
+}
+
+json_t *registry_model_json(const struct model_row *r)
+{
+	char created[RFC3339_LEN], updated[RFC3339_LEN];
+	/* "s?" writes null for NULL: no error shows as null. */
+	json_t *o = json_pack("{s:s, s:s, s:s, s:I, s:s, s:s, s:s, s:s, s:I, s:s?, s:s, s:I, "
+			      "s:s, s:s}",
+			      "id", r->id, "model_id", r->id, "name", r->name, "version",
+			      (json_int_t)r->version, "dataset_id", r->dataset_id, "target",
+			      r->target, "task", r->task, "status", r->status, "progress",
+			      (json_int_t)(r->progress / 10), "error", *r->error ? r->error : NULL,
+			      "job_id", r->job_id, "size_bytes", (json_int_t)r->size_bytes,
+			      "created_at", clock_rfc3339(r->created_at, created), "updated_at",
+			      clock_rfc3339(r->updated_at, updated));
+	json_t *spec = json_loads(r->spec ? r->spec : "{}", 0, NULL);
+	json_object_set_new(o, "request", spec ? spec : json_object());
+	json_t *info = r->info ? json_loads(r->info, 0, NULL) : NULL;
+	static const char *const copied[] = { "features", "classes", "log_target", "params",
+					      "validation", "training_rows", "importance",
+					      "training_ms", "xgboost", "dataset_version" };
+	for (size_t i = 0; info && i < sizeof copied / sizeof copied[0]; i++) {
+		json_t *v = json_object_get(info, copied[i]);
+		if (v)
+			json_object_set(o, copied[i], v);
+	}
+	json_decref(info);
+	return o;
 }
 
 char *registry_batch_payload(const char *model_id, const char *preset, json_t *rows)

@@ -42,6 +42,28 @@ void model_object_key(const char *owner, const char *id, char *out, size_t cap);
 struct model *registry_get(struct app *app, const struct model_row *row, struct error *e);
 void registry_put(struct app *app, struct model *m);
 
+/* What registry_ready found. */
+enum registry_status {
+	REGISTRY_OK,
+	REGISTRY_NOT_READY,    /* training or failed: "model X is training" */
+	REGISTRY_NOT_FOUND,    /* deleted since its row was read: "no model X" */
+	REGISTRY_FAILED,       /* its object could not be loaded: the server's fault */
+};
+
+/* The model of row (its owner's, as read from the store), ready and warm:
+ * REGISTRY_OK with *m held (registry_put), or another status with e set
+ * (for REGISTRY_FAILED a message for the log, not for the client). */
+enum registry_status registry_ready(struct app *app, const struct model_row *row,
+				    struct model **m, struct error *e);
+
+/* A model as the API and the tools show it, a new reference: id, model_id,
+ * name, version, dataset_id, target, task, status, progress (percent),
+ * error (null when none), job_id, size_bytes, created_at, updated_at,
+ * request (what was asked), and once trained features, classes,
+ * log_target, params, validation, training_rows, importance, training_ms,
+ * xgboost, dataset_version from its info. */
+json_t *registry_model_json(const struct model_row *r);
+
 /* The payload of a batch job: {"total", "rows" (taken by reference), and
  * "model_id" or "preset":"eclo"}, as compact JSON with "total" first.
  * malloc'd text. */

@@ -26,6 +26,18 @@ int tool_fail(struct tool_error *err, enum tool_error_kind kind, const char *fmt
 	return -1;
 }
 
+void tool_report(struct tool_ctx *ctx, double done, double total, const char *message)
+{
+	if (ctx->progress && ctx->progress->report)
+		ctx->progress->report(ctx->progress->arg, done, total, message);
+}
+
+bool tool_cancelled(struct tool_ctx *ctx)
+{
+	return ctx->progress && ctx->progress->cancelled &&
+	       ctx->progress->cancelled(ctx->progress->arg);
+}
+
 char *tool_printf(const char *fmt, ...)
 {
 	va_list ap;

@@ -17,7 +17,8 @@
 #include "tools/schema.h"
 
 static const struct tool *const *const groups[] = {
-	tools_info, tools_stats, tools_values, tools_rows, tools_time,
+	tools_info, tools_stats, tools_values, tools_rows, tools_time, tools_sql,
+	tools_catalog, tools_transform, tools_predict,
 };
 
 #define TOOLS_MAX 64
@@ -117,6 +118,8 @@ json_t *tools_list_json(void)
 	json_t *list = json_array();
 	for (size_t i = 0; i < reg.n; i++) {
 		const struct tool *t = reg.list[i];
+		if (t->scope != TOOL_ON_DATASET)
+			continue;
 		json_array_append_new(list, json_pack("{s:s, s:s, s:s, s:O, s:O, s:b}",
 			"name", t->name, "title", t->title, "description", t->description,
 			"input_schema", reg.input[i], "output_schema", reg.output[i],

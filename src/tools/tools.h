@@ -33,6 +33,9 @@ enum tool_error_kind {
 	TOOL_ERR_TIMEOUT,    /* past the time limit (422) */
 	TOOL_ERR_TOO_BIG,    /* past the memory or size limits (422) */
 	TOOL_ERR_INTERNAL,   /* the dataset file could not be read (500) */
+	TOOL_ERR_NOT_FOUND,  /* account tools: no such dataset or model of the caller's (404) */
+	TOOL_ERR_NOT_READY,  /* account tools: the dataset or model is still being made (409) */
+	TOOL_ERR_CANCELLED,  /* the caller gave up (tool_cancelled) */
 };
 
 struct tool_error {
@@ -40,12 +43,37 @@ struct tool_error {
 	char msg[512];
 };
 
+/*
+ * Where a tool works.  Dataset tools run over one open dataset (ctx->t);
+ * the API reaches them at /api/datasets/{id}/tools/{name} and MCP adds a
+ * dataset_id argument for them.  Account tools work across the caller's
+ * datasets and models (ctx->app, ctx->user_id): listing, describing,
+ * transforming, predicting.
+ */
+enum tool_scope {
+	TOOL_ON_DATASET,
+	TOOL_ON_ACCOUNT,
+};
+
+struct app;
+
+/* Long work reports how far it is (done of total, total 0 when unknown)
+ * and asks whether the caller gave up. */
+struct tool_progress {
+	void (*report)(void *arg, double done, double total, const char *message);
+	bool (*cancelled)(void *arg);
+	void *arg;
+};
+
 /* What a handler works on. */
 struct tool_ctx {
-	struct table *t;             /* the dataset, open */
+	struct table *t;             /* dataset tools: the dataset, open */
 	struct sql_limits lim;       /* for every query the tool runs */
 	struct frame_cache *frames;  /* column arrays (NULL: none, use SQL) */
 	const char *key;             /* the dataset file's key in frames */
+	struct app *app;             /* account tools: the running application */
+	const char *user_id;         /* account tools: whose datasets and models */
+	const struct tool_progress *progress;   /* NULL: nobody is listening */
 };
 
 struct tool_output {
@@ -62,7 +90,9 @@ struct tool {
 	const char *description;
 	const char *input_schema;    /* JSON text of an object schema */
 	const char *output_schema;   /* JSON text of an object schema */
-	bool read_only;              /* false: it creates a dataset */
+	bool read_only;              /* false: it creates something */
+	bool destructive;            /* it removes or overwrites what exists */
+	enum tool_scope scope;
 	tool_fn run;
 };
 
@@ -75,8 +105,8 @@ const struct tool *tool_find(const char *name);
  * -1 with e naming the tool otherwise (the tests call it; so does start-up). */
 int tools_check(struct error *e);
 
-/* [{"name","title","description","input_schema","output_schema",
- *   "read_only"}...] as a new reference. */
+/* The dataset tools as [{"name","title","description","input_schema",
+ * "output_schema","read_only"}...], a new reference. */
 json_t *tools_list_json(void);
 
 /* Parsed schemas of one tool (borrowed; valid for the process's life). */
@@ -91,6 +121,11 @@ const json_t *tool_output_schema(const struct tool *tool);
 int tool_call(const struct tool *tool, struct tool_ctx *ctx, const json_t *args,
 	      struct tool_output *out, struct tool_error *err);
 void tool_output_clear(struct tool_output *out);
+
+/* Progress through ctx->progress (nothing when nobody listens), and
+ * whether the caller gave up. */
+void tool_report(struct tool_ctx *ctx, double done, double total, const char *message);
+bool tool_cancelled(struct tool_ctx *ctx);
 
 /* ---- for handlers (tools/common.c) ---- */
 
