@@ -101,29 +101,42 @@ static bool origin_allowed(const struct config *cfg, const char *origin)
 
 /* ---- header checks (2026-07-28) ---- */
 
-/* value decoded from the =?base64?...?= form when it has it; NULL when
- * that form is malformed.  Malloc'd. */
-static char *header_value(const char *h)
+/* A header's value without the spaces and tabs around it (RFC 9110 5.5),
+ * malloc'd; NULL when absent. */
+static char *header_trimmed(struct request *req, const char *name)
+{
+	const char *v = http_header(req, name);
+	if (!v)
+		return NULL;
+	v += strspn(v, " \t");
+	size_t n = strlen(v);
+	while (n && (v[n - 1] == ' ' || v[n - 1] == '\t'))
+		n--;
+	return xstrndup(v, n);
+}
+
+/* h decoded from the =?base64?...?= form when it has it (in place); -1
+ * when that form is malformed. */
+static int header_decode(char *h)
 {
 	size_t n = strlen(h);
 	if (n < 11 || strncmp(h, "=?base64?", 9) != 0 || strcmp(h + n - 2, "?=") != 0)
-		return xstrdup(h);
-	size_t in = n - 11;
-	char *out = xmalloc(in + 1);
-	size_t len;
-	if (sodium_base642bin((unsigned char *)out, in, h + 9, in, NULL, &len, NULL,
-			      sodium_base64_VARIANT_ORIGINAL) != 0 &&
-	    sodium_base642bin((unsigned char *)out, in, h + 9, in, NULL, &len, NULL,
-			      sodium_base64_VARIANT_ORIGINAL_NO_PADDING) != 0) {
-		free(out);
-		return NULL;
+		return 0;
+	size_t in = n - 11, len;
+	unsigned char *out = xmalloc(in + 1);
+	int rc = sodium_base642bin(out, in, h + 9, in, NULL, &len, NULL,
+				   sodium_base64_VARIANT_ORIGINAL);
+	if (rc != 0)
+		rc = sodium_base642bin(out, in, h + 9, in, NULL, &len, NULL,
+				       sodium_base64_VARIANT_ORIGINAL_NO_PADDING);
+	if (rc == 0 && memchr(out, 0, len))
+		rc = -1;   /* a NUL inside: never a name */
+	if (rc == 0) {
+		memcpy(h, out, len);
+		h[len] = 0;
 	}
-	out[len] = 0;
-	if (strlen(out) != len) {   /* a NUL inside: never a name */
-		free(out);
-		return NULL;
-	}
-	return out;
+	free(out);
+	return rc == 0 ? 0 : -1;
 }
 
 /* The standard headers of a modern request against its body: NULL when
@@ -132,42 +145,41 @@ static json_t *check_headers(struct request *req, const struct rpc_msg *m)
 {
 	const char *version = json_string_value(json_object_get(json_object_get(m->params, "_meta"),
 						"io.modelcontextprotocol/protocolVersion"));
-	const char *hv = http_header(req, "MCP-Protocol-Version");
-	const char *hm = http_header(req, "Mcp-Method");
-	if (!hv)
-		return rpc_error(m->id, MCP_HEADER_MISMATCH, "Header mismatch: the "
-				 "MCP-Protocol-Version header is required", NULL);
-	if (version && strcmp(hv, version) != 0)
-		return rpc_errorf(m->id, MCP_HEADER_MISMATCH, "Header mismatch: "
-				  "MCP-Protocol-Version header value '%.40s' does not match body "
-				  "value '%.40s'", hv, version);
-	if (!hm)
-		return rpc_error(m->id, MCP_HEADER_MISMATCH, "Header mismatch: the Mcp-Method "
-				 "header is required", NULL);
-	if (strcmp(hm, m->method) != 0)
-		return rpc_errorf(m->id, MCP_HEADER_MISMATCH, "Header mismatch: Mcp-Method header "
-				  "value '%.100s' does not match body value '%.100s'", hm,
-				  m->method);
 	const char *field = strcmp(m->method, "resources/read") == 0 ? "uri"
 			    : strcmp(m->method, "tools/call") == 0 ||
 			      strcmp(m->method, "prompts/get") == 0 ? "name" : NULL;
-	if (!field)
-		return NULL;
-	const char *body = json_string_value(json_object_get(m->params, field));
-	const char *hn = http_header(req, "Mcp-Name");
-	if (!hn)
-		return rpc_error(m->id, MCP_HEADER_MISMATCH, "Header mismatch: the Mcp-Name "
-				 "header is required for this method", NULL);
-	char *name = header_value(hn);
+	const char *body = field ? json_string_value(json_object_get(m->params, field)) : NULL;
+	char *hv = header_trimmed(req, "MCP-Protocol-Version");
+	char *hm = header_trimmed(req, "Mcp-Method");
+	char *hn = field ? header_trimmed(req, "Mcp-Name") : NULL;
 	json_t *err = NULL;
-	if (!name)
+	if (!hv)
+		err = rpc_error(m->id, MCP_HEADER_MISMATCH, "Header mismatch: the "
+				"MCP-Protocol-Version header is required", NULL);
+	else if (version && strcmp(hv, version) != 0)
+		err = rpc_errorf(m->id, MCP_HEADER_MISMATCH, "Header mismatch: "
+				 "MCP-Protocol-Version header value '%.40s' does not match body "
+				 "value '%.40s'", hv, version);
+	else if (!hm)
+		err = rpc_error(m->id, MCP_HEADER_MISMATCH, "Header mismatch: the Mcp-Method "
+				"header is required", NULL);
+	else if (strcmp(hm, m->method) != 0)
+		err = rpc_errorf(m->id, MCP_HEADER_MISMATCH, "Header mismatch: Mcp-Method header "
+				 "value '%.100s' does not match body value '%.100s'", hm,
+				 m->method);
+	else if (field && !hn)
+		err = rpc_error(m->id, MCP_HEADER_MISMATCH, "Header mismatch: the Mcp-Name "
+				"header is required for this method", NULL);
+	else if (field && header_decode(hn) < 0)
 		err = rpc_error(m->id, MCP_HEADER_MISMATCH, "Header mismatch: the Mcp-Name "
 				"header's base64 value is malformed", NULL);
-	else if (!body || strcmp(name, body) != 0)
+	else if (field && (!body || strcmp(hn, body) != 0))
 		err = rpc_errorf(m->id, MCP_HEADER_MISMATCH, "Header mismatch: Mcp-Name header "
-				 "value '%.100s' does not match body value '%.100s'", name,
+				 "value '%.100s' does not match body value '%.100s'", hn,
 				 body ? body : "");
-	free(name);
+	free(hv);
+	free(hm);
+	free(hn);
 	return err;
 }
 

@@ -81,7 +81,7 @@ enum rpc_kind rpc_parse(const char *text, size_t len, struct rpc_msg *m, json_t 
 	*reply = NULL;
 	json_error_t je;
 	/* JSON_REJECT_DUPLICATES: {"id":1,"id":2} has no single meaning. */
-	m->root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
+	m->root = json_loadb(text, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &je);
 	if (!m->root)
 		return invalid(m, reply, rpc_errorf(NULL, RPC_PARSE_ERROR, "Parse error: %s "
 						    "(at byte %d)", je.text, je.position));

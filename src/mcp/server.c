@@ -248,12 +248,9 @@ json_t *mcp_handle_request(struct mcp_server *s, const struct rpc_msg *m,
 	}
 	if (x->session && x->session->version[0])
 		return dispatch(s, m, x);
-	/* Before initialize, a 2025 client may ping; a 2026 client probes with
-	 * server/discover (answered whatever it carries). */
-	if (strcmp(m->method, "ping") == 0 || strcmp(m->method, "server/discover") == 0) {
-		x->modern = strcmp(m->method, "server/discover") == 0;
+	/* Before initialize, a 2025 client may ping. */
+	if (strcmp(m->method, "ping") == 0)
 		return dispatch(s, m, x);
-	}
 	return fail(x, 400, rpc_errorf(m->id, RPC_INVALID_PARAMS, "Invalid params: no protocol "
 				       "version. With protocol %s every request carries "
 				       "params._meta[\"%s\"] and [\"%s\"]; with %s and earlier, "

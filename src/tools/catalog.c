@@ -84,13 +84,7 @@ static int list_datasets(struct tool_ctx *ctx, const json_t *args, struct tool_o
 	for (size_t i = 0; i < n; i++)
 		json_array_append_new(list, dataset_json(&rows[i], false));
 	dataset_rows_free(rows, n);
-	out->result = json_pack("{s:o, s:I, s:I, s:I}", "datasets", list, "total",
-				(json_int_t)total, "limit", (json_int_t)limit, "offset",
-				(json_int_t)offset);
-	out->summary = n ? tool_printf("Datasets %lld to %lld of %lld, newest first.",
-				       (long long)offset + 1, (long long)offset + (long long)n,
-				       (long long)total)
-			 : tool_printf("No datasets here (%lld in all).", (long long)total);
+	tool_page(out, "datasets", "datasets", list, total, limit, offset);
 	return 0;
 }
 

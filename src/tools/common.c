@@ -26,6 +26,18 @@ int tool_fail(struct tool_error *err, enum tool_error_kind kind, const char *fmt
 	return -1;
 }
 
+void tool_page(struct tool_output *out, const char *key, const char *what, json_t *list,
+	       int64_t total, int64_t limit, int64_t offset)
+{
+	size_t n = json_array_size(list);
+	out->result = json_pack("{s:o, s:I, s:I, s:I}", key, list, "total", (json_int_t)total,
+				"limit", (json_int_t)limit, "offset", (json_int_t)offset);
+	out->summary = n ? tool_printf("%c%s %lld to %lld of %lld, newest first.",
+				       what[0] - 'a' + 'A', what + 1, (long long)offset + 1,
+				       (long long)offset + (long long)n, (long long)total)
+			 : tool_printf("No %s here (%lld in all).", what, (long long)total);
+}
+
 void tool_report(struct tool_ctx *ctx, double done, double total, const char *message)
 {
 	if (ctx->progress && ctx->progress->report)

@@ -201,12 +201,7 @@ static int list_models(struct tool_ctx *ctx, const json_t *args, struct tool_out
 	for (size_t i = 0; i < n; i++)
 		json_array_append_new(list, registry_model_json(&rows[i]));
 	model_rows_free(rows, n);
-	out->result = json_pack("{s:o, s:I, s:I, s:I}", "models", list, "total", (json_int_t)total,
-				"limit", (json_int_t)limit, "offset", (json_int_t)offset);
-	out->summary = n ? tool_printf("Models %lld to %lld of %lld, newest first.",
-				       (long long)offset + 1, (long long)offset + (long long)n,
-				       (long long)total)
-			 : tool_printf("No models here (%lld in all).", (long long)total);
+	tool_page(out, "models", "models", list, total, limit, offset);
 	return 0;
 }
 

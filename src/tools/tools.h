@@ -122,6 +122,12 @@ int tool_call(const struct tool *tool, struct tool_ctx *ctx, const json_t *args,
 	      struct tool_output *out, struct tool_error *err);
 void tool_output_clear(struct tool_output *out);
 
+/* A page of a listing as the result: {key: list (taken), "total", "limit",
+ * "offset"}, summarised as "Datasets 1 to 50 of 70, newest first." (what:
+ * the items' plural, lower case). */
+void tool_page(struct tool_output *out, const char *key, const char *what, json_t *list,
+	       int64_t total, int64_t limit, int64_t offset);
+
 /* Progress through ctx->progress (nothing when nobody listens), and
  * whether the caller gave up. */
 void tool_report(struct tool_ctx *ctx, double done, double total, const char *message);

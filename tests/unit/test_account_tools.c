@@ -69,21 +69,6 @@ static struct fx *fx;
 
 /* ---- fixture ------------------------------------------------------------- */
 
-struct mem_reader {
-	const char *p;
-	size_t left;
-};
-
-static ssize_t mem_read(void *ctx, void *buf, size_t size)
-{
-	struct mem_reader *r = ctx;
-	size_t n = size < r->left ? size : r->left;
-	memcpy(buf, r->p, n);
-	r->p += n;
-	r->left -= n;
-	return (ssize_t)n;
-}
-
 /* A dataset row for owner with the CSV text as its original, recorded with
  * its ingest job queued; the job's id in job_id. */
 static void record_dataset(const char *owner, const char *name, const char *csv,

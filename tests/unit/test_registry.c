@@ -60,21 +60,6 @@ static struct fx *fx;
 
 /* ---- fixture ------------------------------------------------------------- */
 
-struct mem_reader {
-	const char *p;
-	size_t left;
-};
-
-static ssize_t mem_read(void *ctx, void *buf, size_t size)
-{
-	struct mem_reader *r = ctx;
-	size_t n = size < r->left ? size : r->left;
-	memcpy(buf, r->p, n);
-	r->p += n;
-	r->left -= n;
-	return (ssize_t)n;
-}
-
 static void put_object(const char *key, const char *data, size_t len)
 {
 	struct mem_reader r = { data, len };

@@ -4,7 +4,9 @@
 
 #include <ftw.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/stat.h>
+#include <sys/types.h>
 
 static inline int testutil_rm_entry(const char *path, const struct stat *sb, int flag,
 				    struct FTW *ftw)
@@ -32,5 +34,21 @@ static inline void rm_rf(const char *path)
 			fail();                                                          \
 		}                                                                        \
 	} while (0)
+
+/* Bytes from memory as a blob_put/import reader. */
+struct mem_reader {
+	const char *p;
+	size_t left;
+};
+
+static inline ssize_t mem_read(void *ctx, void *buf, size_t size)
+{
+	struct mem_reader *r = ctx;
+	size_t n = size < r->left ? size : r->left;
+	memcpy(buf, r->p, n);
+	r->p += n;
+	r->left -= n;
+	return (ssize_t)n;
+}
 
 #endif
