@@ -3,12 +3,14 @@
  * protocol; this file the transport), as the 2026-07-28 and 2025-11-25
  * revisions' transport pages describe it.
  *
- * POST carries one JSON-RPC message.  Before it is read:
+ * Every /mcp route is public to the router and does its own checks, in
+ * this order, before a byte of the body is read:
  *   - an Origin header that is not loopback, SHEAF_PUBLIC_URL or listed in
- *     SHEAF_MCP_ORIGINS gets 403 (DNS rebinding);
- *   - the bearer token is checked like every /api route (ROUTE_USER);
- *   - a body over SHEAF_MCP_MAX_MESSAGE gets 413.
- * Then:
+ *     SHEAF_MCP_ORIGINS gets 403 (DNS rebinding), token or not;
+ *   - the bearer token is checked like every /api route (401);
+ *   - POST: an Accept without JSON or events gets 406; a body over
+ *     SHEAF_MCP_MAX_MESSAGE gets 413.
+ * POST carries one JSON-RPC message.  Then:
  *   - notifications and responses get 202 with no body;
  *   - a 2026-07-28 request (its _meta names the version) must carry
  *     MCP-Protocol-Version, Mcp-Method and, for tools/call,
@@ -18,13 +20,20 @@
  *   - initialize opens a 2025-era session: the answer carries a new
  *     Mcp-Session-Id, which the client's later requests repeat (an unknown
  *     or expired one gets 404); DELETE with it ends the session;
- *   - the answer is application/json, or text/event-stream when the client
- *     accepts it and asked for progress (a progressToken): the progress
- *     notifications, then the answer.  The call runs on a slow-work thread
- *     and the events are sent when it ends.
+ *   - a request refused before it runs (bad version...) gets its HTTP
+ *     status with the JSON-RPC error;
+ *   - the answer is application/json, or, when the client accepts
+ *     text/event-stream and asked for progress (a progressToken), a live
+ *     event stream (http_reply_push): each progress notification as it
+ *     happens, then the answer, with a keep-alive comment in quiet spells.
+ *     The call runs on a slow-work thread.  A client that closes the
+ *     stream cancels a 2026-07-28 request (the spec's rule; its answer is
+ *     never sent); a 2025-era request goes on, as that revision asks, and
+ *     its answer is dropped.
  * GET (a standalone event stream) is not offered: 405.
  */
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -186,15 +195,32 @@ static json_t *check_headers(struct request *req, const struct rpc_msg *m)
 /* ---- running a request ---- */
 
 struct mcp_job {
+	struct app *app;
 	struct rpc_msg msg;
 	struct mcp_exchange x;
+	char user_id[USER_ID_MAX + 1];   /* the request may be gone before the job */
 	struct mcp_session session;
 	bool in_session;
 	char session_id[MCP_SESSION_ID_LEN + 1];
-	bool sse;
-	struct buf events;       /* SSE: the notifications so far */
+	struct http_push *push;          /* streamed: the event stream */
+	bool sse;                        /* the answer is an event stream */
+	struct buf events;               /* ... which waits here when not streamed */
 	pthread_mutex_t lock;
 };
+
+static struct mcp_job *job_new(struct request *req)
+{
+	struct mcp_job *job = xcalloc(1, sizeof *job);
+	job->app = req->app;
+	pthread_mutex_init(&job->lock, NULL);
+	buf_init(&job->events, (size_t)req->app->cfg->mcp_max_message * 2 + 65536);
+	snprintf(job->user_id, sizeof job->user_id, "%s", req->user_id);
+	job->x.transport = MCP_HTTP;
+	job->x.user_id = job->user_id;
+	job->x.session = &job->session;
+	atomic_init(&job->x.cancelled, false);
+	return job;
+}
 
 static void job_free(struct mcp_job *job)
 {
@@ -211,7 +237,27 @@ static void sse_event(struct buf *b, json_t *msg)
 	free(text);
 }
 
-/* Notifications (progress) of an SSE answer wait in job->events. */
+/* Runs the request, known to the session (if any) meanwhile so that
+ * notifications/cancelled can reach it. */
+static json_t *job_run(struct mcp_job *job)
+{
+	struct app *app = job->app;
+	char *key = NULL;
+	if (job->in_session) {
+		key = json_dumps(job->msg.id, JSON_ENCODE_ANY | JSON_COMPACT);
+		mcp_sessions_track(app->mcp_sessions, job->session_id, key, &job->x);
+	}
+	json_t *response = mcp_run_request(app->mcp, &job->msg, &job->x);
+	if (job->in_session)
+		mcp_sessions_untrack(app->mcp_sessions, &job->x);
+	free(key);
+	return response;
+}
+
+/* ---- the answer as one body ---- */
+
+/* The notifications of an event stream that is sent whole wait in
+ * job->events. */
 static void keep_event(void *arg, json_t *msg)
 {
 	struct mcp_job *job = arg;
@@ -221,30 +267,27 @@ static void keep_event(void *arg, json_t *msg)
 	json_decref(msg);
 }
 
+static void sse_headers(struct request *req)
+{
+	http_add_header(req, "Cache-Control", "no-cache");
+	http_add_header(req, "X-Accel-Buffering", "no");
+}
+
 static void run_request(struct request *req, void *arg)
 {
 	struct mcp_job *job = arg;
-	struct app *app = req->app;
-	char *key = NULL;
-	if (job->in_session) {
-		key = json_dumps(job->msg.id, JSON_ENCODE_ANY | JSON_COMPACT);
-		mcp_sessions_track(app->mcp_sessions, job->session_id, key, &job->x);
-	}
-	json_t *response = mcp_handle_request(app->mcp, &job->msg, &job->x);
-	if (job->in_session)
-		mcp_sessions_untrack(app->mcp_sessions, &job->x);
-	free(key);
+	json_t *response = job_run(job);
 	if (job->x.opened_session) {
-		mcp_sessions_open(app->mcp_sessions, req->user_id, &job->session, job->session_id);
+		mcp_sessions_open(job->app->mcp_sessions, job->user_id, &job->session,
+				  job->session_id);
 		http_add_header(req, HEADER_SESSION, job->session_id);
 	}
-	if (job->sse && job->x.http_status == 200) {
+	if (job->sse) {
 		pthread_mutex_lock(&job->lock);
 		sse_event(&job->events, response);
 		pthread_mutex_unlock(&job->lock);
 		json_decref(response);
-		http_add_header(req, "Cache-Control", "no-cache");
-		http_add_header(req, "X-Accel-Buffering", "no");
+		sse_headers(req);
 		size_t len = job->events.len;
 		http_reply_owned(req, 200, "text/event-stream", buf_detach(&job->events), len);
 	} else {
@@ -253,38 +296,112 @@ static void run_request(struct request *req, void *arg)
 	job_free(job);
 }
 
+/* ---- the answer as a live event stream ---- */
+
+static void push_event(struct http_push *push, json_t *msg)
+{
+	struct buf b;
+	buf_init(&b, SIZE_MAX);
+	sse_event(&b, msg);
+	http_push_write(push, b.data, b.len);
+	buf_free(&b);
+}
+
+/* A progress notification goes out as it happens. */
+static void stream_notify(void *arg, json_t *msg)
+{
+	struct mcp_job *job = arg;
+	if (!atomic_load(&job->x.cancelled))
+		push_event(job->push, msg);
+	json_decref(msg);
+}
+
+/* The stream cannot be delivered any more.  With protocol 2026-07-28 a
+ * closed stream is the client cancelling its request; the 2025 revisions
+ * say it is not (the client cancels with notifications/cancelled), so the
+ * work goes on and its answer is dropped. */
+static void stream_gone(void *arg)
+{
+	struct mcp_job *job = arg;
+	if (job->x.modern)
+		atomic_store(&job->x.cancelled, true);
+}
+
+static void stream_run(void *arg)
+{
+	struct mcp_job *job = arg;
+	json_t *response = job_run(job);
+	if (!atomic_load(&job->x.cancelled))   /* a cancelled request gets no answer */
+		push_event(job->push, response);
+	else
+		log_info("mcp: request cancelled; its answer is not sent");
+	json_decref(response);
+	http_push_end(job->push);
+	job_free(job);
+}
+
+/* Answers job's request with an event stream written as the work goes:
+ * progress notifications as they happen, then the response. */
+static void stream_start(struct request *req, struct mcp_job *job)
+{
+	sse_headers(req);
+	job->push = http_reply_push(req, 200, "text/event-stream", ": keep-alive\n\n",
+				    stream_gone, job);
+	job->x.notify = stream_notify;
+	job->x.notify_arg = job;
+	if (http_run(req, stream_run, job) == 0)
+		return;
+	push_event(job->push, rpc_error(job->msg.id, RPC_INTERNAL_ERROR, "Internal error: the "
+					"server is busy with slow work; try again in a moment",
+					NULL));
+	http_push_end(job->push);
+	job_free(job);
+}
+
+/* ---- POST ---- */
+
 static bool accepts(const char *accept, const char *type)
 {
 	return !accept || strstr(accept, type) || strstr(accept, "*/*");
 }
 
-void api_mcp_post(struct request *req)
+/* What every /mcp request passes first, in this order: the Origin (a page
+ * on another site must not reach a local server, token or not), then the
+ * token.  0 to go on, -1 when it replied. */
+static int gate(struct request *req)
 {
-	struct app *app = req->app;
-	const struct config *cfg = app->cfg;
 	const char *origin = http_header(req, "Origin");
-	if (origin && !origin_allowed(cfg, origin)) {
+	if (origin && !origin_allowed(req->app->cfg, origin)) {
 		log_warn("mcp: refused Origin %.200s (request %s)", origin, req->request_id);
 		reply_rpc(req, 403, rpc_errorf(NULL, RPC_INVALID_REQUEST, "Forbidden: Origin "
 					       "%.200s is not allowed (SHEAF_MCP_ORIGINS)", origin));
-		return;
+		return -1;
 	}
-	const char *accept = http_header(req, "Accept");
-	if (!accepts(accept, "application/json") && !accepts(accept, "text/event-stream")) {
-		reply_rpc(req, 406, rpc_error(NULL, RPC_INVALID_REQUEST, "Not Acceptable: accept "
-					      "application/json and text/event-stream", NULL));
-		return;
-	}
-	if (req->body.len > (size_t)cfg->mcp_max_message || req->body_too_big) {
-		http_add_header(req, "Connection", "close");
-		reply_rpc(req, 413, rpc_errorf(NULL, RPC_INVALID_REQUEST, "Invalid Request: the "
-					       "message is longer than %lld bytes "
-					       "(SHEAF_MCP_MAX_MESSAGE)", cfg->mcp_max_message));
-		return;
-	}
-	struct mcp_job *job = xcalloc(1, sizeof *job);
-	pthread_mutex_init(&job->lock, NULL);
-	buf_init(&job->events, (size_t)cfg->mcp_max_message * 2 + 65536);
+	return api_authenticate(req);
+}
+
+static void too_big(struct request *req)
+{
+	http_add_header(req, "Connection", "close");
+	reply_rpc(req, 413, rpc_errorf(NULL, RPC_INVALID_REQUEST, "Invalid Request: the message "
+				       "is longer than %lld bytes (SHEAF_MCP_MAX_MESSAGE)",
+				       req->app->cfg->mcp_max_message));
+}
+
+static int body_data(struct request *req, void *arg, const char *p, size_t n)
+{
+	(void)arg;
+	if (buf_append(&req->body, p, n) == 0)
+		return 0;
+	too_big(req);
+	return -1;
+}
+
+static void body_end(struct request *req, void *arg)
+{
+	(void)arg;
+	struct app *app = req->app;
+	struct mcp_job *job = job_new(req);
 	json_t *reply;
 	enum rpc_kind kind = rpc_parse(req->body.data ? req->body.data : "", req->body.len,
 				       &job->msg, &reply);
@@ -297,8 +414,9 @@ void api_mcp_post(struct request *req)
 	const struct rpc_msg *m = &job->msg;
 	const json_t *meta = json_object_get(m->params, "_meta");
 	bool modern = json_object_get(meta, "io.modelcontextprotocol/protocolVersion") != NULL;
+	bool initialize = kind == RPC_REQUEST && strcmp(m->method, "initialize") == 0;
 	const char *sid = http_header(req, HEADER_SESSION);
-	if (sid && !modern && !(kind == RPC_REQUEST && strcmp(m->method, "initialize") == 0)) {
+	if (sid && !modern && !initialize) {
 		if (!mcp_sessions_get(app->mcp_sessions, sid, req->user_id, &job->session)) {
 			reply_rpc(req, 404, rpc_error(m->id, RPC_INVALID_REQUEST, "Session not "
 						      "found: it ended or expired; send initialize "
@@ -334,20 +452,27 @@ void api_mcp_post(struct request *req)
 		job_free(job);
 		return;
 	}
-	if (modern) {
-		json_t *mismatch = check_headers(req, m);
-		if (mismatch) {
-			reply_rpc(req, 400, mismatch);
-			job_free(job);
-			return;
-		}
+	json_t *refused = modern ? check_headers(req, m) : NULL;
+	if (!refused) {
+		refused = mcp_check_request(app->mcp, m, &job->x);
+		if (refused)
+			reply_rpc(req, job->x.http_status, refused);
+	} else {
+		reply_rpc(req, 400, refused);
 	}
-	job->x.transport = MCP_HTTP;
-	job->x.user_id = req->user_id;
-	job->x.session = &job->session;
-	atomic_init(&job->x.cancelled, false);
-	const json_t *token = json_object_get(meta, "progressToken");
-	job->sse = token && accepts(accept, "text/event-stream");
+	if (refused) {
+		job_free(job);
+		return;
+	}
+	/* Progress asked for, and the client takes events: an event stream.
+	 * initialize is answered whole, since its answer names the session in
+	 * a header. */
+	job->sse = json_object_get(meta, "progressToken") &&
+		   accepts(http_header(req, "Accept"), "text/event-stream");
+	if (job->sse && !initialize) {
+		stream_start(req, job);
+		return;
+	}
 	if (job->sse) {
 		job->x.notify = keep_event;
 		job->x.notify_arg = job;
@@ -356,8 +481,33 @@ void api_mcp_post(struct request *req)
 		job_free(job);
 }
 
+/* A ROUTE_STREAM handler: it runs when the headers are in, so Origin,
+ * token, Accept and a declared length over the limit are refused before a
+ * byte of the body is read. */
+void api_mcp_post(struct request *req)
+{
+	if (gate(req))
+		return;
+	const struct config *cfg = req->app->cfg;
+	const char *accept = http_header(req, "Accept");
+	if (!accepts(accept, "application/json") && !accepts(accept, "text/event-stream")) {
+		reply_rpc(req, 406, rpc_error(NULL, RPC_INVALID_REQUEST, "Not Acceptable: accept "
+					      "application/json and text/event-stream", NULL));
+		return;
+	}
+	const char *length = http_header(req, "Content-Length");
+	if (length && strtoll(length, NULL, 10) > cfg->mcp_max_message) {
+		too_big(req);
+		return;
+	}
+	req->body.limit = (size_t)cfg->mcp_max_message;
+	http_stream(req, &(struct http_stream){ .data = body_data, .end = body_end });
+}
+
 void api_mcp_get(struct request *req)
 {
+	if (gate(req))
+		return;
 	http_add_header(req, "Allow", "POST, DELETE");
 	reply_rpc(req, 405, rpc_error(NULL, RPC_INVALID_REQUEST, "Method Not Allowed: sheaf "
 				      "offers no standalone event stream; POST requests to /mcp",
@@ -366,6 +516,8 @@ void api_mcp_get(struct request *req)
 
 void api_mcp_delete(struct request *req)
 {
+	if (gate(req))
+		return;
 	const char *sid = http_header(req, HEADER_SESSION);
 	if (!sid) {
 		http_add_header(req, "Allow", "POST, DELETE");

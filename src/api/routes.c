@@ -31,19 +31,22 @@ const struct route api_routes[] = {
 	{ HTTP_POST, "/mcp", api_mcp_post, JSON({
 		"operationId": "mcp", "tags": ["mcp"],
 		"summary": "Model Context Protocol (Streamable HTTP): one JSON-RPC message",
-		"description": "Protocol 2026-07-28 (every request carries _meta io.modelcontextprotocol/protocolVersion and clientCapabilities, and the MCP-Protocol-Version, Mcp-Method and Mcp-Name headers) and 2025-11-25 (initialize opens a session named by the Mcp-Session-Id response header). Notifications get 202. The answer is application/json, or text/event-stream (progress notifications, then the answer) when the request has a progressToken and the client accepts it. An Origin that is not loopback, SHEAF_PUBLIC_URL or in SHEAF_MCP_ORIGINS gets 403; a body over SHEAF_MCP_MAX_MESSAGE gets 413. Error bodies are JSON-RPC error responses.",
+		"description": "Protocol 2026-07-28 (every request carries _meta io.modelcontextprotocol/protocolVersion and clientCapabilities, and the MCP-Protocol-Version, Mcp-Method and Mcp-Name headers) and 2025-11-25 (initialize opens a session named by the Mcp-Session-Id response header). Notifications get 202. The answer is application/json, or a live text/event-stream (each progress notification as it happens, then the answer; a keep-alive comment every 15 s of quiet) when the request has a progressToken and the client accepts it; closing that stream cancels a 2026-07-28 request. An Origin that is not loopback, SHEAF_PUBLIC_URL or in SHEAF_MCP_ORIGINS gets 403, checked before the bearer token (401); a body over SHEAF_MCP_MAX_MESSAGE gets 413 before it is read. Error bodies are JSON-RPC error responses.",
 		"requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object"}}}},
 		"responses": {
 			"200": {"description": "The JSON-RPC response", "content": {"application/json": {"schema": {"type": "object"}}, "text/event-stream": {"schema": {"type": "string"}}}},
-			"202": {"description": "A notification or response, accepted"}}}), ROUTE_USER | ROUTE_LARGE },
+			"202": {"description": "A notification or response, accepted"}},
+		"security": [{"bearerAuth": []}]}), ROUTE_PUBLIC | ROUTE_STREAM },
 	{ HTTP_GET, "/mcp", api_mcp_get, JSON({
 		"operationId": "mcpStream", "tags": ["mcp"],
 		"summary": "No standalone event stream: 405",
-		"responses": {"405": {"description": "Not offered"}}}), ROUTE_USER },
+		"responses": {"405": {"description": "Not offered"}},
+		"security": [{"bearerAuth": []}]}), ROUTE_PUBLIC },
 	{ HTTP_DELETE, "/mcp", api_mcp_delete, JSON({
 		"operationId": "mcpEndSession", "tags": ["mcp"],
 		"summary": "End a 2025-11-25 MCP session (Mcp-Session-Id header)",
-		"responses": {"204": {"description": "Ended"}, "404": {"description": "No such session"}, "405": {"description": "No Mcp-Session-Id header"}}}), ROUTE_USER },
+		"responses": {"204": {"description": "Ended"}, "404": {"description": "No such session"}, "405": {"description": "No Mcp-Session-Id header"}},
+		"security": [{"bearerAuth": []}]}), ROUTE_PUBLIC },
 	{ HTTP_POST, "/api/auth/register", api_auth_register, JSON({
 		"operationId": "register", "tags": ["auth"],
 		"summary": "Create an account",

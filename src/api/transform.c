@@ -58,8 +58,8 @@ static void run_transform(struct request *req, void *arg)
 	}
 	struct dataset_row row;
 	char job_id[USER_ID_MAX + 1];
-	enum sql_status s = dataset_derive(app, req->user_id, &job->source, t, job->body, &row,
-					   job_id, &e);
+	enum sql_status s = dataset_derive(app, req->user_id, &job->source, t, job->body, NULL,
+					   NULL, &row, job_id, &e);
 	table_close(t);
 	if (s != SQL_OK) {
 		reply_status(req, s, &e);

@@ -143,10 +143,13 @@ extern const char dataset_derive_schema[];
  * rows as the new dataset's original and records the dataset (row, which
  * the caller clears) with its ingest job (job_id) queued.  SQL_OK, or the
  * status of what failed with e set (SQL_FAILED: the server's fault).
+ * stop(stop_arg), when given, is asked while the rows are computed: true
+ * stops the derivation (SQL_CANCELLED) before any dataset exists.
  */
 enum sql_status dataset_derive(struct app *app, const char *user_id,
 			       const struct dataset_row *src, struct table *t,
-			       const json_t *body, struct dataset_row *row,
+			       const json_t *body, bool (*stop)(void *arg), void *stop_arg,
+			       struct dataset_row *row,
 			       char job_id[USER_ID_MAX + 1], struct error *e);
 
 /* The format of a file from its first bytes: "xlsx" (a zip), "xls" (an OLE2

@@ -192,10 +192,13 @@ int dataset_enqueue(struct app *app, struct dataset_row *row, const char *spool,
 
 enum sql_status dataset_derive(struct app *app, const char *user_id,
 			       const struct dataset_row *src, struct table *t,
-			       const json_t *body, struct dataset_row *row,
-			       char job_id[USER_ID_MAX + 1], struct error *e)
+			       const json_t *body, bool (*stop)(void *arg), void *stop_arg,
+			       struct dataset_row *row, char job_id[USER_ID_MAX + 1],
+			       struct error *e)
 {
 	struct sql_limits lim = sql_limits_for(app->cfg, true);
+	lim.stop = stop;
+	lim.stop_arg = stop_arg;
 	struct joiner j = { app, user_id };
 	struct transform_plan plan;
 	memset(row, 0, sizeof *row);

@@ -14,6 +14,7 @@
 #include "base/alloc.h"
 #include "base/clock.h"
 #include "base/log.h"
+#include "http/push.h"
 #include "http/request.h"
 
 const char *http_header(struct request *req, const char *name)
@@ -103,8 +104,8 @@ void http_add_header(struct request *req, const char *name, const char *value)
 	req->n_headers++;
 }
 
-static void set_response(struct request *req, int status, struct MHD_Response *r,
-			 const char *content_type, size_t len)
+void http_set_response(struct request *req, int status, struct MHD_Response *r,
+		       const char *content_type, size_t len)
 {
 	if (!r) {
 		/* libmicrohttpd fails only for want of memory: same policy as xmalloc. */
@@ -221,13 +222,13 @@ void http_reply_owned(struct request *req, int status, const char *content_type,
 		      size_t len)
 {
 	struct MHD_Response *r = MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE);
-	set_response(req, status, r, content_type, len);
+	http_set_response(req, status, r, content_type, len);
 }
 
 void http_reply_empty(struct request *req, int status)
 {
 	struct MHD_Response *r = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
-	set_response(req, status, r, NULL, 0);
+	http_set_response(req, status, r, NULL, 0);
 }
 
 void http_reply_static(struct request *req, int status, const char *content_type,
@@ -235,14 +236,14 @@ void http_reply_static(struct request *req, int status, const char *content_type
 {
 	struct MHD_Response *r =
 		MHD_create_response_from_buffer(len, (void *)data, MHD_RESPMEM_PERSISTENT);
-	set_response(req, status, r, content_type, len);
+	http_set_response(req, status, r, content_type, len);
 }
 
 void http_reply_fd(struct request *req, int status, const char *content_type, int fd,
 		   uint64_t offset, uint64_t length)
 {
 	struct MHD_Response *r = MHD_create_response_from_fd_at_offset64(length, fd, offset);
-	set_response(req, status, r, content_type,
+	http_set_response(req, status, r, content_type,
 		     length == HTTP_LENGTH_UNKNOWN ? 0 : (size_t)length);
 }
 
@@ -278,7 +279,7 @@ void http_reply_stream(struct request *req, int status, const char *content_type
 	s->release = release;
 	struct MHD_Response *r = MHD_create_response_from_callback(length, 64 * 1024, stream_read,
 								   s, stream_free);
-	set_response(req, status, r, content_type,
+	http_set_response(req, status, r, content_type,
 		     length == HTTP_LENGTH_UNKNOWN ? 0 : (size_t)length);
 }
 

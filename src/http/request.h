@@ -139,6 +139,34 @@ void http_reply_fd(struct request *req, int status, const char *content_type, in
 typedef ssize_t (*http_read_fn)(void *ctx, uint64_t pos, char *buf, size_t max);
 void http_reply_stream(struct request *req, int status, const char *content_type,
 		       uint64_t length, http_read_fn read, void *ctx, void (*release)(void *ctx));
+/*
+ * A response written while it is being sent (an event stream): the status
+ * and headers go out when the handler returns, then the body as the
+ * producer, another thread, writes it (chunked), until http_push_end, which
+ * the producer must call once.
+ *
+ * keepalive (NULL: none) is written whenever HTTP_PUSH_KEEPALIVE_S seconds
+ * pass without a write, so proxies keep a quiet stream open.  gone(arg)
+ * runs at most once, before http_push_end, when nothing more can be
+ * delivered: the client hung up (noticed within a second or so), stopped
+ * reading (64 MiB waiting), or the server is stopping.  It runs on a
+ * server thread with the push locked, so it only sets a flag; writes
+ * return -1 after it.
+ */
+#define HTTP_PUSH_KEEPALIVE_S 15
+struct http_push;
+struct http_push *http_reply_push(struct request *req, int status, const char *content_type,
+				  const char *keepalive, void (*gone)(void *arg), void *arg);
+/* 0, or -1 when the push is gone (the bytes are dropped). */
+int http_push_write(struct http_push *p, const char *data, size_t len);
+/* The producer is done: what was written is sent, then the body ends.  p
+ * is not to be used after. */
+void http_push_end(struct http_push *p);
+/* Runs fn(arg) on the slow-work threads without parking the request, for
+ * a push's producer; fn must not touch req.  0, after which fn owns arg;
+ * -1 when the queue is full or the server is stopping (fn will not run). */
+int http_run(struct request *req, void (*fn)(void *arg), void *arg);
+
 void http_reply_error(struct request *req, int status, const char *code, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 

@@ -26,6 +26,7 @@
 #include "base/clock.h"
 #include "base/log.h"
 #include "base/utf8.h"
+#include "http/push.h"
 #include "http/request.h"
 
 /* Past this many bytes of an over-limit body we stop draining and close. */
@@ -40,8 +41,9 @@
 #define SLOW_QUEUE_MAX 256
 
 struct slow_job {
-	struct request *req;
+	struct request *req;      /* NULL for http_run's work */
 	http_deferred_fn fn;
+	void (*run)(void *arg);   /* http_run's */
 	void *arg;
 	struct slow_job *next;
 };
@@ -69,6 +71,7 @@ struct http_server {
 	_Atomic int64_t library_logged;   /* ... and of the last libmicrohttpd message */
 	atomic_bool draining;
 	struct slow_pool slow;
+	struct push_watch *pushes;
 };
 
 static bool cors_allowed(const struct http_server *s, const char *origin)
@@ -484,6 +487,12 @@ static void *slow_worker(void *arg)
 		pthread_mutex_unlock(&p->lock);
 
 		struct request *req = job->req;
+		if (!req) {
+			job->run(job->arg);
+			free(job);
+			pthread_mutex_lock(&p->lock);
+			continue;
+		}
 		job->fn(req, job->arg);
 		if (!req->response) {
 			log_error("deferred work for %s %s gave no response", req->method_name,
@@ -509,21 +518,21 @@ int http_defer(struct request *req, http_deferred_fn fn, void *arg)
 	return -1;
 }
 
-int http_defer_quiet(struct request *req, http_deferred_fn fn, void *arg)
+/* Queues job on the slow-work threads; -1 when full or stopping.  With a
+ * request, the request is parked before the job is visible, so a fast job
+ * cannot resume it first. */
+static int slow_enqueue(struct slow_pool *p, struct slow_job *job)
 {
-	struct slow_pool *p = &req->server->slow;
 	pthread_mutex_lock(&p->lock);
 	if (p->queued >= SLOW_QUEUE_MAX || p->stopping) {
 		pthread_mutex_unlock(&p->lock);
+		free(job);
 		return -1;
 	}
-	/* Parked before the job is visible, so a fast job cannot resume first. */
-	req->deferred = true;
-	MHD_suspend_connection(req->conn);
-	struct slow_job *job = xcalloc(1, sizeof *job);
-	job->req = req;
-	job->fn = fn;
-	job->arg = arg;
+	if (job->req) {
+		job->req->deferred = true;
+		MHD_suspend_connection(job->req->conn);
+	}
 	if (p->tail)
 		p->tail->next = job;
 	else
@@ -533,6 +542,28 @@ int http_defer_quiet(struct request *req, http_deferred_fn fn, void *arg)
 	pthread_cond_signal(&p->ready);
 	pthread_mutex_unlock(&p->lock);
 	return 0;
+}
+
+int http_defer_quiet(struct request *req, http_deferred_fn fn, void *arg)
+{
+	struct slow_job *job = xcalloc(1, sizeof *job);
+	job->req = req;
+	job->fn = fn;
+	job->arg = arg;
+	return slow_enqueue(&req->server->slow, job);
+}
+
+int http_run(struct request *req, void (*fn)(void *arg), void *arg)
+{
+	struct slow_job *job = xcalloc(1, sizeof *job);
+	job->run = fn;
+	job->arg = arg;
+	return slow_enqueue(&req->server->slow, job);
+}
+
+struct push_watch *http_server_push_watch(struct http_server *s)
+{
+	return s->pushes;
 }
 
 static void slow_start(struct slow_pool *p, int n)
@@ -770,6 +801,7 @@ int http_server_start(struct http_server **out, const struct http_server_config 
 	unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG |
 			 MHD_ALLOW_SUSPEND_RESUME;
 	slow_start(&s->slow, cfg->slow_workers);
+	s->pushes = push_watch_new();
 	s->daemon = MHD_start_daemon(flags, 0, on_accept, s, on_request, s,
 				     MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
 	if (!s->daemon) {
@@ -804,10 +836,14 @@ void http_server_stop(struct http_server *s)
 {
 	if (!s)
 		return;
-	/* Parked connections must be resumed before libmicrohttpd stops. */
+	/* Parked connections must be resumed before libmicrohttpd stops: the
+	 * deferred ones when their work ends, pushes when their producers end
+	 * (told to, here, since their clients would wait for nothing). */
+	push_watch_cancel_all(s->pushes);
 	slow_stop(&s->slow);
 	if (s->daemon)
 		MHD_stop_daemon(s->daemon);
+	push_watch_free(s->pushes);
 	if (s->slow.n) {   /* the pool was started */
 		pthread_mutex_destroy(&s->slow.lock);
 		pthread_cond_destroy(&s->slow.ready);

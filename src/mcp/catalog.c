@@ -258,6 +258,10 @@ static json_t *call_tool(const json_t *params, struct mcp_call *call, int *code,
 		.user_id = call->user_id,
 		.progress = &progress,
 	};
+	/* Every query the tool runs stops when the call is cancelled or out
+	 * of time, not only at the tool's own looks at progress. */
+	ctx.lim.stop = cancelled;
+	ctx.lim.stop_arg = &ps;
 	struct dataset_row row = { 0 };
 	json_t *result = NULL;
 	if (tool->scope == TOOL_ON_DATASET) {

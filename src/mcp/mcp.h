@@ -72,9 +72,18 @@ struct mcp_server;
 struct mcp_server *mcp_server_new(struct app *app);
 void mcp_server_free(struct mcp_server *s);
 
-/* Handles a request (m->kind == RPC_REQUEST) to its response (never NULL). */
+/* Handles a request (m->kind == RPC_REQUEST) to its response (never NULL):
+ * mcp_check_request, then mcp_run_request. */
 json_t *mcp_handle_request(struct mcp_server *s, const struct rpc_msg *m,
 			   struct mcp_exchange *x);
+/* The two halves, for a transport that must choose how to answer before the
+ * work starts (HTTP: one JSON body, or an event stream).  The check is
+ * cheap and does no work: it returns NULL when the request will run (the
+ * exchange's era and deadline set), else the error response with
+ * x->http_status set.  Run it, then mcp_run_request for the response. */
+json_t *mcp_check_request(struct mcp_server *s, const struct rpc_msg *m,
+			  struct mcp_exchange *x);
+json_t *mcp_run_request(struct mcp_server *s, const struct rpc_msg *m, struct mcp_exchange *x);
 
 /* Handles a notification: notifications/initialized marks session;
  * notifications/cancelled is the transport's (it knows what is in flight)

@@ -179,8 +179,6 @@ static json_t *dispatch(struct mcp_server *s, const struct rpc_msg *m, struct mc
 		}
 		return rpc_result(m->id, result);
 	}
-	if (x->modern)
-		x->http_status = 404;
 	return rpc_errorf(m->id, RPC_METHOD_NOT_FOUND, "Method not found: %.200s%s", m->method,
 			  strcmp(m->method, "ping") == 0 ? " (removed in protocol 2026-07-28)" : "");
 }
@@ -212,8 +210,17 @@ static json_t *initialize(struct mcp_server *s, const struct rpc_msg *m, struct 
 					   "instructions", instructions));
 }
 
-json_t *mcp_handle_request(struct mcp_server *s, const struct rpc_msg *m,
-			   struct mcp_exchange *x)
+/* Whether the method exists in the exchange's era. */
+static bool method_known(const char *method, bool modern)
+{
+	for (size_t i = 0; i < sizeof methods / sizeof *methods; i++)
+		if (strcmp(methods[i].name, method) == 0)
+			return methods[i].eras & (modern ? MODERN : LEGACY);
+	return false;
+}
+
+json_t *mcp_check_request(struct mcp_server *s, const struct rpc_msg *m,
+			  struct mcp_exchange *x)
 {
 	x->http_status = 200;
 	x->modern = false;
@@ -226,7 +233,7 @@ json_t *mcp_handle_request(struct mcp_server *s, const struct rpc_msg *m,
 					      "params._meta must be an object", NULL));
 	const json_t *version = json_object_get(meta, META_VERSION);
 	if (strcmp(m->method, "initialize") == 0 && !version)
-		return initialize(s, m, x);
+		return NULL;
 	if (version) {
 		if (!json_is_string(version))
 			return fail(x, 400, rpc_errorf(m->id, RPC_INVALID_PARAMS, "Invalid params: "
@@ -244,18 +251,35 @@ json_t *mcp_handle_request(struct mcp_server *s, const struct rpc_msg *m,
 						       "with protocol %s", META_CAPABILITIES,
 						       MCP_MODERN_VERSION));
 		x->modern = true;
-		return dispatch(s, m, x);
+		if (!method_known(m->method, true))
+			return fail(x, 404, rpc_errorf(m->id, RPC_METHOD_NOT_FOUND, "Method not "
+						       "found: %.200s%s", m->method,
+						       strcmp(m->method, "ping") == 0
+						       ? " (removed in protocol 2026-07-28)" : ""));
+		return NULL;
 	}
-	if (x->session && x->session->version[0])
-		return dispatch(s, m, x);
-	/* Before initialize, a 2025 client may ping. */
-	if (strcmp(m->method, "ping") == 0)
-		return dispatch(s, m, x);
+	/* A session's requests, and a 2025 client's ping before initialize. */
+	if ((x->session && x->session->version[0]) || strcmp(m->method, "ping") == 0)
+		return NULL;
 	return fail(x, 400, rpc_errorf(m->id, RPC_INVALID_PARAMS, "Invalid params: no protocol "
 				       "version. With protocol %s every request carries "
 				       "params._meta[\"%s\"] and [\"%s\"]; with %s and earlier, "
 				       "send initialize first", MCP_MODERN_VERSION, META_VERSION,
 				       META_CAPABILITIES, MCP_LEGACY_LATEST));
+}
+
+json_t *mcp_run_request(struct mcp_server *s, const struct rpc_msg *m, struct mcp_exchange *x)
+{
+	if (!x->modern && strcmp(m->method, "initialize") == 0)
+		return initialize(s, m, x);
+	return dispatch(s, m, x);
+}
+
+json_t *mcp_handle_request(struct mcp_server *s, const struct rpc_msg *m,
+			   struct mcp_exchange *x)
+{
+	json_t *refused = mcp_check_request(s, m, x);
+	return refused ? refused : mcp_run_request(s, m, x);
 }
 
 void mcp_handle_notification(struct mcp_server *s, const struct rpc_msg *m,

@@ -36,6 +36,7 @@ struct sql_query {
 	int64_t enter_ns;
 	int64_t deadline_ns;
 	bool timed_out;
+	bool stopped;               /* by lim.stop */
 	bool cacheable;
 	/* B-trees a query may open: the root pages of data (and its indexes)
 	 * in main (database 0) and in each attached file (databases 2...). */
@@ -164,6 +165,10 @@ static int on_progress(void *arg)
 		q->timed_out = true;
 		return 1;
 	}
+	if (q->lim.stop && q->lim.stop(q->lim.stop_arg)) {
+		q->stopped = true;
+		return 1;
+	}
 	return 0;
 }
 
@@ -193,6 +198,10 @@ int sql_step(struct sql_query *q)
 enum sql_status sql_failure(struct sql_query *q, struct error *e)
 {
 	int code = sqlite3_errcode(q->db) & 0xff;
+	if (q->stopped) {
+		error_set(e, "the query was cancelled by its caller");
+		return SQL_CANCELLED;
+	}
 	if (code == SQLITE_INTERRUPT || q->timed_out) {
 		error_set(e, "the query ran longer than %lld ms (its time limit); narrow it down, "
 			  "or add LIMIT", (long long)q->lim.time_ms);

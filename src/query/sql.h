@@ -45,6 +45,10 @@ struct sql_limits {
 	int64_t time_ms;          /* SQLite work of the whole query */
 	int64_t memory_bytes;     /* heap the query's connection may hold */
 	int64_t max_value_bytes;  /* longest string or blob the query may build */
+	/* Asked every few thousand SQLite steps, with stop_arg: true stops the
+	 * query as SQL_CANCELLED (its caller gave up).  NULL: never asked. */
+	bool (*stop)(void *arg);
+	void *stop_arg;
 };
 
 struct config;
@@ -58,6 +62,7 @@ enum sql_status {
 	SQL_FORBIDDEN,   /* not a single read-only statement, or it touches what it may not */
 	SQL_INVALID,     /* syntax, unknown names, bad parameters, a runtime error */
 	SQL_TIMEOUT,     /* ran past the time limit */
+	SQL_CANCELLED,   /* stopped by the limits' stop hook */
 	SQL_TOO_BIG,     /* past the memory limit or the value-size limit */
 	SQL_FAILED,      /* the dataset file could not be read: the server's fault */
 };

@@ -129,6 +129,7 @@ static enum tool_error_kind kind_of(enum sql_status s)
 {
 	switch (s) {
 	case SQL_TIMEOUT: return TOOL_ERR_TIMEOUT;
+	case SQL_CANCELLED: return TOOL_ERR_CANCELLED;
 	case SQL_TOO_BIG: return TOOL_ERR_TOO_BIG;
 	case SQL_FAILED: return TOOL_ERR_INTERNAL;
 	default: return TOOL_ERR_ARGUMENT;

@@ -27,6 +27,8 @@ static int derive_failed(enum sql_status s, const struct error *e, struct tool_e
 		return tool_fail(err, TOOL_ERR_ARGUMENT, "%s", e->msg);
 	case SQL_TIMEOUT:
 		return tool_fail(err, TOOL_ERR_TIMEOUT, "%s", e->msg);
+	case SQL_CANCELLED:
+		return tool_fail(err, TOOL_ERR_CANCELLED, "%s", e->msg);
 	case SQL_TOO_BIG:
 		return tool_fail(err, TOOL_ERR_TOO_BIG, "%s", e->msg);
 	default:
@@ -128,7 +130,8 @@ static int transform(struct tool_ctx *ctx, const json_t *args, struct tool_outpu
 	struct error e;
 	/* args is a transformation request with dataset_id besides, which
 	 * dataset_derive does not read. */
-	enum sql_status s = dataset_derive(app, ctx->user_id, &src, t, args, &row, job_id, &e);
+	enum sql_status s = dataset_derive(app, ctx->user_id, &src, t, args, ctx->lim.stop,
+					   ctx->lim.stop_arg, &row, job_id, &e);
 	table_close(t);
 	dataset_row_clear(&src);
 	if (s != SQL_OK)

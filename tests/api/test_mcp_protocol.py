@@ -358,6 +358,25 @@ def test_stdio_cancelled_call_is_never_answered(mcp, stdio_dir):
     assert "cancelled by the client" in s.stderr
 
 
+def test_stdio_running_query_stops_at_cancel_and_at_the_call_limit(mcp, stdio_dir):
+    """The call's end reaches inside SQLite: with an hour-long query limit,
+    the call limit (SHEAF_MCP_TIMEOUT) still stops an endless query_sql, and
+    a cancelled one stops at once (stdin's end waits for running calls, so
+    the process could not exit within the test's minute otherwise)."""
+    s = mcp(env={"SHEAF_QUERY_TIMEOUT_MS": "3600000", "SHEAF_MCP_TIMEOUT": "2"})
+    tid = stdio_dir[1]["test"]
+    slow = {"name": "query_sql", "arguments": {"dataset_id": tid, "sql": ENDLESS_SQL}}
+    r = result_of(s.call(req("tools/call", "limited", slow), timeout=60))
+    assert r["isError"] is True and "SHEAF_MCP_TIMEOUT" in r["content"][0]["text"], r
+    s2 = mcp(env={"SHEAF_QUERY_TIMEOUT_MS": "3600000", "SHEAF_MCP_TIMEOUT": "3600"})
+    s2.send(req("tools/call", "gone", slow))
+    assert "tools" in result_of(s2.call(req("tools/list", "list")))   # it is running
+    s2.send({"jsonrpc": "2.0", "method": "notifications/cancelled",
+             "params": {"requestId": "gone"}})
+    msgs = s2.close(timeout=60)
+    assert not [m for m in msgs if m.get("id") == "gone"], msgs
+
+
 def test_stdio_progress_notifications_precede_the_result(mcp, stdio_dir):
     s = mcp()
     ids = stdio_dir[1]
@@ -545,10 +564,20 @@ def test_http_origin_checks(strict):
         r = modern_post(strict, t, msg, Origin=origin)
         assert r.status_code == 200, (origin, r.status_code, r.text)
         assert "tools" in result_of(r.json())
-    # Without a token too.  (sheaf checks the token first: 401 rather than
-    # the 403 the transport page asks for; either way nothing is served.)
-    r = post(strict, msg, None, {**modern_headers(msg), "Origin": "http://evil.example"})
-    assert r.status_code in (401, 403), r.text
+    # Without a token, or with a bad one, a bad Origin is still 403: the
+    # Origin is checked first, as the transport page asks.
+    for token in (None, "not-a-token"):
+        r = post(strict, msg, token, {**modern_headers(msg), "Origin": "http://evil.example"})
+        assert r.status_code == 403, (token, r.status_code, r.text)
+        assert error_code(r.json()) == INVALID_REQUEST
+    # GET and DELETE too.
+    for method in ("GET", "DELETE"):
+        r = requests.request(method, strict.url + "/mcp", timeout=30,
+                             headers={"Origin": "http://evil.example"})
+        assert r.status_code == 403, (method, r.status_code, r.text)
+    # A good Origin without a token: 401.
+    r = post(strict, msg, None, {**modern_headers(msg), "Origin": "http://localhost:3000"})
+    assert r.status_code == 401, (r.status_code, r.text)
 
 
 def test_http_oversized_body_413(strict):
@@ -560,6 +589,20 @@ def test_http_oversized_body_413(strict):
     assert error_code(r.json()) == INVALID_REQUEST
     # Under the limit still works.
     assert "tools" in result_of(rpc_json(modern_post(strict, t, req("tools/list", 2))))
+
+
+def test_http_declared_oversized_body_is_refused_before_it_is_read(strict):
+    """A Content-Length over the limit is answered 413 at once: the body is
+    never sent here, so an answer proves sheaf did not wait for it."""
+    t = strict.user.token
+    head = (f"POST /mcp HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {t}\r\n"
+            "Content-Type: application/json\r\nAccept: application/json\r\n"
+            "Content-Length: 50000000\r\n\r\n").encode()
+    resp = raw_exchange(strict.url, head)
+    assert raw_status(resp) == 413, resp[:300]
+    # Without a token the answer is 401, also before the body.
+    resp = raw_exchange(strict.url, head.replace(f"Bearer {t}".encode(), b"Bearer x"))
+    assert raw_status(resp) == 401, resp[:300]
 
 
 def test_http_needs_a_bearer_token(hsrv):
@@ -667,6 +710,78 @@ def test_http_progress_as_server_sent_events(hsrv):
     r = modern_post(hsrv, t, msg, Accept="application/json")
     m = rpc_json(r)
     assert m["id"] == "p2" and result_of(m)["structuredContent"]["rows"] == 3
+
+
+@pytest.fixture(scope="module")
+def one_worker(tmp_path_factory):
+    """A server with a single slow-work thread (where MCP calls run) and
+    time limits far beyond any test's patience: a call that is not
+    cancelled holds the thread, and the next call waits for it."""
+    need_data(TEST_CSV)
+    f = SheafFactory(tmp_path_factory.mktemp("mcp-one-worker"))
+    srv = f.start(env={"SHEAF_PASSWORD_CONCURRENCY": "1", "SHEAF_QUERY_TIMEOUT_MS": "3600000",
+                       "SHEAF_MCP_TIMEOUT": "3600"})
+    srv.ids = {"test": ready(upload_dataset(srv, TEST_CSV.read_bytes(), "test.csv"))["id"]}
+    yield srv
+    f.finish()
+
+
+def endless_call(srv, id, modern=True):
+    return req("tools/call", id, {"name": "query_sql", "arguments": {
+        "dataset_id": srv.ids["test"], "sql": ENDLESS_SQL},
+        "_meta": {"progressToken": f"tok-{id}"}}, modern=modern)
+
+
+def quick_call_works(srv, t, id):
+    """A short call on the single worker answers (within the client's 60 s;
+    the query it waits behind would take an hour)."""
+    msg = req("tools/call", id, {"name": "query_sql", "arguments": {
+        "dataset_id": srv.ids["test"], "sql": "SELECT count(*) AS n FROM data"}})
+    r = result_of(rpc_json(modern_post(srv, t, msg, timeout=60)))
+    assert r["isError"] is False and r["structuredContent"]["rows"][0][0] > 0, r
+
+
+def test_http_closing_the_event_stream_cancels_the_call(one_worker):
+    """2026-07-28: closing the SSE response stream MUST be treated as
+    cancellation.  The stream's headers arrive while the endless query
+    runs (the events are live, not sent at the end); closing it stops the
+    query, which frees the only worker for the next call."""
+    t = tok(one_worker)
+    msg = endless_call(one_worker, "e1")
+    r = requests.post(one_worker.url + "/mcp", data=json.dumps(msg), stream=True, timeout=60,
+                      headers={**modern_headers(msg), "Authorization": f"Bearer {t}"})
+    assert r.status_code == 200
+    assert r.headers["Content-Type"].startswith("text/event-stream"), r.headers
+    assert r.headers.get("X-Accel-Buffering") == "no"
+    r.close()
+    quick_call_works(one_worker, t, "q1")
+    # And again: each cancellation frees the worker.
+    r = requests.post(one_worker.url + "/mcp", data=json.dumps(msg), stream=True, timeout=60,
+                      headers={**modern_headers(msg), "Authorization": f"Bearer {t}"})
+    assert r.status_code == 200
+    r.close()
+    quick_call_works(one_worker, t, "q2")
+
+
+def test_http_legacy_cancelled_notification_ends_the_stream_unanswered(one_worker):
+    """2025-11-25: notifications/cancelled in the session stops the call;
+    its event stream ends without a response (the receiver SHOULD NOT
+    answer a cancelled request)."""
+    t = tok(one_worker)
+    s = LegacySession(one_worker, t)
+    msg = endless_call(one_worker, 77, modern=False)
+    r = requests.post(one_worker.url + "/mcp", data=json.dumps(msg), stream=True, timeout=60,
+                      headers={**s.headers(), "Authorization": f"Bearer {t}",
+                               "Content-Type": "application/json",
+                               "Accept": "application/json, text/event-stream"})
+    assert r.status_code == 200 and r.headers["Content-Type"].startswith("text/event-stream")
+    note = {"jsonrpc": "2.0", "method": "notifications/cancelled",
+            "params": {"requestId": 77, "reason": "the user gave up"}}
+    assert s.post(note).status_code == 202
+    body = r.raw.read().decode()   # returns when the stream ends
+    msgs = [json.loads(l[5:]) for l in body.splitlines() if l.startswith("data:")]
+    assert all("id" not in m for m in msgs), msgs
+    quick_call_works(one_worker, t, "q3")
 
 
 def test_http_concurrent_calls(hsrv):
