@@ -37,6 +37,7 @@
 #include "base/fsutil.h"
 #include "base/log.h"
 #include "http/server.h"
+#include "mcp/mcp.h"
 #include "version.h"
 
 static void usage(FILE *out)
@@ -168,6 +169,8 @@ static int cmd_serve(int argc, char **argv)
 		 sig == SIGINT ? "SIGINT" : "SIGTERM", http_server_inflight(srv));
 	http_server_quiesce(srv);
 	cut_off = drain(srv, &signals, cfg.shutdown_timeout);
+	/* MCP calls still running (their time limit may be long) stop now. */
+	mcp_server_cancel_all(app.mcp);
 	/* Uploads still waiting on their ingest answer 202 now; the jobs go
 	 * back to the queue for the next start. */
 	jobs_begin_stop(app.jobs);

@@ -203,7 +203,7 @@ static void report(void *arg, double done, double total, const char *message)
 static bool cancelled(void *arg)
 {
 	struct progress_state *p = arg;
-	if (atomic_load(&p->x->cancelled))
+	if (atomic_load(&p->x->cancelled) || (p->x->stopping && atomic_load(p->x->stopping)))
 		return true;
 	if (clock_mono_ns() > p->x->deadline_ns) {
 		p->x->timed_out = true;
@@ -285,7 +285,10 @@ static json_t *call_tool(const json_t *params, struct mcp_call *call, int *code,
 	struct tool_error err;
 	int64_t start = clock_mono_ns();
 	int rc = tool_call(tool, &ctx, args, &o, &err);
-	if (rc < 0 && x->timed_out) {
+	if (rc < 0 && x->stopping && atomic_load(x->stopping)) {
+		result = tool_error_result("%s stopped: the server is shutting down; try again "
+					   "in a moment", name);
+	} else if (rc < 0 && x->timed_out) {
 		result = tool_error_result("%s stopped after %lld s (SHEAF_MCP_TIMEOUT)", name,
 					   app->cfg->mcp_timeout);
 	} else if (rc < 0 && err.kind == TOOL_ERR_INTERNAL) {

@@ -59,6 +59,7 @@ struct mcp_exchange {
 	void *notify_arg;
 	atomic_bool cancelled;           /* set by the transport (notifications/cancelled,
 					  * a closed connection) */
+	const atomic_bool *stopping;     /* the server's; set by mcp_check_request */
 	int64_t deadline_ns;             /* set by mcp_handle_request */
 	/* Filled by mcp_handle_request: */
 	int http_status;                 /* 200, or the status the spec ties to the error */
@@ -71,6 +72,9 @@ struct mcp_server;
 
 struct mcp_server *mcp_server_new(struct app *app);
 void mcp_server_free(struct mcp_server *s);
+/* The process is stopping: every call running or still to run is
+ * cancelled (and ends as soon as its work looks). */
+void mcp_server_cancel_all(struct mcp_server *s);
 
 /* Handles a request (m->kind == RPC_REQUEST) to its response (never NULL):
  * mcp_check_request, then mcp_run_request. */

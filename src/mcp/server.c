@@ -24,6 +24,7 @@ static const char *const legacy_versions[] = { "2025-11-25", "2025-06-18", "2025
 struct mcp_server {
 	struct app *app;
 	struct mcp_catalog *catalog;
+	atomic_bool stopping;
 };
 
 struct mcp_server *mcp_server_new(struct app *app)
@@ -31,7 +32,14 @@ struct mcp_server *mcp_server_new(struct app *app)
 	struct mcp_server *s = xcalloc(1, sizeof *s);
 	s->app = app;
 	s->catalog = mcp_catalog_new(app);
+	atomic_init(&s->stopping, false);
 	return s;
+}
+
+void mcp_server_cancel_all(struct mcp_server *s)
+{
+	if (s)
+		atomic_store(&s->stopping, true);
 }
 
 void mcp_server_free(struct mcp_server *s)
@@ -222,6 +230,7 @@ static bool method_known(const char *method, bool modern)
 json_t *mcp_check_request(struct mcp_server *s, const struct rpc_msg *m,
 			  struct mcp_exchange *x)
 {
+	x->stopping = &s->stopping;
 	x->http_status = 200;
 	x->modern = false;
 	x->opened_session = false;

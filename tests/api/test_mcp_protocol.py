@@ -12,7 +12,9 @@ import concurrent.futures
 import datetime as dt
 import json
 import random
+import signal
 import threading
+import time
 
 import pytest
 import requests
@@ -782,6 +784,47 @@ def test_http_legacy_cancelled_notification_ends_the_stream_unanswered(one_worke
     msgs = [json.loads(l[5:]) for l in body.splitlines() if l.startswith("data:")]
     assert all("id" not in m for m in msgs), msgs
     quick_call_works(one_worker, t, "q3")
+
+
+def test_http_shutdown_stops_running_calls(tmp_path):
+    """SIGTERM while MCP calls run, one streamed, one answered as JSON,
+    both with hour-long limits: once the shutdown timeout has passed they
+    are cancelled, and the server exits cleanly within seconds."""
+    need_data(TEST_CSV)
+    f = SheafFactory(tmp_path)
+    srv = f.start(env={"SHEAF_PASSWORD_CONCURRENCY": "2", "SHEAF_QUERY_TIMEOUT_MS": "3600000",
+                       "SHEAF_MCP_TIMEOUT": "3600", "SHEAF_SHUTDOWN_TIMEOUT": "1",
+                       "SHEAF_LOG_LEVEL": "debug"})
+    try:
+        srv.ids = {"test": ready(upload_dataset(srv, TEST_CSV.read_bytes(), "test.csv"))["id"]}
+        t = tok(srv)
+        msg = endless_call(srv, "s1")
+        streamed = requests.post(srv.url + "/mcp", data=json.dumps(msg), stream=True,
+                                 timeout=60, headers={**modern_headers(msg),
+                                                      "Authorization": f"Bearer {t}"})
+        assert streamed.status_code == 200
+        outcome = []
+
+        def json_call():
+            m = endless_call(srv, "j1")
+            try:
+                r = modern_post(srv, t, m, timeout=60, Accept="application/json")
+                outcome.append(r.status_code)
+            except requests.RequestException as e:
+                outcome.append(type(e).__name__)
+        th = threading.Thread(target=json_call, daemon=True)
+        th.start()
+        deadline = time.monotonic() + 30
+        while sum("request started" in l and "path=/mcp" in l for l in srv.log_lines()) < 2:
+            assert time.monotonic() < deadline, "the JSON call did not start"
+            time.sleep(0.05)
+        srv.proc.send_signal(signal.SIGTERM)
+        assert srv.wait_exit(30) == 0
+        th.join(30)
+        assert outcome, "the JSON call neither answered nor failed"
+        streamed.close()
+    finally:
+        f.finish()
 
 
 def test_http_concurrent_calls(hsrv):
