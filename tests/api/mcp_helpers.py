@@ -53,6 +53,12 @@ def meta(**extra):
     return m
 
 
+# A statement that never ends on its own: a time limit or a cancellation
+# stops it.
+ENDLESS_SQL = ("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) "
+               "SELECT count(*) FROM c")
+
+
 def req(method, id=1, params=None, modern=True, **meta_extra):
     """A request; modern ones carry the 2026-07-28 _meta."""
     p = dict(params or {})

@@ -26,7 +26,7 @@ import pytest
 from conftest import SheafFactory
 from datasets_helpers import CCTV_CSV, TAAS_ZIP, TEST_CSV, need_data, ready, upload_dataset
 from eclo_helpers import known, label_of, reference, spread, taas_accidents
-from mcp_helpers import (INVALID_PARAMS, MODERN, RESOURCE_NOT_FOUND_2025, http_transport,
+from mcp_helpers import (ENDLESS_SQL, INVALID_PARAMS, MODERN, RESOURCE_NOT_FOUND_2025, http_transport,
                          import_dataset, read_cctv_csv, read_test_csv, run_client, stdio_transport)
 
 DATASET_TOOLS = {"dataframe_info", "missing_values", "type_detection", "missing_pattern",
@@ -522,6 +522,44 @@ def test_v2_pinned_and_legacy_modes(small, hsrv, kind, mode):
     # to one ResourceNotFoundError; the raw codes are in test_mcp_protocol.py.
     assert missing["error"]["name"] == "ResourceNotFoundError", missing
     assert missing["error"]["data"]["uri"] == "sheaf://datasets/nope", missing
+
+
+@pytest.fixture(scope="module")
+def one_worker(tmp_path_factory):
+    """A server with one slow-work thread (where MCP calls run) and
+    hour-long limits: a call that is not stopped holds the thread, and every
+    later call waits behind it."""
+    need_data(TEST_CSV)
+    f = SheafFactory(tmp_path_factory.mktemp("mcp-one-worker"))
+    srv = f.start(env={**ENV, "SHEAF_PASSWORD_CONCURRENCY": "1",
+                       "SHEAF_QUERY_TIMEOUT_MS": "3600000", "SHEAF_MCP_TIMEOUT": "3600"})
+    srv.tid = ready(upload_dataset(srv, TEST_CSV.read_bytes(), "test.csv"))["id"]
+    yield srv
+    f.finish()
+
+
+@pytest.mark.parametrize("sdk,mode", [(1, "auto"), (2, "auto"), (2, "legacy")])
+def test_an_sdk_abort_stops_the_call_on_the_server(one_worker, sdk, mode):
+    """A client that gives up on a call (AbortSignal) stops it in sheaf, each
+    the way its era has: v2 in the 2026-07-28 era closes the event stream,
+    the 2025 clients send notifications/cancelled in their session.  The
+    endless query would hold the only worker for an hour; the call after it
+    answers within its 60 s only if the first was stopped."""
+    endless = {"op": "callTool", "name": "query_sql", "progress": True, "abortAfterMs": 1500,
+               "arguments": {"dataset_id": one_worker.tid, "sql": ENDLESS_SQL}}
+    quick = {"op": "callTool", "name": "query_sql", "timeout": 60000,
+             "arguments": {"dataset_id": one_worker.tid, "sql": "SELECT count(*) AS n FROM data"}}
+    out = run_client(sdk, {"transport": http_transport(one_worker, one_worker.user.token),
+                           "negotiation": mode, "ops": [endless, quick]})
+    assert out["connected"], out.get("error")
+    gave_up, after = out["results"]
+    assert "error" in gave_up, gave_up
+    assert after.get("result", {}).get("isError") is False, after
+    assert after["result"]["structuredContent"]["rows"] == [[10963]], after
+    if out.get("era") == "modern":
+        assert "notifications/cancelled" not in out["sent"], out["sent"]
+    else:
+        assert out["sent"].get("notifications/cancelled") == 1, out["sent"]
 
 
 def test_v1_http_session_ends_with_delete(small, hsrv):

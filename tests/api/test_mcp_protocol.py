@@ -21,15 +21,12 @@ import requests
 
 from conftest import SheafFactory, raw_exchange, raw_status
 from datasets_helpers import TEST_CSV, need_data, ready, upload_dataset
-from mcp_helpers import (CAPS_KEY, HEADER_MISMATCH, INVALID_PARAMS, INVALID_REQUEST, LEGACY,
-                         METHOD_NOT_FOUND, MODERN, PARSE_ERROR, RESOURCE_NOT_FOUND_2025,
+from mcp_helpers import (CAPS_KEY, ENDLESS_SQL, HEADER_MISMATCH, INVALID_PARAMS,
+                         INVALID_REQUEST, LEGACY, METHOD_NOT_FOUND, MODERN, PARSE_ERROR, RESOURCE_NOT_FOUND_2025,
                          UNSUPPORTED_VERSION, V_KEY, LegacySession, StdioMcp, b64_header,
                          error_code, import_dataset, initialize, modern_headers, modern_post,
                          post, req, result_of, rpc_json, sse_messages)
 
-# A statement that never ends on its own: the query timeout stops it.
-ENDLESS_SQL = ("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) "
-               "SELECT count(*) FROM c")
 SLOW_QUERY_MS = 2000
 JOIN_A, JOIN_B = 2000, 400
 

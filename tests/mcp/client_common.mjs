@@ -7,7 +7,8 @@
 //              or {"type": "http", "url": "http://.../mcp", "token": "...", "headers": {...}},
 //    "negotiation": "legacy" | "auto" | "2026-07-28"   (v2 only; default "auto"),
 //    "ops": [{"op": "listTools"}, {"op": "callTool", "name": "...", "arguments": {...},
-//            "progress": true}, {"op": "listResources"}, {"op": "readResource", "uri": "..."},
+//            "progress": true, "abortAfterMs": N}, {"op": "listResources"},
+//            {"op": "readResource", "uri": "..."},
 //            {"op": "listResourceTemplates"}, {"op": "listPrompts"},
 //            {"op": "getPrompt", "name": "...", "arguments": {...}},
 //            {"op": "complete", "ref": {...}, "argument": {...}}, {"op": "ping"},
@@ -115,6 +116,11 @@ async function runOp(sdk, client, transport, op, r) {
 		if (op.progress) {
 			r.progress = [];
 			options.onprogress = p => r.progress.push(p);
+		}
+		if (op.abortAfterMs !== undefined) {   // the user gives up: the SDK's own cancel
+			const ac = new AbortController();
+			setTimeout(() => ac.abort(new Error('the test gave up')), op.abortAfterMs);
+			options.signal = ac.signal;
 		}
 		return sdk.version === 1 ? await client.callTool(params, undefined, options)
 					 : await client.callTool(params, options);
