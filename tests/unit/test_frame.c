@@ -33,7 +33,8 @@ struct fx {
 	struct table *t[2];
 };
 
-static const struct sql_limits lim = { 10000, 64 << 20, 1 << 20 };
+static const struct sql_limits lim = { .time_ms = 10000, .memory_bytes = 64 << 20,
+					 .max_value_bytes = 1 << 20 };
 
 static void write_csv(const char *path, int variant)
 {

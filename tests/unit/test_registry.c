@@ -634,7 +634,8 @@ static void test_cache_stress(void **state)
 
 /* ---- frame_query ------------------------------------------------------------ */
 
-static const struct sql_limits lim = { 10000, 64 << 20, 1 << 20 };
+static const struct sql_limits lim = { .time_ms = 10000, .memory_bytes = 64 << 20,
+					 .max_value_bytes = 1 << 20 };
 
 struct result {
 	struct frame_column *cols;
@@ -897,7 +898,8 @@ static void test_query_refused(void **state)
 		assert_true(e.msg[0] != '\0');
 	}
 	/* Past the time limit (the two passes count together). */
-	static const struct sql_limits quick = { 50, 64 << 20, 1 << 20 };
+	static const struct sql_limits quick = { .time_ms = 50, .memory_bytes = 64 << 20,
+						 .max_value_bytes = 1 << 20 };
 	struct frame_column *cols;
 	size_t n;
 	enum sql_status why;
