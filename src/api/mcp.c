@@ -28,8 +28,9 @@
  *     happens, then the answer, with a keep-alive comment in quiet spells.
  *     The call runs on a slow-work thread.  A client that closes the
  *     stream cancels a 2026-07-28 request (the spec's rule; its answer is
- *     never sent); a 2025-era request goes on, as that revision asks, and
- *     its answer is dropped.
+ *     never sent), and so does one that closes its connection while a JSON
+ *     answer is being worked on; a 2025-era request goes on, as that
+ *     revision asks, and its answer is dropped.
  * GET (a standalone event stream) is not offered: 405.
  */
 #include <pthread.h>
@@ -477,6 +478,10 @@ static void body_end(struct request *req, void *arg)
 		job->x.notify = keep_event;
 		job->x.notify_arg = job;
 	}
+	/* A 2026-07-28 client that gives up closes its connection (it sends no
+	 * notifications/cancelled over HTTP): the same as closing a stream. */
+	if (job->x.modern)
+		job->x.hung_up = http_watch_hang_up(req);
 	if (http_defer(req, run_request, job) < 0)
 		job_free(job);
 }

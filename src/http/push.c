@@ -55,10 +55,17 @@ struct http_push {
 	struct http_push *prev, *next;   /* in the watch, while libmicrohttpd holds it */
 };
 
+struct parked {
+	struct MHD_Connection *conn;
+	atomic_bool *hung_up;
+	struct parked *prev, *next;
+};
+
 struct push_watch {
 	pthread_mutex_t lock;
 	pthread_cond_t wake;
 	struct http_push *head;
+	struct parked *parked;      /* deferred requests */
 	bool stopping;
 	pthread_t thread;
 };
@@ -261,12 +268,51 @@ static struct http_push **snapshot(struct push_watch *w, size_t *n)
 	return all;
 }
 
+struct parked *push_watch_park(struct push_watch *w, struct MHD_Connection *conn,
+			       atomic_bool *hung_up)
+{
+	struct parked *p = xcalloc(1, sizeof *p);
+	p->conn = conn;
+	p->hung_up = hung_up;
+	pthread_mutex_lock(&w->lock);
+	p->next = w->parked;
+	if (w->parked)
+		w->parked->prev = p;
+	w->parked = p;
+	pthread_cond_signal(&w->wake);
+	pthread_mutex_unlock(&w->lock);
+	return p;
+}
+
+void push_watch_unpark(struct push_watch *w, struct parked *p)
+{
+	pthread_mutex_lock(&w->lock);
+	if (p->prev)
+		p->prev->next = p->next;
+	else
+		w->parked = p->next;
+	if (p->next)
+		p->next->prev = p->prev;
+	pthread_mutex_unlock(&w->lock);
+	free(p);
+}
+
+/* Locked: the entries live while they are listed. */
+static void look_at_parked(struct push_watch *w)
+{
+	for (struct parked *p = w->parked; p; p = p->next)
+		if (!atomic_load(p->hung_up) && hung_up(p->conn)) {
+			log_info("push: a client hung up while its request was being worked on");
+			atomic_store(p->hung_up, true);
+		}
+}
+
 static void *watch_main(void *arg)
 {
 	struct push_watch *w = arg;
 	pthread_mutex_lock(&w->lock);
 	while (!w->stopping) {
-		if (!w->head) {
+		if (!w->head && !w->parked) {
 			pthread_cond_wait(&w->wake, &w->lock);
 			continue;
 		}
@@ -276,6 +322,7 @@ static void *watch_main(void *arg)
 		pthread_cond_timedwait(&w->wake, &w->lock, &until);
 		if (w->stopping)
 			break;
+		look_at_parked(w);
 		size_t n;
 		struct http_push **all = snapshot(w, &n);
 		pthread_mutex_unlock(&w->lock);
@@ -329,8 +376,8 @@ void push_watch_free(struct push_watch *w)
 	pthread_cond_signal(&w->wake);
 	pthread_mutex_unlock(&w->lock);
 	pthread_join(w->thread, NULL);
-	if (w->head)
-		log_error("push: %s still alive when the server stopped", "a response");
+	if (w->head || w->parked)
+		log_error("push: %s still watched when the server stopped", "a connection");
 	pthread_cond_destroy(&w->wake);
 	pthread_mutex_destroy(&w->lock);
 	free(w);

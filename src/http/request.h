@@ -13,6 +13,7 @@
 #define SHEAF_HTTP_REQUEST_H
 
 #include <jansson.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -60,6 +61,9 @@ struct request {
 	bool authenticated;             /* the authenticate hook passed */
 	bool deferred;                  /* parked while http_defer's work runs */
 	bool queued;                    /* the response was handed to libmicrohttpd */
+	bool watch_hang_up;             /* http_watch_hang_up was called */
+	atomic_bool hung_up;            /* ... and the client has gone */
+	struct parked *parked;          /* its entry in the server's watch */
 	struct http_stream stream;      /* set by http_stream(); data is NULL otherwise */
 	int64_t start_ns;
 
@@ -94,6 +98,11 @@ int http_defer(struct request *req, http_deferred_fn fn, void *arg);
 /* The same, but a full queue is only -1, with no reply: for a caller that
  * has another way to answer. */
 int http_defer_quiet(struct request *req, http_deferred_fn fn, void *arg);
+/* Called before http_defer: the client is watched while the work runs (it
+ * is unseen by libmicrohttpd then), and the flag returned becomes true
+ * within a second or so of it hanging up, so the work can give up.  The
+ * flag lives as long as the request. */
+const atomic_bool *http_watch_hang_up(struct request *req);
 
 /* Lookups.  Results live in the request's pool or MHD's connection; NULL when absent. */
 const char *http_header(struct request *req, const char *name);

@@ -104,6 +104,7 @@ static struct request *request_new(struct http_server *s, struct MHD_Connection 
 	req->method = http_method_parse(method);
 	req->method_name = pool_strndup(req->pool, method, 16);
 	req->path = pool_strdup(req->pool, url);
+	atomic_init(&req->hung_up, false);
 	buf_init(&req->body, (size_t)s->cfg.max_body);
 
 	const char *given = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Request-Id");
@@ -500,6 +501,10 @@ static void *slow_worker(void *arg)
 			http_reply_error(req, 500, "internal", "the server did not produce a response");
 		}
 		free(job);
+		if (req->parked) {
+			push_watch_unpark(req->server->pushes, req->parked);
+			req->parked = NULL;
+		}
 		/* The last touch of req here: once resumed, MHD may finish and free it. */
 		MHD_resume_connection(req->conn);
 		pthread_mutex_lock(&p->lock);
@@ -532,6 +537,9 @@ static int slow_enqueue(struct slow_pool *p, struct slow_job *job)
 	if (job->req) {
 		job->req->deferred = true;
 		MHD_suspend_connection(job->req->conn);
+		if (job->req->watch_hang_up)
+			job->req->parked = push_watch_park(job->req->server->pushes,
+							   job->req->conn, &job->req->hung_up);
 	}
 	if (p->tail)
 		p->tail->next = job;
@@ -559,6 +567,12 @@ int http_run(struct request *req, void (*fn)(void *arg), void *arg)
 	job->run = fn;
 	job->arg = arg;
 	return slow_enqueue(&req->server->slow, job);
+}
+
+const atomic_bool *http_watch_hang_up(struct request *req)
+{
+	req->watch_hang_up = true;
+	return &req->hung_up;
 }
 
 struct push_watch *http_server_push_watch(struct http_server *s)

@@ -203,7 +203,8 @@ static void report(void *arg, double done, double total, const char *message)
 static bool cancelled(void *arg)
 {
 	struct progress_state *p = arg;
-	if (atomic_load(&p->x->cancelled) || (p->x->stopping && atomic_load(p->x->stopping)))
+	if (atomic_load(&p->x->cancelled) || (p->x->stopping && atomic_load(p->x->stopping)) ||
+	    (p->x->hung_up && atomic_load(p->x->hung_up)))
 		return true;
 	if (clock_mono_ns() > p->x->deadline_ns) {
 		p->x->timed_out = true;

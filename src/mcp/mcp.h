@@ -60,6 +60,8 @@ struct mcp_exchange {
 	atomic_bool cancelled;           /* set by the transport (notifications/cancelled,
 					  * a closed connection) */
 	const atomic_bool *stopping;     /* the server's; set by mcp_check_request */
+	const atomic_bool *hung_up;      /* HTTP: the client's connection closed (NULL:
+					  * not watched); a cancellation too */
 	int64_t deadline_ns;             /* set by mcp_handle_request */
 	/* Filled by mcp_handle_request: */
 	int http_status;                 /* 200, or the status the spec ties to the error */

@@ -538,14 +538,16 @@ def one_worker(tmp_path_factory):
     f.finish()
 
 
-@pytest.mark.parametrize("sdk,mode", [(1, "auto"), (2, "auto"), (2, "legacy")])
-def test_an_sdk_abort_stops_the_call_on_the_server(one_worker, sdk, mode):
+@pytest.mark.parametrize("sdk,mode,progress", [(1, "auto", False), (2, "auto", True),
+                                               (2, "auto", False), (2, "legacy", True)])
+def test_an_sdk_abort_stops_the_call_on_the_server(one_worker, sdk, mode, progress):
     """A client that gives up on a call (AbortSignal) stops it in sheaf, each
-    the way its era has: v2 in the 2026-07-28 era closes the event stream,
-    the 2025 clients send notifications/cancelled in their session.  The
-    endless query would hold the only worker for an hour; the call after it
-    answers within its 60 s only if the first was stopped."""
-    endless = {"op": "callTool", "name": "query_sql", "progress": True, "abortAfterMs": 1500,
+    the way its era has: v2 in the 2026-07-28 era closes the event stream
+    (with progress) or its connection (a JSON answer), the 2025 clients send
+    notifications/cancelled in their session.  The endless query would hold
+    the only worker for an hour; the call after it answers within its 60 s
+    only if the first was stopped."""
+    endless = {"op": "callTool", "name": "query_sql", "progress": progress, "abortAfterMs": 1500,
                "arguments": {"dataset_id": one_worker.tid, "sql": ENDLESS_SQL}}
     quick = {"op": "callTool", "name": "query_sql", "timeout": 60000,
              "arguments": {"dataset_id": one_worker.tid, "sql": "SELECT count(*) AS n FROM data"}}

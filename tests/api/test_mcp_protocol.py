@@ -762,6 +762,18 @@ def test_http_closing_the_event_stream_cancels_the_call(one_worker):
     quick_call_works(one_worker, t, "q2")
 
 
+def test_http_closing_the_connection_cancels_a_json_answered_call(one_worker):
+    """The same for a call answered as one JSON body: a 2026-07-28 client
+    that stops waiting (here a read timeout closes the connection) cancels
+    it."""
+    t = tok(one_worker)
+    msg = req("tools/call", "j1", {"name": "query_sql", "arguments": {
+        "dataset_id": one_worker.ids["test"], "sql": ENDLESS_SQL}})
+    with pytest.raises(requests.exceptions.ReadTimeout):
+        modern_post(one_worker, t, msg, timeout=2, Accept="application/json")
+    quick_call_works(one_worker, t, "q4")
+
+
 def test_http_legacy_cancelled_notification_ends_the_stream_unanswered(one_worker):
     """2025-11-25: notifications/cancelled in the session stops the call;
     its event stream ends without a response (the receiver SHOULD NOT

@@ -28,6 +28,8 @@ struct fixture {
 	int gone;
 	struct http_server *srv;
 	int port;
+	int deferred_saw;   /* 0 running, 1 the hang-up seen, -1 not within 20 s */
+	bool deferred_started;
 };
 
 static void on_gone(void *arg)
@@ -50,8 +52,39 @@ static void push_handler(struct request *req)
 	pthread_mutex_unlock(&f->lock);
 }
 
+/* Deferred work that waits for its client to hang up. */
+static void wait_for_hang_up(struct request *req, void *arg)
+{
+	struct fixture *f = arg;
+	const atomic_bool *gone = &req->hung_up;
+	pthread_mutex_lock(&f->lock);
+	f->deferred_started = true;
+	pthread_cond_broadcast(&f->changed);
+	pthread_mutex_unlock(&f->lock);
+	int saw = -1;
+	for (int i = 0; i < 2000 && saw < 0; i++) {
+		if (atomic_load(gone))
+			saw = 1;
+		else
+			nanosleep(&(struct timespec){ 0, 10 * 1000 * 1000 }, NULL);
+	}
+	pthread_mutex_lock(&f->lock);
+	f->deferred_saw = saw;
+	pthread_cond_broadcast(&f->changed);
+	pthread_mutex_unlock(&f->lock);
+	http_reply_empty(req, 204);
+}
+
+static void watched_handler(struct request *req)
+{
+	struct fixture *f = (struct fixture *)(void *)req->app;
+	assert_false(atomic_load(http_watch_hang_up(req)));
+	http_defer(req, wait_for_hang_up, f);
+}
+
 static const struct route routes[] = {
 	{ HTTP_GET, "/push", push_handler, "{}", ROUTE_PUBLIC },
+	{ HTTP_GET, "/watched", watched_handler, "{}", ROUTE_PUBLIC },
 };
 
 static int setup(void **state)
@@ -68,7 +101,7 @@ static int setup(void **state)
 		.conn_timeout = 30,
 		.cors_origins = "",
 		.routes = routes,
-		.n_routes = 1,
+		.n_routes = sizeof routes / sizeof *routes,
 		.app = (struct app *)(void *)f,
 	};
 	struct error e;
@@ -222,6 +255,34 @@ static void test_stopping_the_server_ends_live_pushes(void **state)
 	close(fd);
 }
 
+/* A deferred request that asked to be watched learns of its client hanging
+ * up while its work runs. */
+static void test_deferred_work_sees_its_client_hang_up(void **state)
+{
+	struct fixture *f = *state;
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)f->port),
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
+	const char *get = "GET /watched HTTP/1.1\r\nHost: localhost\r\n\r\n";
+	assert_int_equal(send(fd, get, strlen(get), 0), (ssize_t)strlen(get));
+	int started = 0;
+	struct timespec until;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 20;
+	pthread_mutex_lock(&f->lock);
+	while (!f->deferred_started &&
+	       pthread_cond_timedwait(&f->changed, &f->lock, &until) == 0)
+		;
+	started = f->deferred_started;
+	pthread_mutex_unlock(&f->lock);
+	assert_true(started);
+	assert_int_equal(f->deferred_saw, 0);   /* still waiting: no hang-up yet */
+	close(fd);
+	assert_true(wait_for(f, NULL, &f->deferred_saw));
+	assert_int_equal(f->deferred_saw, 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -232,6 +293,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_hang_up_after_the_end_is_quiet, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_stopping_the_server_ends_live_pushes, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_deferred_work_sees_its_client_hang_up, setup,
 						teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
