@@ -140,7 +140,8 @@ static bool wait_for(struct fixture *f, const void *const *what_ptr, const int *
 	return ok;
 }
 
-static int connect_get(struct fixture *f)
+/* A connection that has sent GET path. */
+static int send_get(struct fixture *f, const char *path)
 {
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
 	assert_true(fd >= 0);
@@ -149,8 +150,16 @@ static int connect_get(struct fixture *f)
 	assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
 	struct timeval tv = { 20, 0 };
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-	const char *get = "GET /push HTTP/1.1\r\nHost: localhost\r\n\r\n";
-	assert_int_equal(send(fd, get, strlen(get), 0), (ssize_t)strlen(get));
+	char get[256];
+	int n = snprintf(get, sizeof get, "GET %s HTTP/1.1\r\nHost: localhost\r\n\r\n", path);
+	assert_int_equal(send(fd, get, (size_t)n, 0), n);
+	return fd;
+}
+
+/* GET /push, once its push exists. */
+static int connect_get(struct fixture *f)
+{
+	int fd = send_get(f, "/push");
 	assert_true(wait_for(f, (const void *const *)&f->push, NULL));
 	return fd;
 }
@@ -260,12 +269,7 @@ static void test_stopping_the_server_ends_live_pushes(void **state)
 static void test_deferred_work_sees_its_client_hang_up(void **state)
 {
 	struct fixture *f = *state;
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)f->port),
-				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
-	const char *get = "GET /watched HTTP/1.1\r\nHost: localhost\r\n\r\n";
-	assert_int_equal(send(fd, get, strlen(get), 0), (ssize_t)strlen(get));
+	int fd = send_get(f, "/watched");
 	int started = 0;
 	struct timespec until;
 	clock_gettime(CLOCK_REALTIME, &until);
