@@ -64,8 +64,9 @@ struct batch {
 
 /* A consumer: sees each batch once, in order, on its own thread.  Returns 0,
  * or -1 with e set to stop the pipeline.  A first-stage consumer may change
- * the cells of its own columns (see pipeline_start); a second-stage one
- * sees the batch after every first-stage consumer is done with it. */
+ * the cells of its own columns (see pipeline_start), and rewrite their text
+ * in place in the batch's arena (no longer than it was); a second-stage
+ * one sees the batch after every first-stage consumer is done with it. */
 typedef int (*pipeline_fn)(void *ctx, struct batch *b, struct error *e);
 
 struct pipeline;

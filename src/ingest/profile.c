@@ -29,6 +29,7 @@
 #define MONTH_WINDOW (2 * PROFILE_MONTHS_MAX - 1)
 #define TEXT_KEEP 64                   /* min/max text of dates and times */
 #define USEC_PER_DAY 86400000000LL
+#define MOMENT_BLOCK 256               /* values per merge of mean and variance */
 
 struct exact_entry {
 	uint64_t h;                    /* 0: empty slot */
@@ -52,7 +53,10 @@ struct profile {
 	uint64_t count, nulls;
 
 	/* integer, real, boolean */
-	double mean, m2;               /* Welford */
+	double mean, m2;               /* of the values merged so far (moments_merge) */
+	uint64_t merged;
+	double block[MOMENT_BLOCK];    /* values not merged yet */
+	unsigned nblock;
 	int64_t imin, imax;
 	double rmin, rmax;
 
@@ -848,11 +852,53 @@ void profile_add_null(struct profile *p)
 	p->nulls++;
 }
 
-static void welford(struct profile *p, double x)
+/* Mean and variance by blocks: a block's own mean and sum of squared
+ * deviations (two passes over it, so a large offset such as 1e9 + small
+ * noise does not cancel the variance away), merged into the running ones
+ * with Chan, Golub and LeVeque's pairwise formula.  As accurate as
+ * Welford's one-pass update, without its division per value, whose
+ * latency chained every value to the one before. */
+static void moments_merge(const double *x, unsigned n, uint64_t *count, double *mean, double *m2)
 {
-	double d = x - p->mean;
-	p->mean += d / (double)p->count;
-	p->m2 += d * (x - p->mean);
+	double s[4] = { 0, 0, 0, 0 };
+	unsigned i = 0;
+	for (; i + 4 <= n; i += 4)
+		for (unsigned k = 0; k < 4; k++)
+			s[k] += x[i + k];
+	for (; i < n; i++)
+		s[0] += x[i];
+	double bmean = (s[0] + s[1] + s[2] + s[3]) / n;
+	double q[4] = { 0, 0, 0, 0 };
+	for (i = 0; i + 4 <= n; i += 4)
+		for (unsigned k = 0; k < 4; k++)
+			q[k] += (x[i + k] - bmean) * (x[i + k] - bmean);
+	for (; i < n; i++)
+		q[0] += (x[i] - bmean) * (x[i] - bmean);
+	double bm2 = q[0] + q[1] + q[2] + q[3];
+	uint64_t total = *count + n;
+	double delta = bmean - *mean;
+	*mean += delta * ((double)n / (double)total);
+	*m2 += bm2 + delta * delta * ((double)*count * (double)n / (double)total);
+	*count = total;
+}
+
+static void moment_add(struct profile *p, double x)
+{
+	p->block[p->nblock++] = x;
+	if (p->nblock == MOMENT_BLOCK) {
+		moments_merge(p->block, p->nblock, &p->merged, &p->mean, &p->m2);
+		p->nblock = 0;
+	}
+}
+
+/* The mean and the sum of squared deviations of every value added. */
+static void moments(const struct profile *p, double *mean, double *m2)
+{
+	uint64_t n = p->merged;
+	*mean = p->mean;
+	*m2 = p->m2;
+	if (p->nblock)
+		moments_merge(p->block, p->nblock, &n, mean, m2);
 }
 
 void profile_add_int(struct profile *p, int64_t v)
@@ -867,7 +913,7 @@ void profile_add_int(struct profile *p, int64_t v)
 		p->imin = v;
 	if (p->count == 1 || v > p->imax)
 		p->imax = v;
-	welford(p, (double)v);
+	moment_add(p, (double)v);
 	uint64_t key = int_key(v);
 	count_value(p, hash_key(key), key, NULL, 0);
 	if (p->opt.kind == COLUMN_INT) {
@@ -905,7 +951,7 @@ void profile_add_real(struct profile *p, double v)
 		p->rmin = v;
 	if (p->count == 1 || v > p->rmax)
 		p->rmax = v;
-	welford(p, v);
+	moment_add(p, v);
 	uint64_t key = real_key(v);
 	count_value(p, hash_key(key), key, NULL, 0);
 	quantile_add(p, key);
@@ -1214,8 +1260,10 @@ static void add_numeric(const struct profile *p, json_t *o)
 		json_object_set_new(o, "min", jreal(p->rmin));
 		json_object_set_new(o, "max", jreal(p->rmax));
 	}
-	json_object_set_new(o, "mean", p->count ? jreal(p->mean) : json_null());
-	json_object_set_new(o, "std", p->count >= 2 ? jreal(sqrt(p->m2 / (double)(p->count - 1)))
+	double mean, m2;
+	moments(p, &mean, &m2);
+	json_object_set_new(o, "mean", p->count ? jreal(mean) : json_null());
+	json_object_set_new(o, "std", p->count >= 2 ? jreal(sqrt(m2 / (double)(p->count - 1)))
 						     : json_null());
 	add_quantiles(p, o);
 	if (p->edges) {
@@ -1395,9 +1443,12 @@ json_t *profile_json(const struct profile *p)
 	case COLUMN_REAL:
 		add_numeric(p, o);
 		break;
-	case COLUMN_BOOL:
-		json_object_set_new(o, "mean", p->count ? jreal(p->mean) : json_null());
+	case COLUMN_BOOL: {
+		double mean, m2;
+		moments(p, &mean, &m2);
+		json_object_set_new(o, "mean", p->count ? jreal(mean) : json_null());
 		break;
+	}
 	case COLUMN_DATE:
 	case COLUMN_DATETIME:
 	case COLUMN_TIME:

@@ -36,8 +36,10 @@
  *   int64, never through a double).  Dates and times are ordered by their
  *   value (datetimes with a zone by the instant); min and max are shown as
  *   the text that was fed.
- * - mean, std: Welford's one-pass algorithm in double precision, so a large
- *   offset (1e9 + small noise) does not cancel the variance away.
+ * - mean, std: in double precision, by blocks of values whose own mean
+ *   and squared deviations are merged into the running ones (Chan, Golub
+ *   and LeVeque), so a large offset (1e9 + small noise) does not cancel
+ *   the variance away.
  * - distinct: exact while at most INFER_MAX_DISTINCT values are distinct
  *   (a set of 64-bit hashes, so two values that collide count once; at
  *   10,000 values the odds are about 1e-11), then a HyperLogLog sketch

@@ -131,8 +131,31 @@ static int int_part(struct cursor *c, char *dst, size_t *dlen)
 	return n;
 }
 
+/* The common shape, in one pass: an optional '-' and at most 18 plain
+ * digits (so no overflow), no leading zero, nothing around them.  false:
+ * not that shape; the full parser decides. */
+static bool simple_int(const char *p, const char *end, int64_t *out)
+{
+	bool neg = p < end && *p == '-';
+	p += neg;
+	size_t n = (size_t)(end - p);
+	if (n == 0 || n > 18 || (n > 1 && *p == '0'))
+		return false;
+	uint64_t v = 0;
+	for (; p < end; p++) {
+		unsigned d = (unsigned)(unsigned char)*p - '0';
+		if (d > 9)
+			return false;
+		v = v * 10 + d;
+	}
+	*out = neg ? -(int64_t)v : (int64_t)v;
+	return true;
+}
+
 bool value_parse_int(const char *s, size_t len, int64_t *out)
 {
+	if (simple_int(s, s + len, out))
+		return true;
 	struct cursor c = trimmed(s, len);
 	if (c.end - c.p > NUMBER_MAX)
 		return false;
@@ -189,34 +212,37 @@ static bool exact_decimal(const char *buf, size_t n, int nf, double *out)
 }
 
 /* The common shape, in one pass: [sign] digits [. digits], no grouping,
- * exponent or percent, at most 15 significant digits, so the digits as an
- * integer are exact and exact_decimal's reasoning holds.  false: not that
- * shape (or a leading zero, which the full parser refuses); the full parser
- * decides. */
+ * exponent, percent or spaces, at most 19 digits and 15 significant ones
+ * (from the first non-zero digit on: the digits as an integer, below
+ * 10^15), so that integer is exact and exact_decimal's reasoning holds.
+ * false: not that shape (or a leading zero, which the full parser
+ * refuses); the full parser decides. */
 static bool simple_real(const char *p, const char *end, double *out)
 {
 	bool neg = false;
 	if (p < end && (*p == '-' || *p == '+'))
 		neg = *p++ == '-';
+	if (end - p > 20)
+		return false;
 	const char *int_start = p;
 	uint64_t m = 0;
-	int sig = 0, nf = 0;
-	for (; p < end && is_digit(*p); p++) {
-		m = m * 10 + (uint64_t)(*p - '0');
-		if (m && ++sig > 15)
-			return false;
+	unsigned d;
+	while (p < end && (d = (unsigned)(unsigned char)*p - '0') <= 9) {
+		m = m * 10 + d;
+		p++;
 	}
-	size_t ni = (size_t)(p - int_start);
+	size_t ni = (size_t)(p - int_start), nf = 0;
 	if (ni > 1 && *int_start == '0')
 		return false;
 	if (p < end && *p == '.') {
-		for (p++; p < end && is_digit(*p); p++, nf++) {
-			m = m * 10 + (uint64_t)(*p - '0');
-			if ((m && ++sig > 15) || nf >= 22)
-				return false;
+		const char *frac = ++p;
+		while (p < end && (d = (unsigned)(unsigned char)*p - '0') <= 9) {
+			m = m * 10 + d;
+			p++;
 		}
+		nf = (size_t)(p - frac);
 	}
-	if (p != end || ni + (size_t)nf == 0)
+	if (p != end || ni + nf == 0 || ni + nf > 19 || m >= 1000000000000000ULL)
 		return false;
 	double v = (double)m / exact_pow10[nf];
 	*out = neg ? -v : v;
@@ -225,6 +251,10 @@ static bool simple_real(const char *p, const char *end, double *out)
 
 bool value_parse_real(const char *s, size_t len, double *out, bool *percent)
 {
+	if (simple_real(s, s + len, out)) {
+		*percent = false;
+		return true;
+	}
 	struct cursor c = trimmed(s, len);
 	if (c.end - c.p > NUMBER_MAX)
 		return false;
@@ -490,8 +520,41 @@ static bool zone_part(struct cursor *c, struct value_datetime *v)
 	return true;
 }
 
+/* Two ASCII digits at p as 0-99, or -1. */
+static int two_at(const char *p)
+{
+	unsigned a = (unsigned)(unsigned char)p[0] - '0', b = (unsigned)(unsigned char)p[1] - '0';
+	return a <= 9 && b <= 9 ? (int)(a * 10 + b) : -1;
+}
+
+/* The ISO forms most files use, read at fixed positions: "YYYY-MM-DD" at
+ * s (10 bytes), and "HH:MM:SS" at t (8 bytes).  false: not exactly that
+ * (the full parser decides). */
+static bool iso_date(const char *s, struct value_datetime *v)
+{
+	int c = two_at(s), y = two_at(s + 2), m = two_at(s + 5), d = two_at(s + 8);
+	if (c < 0 || y < 0 || m < 0 || d < 0 || s[4] != '-' || s[7] != '-' ||
+	    !valid_date(c * 100 + y, m, d))
+		return false;
+	*v = (struct value_datetime){ .year = c * 100 + y, .month = m, .day = d };
+	return true;
+}
+
+static bool iso_time(const char *t, struct value_datetime *v)
+{
+	int h = two_at(t), mi = two_at(t + 3), se = two_at(t + 6);
+	if (h < 0 || h > 23 || mi < 0 || mi > 59 || se < 0 || se > 59 || t[2] != ':' || t[5] != ':')
+		return false;
+	v->hour = h;
+	v->minute = mi;
+	v->second = se;
+	return true;
+}
+
 bool value_parse_date(const char *s, size_t len, struct value_datetime *out)
 {
+	if (len == 10 && iso_date(s, out))
+		return true;
 	struct cursor c = trimmed(s, len);
 	struct value_datetime v = { 0 };
 	bool numeric;
@@ -503,6 +566,9 @@ bool value_parse_date(const char *s, size_t len, struct value_datetime *out)
 
 bool value_parse_datetime(const char *s, size_t len, struct value_datetime *out)
 {
+	if (len == 19 && (s[10] == ' ' || s[10] == 'T' || s[10] == 't') && iso_date(s, out) &&
+	    iso_time(s + 11, out))
+		return true;
 	struct cursor c = trimmed(s, len);
 	struct value_datetime v = { 0 };
 	bool numeric;

@@ -79,6 +79,13 @@ static void test_int(void **state)
 	assert_true(not_int("12%"));
 	assert_true(not_int("0x10"));
 	assert_true(not_int("24세"));
+	/* The one-pass shape (at most 18 digits) and its edges. */
+	assert_true(is_int("123456789012345678", 123456789012345678LL));
+	assert_true(is_int("-123456789012345678", -123456789012345678LL));
+	assert_true(is_int("1234567890123456789", 1234567890123456789LL));
+	assert_true(not_int("-007"));
+	assert_true(not_int("-00"));
+	assert_true(not_int("4-2"));
 	/* Not NUL-terminated: only len bytes are read. */
 	int64_t v;
 	assert_true(value_parse_int("123456", 3, &v));
@@ -127,6 +134,14 @@ static void test_real(void **state)
 	assert_true(not_real("6~8"));
 	assert_true(not_real(""));
 	assert_true(not_real("0x1p3"));
+	/* The one-pass shape (15 significant digits) and past it. */
+	assert_true(is_real("123456789012345", 123456789012345.0, false));
+	assert_true(is_real("1234567890123456", 1234567890123456.0, false));
+	assert_true(is_real("0.000000000000000001", 1e-18, false));
+	assert_true(is_real("-37.123456", -37.123456, false));
+	assert_true(is_real(" 37.5", 37.5, false));
+	assert_true(not_real("37..5"));
+	assert_true(not_real("-."));
 }
 
 static void test_bool(void **state)
@@ -236,6 +251,12 @@ static void test_date(void **state)
 	check_date("2024-03-05T00:00", NULL);
 	check_date("", NULL);
 	check_date("2024-", NULL);
+	/* Ten bytes read at fixed positions, and near misses. */
+	check_date("2024-02-30", NULL);
+	check_date("2024-1-305", NULL);
+	check_date("2024-03-5 ", "2024-03-05");
+	check_date("2024_03_05", NULL);
+	check_date("１９９９-01-01", NULL);
 }
 
 static void test_datetime(void **state)
@@ -283,6 +304,14 @@ static void test_datetime(void **state)
 	check_datetime("2016년 1월 1일 01", NULL);
 	check_datetime("2016년 1월 1일T01:00", NULL);
 	check_datetime("2024-03-0512:30", NULL);
+	/* Nineteen bytes read at fixed positions, and near misses. */
+	check_datetime("2024-03-05 12:30:00", "2024-03-05T12:30:00");
+	check_datetime("2024-03-05t23:59:59", "2024-03-05T23:59:59");
+	check_datetime("2024-02-30 12:30:00", NULL);
+	check_datetime("2024-03-05 24:00:00", NULL);
+	check_datetime("2024-03-05x12:30:00", NULL);
+	check_datetime("2024-03-05 12-30-00", NULL);
+	check_datetime("2024-03-05 1:30:00 ", "2024-03-05T01:30:00");
 }
 
 static void test_time(void **state)
