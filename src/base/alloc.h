@@ -18,6 +18,9 @@ void *xcalloc(size_t count, size_t size);
  * whose TLB flush interrupts every thread of the process. */
 void *xzalloc_touched(size_t count, size_t size);
 void *xrealloc(void *p, size_t n);
+/* n bytes at an address that is a multiple of align (a power of two that
+ * is a multiple of sizeof(void *)): buffers for direct I/O (O_DIRECT). */
+void *xmalloc_aligned(size_t align, size_t n);
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
 
