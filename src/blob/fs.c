@@ -15,8 +15,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <linux/fs.h>
 
 #include "base/alloc.h"
 #include "base/buf.h"
@@ -194,11 +197,96 @@ static enum blob_rc fs_writer_write(struct blob_writer *bw, const void *p, size_
 	return BLOB_OK;
 }
 
-/* The kernel copies (copy_file_range: no trip through user memory); where
- * it cannot (an old kernel, some file systems), read and write. */
+#define DIRECT_CHUNK (8 << 20)
+#define DIRECT_ALIGN 4096
+
+/* Turns O_DIRECT on or off for fd; false when the file system refuses. */
+static bool set_direct(int fd, bool on)
+{
+	int fl = fcntl(fd, F_GETFL);
+	return fl >= 0 && fcntl(fd, F_SETFL, on ? fl | O_DIRECT : fl & ~O_DIRECT) == 0;
+}
+
+/*
+ * Copies the rest of fd with direct I/O: read (from the page cache, where
+ * an upload usually is) into an aligned buffer, written straight to the
+ * disk.  The page cache then holds no second copy of a file nobody reads
+ * soon, and the kernel does not copy it page by page (for a gigabyte,
+ * 0.5-3 s of CPU on a virtual machine, against 0.1-0.3 s).  The tail that
+ * is not a whole block goes through the page cache.  Returns 1 when done,
+ * 0 when direct I/O is refused before anything was written (the caller
+ * copies another way), -1 on error (e set).
+ */
+static int copy_direct(struct fs_writer *w, int fd, struct error *e)
+{
+	if (!set_direct(w->fd, true))
+		return 0;
+	char *buf = xmalloc_aligned(DIRECT_ALIGN, DIRECT_CHUNK);
+	int rc = -1;
+	for (;;) {
+		size_t n = 0;
+		while (n < DIRECT_CHUNK) {
+			ssize_t k = read(fd, buf + n, DIRECT_CHUNK - n);
+			if (k < 0 && errno == EINTR)
+				continue;
+			if (k < 0) {
+				error_set(e, "cannot read the file to store: %s", strerror(errno));
+				goto out;
+			}
+			if (k == 0)
+				break;
+			n += (size_t)k;
+		}
+		size_t whole = n / DIRECT_ALIGN * DIRECT_ALIGN;
+		if (whole && fs_write_all(w->fd, buf, whole)) {
+			if (errno == EINVAL && w->size == 0) {
+				/* refused: give back what was read, copy otherwise */
+				rc = lseek(fd, -(off_t)n, SEEK_CUR) < 0 || ftruncate(w->fd, 0) ||
+						     lseek(w->fd, 0, SEEK_SET) < 0
+					     ? -1
+					     : 0;
+				if (rc < 0)
+					error_set(e, "cannot rewind for a copy: %s", strerror(errno));
+				goto out;
+			}
+			error_set(e, "cannot write %s: %s", w->tmp, strerror(errno));
+			goto out;
+		}
+		w->size += whole;
+		if (whole < n) {   /* the last, partial block */
+			if (!set_direct(w->fd, false) || fs_write_all(w->fd, buf + whole, n - whole)) {
+				error_set(e, "cannot write %s: %s", w->tmp, strerror(errno));
+				goto out;
+			}
+			w->size += n - whole;
+		}
+		if (n < DIRECT_CHUNK) {
+			rc = 1;
+			break;
+		}
+	}
+out:
+	set_direct(w->fd, false);
+	free(buf);
+	return rc;
+}
+
+/* The cheapest copy the file system offers: a clone of the whole file
+ * (reflink: shared blocks, copied on write, so later changes to the source
+ * do not reach the object) when fd is at its start, else direct I/O, else
+ * the kernel's copy, else read and write. */
 static enum blob_rc fs_writer_copy_fd(struct blob_writer *bw, int fd, struct error *e)
 {
 	struct fs_writer *w = (struct fs_writer *)bw;
+	struct stat st;
+	if (w->size == 0 && lseek(fd, 0, SEEK_CUR) == 0 && fstat(fd, &st) == 0 &&
+	    ioctl(w->fd, FICLONE, fd) == 0) {
+		w->size = (uint64_t)st.st_size;
+		return BLOB_OK;
+	}
+	int done = copy_direct(w, fd, e);
+	if (done != 0)
+		return done > 0 ? BLOB_OK : BLOB_ERROR;
 	for (;;) {
 		ssize_t n = copy_file_range(fd, NULL, w->fd, NULL, WRITEBACK_STEP, 0);
 		if (n < 0 && errno == EINTR)

@@ -701,6 +701,27 @@ static void test_put_file(void **state)
 	expect_rc(blob_put_file(f->bs, "originals/b", fd, &info, &e), BLOB_OK, e);
 	get_equals(f, "originals/b", 0, 0, NULL, 0);
 	close(fd);
+	/* From the start: a clone, or direct I/O in whole blocks and the tail
+	 * through the page cache; over several of its 8 MiB chunks. */
+	size_t len = (17u << 20) + 4097;
+	unsigned char *data = malloc(len);
+	assert_non_null(data);
+	for (size_t i = 0; i < len; i++)
+		data[i] = (unsigned char)(i * 2654435761u >> 13);
+	fp = fopen(path, "wb");
+	assert_non_null(fp);
+	assert_int_equal(fwrite(data, 1, len, fp), len);
+	fclose(fp);
+	fd = open(path, O_RDONLY);
+	assert_true(fd >= 0);
+	expect_rc(blob_put_file(f->bs, "originals/d", fd, &info, &e), BLOB_OK, e);
+	assert_int_equal(info.size, len);
+	get_equals(f, "originals/d", 0, 0, data, len);
+	assert_int_equal(lseek(fd, 4096, SEEK_SET), 4096);   /* an aligned offset */
+	expect_rc(blob_put_file(f->bs, "originals/e", fd, &info, &e), BLOB_OK, e);
+	get_equals(f, "originals/e", 0, 0, data + 4096, len - 4096);
+	close(fd);
+	free(data);
 	/* a descriptor that cannot be read: an error, nothing stored */
 	fd = open(path, O_WRONLY);
 	assert_int_equal(blob_put_file(f->bs, "originals/c", fd, &info, &e), BLOB_ERROR);
