@@ -32,6 +32,15 @@ CFLAGS_ALL := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wvla \
 	$(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(CFLAGS)
 LDLIBS_ALL := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread $(LDLIBS)
 LDFLAGS_ALL := $(SANFLAGS) $(LDFLAGS)
+# Loaded on first use by the sheaf binary (src/base/dynlib.h), by SONAME;
+# the tests and benches link them as usual.
+LAZY_PKGS := libcurl xgboost
+soname = $(shell objdump -p $$($(CC) -print-file-name=lib$(1).so) 2>/dev/null | awk '/SONAME/ {print $$2}')
+CURL_SONAME := $(call soname,curl)
+XGBOOST_SONAME := $(call soname,xgboost)
+CFLAGS_ALL += $(if $(CURL_SONAME),-DSHEAF_CURL_SONAME='"$(CURL_SONAME)"')
+CFLAGS_ALL += $(if $(XGBOOST_SONAME),-DSHEAF_XGBOOST_SONAME='"$(XGBOOST_SONAME)"')
+LDLIBS_SHEAF := $(shell pkg-config --libs $(filter-out $(LAZY_PKGS),$(PKGS)) 2>/dev/null) -lpthread $(LDLIBS)
 
 LIB_SRC := $(filter-out src/main.c,$(wildcard src/*.c src/*/*.c))
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/web/assets.o $(BUILD)/models/eclo/model.o
@@ -68,7 +77,7 @@ Q := $(if $(V),,@)
 
 $(BUILD)/sheaf: $(BUILD)/src/main.o $(LIB_OBJ)
 	@echo "  LD      $@"
-	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LDLIBS_ALL)
+	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LDLIBS_SHEAF)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)

@@ -52,6 +52,7 @@
 #include "base/alloc.h"
 #include "base/buf.h"
 #include "base/clock.h"
+#include "base/dynlib.h"
 #include "base/id.h"
 #include "base/log.h"
 #include "blob/backends.h"
@@ -147,12 +148,60 @@ struct s3_call {
 	bool stalled;
 };
 
+/* libcurl, loaded on first use (base/dynlib.h): its functions without the
+ * curl_ prefix (curl.h makes some of those names macros).  Written once
+ * under curl_once, read-only after. */
+static struct {
+	__typeof__(curl_easy_cleanup) *easy_cleanup;
+	__typeof__(curl_easy_init) *easy_init;
+	__typeof__(curl_easy_perform) *easy_perform;
+	__typeof__(curl_easy_reset) *easy_reset;
+	__typeof__(curl_easy_setopt) *easy_setopt;
+	__typeof__(curl_easy_strerror) *easy_strerror;
+	__typeof__(curl_free) *free;
+	__typeof__(curl_getdate) *getdate;
+	__typeof__(curl_global_init) *global_init;
+	__typeof__(curl_slist_append) *slist_append;
+	__typeof__(curl_slist_free_all) *slist_free_all;
+	__typeof__(curl_url) *url;
+	__typeof__(curl_url_cleanup) *url_cleanup;
+	__typeof__(curl_url_get) *url_get;
+	__typeof__(curl_url_set) *url_set;
+} C;
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+static struct error curl_load_error;
+static int curl_loaded = -1;
 static CURLcode curl_init_rc;
+
+#ifndef SHEAF_CURL_SONAME
+#define SHEAF_CURL_SONAME "libcurl.so.4"
+#endif
 
 static void curl_init_once(void)
 {
-	curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+#define SYM(f) { "curl_" #f, &C.f }
+	static const struct dynlib_sym syms[] = {
+		SYM(easy_cleanup),
+		SYM(easy_init),
+		SYM(easy_perform),
+		SYM(easy_reset),
+		SYM(easy_setopt),
+		SYM(easy_strerror),
+		SYM(free),
+		SYM(getdate),
+		SYM(global_init),
+		SYM(slist_append),
+		SYM(slist_free_all),
+		SYM(url),
+		SYM(url_cleanup),
+		SYM(url_get),
+		SYM(url_set),
+	};
+#undef SYM
+	curl_loaded = dynlib_load(SHEAF_CURL_SONAME, syms, sizeof syms / sizeof *syms,
+				  &curl_load_error);
+	if (curl_loaded == 0)
+		curl_init_rc = C.global_init(CURL_GLOBAL_DEFAULT);
 }
 
 static CURL *handle_get(struct s3_store *s)
@@ -162,7 +211,7 @@ static CURL *handle_get(struct s3_store *s)
 	if (s->n_idle)
 		h = s->idle[--s->n_idle];
 	pthread_mutex_unlock(&s->lock);
-	if (!h && !(h = curl_easy_init())) {
+	if (!h && !(h = C.easy_init())) {
 		fprintf(stderr, "sheaf: out of memory (curl_easy_init)\n");
 		abort();
 	}
@@ -178,7 +227,7 @@ static void handle_put(struct s3_store *s, CURL *h)
 	}
 	pthread_mutex_unlock(&s->lock);
 	if (h)
-		curl_easy_cleanup(h);
+		C.easy_cleanup(h);
 }
 
 static void copy_trimmed(char *dst, size_t size, const char *src, size_t n)
@@ -230,11 +279,11 @@ static size_t on_header(char *p, size_t size, size_t nmemb, void *ud)
 		c->has_length = true;
 	} else if (header_is(p, n, "Last-Modified", &v, &vn)) {
 		copy_trimmed(tmp, sizeof tmp, v, vn);
-		time_t t = curl_getdate(tmp, NULL);
+		time_t t = C.getdate(tmp, NULL);
 		c->last_modified_ms = t > 0 ? (int64_t)t * 1000 : 0;
 	} else if (header_is(p, n, "Date", &v, &vn)) {
 		copy_trimmed(tmp, sizeof tmp, v, vn);
-		time_t t = curl_getdate(tmp, NULL);
+		time_t t = C.getdate(tmp, NULL);
 		c->date_ms = t > 0 ? (int64_t)t * 1000 : 0;
 	} else if (header_is(p, n, "ETag", &v, &vn)) {
 		copy_trimmed(c->etag, sizeof c->etag, v, vn);
@@ -417,10 +466,10 @@ static int perform(struct s3_store *s, struct s3_call *c, struct error *e)
 		struct curl_slist *hdrs = NULL;
 		char line[512];
 		snprintf(line, sizeof line, "x-amz-content-sha256: %s", hash);
-		hdrs = curl_slist_append(hdrs, line);
+		hdrs = C.slist_append(hdrs, line);
 		if (c->content_type) {
 			snprintf(line, sizeof line, "Content-Type: %s", c->content_type);
-			hdrs = curl_slist_append(hdrs, line);
+			hdrs = C.slist_append(hdrs, line);
 		}
 		c->attempt_from = c->range_from + c->delivered;
 		if (c->ranged || c->delivered) {
@@ -431,44 +480,44 @@ static int perform(struct s3_store *s, struct s3_call *c, struct error *e)
 			else
 				snprintf(line, sizeof line, "Range: bytes=%llu-",
 					 (unsigned long long)c->attempt_from);
-			hdrs = curl_slist_append(hdrs, line);
+			hdrs = C.slist_append(hdrs, line);
 		}
 		if (c->delivered && c->resume_etag[0]) {
 			snprintf(line, sizeof line, "If-Match: %s", c->resume_etag);
-			hdrs = curl_slist_append(hdrs, line);
+			hdrs = C.slist_append(hdrs, line);
 		}
 		if (!hdrs) {
 			fprintf(stderr, "sheaf: out of memory (curl_slist_append)\n");
 			abort();
 		}
 
-		curl_easy_reset(h);
+		C.easy_reset(h);
 		errbuf[0] = '\0';
-		curl_easy_setopt(h, CURLOPT_URL, url.data);
-		curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-		curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-		curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
-		curl_easy_setopt(h, CURLOPT_AWS_SIGV4, s->sigv4);
-		curl_easy_setopt(h, CURLOPT_USERNAME, s->access_key);
-		curl_easy_setopt(h, CURLOPT_PASSWORD, s->secret_key);
-		curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
-		curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, s->timeout_ms);
-		curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
-		curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
-		curl_easy_setopt(h, CURLOPT_XFERINFODATA, c);
-		curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
-		curl_easy_setopt(h, CURLOPT_HEADERDATA, c);
-		curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
-		curl_easy_setopt(h, CURLOPT_WRITEDATA, c);
+		C.easy_setopt(h, CURLOPT_URL, url.data);
+		C.easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+		C.easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+		C.easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+		C.easy_setopt(h, CURLOPT_AWS_SIGV4, s->sigv4);
+		C.easy_setopt(h, CURLOPT_USERNAME, s->access_key);
+		C.easy_setopt(h, CURLOPT_PASSWORD, s->secret_key);
+		C.easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
+		C.easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, s->timeout_ms);
+		C.easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+		C.easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
+		C.easy_setopt(h, CURLOPT_XFERINFODATA, c);
+		C.easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+		C.easy_setopt(h, CURLOPT_HEADERDATA, c);
+		C.easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+		C.easy_setopt(h, CURLOPT_WRITEDATA, c);
 		if (strcmp(c->method, "HEAD") == 0) {
-			curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
+			C.easy_setopt(h, CURLOPT_NOBODY, 1L);
 		} else if (strcmp(c->method, "PUT") == 0 || strcmp(c->method, "POST") == 0) {
-			curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)c->body_len);
-			curl_easy_setopt(h, CURLOPT_POSTFIELDS, c->body ? c->body : "");
+			C.easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)c->body_len);
+			C.easy_setopt(h, CURLOPT_POSTFIELDS, c->body ? c->body : "");
 			if (strcmp(c->method, "PUT") == 0)
-				curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, "PUT");
+				C.easy_setopt(h, CURLOPT_CUSTOMREQUEST, "PUT");
 		} else if (strcmp(c->method, "GET") != 0) {
-			curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, c->method);
+			C.easy_setopt(h, CURLOPT_CUSTOMREQUEST, c->method);
 		}
 
 		c->status = 0;
@@ -481,8 +530,8 @@ static int perform(struct s3_store *s, struct s3_call *c, struct error *e)
 		buf_reset(&c->err_body);
 		if (c->out)
 			buf_reset(c->out);
-		cc = curl_easy_perform(h);
-		curl_slist_free_all(hdrs);
+		cc = C.easy_perform(h);
+		C.slist_free_all(hdrs);
 		if (c->sink && ok(c) && !c->resume_etag[0])
 			snprintf(c->resume_etag, sizeof c->resume_etag, "%s", c->etag);
 
@@ -509,7 +558,7 @@ static int perform(struct s3_store *s, struct s3_call *c, struct error *e)
 		else
 			log_warn("S3 %s: %s; retrying (attempt %d of %d)", c->what,
 				 c->stalled ? "no answer in time" : errbuf[0] ? errbuf
-				 : curl_easy_strerror(cc), c->tries + 1, s->attempts);
+				 : C.easy_strerror(cc), c->tries + 1, s->attempts);
 		backoff(c->tries);
 	}
 
@@ -526,7 +575,7 @@ static int perform(struct s3_store *s, struct s3_call *c, struct error *e)
 	} else {
 		error_set(e, "cannot reach the S3 server at %s for %s (%d attempt%s): %s",
 			  s->endpoint, c->what, c->tries, c->tries == 1 ? "" : "s",
-			  errbuf[0] ? errbuf : curl_easy_strerror(cc));
+			  errbuf[0] ? errbuf : C.easy_strerror(cc));
 	}
 	handle_put(s, h);
 	buf_free(&url);
@@ -669,7 +718,7 @@ static bool ends_with(const char *s, const char *suffix)
 static int parse_endpoint(struct s3_store *s, const char *endpoint, char **host_out,
 			  struct error *e)
 {
-	CURLU *u = curl_url();
+	CURLU *u = C.url();
 	char *scheme = NULL, *host = NULL, *port = NULL, *path = NULL, *query = NULL,
 	     *user = NULL;
 	int rc = -1;
@@ -677,16 +726,16 @@ static int parse_endpoint(struct s3_store *s, const char *endpoint, char **host_
 		fprintf(stderr, "sheaf: out of memory (curl_url)\n");
 		abort();
 	}
-	if (curl_url_set(u, CURLUPART_URL, endpoint, 0) ||
-	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) ||
-	    curl_url_get(u, CURLUPART_HOST, &host, 0)) {
+	if (C.url_set(u, CURLUPART_URL, endpoint, 0) ||
+	    C.url_get(u, CURLUPART_SCHEME, &scheme, 0) ||
+	    C.url_get(u, CURLUPART_HOST, &host, 0)) {
 		error_set(e, "endpoint \"%.200s\" is not a URL like http://HOST:PORT", endpoint);
 		goto out;
 	}
-	curl_url_get(u, CURLUPART_PORT, &port, 0);
-	curl_url_get(u, CURLUPART_PATH, &path, 0);
-	curl_url_get(u, CURLUPART_QUERY, &query, 0);
-	curl_url_get(u, CURLUPART_USER, &user, 0);
+	C.url_get(u, CURLUPART_PORT, &port, 0);
+	C.url_get(u, CURLUPART_PATH, &path, 0);
+	C.url_get(u, CURLUPART_QUERY, &query, 0);
+	C.url_get(u, CURLUPART_USER, &user, 0);
 	if (strcasecmp(scheme, "http") && strcasecmp(scheme, "https")) {
 		error_set(e, "endpoint \"%.200s\": only http:// and https:// are supported", endpoint);
 		goto out;
@@ -703,13 +752,13 @@ static int parse_endpoint(struct s3_store *s, const char *endpoint, char **host_
 	*host_out = xstrdup(host);
 	rc = 0;
 out:
-	curl_free(scheme);
-	curl_free(host);
-	curl_free(port);
-	curl_free(path);
-	curl_free(query);
-	curl_free(user);
-	curl_url_cleanup(u);
+	C.free(scheme);
+	C.free(host);
+	C.free(port);
+	C.free(path);
+	C.free(query);
+	C.free(user);
+	C.url_cleanup(u);
 	return rc;
 }
 
@@ -717,7 +766,7 @@ static void s3_close(struct blob_store *bs)
 {
 	struct s3_store *s = impl(bs);
 	for (int i = 0; i < s->n_idle; i++)
-		curl_easy_cleanup(s->idle[i]);
+		C.easy_cleanup(s->idle[i]);
 	pthread_mutex_destroy(&s->lock);
 	if (s->secret_key)
 		sodium_memzero(s->secret_key, strlen(s->secret_key));
@@ -738,8 +787,12 @@ struct blob_store *blob_s3_open(const char *spec, const struct blob_options *opt
 	if (!opts)
 		opts = &none;
 	pthread_once(&curl_once, curl_init_once);
+	if (curl_loaded < 0) {
+		error_set(e, "%s", curl_load_error.msg);
+		return NULL;
+	}
 	if (curl_init_rc != CURLE_OK) {
-		error_set(e, "libcurl failed to start: %s", curl_easy_strerror(curl_init_rc));
+		error_set(e, "libcurl failed to start: %s", C.easy_strerror(curl_init_rc));
 		return NULL;
 	}
 	if (sodium_init() < 0) {

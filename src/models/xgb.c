@@ -5,6 +5,7 @@
 #include "models/xgb.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,70 @@
 #include <xgboost/c_api.h>
 
 #include "base/alloc.h"
+#include "base/dynlib.h"
+
+/* XGBoost, loaded on first use (base/dynlib.h): its functions by their own
+ * names.  Written once under xgb_once, read-only after. */
+static struct {
+	__typeof__(XGBGetLastError) *XGBGetLastError;
+	__typeof__(XGBoostVersion) *XGBoostVersion;
+	__typeof__(XGBoosterCreate) *XGBoosterCreate;
+	__typeof__(XGBoosterEvalOneIter) *XGBoosterEvalOneIter;
+	__typeof__(XGBoosterFeatureScore) *XGBoosterFeatureScore;
+	__typeof__(XGBoosterFree) *XGBoosterFree;
+	__typeof__(XGBoosterGetNumFeature) *XGBoosterGetNumFeature;
+	__typeof__(XGBoosterLoadModelFromBuffer) *XGBoosterLoadModelFromBuffer;
+	__typeof__(XGBoosterPredictFromDense) *XGBoosterPredictFromDense;
+	__typeof__(XGBoosterSaveJsonConfig) *XGBoosterSaveJsonConfig;
+	__typeof__(XGBoosterSaveModelToBuffer) *XGBoosterSaveModelToBuffer;
+	__typeof__(XGBoosterSetParam) *XGBoosterSetParam;
+	__typeof__(XGBoosterUpdateOneIter) *XGBoosterUpdateOneIter;
+	__typeof__(XGDMatrixCreateFromMat) *XGDMatrixCreateFromMat;
+	__typeof__(XGDMatrixFree) *XGDMatrixFree;
+	__typeof__(XGDMatrixSetFloatInfo) *XGDMatrixSetFloatInfo;
+} X;
+static pthread_once_t xgb_once = PTHREAD_ONCE_INIT;
+static struct error xgb_load_error;
+static int xgb_loaded = -1;
+
+#ifndef SHEAF_XGBOOST_SONAME
+#define SHEAF_XGBOOST_SONAME "libxgboost.so.0"
+#endif
+
+static void xgb_open(void)
+{
+#define SYM(f) { #f, &X.f }
+	static const struct dynlib_sym syms[] = {
+		SYM(XGBGetLastError),
+		SYM(XGBoostVersion),
+		SYM(XGBoosterCreate),
+		SYM(XGBoosterEvalOneIter),
+		SYM(XGBoosterFeatureScore),
+		SYM(XGBoosterFree),
+		SYM(XGBoosterGetNumFeature),
+		SYM(XGBoosterLoadModelFromBuffer),
+		SYM(XGBoosterPredictFromDense),
+		SYM(XGBoosterSaveJsonConfig),
+		SYM(XGBoosterSaveModelToBuffer),
+		SYM(XGBoosterSetParam),
+		SYM(XGBoosterUpdateOneIter),
+		SYM(XGDMatrixCreateFromMat),
+		SYM(XGDMatrixFree),
+		SYM(XGDMatrixSetFloatInfo),
+	};
+#undef SYM
+	xgb_loaded = dynlib_load(SHEAF_XGBOOST_SONAME, syms, sizeof syms / sizeof *syms,
+				 &xgb_load_error);
+}
+
+/* 0 once XGBoost is there, or -1 with e set. */
+static int xgb_ready(struct error *e)
+{
+	pthread_once(&xgb_once, xgb_open);
+	if (xgb_loaded < 0)
+		return error_set(e, "xgboost: %s", xgb_load_error.msg);
+	return 0;
+}
 
 struct xgb_model {
 	BoosterHandle booster;
@@ -22,7 +87,7 @@ struct xgb_model {
 
 static int fail(struct error *e, const char *what)
 {
-	return error_set(e, "xgboost: %s: %s", what, XGBGetLastError());
+	return error_set(e, "xgboost: %s: %s", what, X.XGBGetLastError());
 }
 
 void xgb_params_default(struct xgb_params *p, enum xgb_task task)
@@ -37,13 +102,13 @@ void xgb_params_default(struct xgb_params *p, enum xgb_task task)
 static DMatrixHandle matrix(const struct xgb_matrix *m, struct error *e)
 {
 	DMatrixHandle dm = NULL;
-	if (XGDMatrixCreateFromMat(m->x, m->nrow, m->ncol, NAN, &dm) != 0) {
+	if (X.XGDMatrixCreateFromMat(m->x, m->nrow, m->ncol, NAN, &dm) != 0) {
 		fail(e, "matrix");
 		return NULL;
 	}
-	if (m->y && XGDMatrixSetFloatInfo(dm, "label", m->y, m->nrow) != 0) {
+	if (m->y && X.XGDMatrixSetFloatInfo(dm, "label", m->y, m->nrow) != 0) {
 		fail(e, "labels");
-		XGDMatrixFree(dm);
+		X.XGDMatrixFree(dm);
 		return NULL;
 	}
 	return dm;
@@ -64,28 +129,28 @@ static int set_params(BoosterHandle b, const struct xgb_params *p, struct error 
 		{ "colsample_bytree", p->colsample_bytree }, { "lambda", p->lambda },
 		{ "alpha", p->alpha },
 	};
-	if (XGBoosterSetParam(b, "objective", objective(p->task)) != 0 ||
-	    XGBoosterSetParam(b, "tree_method", "hist") != 0 ||
-	    XGBoosterSetParam(b, "verbosity", "0") != 0 ||
-	    XGBoosterSetParam(b, "eval_metric", p->task == XGB_REGRESSION ? "rmse"
+	if (X.XGBoosterSetParam(b, "objective", objective(p->task)) != 0 ||
+	    X.XGBoosterSetParam(b, "tree_method", "hist") != 0 ||
+	    X.XGBoosterSetParam(b, "verbosity", "0") != 0 ||
+	    X.XGBoosterSetParam(b, "eval_metric", p->task == XGB_REGRESSION ? "rmse"
 						 : p->task == XGB_BINARY ? "logloss" : "mlogloss") != 0)
 		return fail(e, "parameters");
 	for (size_t i = 0; i < sizeof nums / sizeof *nums; i++) {
 		snprintf(num, sizeof num, "%.17g", nums[i].v);
-		if (XGBoosterSetParam(b, nums[i].key, num) != 0)
+		if (X.XGBoosterSetParam(b, nums[i].key, num) != 0)
 			return fail(e, nums[i].key);
 	}
 	snprintf(num, sizeof num, "%llu", (unsigned long long)(p->seed & INT64_MAX));
-	if (XGBoosterSetParam(b, "seed", num) != 0)
+	if (X.XGBoosterSetParam(b, "seed", num) != 0)
 		return fail(e, "seed");
 	if (p->task == XGB_MULTICLASS) {
 		snprintf(num, sizeof num, "%d", p->nclass);
-		if (XGBoosterSetParam(b, "num_class", num) != 0)
+		if (X.XGBoosterSetParam(b, "num_class", num) != 0)
 			return fail(e, "num_class");
 	}
 	if (p->threads > 0) {
 		snprintf(num, sizeof num, "%d", p->threads);
-		if (XGBoosterSetParam(b, "nthread", num) != 0)
+		if (X.XGBoosterSetParam(b, "nthread", num) != 0)
 			return fail(e, "nthread");
 	}
 	return 0;
@@ -102,6 +167,8 @@ struct xgb_model *xgb_train(const struct xgb_matrix *train, const struct xgb_mat
 			    const struct xgb_params *p, xgb_progress_fn progress, void *arg,
 			    struct error *e)
 {
+	if (xgb_ready(e) < 0)
+		return NULL;
 	if (train->nrow == 0 || train->ncol == 0 || !train->y) {
 		error_set(e, "xgboost: nothing to train on (%zu rows, %zu features)", train->nrow,
 			  train->ncol);
@@ -111,20 +178,20 @@ struct xgb_model *xgb_train(const struct xgb_matrix *train, const struct xgb_mat
 	if (!dtrain)
 		return NULL;
 	if (valid && valid->nrow && !(dvalid = matrix(valid, e))) {
-		XGDMatrixFree(dtrain);
+		X.XGDMatrixFree(dtrain);
 		return NULL;
 	}
 	DMatrixHandle cache[2] = { dtrain, dvalid };
 	BoosterHandle b = NULL;
 	struct xgb_model *m = NULL;
-	if (XGBoosterCreate(cache, dvalid ? 2 : 1, &b) != 0) {
+	if (X.XGBoosterCreate(cache, dvalid ? 2 : 1, &b) != 0) {
 		fail(e, "booster");
 		goto out;
 	}
 	if (set_params(b, p, e) < 0)
 		goto out;
 	for (int i = 0; i < p->rounds; i++) {
-		if (XGBoosterUpdateOneIter(b, i, dtrain) != 0) {
+		if (X.XGBoosterUpdateOneIter(b, i, dtrain) != 0) {
 			fail(e, "training");
 			goto out;
 		}
@@ -132,7 +199,7 @@ struct xgb_model *xgb_train(const struct xgb_matrix *train, const struct xgb_mat
 		if (dvalid) {
 			const char *names[] = { "valid" };
 			const char *line = NULL;
-			if (XGBoosterEvalOneIter(b, i, &dvalid, names, 1, &line) != 0) {
+			if (X.XGBoosterEvalOneIter(b, i, &dvalid, names, 1, &line) != 0) {
 				fail(e, "evaluation");
 				goto out;
 			}
@@ -151,10 +218,10 @@ struct xgb_model *xgb_train(const struct xgb_matrix *train, const struct xgb_mat
 	b = NULL;
 out:
 	if (b)
-		XGBoosterFree(b);
-	XGDMatrixFree(dtrain);
+		X.XGBoosterFree(b);
+	X.XGDMatrixFree(dtrain);
 	if (dvalid)
-		XGDMatrixFree(dvalid);
+		X.XGDMatrixFree(dvalid);
 	return m;
 }
 
@@ -176,7 +243,7 @@ int xgb_predict(struct xgb_model *m, const struct xgb_matrix *x, float *out, str
 	const bst_ulong *shape = NULL;
 	bst_ulong dim = 0;
 	const float *result = NULL;
-	if (XGBoosterPredictFromDense(m->booster, array, config, NULL, &shape, &dim, &result) != 0)
+	if (X.XGBoosterPredictFromDense(m->booster, array, config, NULL, &shape, &dim, &result) != 0)
 		return fail(e, "prediction");
 	size_t want = x->nrow * (size_t)m->nclass, got = 1;
 	for (bst_ulong i = 0; i < dim; i++)
@@ -191,7 +258,7 @@ int xgb_save(struct xgb_model *m, char **out, size_t *len, struct error *e)
 {
 	bst_ulong n = 0;
 	const char *data = NULL;
-	if (XGBoosterSaveModelToBuffer(m->booster, "{\"format\": \"ubj\"}", &n, &data) != 0)
+	if (X.XGBoosterSaveModelToBuffer(m->booster, "{\"format\": \"ubj\"}", &n, &data) != 0)
 		return fail(e, "save");
 	*out = xmalloc(n ? n : 1);
 	memcpy(*out, data, n);
@@ -201,8 +268,10 @@ int xgb_save(struct xgb_model *m, char **out, size_t *len, struct error *e)
 
 struct xgb_model *xgb_load(const void *data, size_t len, struct error *e)
 {
+	if (xgb_ready(e) < 0)
+		return NULL;
 	BoosterHandle b = NULL;
-	if (XGBoosterCreate(NULL, 0, &b) != 0) {
+	if (X.XGBoosterCreate(NULL, 0, &b) != 0) {
 		fail(e, "booster");
 		return NULL;
 	}
@@ -210,18 +279,18 @@ struct xgb_model *xgb_load(const void *data, size_t len, struct error *e)
 	char obj[64] = "";
 	const char *cfg = NULL;
 	bst_ulong cfg_len = 0;
-	if (XGBoosterLoadModelFromBuffer(b, data, len) != 0 ||
-	    XGBoosterGetNumFeature(b, &ncol) != 0 ||
-	    XGBoosterSaveJsonConfig(b, &cfg_len, &cfg) != 0) {
+	if (X.XGBoosterLoadModelFromBuffer(b, data, len) != 0 ||
+	    X.XGBoosterGetNumFeature(b, &ncol) != 0 ||
+	    X.XGBoosterSaveJsonConfig(b, &cfg_len, &cfg) != 0) {
 		fail(e, "load");
-		XGBoosterFree(b);
+		X.XGBoosterFree(b);
 		return NULL;
 	}
 	/* A loaded model predicts on request threads: one OpenMP thread each.
 	 * Requests are parallel already, and waking a team of threads for a
 	 * handful of rows costs more than the trees (about half of a single
 	 * prediction's time). */
-	XGBoosterSetParam(b, "nthread", "1");
+	X.XGBoosterSetParam(b, "nthread", "1");
 	struct xgb_model *m = xcalloc(1, sizeof *m);
 	m->booster = b;
 	m->ncol = ncol;
@@ -261,7 +330,7 @@ int xgb_importance(struct xgb_model *m, double *gain, struct error *e)
 	const char **names = NULL;
 	const bst_ulong *shape = NULL;
 	const float *scores = NULL;
-	if (XGBoosterFeatureScore(m->booster, "{\"importance_type\": \"total_gain\"}", &n, &names,
+	if (X.XGBoosterFeatureScore(m->booster, "{\"importance_type\": \"total_gain\"}", &n, &names,
 				  &dim, &shape, &scores) != 0)
 		return fail(e, "importance");
 	for (bst_ulong i = 0; i < n; i++) {
@@ -284,13 +353,18 @@ void xgb_free(struct xgb_model *m)
 {
 	if (!m)
 		return;
-	XGBoosterFree(m->booster);
+	X.XGBoosterFree(m->booster);
 	free(m);
 }
 
 void xgb_version(char *out, size_t cap)
 {
 	int major, minor, patch;
-	XGBoostVersion(&major, &minor, &patch);
+	struct error e;
+	if (xgb_ready(&e) < 0) {
+		snprintf(out, cap, "unavailable");
+		return;
+	}
+	X.XGBoostVersion(&major, &minor, &patch);
 	snprintf(out, cap, "%d.%d.%d", major, minor, patch);
 }

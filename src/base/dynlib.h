@@ -1,0 +1,35 @@
+/*
+ * Shared libraries loaded on first use (dlopen) instead of at start.
+ *
+ * For the big ones only some commands need: libcurl (S3 storage) and
+ * XGBoost (models).  Linked the usual way, each is loaded, relocated and
+ * initialised at every start of sheaf, and Debian builds them with
+ * immediate binding, so every symbol of theirs and of their own libraries
+ * (TLS, Kerberos, LDAP, the C++ runtime...) is looked up then: about 9 ms
+ * of a 15 ms start, paid by every CLI command, most of which never store
+ * to S3 or train a model.
+ *
+ * A user module keeps a table of function pointers, typed from the
+ * library's own header (__typeof__), and fills it once with dynlib_load.
+ * The library's name is its SONAME, found by the Makefile
+ * (SHEAF_CURL_SONAME, SHEAF_XGBOOST_SONAME).
+ */
+#ifndef SHEAF_BASE_DYNLIB_H
+#define SHEAF_BASE_DYNLIB_H
+
+#include <stddef.h>
+
+#include "base/error.h"
+
+struct dynlib_sym {
+	const char *name;   /* the symbol */
+	void *slot;         /* the function pointer that receives its address */
+};
+
+/* Loads the library soname (kept loaded for the life of the process) and
+ * sets each syms[i].slot.  0, or -1 with e set (the library or one of the
+ * symbols is missing); call it once (e.g. under pthread_once) and keep
+ * the result. */
+int dynlib_load(const char *soname, const struct dynlib_sym *syms, size_t n, struct error *e);
+
+#endif
