@@ -71,7 +71,8 @@ int xgb_importance(struct xgb_model *m, double *gain, struct error *e);
 size_t xgb_ncol(const struct xgb_model *m);
 void xgb_free(struct xgb_model *m);   /* NULL is fine */
 
-/* XGBoost's version, e.g. "1.7.4". */
+/* XGBoost's version, e.g. "1.7.4" ("unavailable" when the library cannot be
+ * loaded: it is loaded on first use, see base/dynlib.h). */
 void xgb_version(char *out, size_t cap);
 
 #endif
