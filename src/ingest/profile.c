@@ -34,8 +34,12 @@
 struct exact_entry {
 	uint64_t h;                    /* 0: empty slot */
 	uint64_t count;
-	uint64_t key;                  /* ordered key (numbers) */
-	uint32_t off, len;             /* text copy in the arena (text kinds) */
+	union {
+		uint64_t key;          /* numbers: the ordered key */
+		struct {
+			uint32_t off, len;   /* text kinds: the copy in the arena */
+		} text;
+	} v;
 };
 
 struct summary;
@@ -221,8 +225,8 @@ static void arena_put(struct profile *p, struct exact_entry *e, const char *s, s
 		p->arena_cap = cap;
 	}
 	memcpy(p->arena + p->arena_len, s, n);
-	e->off = (uint32_t)p->arena_len;
-	e->len = (uint32_t)n;
+	e->v.text.off = (uint32_t)p->arena_len;
+	e->v.text.len = (uint32_t)n;
 	p->arena_len += n;
 }
 
@@ -484,8 +488,11 @@ static void switch_to_summary(struct profile *p)
 	for (size_t k = n; k-- > 0;) {
 		const struct exact_entry *e = order[k];
 		int16_t c = (int16_t)s->n++;
-		counter_set(s, c, e->h, e->key, p->arena ? p->arena + e->off : NULL,
-			    p->arena ? e->len : 0);
+		if (p->text_keys)
+			counter_set(s, c, e->h, 0, p->arena ? p->arena + e->v.text.off : NULL,
+				    e->v.text.len);
+		else
+			counter_set(s, c, e->h, e->v.key, NULL, 0);
 		if (last == NONE || s->bcount[last] != e->count)
 			last = bucket_new(s, e->count, last);
 		counter_link(s, c, last);
@@ -503,12 +510,10 @@ static void switch_to_summary(struct profile *p)
 	p->table_len = p->table_cap = p->arena_len = p->arena_cap = 0;
 }
 
-/* One non-null value for distinct and top.  s is the text for text kinds
- * (NULL for numbers, which are identified by key). */
-/* Returns false when the value was seen before (and is counted in the
- * exact table), true when it is new or distinct values are no longer kept:
- * then per-value facts (a text's length) must be looked at. */
-static bool count_value(struct profile *p, uint64_t h, uint64_t key, const char *s, size_t len)
+/* count_value's way past a first-probe hit: probing on, a new entry, the
+ * switch to the sketch, the summary. */
+__attribute__((noinline)) static bool count_slow(struct profile *p, uint64_t h, uint64_t key,
+						 const char *s, size_t len)
 {
 	if (p->table) {
 		size_t i = table_find(p->table, p->table_cap, h);
@@ -524,9 +529,10 @@ static bool count_value(struct profile *p, uint64_t h, uint64_t key, const char 
 			struct exact_entry *e = &p->table[i];
 			e->h = h;
 			e->count = 1;
-			e->key = key;
 			if (s)
 				arena_put(p, e, s, len);
+			else
+				e->v.key = key;
 			p->table_len++;
 			return true;
 		}
@@ -536,6 +542,27 @@ static bool count_value(struct profile *p, uint64_t h, uint64_t key, const char 
 	if (p->summary)
 		summary_add(p->summary, h, key, s, len);
 	return true;
+}
+
+/* One non-null value for distinct and top.  s is the text for text kinds
+ * (NULL for numbers, which are identified by key).  Returns false when the
+ * value was seen before (and is counted in the exact table), true when it
+ * is new or distinct values are no longer kept: then per-value facts (a
+ * text's length) must be looked at.  The two common cases are inline. */
+static inline bool count_value(struct profile *p, uint64_t h, uint64_t key, const char *s,
+			       size_t len)
+{
+	if (p->table) {
+		struct exact_entry *e = &p->table[h & (p->table_cap - 1)];
+		if (e->h == h) {
+			e->count++;
+			return false;
+		}
+	} else if (!p->summary) {
+		hll_add(p->hll, h);
+		return true;
+	}
+	return count_slow(p, h, key, s, len);
 }
 
 static void icounts_degrade(struct profile *p);
@@ -614,15 +641,22 @@ static bool icounts_move(struct profile *p)
 	return true;
 }
 
-static void quantile_add(struct profile *p, uint64_t key)
+/* Reservoir sampling (Vitter's algorithm R): the nkeys-th key replaces a
+ * random kept one with probability sample / nkeys.  (Li's algorithm L,
+ * which draws how many keys to skip instead, costs more here: with a
+ * sample of 100,000 a file of millions of rows makes hundreds of thousands
+ * of picks, each with logarithms.) */
+static inline void reservoir_add(struct profile *p, uint64_t key)
 {
-	p->nkeys++;
+	uint64_t j = random_below(p, p->nkeys);
+	if (j < p->nvals)
+		p->vals[j] = key;
+}
+
+/* quantile_add's way past its common cases (the key nkeys). */
+__attribute__((noinline)) static void quantile_slow(struct profile *p, uint64_t key)
+{
 	if (p->icounts) {
-		uint64_t i = (uint64_t)key_int(key) - (uint64_t)p->ibase;
-		if (i < p->ilen) {
-			p->icounts[i]++;
-			return;
-		}
 		if (icounts_move(p)) {
 			p->icounts[(uint64_t)key_int(key) - (uint64_t)p->ibase]++;
 			return;
@@ -644,12 +678,29 @@ static void quantile_add(struct profile *p, uint64_t key)
 		p->icounts[(uint64_t)key_int(key) - (uint64_t)p->ibase]++;
 		return;
 	}
-	/* Reservoir sampling (Vitter's algorithm R): the nkeys-th value
-	 * replaces a random kept one with probability sample / nkeys. */
 	p->sampled = true;
-	uint64_t j = random_below(p, p->nkeys);
-	if (j < p->nvals)
-		p->vals[j] = key;
+	reservoir_add(p, key);
+}
+
+/* One key for the quantiles: all kept while they fit the sample, then
+ * per-value counts (integers of a small range) or a uniform sample. */
+static inline void quantile_add(struct profile *p, uint64_t key)
+{
+	p->nkeys++;
+	if (p->icounts) {
+		uint64_t i = (uint64_t)key_int(key) - (uint64_t)p->ibase;
+		if (i < p->ilen) {
+			p->icounts[i]++;
+			return;
+		}
+	} else if (p->sampled) {
+		reservoir_add(p, key);
+		return;
+	} else if (p->nvals < p->vals_cap) {
+		p->vals[p->nvals++] = key;
+		return;
+	}
+	quantile_slow(p, key);
 }
 
 /* The per-value counts cannot take a value: replace them by an evenly
@@ -1397,10 +1448,12 @@ static void add_distinct_top(const struct profile *p, json_t *o)
 		items = xmalloc((p->table_len ? p->table_len : 1) * sizeof *items);
 		for (size_t i = 0; i < p->table_cap; i++) {
 			const struct exact_entry *e = &p->table[i];
-			if (e->h)
-				items[n++] = (struct top_item){ e->count, e->key,
-								p->arena ? p->arena + e->off : "",
-								e->len };
+			if (e->h && p->text_keys)
+				items[n++] = (struct top_item){ e->count, 0,
+								p->arena ? p->arena + e->v.text.off : "",
+								e->v.text.len };
+			else if (e->h)
+				items[n++] = (struct top_item){ e->count, e->v.key, "", 0 };
 		}
 		distinct = n;
 	} else {

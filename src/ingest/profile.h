@@ -85,7 +85,7 @@
  *
  * Memory per column is bounded, whatever the number of rows: the kept
  * values or sample (8 * opt->sample bytes: 800 KB by default), the exact
- * hash table (at most 16,384 slots of 32 bytes and 10,000 text copies of at
+ * hash table (at most 16,384 slots of 24 bytes and 10,000 text copies of at
  * most 200 bytes; freed when the summary takes over), the summary (about
  * 130 KB), the sketch (16 KB), per-value integer counts (at most 512 KB, in
  * place of the sample) and for dates a year table (72 KB): at most about
