@@ -34,12 +34,20 @@ LDLIBS_ALL := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread $(LDLIBS)
 LDFLAGS_ALL := $(SANFLAGS) $(LDFLAGS)
 # Loaded on first use by the sheaf binary (src/base/dynlib.h), by SONAME;
 # the tests and benches link them as usual.
-LAZY_PKGS := libcurl xgboost
+LAZY_PKGS := libcurl xgboost libmicrohttpd libcrypto libzip uchardet
 soname = $(shell objdump -p $$($(CC) -print-file-name=lib$(1).so) 2>/dev/null | awk '/SONAME/ {print $$2}')
 CURL_SONAME := $(call soname,curl)
 XGBOOST_SONAME := $(call soname,xgboost)
+MHD_SONAME := $(call soname,microhttpd)
+CRYPTO_SONAME := $(call soname,crypto)
+ZIP_SONAME := $(call soname,zip)
+UCHARDET_SONAME := $(call soname,uchardet)
 CFLAGS_ALL += $(if $(CURL_SONAME),-DSHEAF_CURL_SONAME='"$(CURL_SONAME)"')
 CFLAGS_ALL += $(if $(XGBOOST_SONAME),-DSHEAF_XGBOOST_SONAME='"$(XGBOOST_SONAME)"')
+CFLAGS_ALL += $(if $(MHD_SONAME),-DSHEAF_MHD_SONAME='"$(MHD_SONAME)"')
+CFLAGS_ALL += $(if $(CRYPTO_SONAME),-DSHEAF_CRYPTO_SONAME='"$(CRYPTO_SONAME)"')
+CFLAGS_ALL += $(if $(ZIP_SONAME),-DSHEAF_ZIP_SONAME='"$(ZIP_SONAME)"')
+CFLAGS_ALL += $(if $(UCHARDET_SONAME),-DSHEAF_UCHARDET_SONAME='"$(UCHARDET_SONAME)"')
 LDLIBS_SHEAF := $(shell pkg-config --libs $(filter-out $(LAZY_PKGS),$(PKGS)) 2>/dev/null) -lpthread $(LDLIBS)
 
 LIB_SRC := $(filter-out src/main.c,$(wildcard src/*.c src/*/*.c))

@@ -193,8 +193,8 @@ static int cmd_migrate(int argc, char **argv)
 {
 	if (wants_help(argc, argv)) {
 		printf("usage: sheaf migrate [--data-dir DIR] [--database-url URL]\n\n"
-		       "Applies the schema migrations this sheaf knows that the store lacks, each in\n"
-		       "its own transaction, and records them. `serve` does the same at start.\n\n");
+		       "Applies the schema migrations this sheaf knows that the store lacks, all in\n"
+		       "one transaction, and records them. `serve` does the same at start.\n\n");
 		config_print_help(stdout);
 		return 0;
 	}

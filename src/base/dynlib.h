@@ -1,18 +1,24 @@
 /*
  * Shared libraries loaded on first use (dlopen) instead of at start.
  *
- * For the big ones only some commands need: libcurl (S3 storage) and
- * XGBoost (models).  Linked the usual way, each is loaded, relocated and
+ * For the big ones only some commands need: libcurl (S3 storage, in
+ * blob/s3.c), XGBoost (models, models/xgb.c), libmicrohttpd (`sheaf serve`,
+ * http/mhd.c), libcrypto (SHA-256, base/sha256.c), libzip (XLSX,
+ * ingest/xlsx.c) and uchardet (files that are not UTF-8,
+ * ingest/encoding.c).  Linked the usual way, each is loaded, relocated and
  * initialised at every start of sheaf, and Debian builds them with
  * immediate binding, so every symbol of theirs and of their own libraries
- * (TLS, Kerberos, LDAP, the C++ runtime...) is looked up then: about 9 ms
- * of a 15 ms start, paid by every CLI command, most of which never store
- * to S3 or train a model.
+ * (TLS, Kerberos, LDAP, GnuTLS, the C++ runtime...) is looked up then:
+ * `sheaf --version` took 8-9 ms with all of them linked, about 2 ms
+ * without, a cost paid by every CLI command, most of which never serve
+ * HTTP, store to S3, read an XLSX or train a model.
  *
  * A user module keeps a table of function pointers, typed from the
  * library's own header (__typeof__), and fills it once with dynlib_load.
  * The library's name is its SONAME, found by the Makefile
- * (SHEAF_CURL_SONAME, SHEAF_XGBOOST_SONAME).
+ * (SHEAF_CURL_SONAME, SHEAF_XGBOOST_SONAME, SHEAF_MHD_SONAME,
+ * SHEAF_CRYPTO_SONAME, SHEAF_ZIP_SONAME, SHEAF_UCHARDET_SONAME); only the
+ * sheaf binary leaves them out of its link (LAZY_PKGS).
  */
 #ifndef SHEAF_BASE_DYNLIB_H
 #define SHEAF_BASE_DYNLIB_H

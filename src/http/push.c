@@ -18,7 +18,6 @@
 #include "http/push.h"
 
 #include <errno.h>
-#include <microhttpd.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -31,6 +30,7 @@
 #include "base/buf.h"
 #include "base/clock.h"
 #include "base/log.h"
+#include "http/mhd.h"
 #include "http/request.h"
 
 /* What a push may hold unsent before its client counts as gone. */
@@ -77,7 +77,7 @@ static void unpark(struct http_push *p)
 {
 	if (p->parked) {
 		p->parked = false;
-		MHD_resume_connection(p->conn);
+		mhd.resume_connection(p->conn);
 	}
 }
 
@@ -145,7 +145,7 @@ static ssize_t push_read(void *cls, uint64_t pos, char *out, size_t max)
 	} else {
 		/* Nothing yet: park until a write, the end or the watch wakes us. */
 		p->parked = true;
-		MHD_suspend_connection(p->conn);
+		mhd.suspend_connection(p->conn);
 		n = 0;
 	}
 	pthread_mutex_unlock(&p->lock);
@@ -200,7 +200,7 @@ struct http_push *http_reply_push(struct request *req, int status, const char *c
 	pthread_cond_signal(&w->wake);
 	pthread_mutex_unlock(&w->lock);
 
-	struct MHD_Response *r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 64 * 1024,
+	struct MHD_Response *r = mhd.create_response_from_callback(MHD_SIZE_UNKNOWN, 64 * 1024,
 								   push_read, p, push_release);
 	http_set_response(req, status, r, content_type, 0);
 	return p;
@@ -231,7 +231,7 @@ void http_push_end(struct http_push *p)
 static bool hung_up(struct MHD_Connection *conn)
 {
 	const union MHD_ConnectionInfo *info =
-		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+		mhd.get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
 	if (!info)
 		return false;
 	char c;

@@ -5,7 +5,6 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <microhttpd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,18 +13,19 @@
 #include "base/alloc.h"
 #include "base/clock.h"
 #include "base/log.h"
+#include "http/mhd.h"
 #include "http/push.h"
 #include "http/request.h"
 
 const char *http_header(struct request *req, const char *name)
 {
-	return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+	return mhd.lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
 }
 
 const char *http_client_address(struct request *req, char out[HTTP_ADDR_MAX])
 {
 	const union MHD_ConnectionInfo *info =
-		req->conn ? MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS)
+		req->conn ? mhd.get_connection_info(req->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS)
 			  : NULL;
 	const struct sockaddr *sa = info ? info->client_addr : NULL;
 	if (sa && sa->sa_family == AF_INET) {
@@ -53,7 +53,7 @@ const char *http_client_address(struct request *req, char out[HTTP_ADDR_MAX])
 
 const char *http_query(struct request *req, const char *name)
 {
-	return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
+	return mhd.lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
 }
 
 struct query_collect {
@@ -78,7 +78,7 @@ static enum MHD_Result collect_query(void *cls, enum MHD_ValueKind kind, const c
 size_t http_query_all(struct request *req, const char *name, const char **out, size_t max)
 {
 	struct query_collect c = { .name = name, .out = out, .max = max };
-	MHD_get_connection_values(req->conn, MHD_GET_ARGUMENT_KIND, collect_query, &c);
+	mhd.get_connection_values(req->conn, MHD_GET_ARGUMENT_KIND, collect_query, &c);
 	return c.n;
 }
 
@@ -115,11 +115,11 @@ void http_set_response(struct request *req, int status, struct MHD_Response *r,
 	if (req->response) {
 		/* A second reply is a handler bug; keep the first answer. */
 		log_error("handler replied twice (%d after %d) on %s", status, req->status, req->path);
-		MHD_destroy_response(r);
+		mhd.destroy_response(r);
 		return;
 	}
 	if (content_type)
-		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
+		mhd.add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
 	req->response = r;
 	req->status = status;
 	req->bytes = len;
@@ -221,13 +221,13 @@ void http_reply_json(struct request *req, int status, json_t *body)
 void http_reply_owned(struct request *req, int status, const char *content_type, char *data,
 		      size_t len)
 {
-	struct MHD_Response *r = MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE);
+	struct MHD_Response *r = mhd.create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE);
 	http_set_response(req, status, r, content_type, len);
 }
 
 void http_reply_empty(struct request *req, int status)
 {
-	struct MHD_Response *r = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+	struct MHD_Response *r = mhd.create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
 	http_set_response(req, status, r, NULL, 0);
 }
 
@@ -235,14 +235,14 @@ void http_reply_static(struct request *req, int status, const char *content_type
 		       const void *data, size_t len)
 {
 	struct MHD_Response *r =
-		MHD_create_response_from_buffer(len, (void *)data, MHD_RESPMEM_PERSISTENT);
+		mhd.create_response_from_buffer(len, (void *)data, MHD_RESPMEM_PERSISTENT);
 	http_set_response(req, status, r, content_type, len);
 }
 
 void http_reply_fd(struct request *req, int status, const char *content_type, int fd,
 		   uint64_t offset, uint64_t length)
 {
-	struct MHD_Response *r = MHD_create_response_from_fd_at_offset64(length, fd, offset);
+	struct MHD_Response *r = mhd.create_response_from_fd_at_offset64(length, fd, offset);
 	http_set_response(req, status, r, content_type,
 		     length == HTTP_LENGTH_UNKNOWN ? 0 : (size_t)length);
 }
@@ -277,7 +277,7 @@ void http_reply_stream(struct request *req, int status, const char *content_type
 	s->read = read;
 	s->ctx = ctx;
 	s->release = release;
-	struct MHD_Response *r = MHD_create_response_from_callback(length, 64 * 1024, stream_read,
+	struct MHD_Response *r = mhd.create_response_from_callback(length, 64 * 1024, stream_read,
 								   s, stream_free);
 	http_set_response(req, status, r, content_type,
 		     length == HTTP_LENGTH_UNKNOWN ? 0 : (size_t)length);

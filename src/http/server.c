@@ -11,7 +11,6 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <microhttpd.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <stdatomic.h>
@@ -26,6 +25,7 @@
 #include "base/clock.h"
 #include "base/log.h"
 #include "base/utf8.h"
+#include "http/mhd.h"
 #include "http/push.h"
 #include "http/request.h"
 
@@ -107,7 +107,7 @@ static struct request *request_new(struct http_server *s, struct MHD_Connection 
 	atomic_init(&req->hung_up, false);
 	buf_init(&req->body, (size_t)s->cfg.max_body);
 
-	const char *given = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Request-Id");
+	const char *given = mhd.lookup_connection_value(conn, MHD_HEADER_KIND, "X-Request-Id");
 	if (given && id_request_valid(given))
 		snprintf(req->request_id, sizeof req->request_id, "%s", given);
 	else
@@ -120,7 +120,7 @@ static void request_free(struct request *req)
 	if (req->stream.release)
 		req->stream.release(req->stream.arg);
 	if (req->response)
-		MHD_destroy_response(req->response);
+		mhd.destroy_response(req->response);
 	buf_free(&req->body);
 	pool_free(req->pool);
 	free(req);
@@ -230,22 +230,22 @@ static enum MHD_Result queue(struct http_server *s, struct request *req)
 {
 	struct MHD_Response *r = req->response;
 	req->queued = true;
-	MHD_add_response_header(r, "X-Request-Id", req->request_id);
+	mhd.add_response_header(r, "X-Request-Id", req->request_id);
 	for (size_t i = 0; i < req->n_headers; i++)
-		MHD_add_response_header(r, req->headers[i].name, req->headers[i].value);
+		mhd.add_response_header(r, req->headers[i].name, req->headers[i].value);
 	const char *origin = http_header(req, "Origin");
 	bool any = strcmp(s->cors, "*") == 0;
 	if (cors_allowed(s, origin)) {
-		MHD_add_response_header(r, "Access-Control-Allow-Origin", any ? "*" : origin);
-		MHD_add_response_header(r, "Access-Control-Expose-Headers", "X-Request-Id");
+		mhd.add_response_header(r, "Access-Control-Allow-Origin", any ? "*" : origin);
+		mhd.add_response_header(r, "Access-Control-Expose-Headers", "X-Request-Id");
 	}
 	/* With a list of origins the answer depends on Origin, matched or not:
 	 * tell caches, or one could serve a blocked origin's answer to another. */
 	if (*s->cors && !any)
-		MHD_add_response_header(r, "Vary", "Origin");
+		mhd.add_response_header(r, "Vary", "Origin");
 	if (atomic_load(&s->draining))
-		MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
-	return MHD_queue_response(req->conn, (unsigned)req->status, r);
+		mhd.add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
+	return mhd.queue_response(req->conn, (unsigned)req->status, r);
 }
 
 struct framing {
@@ -291,7 +291,7 @@ static enum MHD_Result count_framing(void *cls, enum MHD_ValueKind kind, const c
 static const char *ambiguous_framing(struct MHD_Connection *conn)
 {
 	struct framing f = { 0 };
-	MHD_get_connection_values(conn, MHD_HEADER_KIND, count_framing, &f);
+	mhd.get_connection_values(conn, MHD_HEADER_KIND, count_framing, &f);
 	if (f.lengths_differ)
 		return "conflicting Content-Length headers";
 	if (f.content_lengths && f.transfer_encodings)
@@ -315,7 +315,7 @@ static enum MHD_Result add_header_bytes(void *cls, enum MHD_ValueKind kind, cons
 static size_t header_bytes(struct MHD_Connection *conn)
 {
 	size_t total = 0;
-	MHD_get_connection_values_n(conn, MHD_HEADER_KIND, add_header_bytes, &total);
+	mhd.get_connection_values_n(conn, MHD_HEADER_KIND, add_header_bytes, &total);
 	return total;
 }
 
@@ -333,7 +333,7 @@ static bool method_is_token(const char *m)
 
 static long long content_length(struct MHD_Connection *conn)
 {
-	const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+	const char *cl = mhd.lookup_connection_value(conn, MHD_HEADER_KIND,
 						     MHD_HTTP_HEADER_CONTENT_LENGTH);
 	if (!cl)
 		return -1;
@@ -351,7 +351,7 @@ static long long content_length(struct MHD_Connection *conn)
 static bool announces_body(struct MHD_Connection *conn)
 {
 	return content_length(conn) > 0 ||
-	       MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+	       mhd.lookup_connection_value(conn, MHD_HEADER_KIND,
 					   MHD_HTTP_HEADER_TRANSFER_ENCODING) != NULL;
 }
 
@@ -402,7 +402,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		if (content_length(conn) > (long long)req->body.limit) {
 			req->body_too_big = true;
 			/* A client that waits for 100 Continue never has to send the body. */
-			const char *expect = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+			const char *expect = mhd.lookup_connection_value(conn, MHD_HEADER_KIND,
 									 MHD_HTTP_HEADER_EXPECT);
 			if (expect && strcasecmp(expect, "100-continue") == 0) {
 				dispatch(s, req);
@@ -506,7 +506,7 @@ static void *slow_worker(void *arg)
 			req->parked = NULL;
 		}
 		/* The last touch of req here: once resumed, MHD may finish and free it. */
-		MHD_resume_connection(req->conn);
+		mhd.resume_connection(req->conn);
 		pthread_mutex_lock(&p->lock);
 	}
 	pthread_mutex_unlock(&p->lock);
@@ -536,7 +536,7 @@ static int slow_enqueue(struct slow_pool *p, struct slow_job *job)
 	}
 	if (job->req) {
 		job->req->deferred = true;
-		MHD_suspend_connection(job->req->conn);
+		mhd.suspend_connection(job->req->conn);
 		if (job->req->watch_hang_up)
 			job->req->parked = push_watch_park(job->req->server->pushes,
 							   job->req->conn, &job->req->hung_up);
@@ -781,6 +781,9 @@ static int open_listener(struct http_server *s, struct error *e)
 int http_server_start(struct http_server **out, const struct http_server_config *cfg,
 		      struct error *e)
 {
+	struct error why;
+	if (mhd_load(&why))
+		return error_set(e, "cannot serve HTTP: %s", why.msg);
 	struct http_server *s = xcalloc(1, sizeof *s);
 	s->cfg = *cfg;
 	s->host = xstrdup(cfg->host);
@@ -816,7 +819,7 @@ int http_server_start(struct http_server **out, const struct http_server_config 
 			 MHD_ALLOW_SUSPEND_RESUME;
 	slow_start(&s->slow, cfg->slow_workers);
 	s->pushes = push_watch_new();
-	s->daemon = MHD_start_daemon(flags, 0, on_accept, s, on_request, s,
+	s->daemon = mhd.start_daemon(flags, 0, on_accept, s, on_request, s,
 				     MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
 	if (!s->daemon) {
 		close(fd);
@@ -836,7 +839,7 @@ const char *http_server_url(const struct http_server *s)
 void http_server_quiesce(struct http_server *s)
 {
 	atomic_store(&s->draining, true);
-	MHD_socket fd = MHD_quiesce_daemon(s->daemon);
+	MHD_socket fd = mhd.quiesce_daemon(s->daemon);
 	if (fd != MHD_INVALID_SOCKET)
 		close(fd);
 }
@@ -856,7 +859,7 @@ void http_server_stop(struct http_server *s)
 	push_watch_cancel_all(s->pushes);
 	slow_stop(&s->slow);
 	if (s->daemon)
-		MHD_stop_daemon(s->daemon);
+		mhd.stop_daemon(s->daemon);
 	push_watch_free(s->pushes);
 	if (s->slow.n) {   /* the pool was started */
 		pthread_mutex_destroy(&s->slow.lock);

@@ -36,6 +36,8 @@ struct http_server_config {
 /*
  * Binds and starts serving.  On success *out is running and the bound
  * address is available from http_server_url().  Strings in cfg are copied.
+ * libmicrohttpd is loaded here, on the first call (http/mhd.h): a missing
+ * library is an error in e like any other.
  */
 int http_server_start(struct http_server **out, const struct http_server_config *cfg,
 		      struct error *e);

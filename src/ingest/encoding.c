@@ -14,6 +14,7 @@
 
 #include <errno.h>
 #include <iconv.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -28,7 +29,42 @@
 
 #include "base/alloc.h"
 #include "base/buf.h"
+#include "base/dynlib.h"
 #include "base/utf8.h"
+
+/* uchardet, loaded on first use (base/dynlib.h): only a sample that is not
+ * valid UTF-8 needs it, and it brings the C++ runtime.  Its functions
+ * without the uchardet_ prefix; written once under libuchardet_once,
+ * read-only after. */
+static struct {
+	__typeof__(uchardet_data_end) *data_end;
+	__typeof__(uchardet_delete) *delete;
+	__typeof__(uchardet_get_charset) *get_charset;
+	__typeof__(uchardet_handle_data) *handle_data;
+	__typeof__(uchardet_new) *new;
+} U;
+static pthread_once_t libuchardet_once = PTHREAD_ONCE_INIT;
+static struct error libuchardet_load_error;
+static int libuchardet_loaded = -1;
+
+#ifndef SHEAF_UCHARDET_SONAME
+#define SHEAF_UCHARDET_SONAME "libuchardet.so.0"
+#endif
+
+static void libuchardet_open(void)
+{
+#define SYM(f) { "uchardet_" #f, &U.f }
+	static const struct dynlib_sym syms[] = {
+		SYM(data_end),
+		SYM(delete),
+		SYM(get_charset),
+		SYM(handle_data),
+		SYM(new),
+	};
+#undef SYM
+	libuchardet_loaded = dynlib_load(SHEAF_UCHARDET_SONAME, syms,
+					 sizeof syms / sizeof *syms, &libuchardet_load_error);
+}
 
 enum kind { KIND_UTF8, KIND_1252, KIND_ICONV, KIND_UTF16 /* BOM not seen yet */ };
 
@@ -180,15 +216,20 @@ int encoding_detect(const void *sample, size_t n, char out[ENCODING_NAME_MAX], s
 	if (bad == n)
 		return set_name(out, "UTF-8");
 
-	uchardet_t ud = uchardet_new();
+	pthread_once(&libuchardet_once, libuchardet_open);
+	if (libuchardet_loaded < 0)
+		return error_set(e, "encoding detection failed (not UTF-8, and %s); pass an "
+				 "encoding, one of: %s", libuchardet_load_error.msg,
+				 ENCODING_OVERRIDES);
+	uchardet_t ud = U.new();
 	if (!ud)
 		return error_set(e, "encoding detection failed (out of memory)");
-	int rc = uchardet_handle_data(ud, (const char *)p, n);
-	uchardet_data_end(ud);
-	const char *guess = uchardet_get_charset(ud);
+	int rc = U.handle_data(ud, (const char *)p, n);
+	U.data_end(ud);
+	const char *guess = U.get_charset(ud);
 	char seen[32];
 	snprintf(seen, sizeof seen, "%s", rc == 0 && guess ? guess : "");
-	uchardet_delete(ud);
+	U.delete(ud);
 
 	for (size_t i = 0; i < sizeof guesses / sizeof guesses[0]; i++)
 		if (strcasecmp(seen, guesses[i].guess) == 0)

@@ -58,7 +58,8 @@
  * to the supported set (EUC-KR and UHC give CP949, ISO-8859-1 gives
  * WINDOWS-1252).  Returns 0, or -1 with e set (saying what was detected and
  * listing the override values) and out "" when the guess is unknown or
- * unsupported. */
+ * unsupported, or when uchardet (loaded by the first call that needs it)
+ * cannot be loaded. */
 int encoding_detect(const void *sample, size_t n, char out[ENCODING_NAME_MAX], struct error *e);
 
 /* The canonical name for an override or a canonical name (case-insensitive;

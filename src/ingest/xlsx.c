@@ -15,6 +15,7 @@
 #include <stdarg.h>
 #include <expat.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,7 +24,73 @@
 
 #include "base/alloc.h"
 #include "base/buf.h"
+#include "base/dynlib.h"
 
+/* libzip, loaded on first use (base/dynlib.h): only XLSX needs it.  Its
+ * functions without the zip_ prefix; written once under libzip_once,
+ * read-only after. */
+static struct {
+	__typeof__(zip_discard) *discard;
+	__typeof__(zip_error_code_zip) *error_code_zip;
+	__typeof__(zip_error_fini) *error_fini;
+	__typeof__(zip_error_init) *error_init;
+	__typeof__(zip_error_strerror) *error_strerror;
+	__typeof__(zip_fclose) *fclose;
+	__typeof__(zip_file_strerror) *file_strerror;
+	__typeof__(zip_fopen_index) *fopen_index;
+	__typeof__(zip_fread) *fread;
+	__typeof__(zip_name_locate) *name_locate;
+	__typeof__(zip_open_from_source) *open_from_source;
+	__typeof__(zip_source_buffer_create) *source_buffer_create;
+	__typeof__(zip_source_file_create) *source_file_create;
+	__typeof__(zip_source_free) *source_free;
+	__typeof__(zip_stat_index) *stat_index;
+	__typeof__(zip_stat_init) *stat_init;
+	__typeof__(zip_strerror) *strerror;
+} Z;
+static pthread_once_t libzip_once = PTHREAD_ONCE_INIT;
+static struct error libzip_load_error;
+static int libzip_loaded = -1;
+
+#ifndef SHEAF_ZIP_SONAME
+#define SHEAF_ZIP_SONAME "libzip.so.4"
+#endif
+
+static void libzip_open(void)
+{
+#define SYM(f) { "zip_" #f, &Z.f }
+	static const struct dynlib_sym syms[] = {
+		SYM(discard),
+		SYM(error_code_zip),
+		SYM(error_fini),
+		SYM(error_init),
+		SYM(error_strerror),
+		SYM(fclose),
+		SYM(file_strerror),
+		SYM(fopen_index),
+		SYM(fread),
+		SYM(name_locate),
+		SYM(open_from_source),
+		SYM(source_buffer_create),
+		SYM(source_file_create),
+		SYM(source_free),
+		SYM(stat_index),
+		SYM(stat_init),
+		SYM(strerror),
+	};
+#undef SYM
+	libzip_loaded = dynlib_load(SHEAF_ZIP_SONAME, syms, sizeof syms / sizeof *syms,
+				    &libzip_load_error);
+}
+
+/* 0 once libzip is there, or -1 with e set. */
+static int libzip_ready(struct error *e)
+{
+	pthread_once(&libzip_once, libzip_open);
+	if (libzip_loaded < 0)
+		return error_set(e, "cannot read XLSX: %s", libzip_load_error.msg);
+	return 0;
+}
 
 enum numfmt_kind { FMT_PLAIN, FMT_DATE, FMT_DATETIME, FMT_TIME };
 
@@ -117,8 +184,8 @@ static int read_member(struct parse *ps, zip_int64_t index)
 {
 	struct xlsx *x = ps->x;
 	zip_stat_t st;
-	zip_stat_init(&st);
-	if (zip_stat_index(x->za, (zip_uint64_t)index, 0, &st) != 0 ||
+	Z.stat_init(&st);
+	if (Z.stat_index(x->za, (zip_uint64_t)index, 0, &st) != 0 ||
 	    !(st.valid & ZIP_STAT_SIZE) || !(st.valid & ZIP_STAT_COMP_SIZE))
 		return error_set(ps->e, "%s: cannot read its zip entry", ps->member);
 	if (st.size > x->lim.max_member_bytes)
@@ -129,9 +196,9 @@ static int read_member(struct parse *ps, zip_int64_t index)
 		return error_set(ps->e, "zip bomb: %s would inflate %llu bytes to %llu, more than "
 				 "%u times", ps->member, (unsigned long long)st.comp_size,
 				 (unsigned long long)st.size, x->lim.max_ratio);
-	zip_file_t *zf = zip_fopen_index(x->za, (zip_uint64_t)index, 0);
+	zip_file_t *zf = Z.fopen_index(x->za, (zip_uint64_t)index, 0);
 	if (!zf)
-		return error_set(ps->e, "%s: cannot open: %s", ps->member, zip_strerror(x->za));
+		return error_set(ps->e, "%s: cannot open: %s", ps->member, Z.strerror(x->za));
 	XML_SetUserData(ps->p, ps);
 	XML_SetStartDoctypeDeclHandler(ps->p, on_doctype);
 	XML_SetDefaultHandlerExpand(ps->p, on_default);
@@ -142,10 +209,10 @@ static int read_member(struct parse *ps, zip_int64_t index)
 	char *chunk = xmalloc(x->lim.read_chunk);
 	int rc = 0;
 	for (;;) {
-		zip_int64_t n = zip_fread(zf, chunk, x->lim.read_chunk);
+		zip_int64_t n = Z.fread(zf, chunk, x->lim.read_chunk);
 		if (n < 0) {
 			rc = error_set(ps->e, "%s: cannot inflate: %s", ps->member,
-				       zip_file_strerror(zf));
+				       Z.file_strerror(zf));
 			break;
 		}
 		ps->fed += (uint64_t)n;
@@ -182,7 +249,7 @@ static int read_member(struct parse *ps, zip_int64_t index)
 			break;
 	}
 	free(chunk);
-	zip_fclose(zf);
+	Z.fclose(zf);
 	return rc;
 }
 
@@ -193,7 +260,7 @@ static int parse_member(struct xlsx *x, const char *name, bool required, struct 
 	ps->x = x;
 	ps->member = name;
 	ps->e = e;
-	zip_int64_t idx = zip_name_locate(x->za, name, 0);
+	zip_int64_t idx = Z.name_locate(x->za, name, 0);
 	if (idx < 0)
 		return required ? error_set(e, "not an XLSX workbook: no %s", name) : 0;
 	return read_member(ps, idx);
@@ -645,19 +712,19 @@ static struct xlsx *open_source(zip_source_t *src, const char *label,
 				const struct xlsx_limits *lim, struct error *e)
 {
 	zip_error_t ze;
-	zip_error_init(&ze);
-	zip_t *za = zip_open_from_source(src, ZIP_RDONLY, &ze);
+	Z.error_init(&ze);
+	zip_t *za = Z.open_from_source(src, ZIP_RDONLY, &ze);
 	if (!za) {
-		int code = zip_error_code_zip(&ze);
+		int code = Z.error_code_zip(&ze);
 		if (label && (code == ZIP_ER_NOENT || code == ZIP_ER_OPEN || code == ZIP_ER_READ))
-			error_set(e, "cannot read %s: %s", label, zip_error_strerror(&ze));
+			error_set(e, "cannot read %s: %s", label, Z.error_strerror(&ze));
 		else
-			error_set(e, "not an XLSX workbook: %s", zip_error_strerror(&ze));
-		zip_error_fini(&ze);
-		zip_source_free(src);
+			error_set(e, "not an XLSX workbook: %s", Z.error_strerror(&ze));
+		Z.error_fini(&ze);
+		Z.source_free(src);
 		return NULL;
 	}
-	zip_error_fini(&ze);
+	Z.error_fini(&ze);
 	struct xlsx *x = xcalloc(1, sizeof *x);
 	x->za = za;
 	fill_limits(&x->lim, lim);
@@ -670,25 +737,29 @@ static struct xlsx *open_source(zip_source_t *src, const char *label,
 
 struct xlsx *xlsx_open(const char *path, const struct xlsx_limits *lim, struct error *e)
 {
+	if (libzip_ready(e))
+		return NULL;
 	zip_error_t ze;
-	zip_error_init(&ze);
-	zip_source_t *src = zip_source_file_create(path, 0, -1, &ze);
+	Z.error_init(&ze);
+	zip_source_t *src = Z.source_file_create(path, 0, -1, &ze);
 	if (!src) {
-		error_set(e, "%s: %s", path, zip_error_strerror(&ze));
-		zip_error_fini(&ze);
+		error_set(e, "%s: %s", path, Z.error_strerror(&ze));
+		Z.error_fini(&ze);
 		return NULL;
 	}
-	zip_error_fini(&ze);
+	Z.error_fini(&ze);
 	return open_source(src, path, lim, e);
 }
 
 struct xlsx *xlsx_open_buffer(const void *data, size_t len, const struct xlsx_limits *lim,
 			      struct error *e)
 {
+	if (libzip_ready(e))
+		return NULL;
 	zip_error_t ze;
-	zip_error_init(&ze);
-	zip_source_t *src = zip_source_buffer_create(len ? data : "", len, 0, &ze);
-	zip_error_fini(&ze);
+	Z.error_init(&ze);
+	zip_source_t *src = Z.source_buffer_create(len ? data : "", len, 0, &ze);
+	Z.error_fini(&ze);
 	if (!src)
 		return error_set(e, "cannot read the buffer"), NULL;
 	return open_source(src, NULL, lim, e);
@@ -699,7 +770,7 @@ void xlsx_close(struct xlsx *x)
 	if (!x)
 		return;
 	if (x->za)
-		zip_discard(x->za);
+		Z.discard(x->za);
 	for (size_t i = 0; i < x->nsheets; i++) {
 		free(x->sheets[i].name);
 		free(x->sheets[i].rid);
@@ -1030,7 +1101,7 @@ int xlsx_read_sheet(struct xlsx *x, size_t index, const struct xlsx_callbacks *c
 {
 	if (index >= x->nsheets)
 		return error_set(e, "no sheet %zu: the workbook has %zu", index + 1, x->nsheets);
-	if (zip_name_locate(x->za, x->sheets[index].path, 0) < 0)
+	if (Z.name_locate(x->za, x->sheets[index].path, 0) < 0)
 		return error_set(e, "sheet \"%s\": %s is missing", x->sheets[index].name,
 				 x->sheets[index].path);
 	struct sheet_ctx c;

@@ -482,6 +482,8 @@ static int max_version(sqlite3 *db, int *version, struct error *e)
 	return rc == SQLITE_ROW ? 0 : fail(e, db, "read schema version");
 }
 
+/* Runs migration m and records it, inside the caller's transaction.  Any
+ * failure names the migration. */
 static enum store_rc apply_one(sqlite3 *db, const struct migration *m, struct error *e)
 {
 	struct error inner;
@@ -490,15 +492,20 @@ static enum store_rc apply_one(sqlite3 *db, const struct migration *m, struct er
 		return STORE_ERROR;
 	}
 	sqlite3_stmt *st;
-	if (sqlite3_prepare_v2(db, "INSERT INTO schema_migrations (version, name, applied_at) "
-				   "VALUES (?1, ?2, CAST(strftime('%s','now') AS INTEGER) * 1000)",
-			       -1, &st, NULL) != SQLITE_OK)
-		return fail(e, db, "record migration");
-	sqlite3_bind_int(st, 1, m->version);
-	sqlite3_bind_text(st, 2, m->name, -1, SQLITE_STATIC);
-	int rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? STORE_OK : fail(e, db, "record migration");
+	int rc = sqlite3_prepare_v2(db, "INSERT INTO schema_migrations (version, name, applied_at) "
+				    "VALUES (?1, ?2, CAST(strftime('%s','now') AS INTEGER) * 1000)",
+				    -1, &st, NULL);
+	if (rc == SQLITE_OK) {
+		sqlite3_bind_int(st, 1, m->version);
+		sqlite3_bind_text(st, 2, m->name, -1, SQLITE_STATIC);
+		rc = sqlite3_step(st);
+		sqlite3_finalize(st);
+	}
+	if (rc == SQLITE_DONE)
+		return STORE_OK;
+	error_set(e, "migration %d (%s) could not be recorded: sqlite: %s", m->version, m->name,
+		  sqlite3_errmsg(db));
+	return STORE_ERROR;
 }
 
 static enum store_rc sqlite_migrate(struct store *base, const struct migration *list, size_t n,
@@ -514,43 +521,37 @@ static enum store_rc sqlite_migrate(struct store *base, const struct migration *
 	int known = n ? list[n - 1].version : 0;
 	struct conn *c = checkout(s);
 	enum store_rc rc = STORE_OK;
-	if (exec(c->db, "CREATE TABLE IF NOT EXISTS schema_migrations ("
-			"version INTEGER PRIMARY KEY, name TEXT NOT NULL, "
-			"applied_at BIGINT NOT NULL)", e)) {
+	int have = 0, count = 0;
+	/* One transaction for all of them: a fresh database pays one synced
+	 * commit instead of one per migration, and a failure leaves the schema
+	 * as it was, not half-way.  IMMEDIATE takes the write lock first, so two
+	 * processes migrating at once apply each version exactly once: the
+	 * second reads the version the first committed. */
+	if (exec(c->db, "BEGIN IMMEDIATE", e)) {
 		rc = STORE_ERROR;
 		goto out;
 	}
-	for (size_t i = 0; i < n; i++) {
-		/* IMMEDIATE takes the write lock first, so two processes migrating at once
-		 * apply each version exactly once. */
-		int have;
-		if (exec(c->db, "BEGIN IMMEDIATE", e)) {
-			rc = STORE_ERROR;
-			goto out;
-		}
-		if (max_version(c->db, &have, e)) {
-			rc = STORE_ERROR;
-		} else if (have > known) {
-			error_set(e, "the database is at schema version %d but this sheaf knows only "
-				     "up to %d; use a newer sheaf", have, known);
-			rc = STORE_ERROR;
-		} else if (list[i].version > have) {
-			rc = apply_one(c->db, &list[i], e);
-		} else {
-			exec(c->db, "ROLLBACK", NULL);
-			continue;
-		}
-		if (rc != STORE_OK) {
-			exec(c->db, "ROLLBACK", NULL);
-			goto out;
-		}
-		if (exec(c->db, "COMMIT", e)) {
-			exec(c->db, "ROLLBACK", NULL);
-			rc = STORE_ERROR;
-			goto out;
-		}
-		(*applied)++;
+	if (exec(c->db, "CREATE TABLE IF NOT EXISTS schema_migrations ("
+			"version INTEGER PRIMARY KEY, name TEXT NOT NULL, "
+			"applied_at BIGINT NOT NULL)", e) ||
+	    max_version(c->db, &have, e)) {
+		rc = STORE_ERROR;
+	} else if (have > known) {
+		error_set(e, "the database is at schema version %d but this sheaf knows only "
+			     "up to %d; use a newer sheaf", have, known);
+		rc = STORE_ERROR;
 	}
+	for (size_t i = 0; i < n && rc == STORE_OK; i++) {
+		if (list[i].version > have && (rc = apply_one(c->db, &list[i], e)) == STORE_OK)
+			count++;
+	}
+	if (rc == STORE_OK && exec(c->db, "COMMIT", e))
+		rc = STORE_ERROR;
+	if (rc != STORE_OK) {
+		exec(c->db, "ROLLBACK", NULL);
+		goto out;
+	}
+	*applied = count;
 out:
 	/* Schema changes invalidate nothing we cache, but be explicit: drop statements. */
 	for (int i = 0; i < ST_COUNT; i++) {

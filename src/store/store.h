@@ -209,7 +209,8 @@ struct model_row {
 void model_row_clear(struct model_row *row);          /* frees spec and info; NULL is fine */
 void model_rows_free(struct model_row *rows, size_t n);
 
-/* One schema change.  Versions are applied in increasing order, each in its own transaction. */
+/* One schema change.  Versions are applied in increasing order, all the pending ones in one
+ * transaction. */
 struct migration {
 	int version;
 	const char *name;
@@ -225,7 +226,8 @@ struct store;
 struct store_ops {
 	const char *name;
 	void (*close)(struct store *st);
-	/* Applies the migrations newer than the recorded version; *applied counts them. */
+	/* Applies the migrations newer than the recorded version, all in one transaction: on
+	 * failure none is (e names the migration, if one failed).  *applied counts them. */
 	enum store_rc (*migrate)(struct store *st, const struct migration *list, size_t n,
 				 int *applied, struct error *e);
 	/* The highest applied migration version (0 for an empty store). */

@@ -1,8 +1,8 @@
 /*
  * The metadata store interface (store/store.h), run against a fresh store
- * per case: migrations (apply, re-apply, a failing migration rolled back,
- * an out-of-order list, a database newer than the binary, an old
- * database's sessions handed to the built-in user), users (create, lookup,
+ * per case: migrations (apply, re-apply, a failing migration rolling back
+ * its whole batch, an out-of-order list, a database newer than the binary,
+ * an old database's sessions handed to the built-in user), users (create, lookup,
  * email conflicts, updates, password changes that revoke), refresh tokens
  * (rotation, reuse detection, expiry, revocation, purging, a rotation
  * race), sessions (create, conflict, get, delete, newest-first listing and
@@ -244,12 +244,20 @@ static void test_migrate_failure_rolls_back(void **state)
 		{ 2, "broken_t2", "CREATE TABLE t2 (x INTEGER); THIS IS NOT SQL" },
 		{ 3, "make_t3", "CREATE TABLE t3 (x INTEGER)" },
 	};
+	/* The batch is one transaction: v2's failure undoes v1 too. */
 	expect_rc(migrate_list(f->st, broken, 3, &applied, &e), STORE_ERROR, e);
-	assert_int_equal(applied, 1);
+	assert_int_equal(applied, 0);
 	if (!strstr(e.msg, "broken_t2")) {
 		print_error("message does not name the failed migration: \"%s\"\n", e.msg);
 		fail();
 	}
+	assert_int_equal(schema_version(f->st), 0);
+
+	/* A version committed by an earlier run stays when a later batch fails. */
+	expect_rc(migrate_list(f->st, broken, 1, &applied, &e), STORE_OK, e);
+	assert_int_equal(applied, 1);
+	expect_rc(migrate_list(f->st, broken, 3, &applied, &e), STORE_ERROR, e);
+	assert_int_equal(applied, 0);
 	assert_int_equal(schema_version(f->st), 1);
 
 	/* The failure is stable: the same list fails the same way, nothing more applied. */
