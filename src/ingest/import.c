@@ -372,10 +372,9 @@ static int write_batch(void *ctx, struct batch *b, struct error *e)
 {
 	struct importer *im = ctx;
 	struct sqlw_value *vals = im->row_values;
+	const struct cell *c = b->cells;
 	for (size_t r = 0; r < b->rows; r++) {
-		const struct cell *cells = b->cells + r * b->ncols;
-		for (size_t i = 0; i < b->ncols; i++) {
-			const struct cell *c = &cells[i];
+		for (size_t i = 0; i < b->ncols; i++, c++) {
 			struct sqlw_value *v = &vals[i];
 			switch (c->type) {
 			case CELL_INT:
