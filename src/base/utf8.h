@@ -26,5 +26,8 @@ bool utf8_valid(const char *s);
  * last sequence must be complete).  SSSE3 where the CPU has it: several
  * GB/s on Korean text. */
 bool utf8_valid_n(const char *s, size_t n);
+/* Test hook: with off, utf8_valid_n takes its 16-byte (SSSE3) way even on
+ * a CPU with AVX2, so tests check both.  Returns the old setting. */
+bool utf8_test_no_avx2(bool off);
 
 #endif

@@ -110,7 +110,7 @@ static int fail(struct csv_reader *r, struct error *e, const char *fmt, ...)
  * 64 bytes at blk, so the many short fields of a block cost one bit
  * operation each rather than a scan each. */
 struct scan {
-	const char *blk;   /* NULL: no block */
+	const char *blk;   /* the block's start (b + n at first: no block yet) */
 	uint64_t m;        /* bit i: blk[i] is the delimiter, CR or LF */
 	const char *end;
 	char delim;
@@ -142,8 +142,11 @@ static inline uint64_t block_mask(const char *p, char delim)
 static inline const char *scan_next(struct scan *s, const char *p)
 {
 	for (;;) {
-		if (s->blk && p >= s->blk && p < s->blk + 64) {
-			uint64_t bits = s->m & (~(uint64_t)0 << (p - s->blk));
+		/* One unsigned comparison: p lies in the block (p before blk
+		 * wraps around to a huge offset). */
+		size_t off = (size_t)((uintptr_t)p - (uintptr_t)s->blk);
+		if (off < 64) {
+			uint64_t bits = s->m & (~(uint64_t)0 << off);
 			if (bits)
 				return s->blk + __builtin_ctzll(bits);
 			p = s->blk + 64;
@@ -225,7 +228,7 @@ static int parse(struct csv_reader *r, const char *b, size_t n, bool final, size
 	const char delim = r->delim;
 	const size_t raw_max = 2 * r->max_field + 2;
 	size_t pos = 0;
-	struct scan sc = { NULL, 0, b + n, delim };
+	struct scan sc = { b + n, 0, b + n, delim };
 	/* Kept in locals: stores to fields could alias r's members. */
 	const size_t maxlen = r->max_field;
 	struct csv_field *fv = r->fields;

@@ -62,6 +62,7 @@
 #define NAME_MAX_BYTES 255       /* a column name is cut to this many bytes */
 #define COLUMN_THREADS 2
 #define DATASET_PAGE_SIZE 16384
+#define MEMO_MAX 40              /* longest date/time text a column remembers */
 
 struct column {
 	char *name;                  /* unique in the table, case-insensitively */
@@ -73,6 +74,14 @@ struct column {
 				      * inferred there (and converted as text) */
 	atomic_bool settled;         /* pass 1: inference can only say text now */
 	char text[VALUE_TEXT_MAX];   /* a converted date/time value, bound while inserting */
+	/* The last date/time value converted (pass 2): its text as written,
+	 * parsed, and its canonical form in text.  Sorted or grouped files
+	 * repeat the same instant row after row. */
+	struct value_datetime memo_dt;
+	char memo_raw[MEMO_MAX];
+	uint8_t memo_raw_len;        /* 0: nothing remembered */
+	uint8_t memo_len;            /* of the canonical form */
+	uint8_t memo_kind;           /* the column kind it was parsed as */
 };
 
 struct importer {
@@ -321,13 +330,6 @@ static int stop(struct importer *im, enum import_failure why, const char *fmt, .
 	return -1;
 }
 
-static bool is_null(const struct column *c, const char *s, size_t len)
-{
-	if (c->type.kind == COLUMN_TEXT)
-		return len == 0;
-	return infer_is_null(s, len);
-}
-
 /* One field of column c as a typed cell.  Inference guaranteed the
  * conversion; should it still fail, the text is kept (never lost). */
 /* A row whose fields all lie in one stretch of the reader's input (no
@@ -370,10 +372,9 @@ static int write_batch(void *ctx, struct batch *b, struct error *e)
 {
 	struct importer *im = ctx;
 	struct sqlw_value *vals = im->row_values;
+	const struct cell *c = b->cells;
 	for (size_t r = 0; r < b->rows; r++) {
-		const struct cell *cells = b->cells + r * b->ncols;
-		for (size_t i = 0; i < b->ncols; i++) {
-			const struct cell *c = &cells[i];
+		for (size_t i = 0; i < b->ncols; i++, c++) {
 			struct sqlw_value *v = &vals[i];
 			switch (c->type) {
 			case CELL_INT:
@@ -465,109 +466,148 @@ static bool big_integer(const char *s, size_t len)
 	       (i > ((int64_t)1 << 53) || i < -((int64_t)1 << 53));
 }
 
-/* A raw text cell of column c, converted in place to the column's type
- * (k: this column thread's side arena, for dates in canonical form).
- * Returns whether the value fits the type as inference (infer.h) decides
- * it: after a whole-file inference it always does; after a guess from a
- * prefix, false says the guess was wrong.  A value that does not fit
- * keeps its text (never lost).  A date, datetime or time is left parsed
- * in *dt (for the profile), with *parsed set. */
-static bool convert_cell(struct column *c, struct batch *b, unsigned k, struct cell *cell,
-			 struct value_datetime *dt, bool *parsed)
+/* Whether a field is one of the null words (infer.h), answered inline for
+ * the usual field: one starting with a digit is a value. */
+static inline bool null_word(const char *s, size_t len)
 {
-	if (cell->type != CELL_TEXT)
+	if (len && (unsigned)(unsigned char)s[0] - '0' <= 9)
+		return false;
+	return infer_is_null(s, len);
+}
+
+/* Parses a date, datetime or time value s of column c (kind k) into *dt
+ * and leaves its canonical text in c->text; returns that text's length,
+ * or 0 when s is not such a value.  A value equal to the one before is
+ * taken from the memo. */
+static size_t temporal_convert(struct column *c, enum column_kind k, const char *s, size_t len,
+			       struct value_datetime *dt)
+{
+	if (len == c->memo_raw_len && k == c->memo_kind && memcmp(s, c->memo_raw, len) == 0) {
+		*dt = c->memo_dt;
+		return c->memo_len;
+	}
+	bool ok;
+	if (k == COLUMN_DATE)
+		ok = value_parse_date(s, len, dt);
+	else if (k == COLUMN_DATETIME)
+		ok = value_parse_datetime(s, len, dt) || value_parse_date(s, len, dt);
+	else
+		ok = value_parse_time(s, len, dt);
+	if (!ok)
+		return 0;
+	size_t n;
+	if (k == COLUMN_DATE)
+		n = value_format_date(dt, c->text, sizeof c->text);
+	else if (k == COLUMN_DATETIME)
+		n = value_format_datetime(dt, c->text, sizeof c->text);
+	else
+		n = value_format_time(dt, c->text, sizeof c->text);
+	if (len < MEMO_MAX && n < MEMO_MAX) {
+		memcpy(c->memo_raw, s, len);
+		c->memo_raw_len = (uint8_t)len;
+		c->memo_len = (uint8_t)n;
+		c->memo_kind = (uint8_t)k;
+		c->memo_dt = *dt;
+	} else {
+		c->memo_raw_len = 0;
+	}
+	return n;
+}
+
+/*
+ * A raw text cell of column c (of kind k), converted in place to the
+ * column's type and added to its profile (k: this column thread's side
+ * arena, for dates in canonical form).  Returns whether the value fits the
+ * type as inference (infer.h) decides it: after a whole-file inference it
+ * always does; after a guess from a prefix, false says the guess was
+ * wrong.  A value that does not fit keeps its text (never lost) and is
+ * profiled as a null (a number column) or as text (a date column).
+ * Always inlined with k a constant, so each column kind gets its own loop.
+ */
+static inline __attribute__((always_inline)) bool
+convert_cell(struct column *c, enum column_kind k, struct batch *b, unsigned side,
+	     struct cell *cell)
+{
+	struct profile *p = c->profile;
+	if (cell->type != CELL_TEXT) {
+		profile_add_null(p);
 		return true;
+	}
 	const char *s = cell_text(b, cell);
 	size_t len = cell->v.t.len;
-	if (is_null(c, s, len)) {
+	if (k == COLUMN_TEXT ? len == 0 : null_word(s, len)) {
 		cell->type = CELL_NULL;
+		profile_add_null(p);
 		return true;
 	}
 	int64_t i;
 	double r;
 	bool pct, flag;
-	switch (c->type.kind) {
+	switch (k) {
 	case COLUMN_INT:
 		if (!value_parse_int(s, len, &i))
-			return false;
+			break;
 		cell->type = CELL_INT;
 		cell->v.i = i;
+		profile_add_int(p, i);
 		return true;
 	case COLUMN_BOOL:
 		if (!value_parse_bool(s, len, &flag))
-			return false;
+			break;
 		cell->type = CELL_INT;
 		cell->v.i = flag;
+		profile_add_int(p, flag);
 		return true;
 	case COLUMN_REAL:
 		if (!value_parse_real(s, len, &r, &pct) || pct != c->type.percent ||
 		    (!pct && big_integer(s, len)))
-			return false;
+			break;
 		cell->type = CELL_REAL;
 		cell->v.r = r;
+		profile_add_real(p, r);
 		return true;
-	case COLUMN_DATE:
-		if (!value_parse_date(s, len, dt))
-			return false;
-		break;
-	case COLUMN_DATETIME:
-		if (!value_parse_datetime(s, len, dt) && !value_parse_date(s, len, dt))
-			return false;
-		break;
-	case COLUMN_TIME:
-		if (!value_parse_time(s, len, dt))
-			return false;
-		break;
 	case COLUMN_TEXT:
 		if (c->open)
 			infer_add(c->infer, s, len);
+		profile_add_text(p, s, len);
+		return true;
+	case COLUMN_DATE:
+	case COLUMN_DATETIME:
+	case COLUMN_TIME: {
+		/* Its canonical text, usually no longer than the value as
+		 * written ("2024-03-05 10:00:00" -> "...T10:00:00"), so in place
+		 * of it (the cell's bytes are this thread's), else into the side
+		 * arena. */
+		struct value_datetime dt;
+		size_t n = temporal_convert(c, k, s, len, &dt);
+		if (!n) {
+			profile_add_text(p, s, len);
+			return false;
+		}
+		if (n <= len) {
+			memcpy((char *)s, c->text, n);
+			cell->v.t.len = n;
+		} else {
+			batch_side_text(b, side, cell, c->text, n);
+		}
+		profile_add_temporal(p, cell_text(b, cell), cell->v.t.len, &dt);
 		return true;
 	}
-	/* A date, datetime or time: its canonical text, usually no longer than
-	 * the value as written ("2024-03-05 10:00:00" -> "...T10:00:00"), so in
-	 * place of it (the cell's bytes are this thread's), else into k's side
-	 * arena. */
-	size_t n;
-	if (c->type.kind == COLUMN_DATE)
-		n = value_format_date(dt, c->text, sizeof c->text);
-	else if (c->type.kind == COLUMN_DATETIME)
-		n = value_format_datetime(dt, c->text, sizeof c->text);
-	else
-		n = value_format_time(dt, c->text, sizeof c->text);
-	if (n <= len) {
-		memcpy((char *)s, c->text, n);
-		cell->v.t.len = n;
-	} else {
-		batch_side_text(b, k, cell, c->text, n);
 	}
-	return *parsed = true;
+	/* A number that does not parse: stored as text, not profiled. */
+	profile_add_null(p);
+	return false;
 }
 
-static void profile_cell(struct column *c, const struct batch *b, const struct cell *cell,
-			 const struct value_datetime *dt)
+/* Column i's cells of batch b, converted and profiled as kind k. */
+static inline __attribute__((always_inline)) bool
+convert_column(struct column *c, enum column_kind k, struct batch *b, unsigned side, size_t i)
 {
-	switch (cell->type) {
-	case CELL_INT:
-		profile_add_int(c->profile, cell->v.i);
-		break;
-	case CELL_REAL:
-		profile_add_real(c->profile, cell->v.r);
-		break;
-	case CELL_TEXT:
-		/* Text in a numeric column would be a conversion that inference
-		 * promised; it is stored, but not profiled. */
-		if (c->type.kind == COLUMN_INT || c->type.kind == COLUMN_BOOL ||
-		    c->type.kind == COLUMN_REAL)
-			profile_add_null(c->profile);
-		else if (dt)
-			profile_add_temporal(c->profile, cell_text(b, cell), cell->v.t.len, dt);
-		else
-			profile_add_text(c->profile, cell_text(b, cell), cell->v.t.len);
-		break;
-	default:
-		profile_add_null(c->profile);
-		break;
-	}
+	bool fit = true;
+	struct cell *cell = b->cells + i;
+	for (size_t r = 0; r < b->rows; r++, cell += b->ncols)
+		fit &= convert_cell(c, k, b, side, cell);
+	return fit;
 }
 
 /* Pass 2's column threads (first stage): convert their columns' cells in
@@ -577,6 +617,7 @@ static int convert_batch(void *ctx, struct batch *b, struct error *e)
 {
 	struct column_part *part = ctx;
 	struct importer *im = part->im;
+	unsigned side = (unsigned)part->first;
 	bool fit = true;
 	(void)e;
 	/* Column by column: a column's profile (hash tables, sketches, sample)
@@ -585,12 +626,28 @@ static int convert_batch(void *ctx, struct batch *b, struct error *e)
 	for (size_t k = 0; k < part->nmine; k++) {
 		size_t i = part->mine[k];
 		struct column *c = &im->cols[i];
-		struct cell *cell = b->cells + i;
-		for (size_t r = 0; r < b->rows; r++, cell += b->ncols) {
-			struct value_datetime dt;
-			bool parsed = false;
-			fit &= convert_cell(c, b, (unsigned)part->first, cell, &dt, &parsed);
-			profile_cell(c, b, cell, parsed ? &dt : NULL);
+		switch (c->type.kind) {
+		case COLUMN_TEXT:
+			fit &= convert_column(c, COLUMN_TEXT, b, side, i);
+			break;
+		case COLUMN_BOOL:
+			fit &= convert_column(c, COLUMN_BOOL, b, side, i);
+			break;
+		case COLUMN_INT:
+			fit &= convert_column(c, COLUMN_INT, b, side, i);
+			break;
+		case COLUMN_REAL:
+			fit &= convert_column(c, COLUMN_REAL, b, side, i);
+			break;
+		case COLUMN_DATE:
+			fit &= convert_column(c, COLUMN_DATE, b, side, i);
+			break;
+		case COLUMN_DATETIME:
+			fit &= convert_column(c, COLUMN_DATETIME, b, side, i);
+			break;
+		case COLUMN_TIME:
+			fit &= convert_column(c, COLUMN_TIME, b, side, i);
+			break;
 		}
 	}
 	if (!fit && im->speculative)

@@ -43,6 +43,8 @@
 #define LEAF_TABLE 0x0d
 #define INTERIOR_TABLE 0x05
 
+#define BODY_SLACK 16
+
 static uint32_t pending_byte = 0x40000000;
 
 /* Pairs of one interior level being filled. */
@@ -89,6 +91,9 @@ struct sqlw {
 	const uint8_t **part;
 	size_t *part_len;
 	uint8_t *num;
+	/* record_build's body: max_local bytes and BODY_SLACK more, so that a
+	 * number is stored 8 bytes at a time and a short text in two words. */
+	uint8_t *body;
 };
 
 uint32_t sqlw_test_pending_byte(uint32_t offset)
@@ -569,28 +574,164 @@ static int leaf_flush(struct sqlw *w, struct error *e)
 	return level_add(w, 0, pgno, w->rows, e);
 }
 
+/* n bytes from src to dst: a short text as two overlapping words rather
+ * than a call (most values are short). */
+static inline void copy_short(uint8_t *dst, const char *src, size_t n)
+{
+	uint64_t a, b;
+	if (n > 16) {
+		memcpy(dst, src, n);
+	} else if (n >= 8) {
+		memcpy(&a, src, 8);
+		memcpy(&b, src + n - 8, 8);
+		memcpy(dst, &a, 8);
+		memcpy(dst + n - 8, &b, 8);
+	} else if (n >= 4) {
+		uint32_t x, y;
+		memcpy(&x, src, 4);
+		memcpy(&y, src + n - 4, 4);
+		memcpy(dst, &x, 4);
+		memcpy(dst + n - 4, &y, 4);
+	} else if (n) {
+		dst[0] = (uint8_t)src[0];
+		dst[n / 2] = (uint8_t)src[n / 2];
+		dst[n - 1] = (uint8_t)src[n - 1];
+	}
+}
+
+/*
+ * The usual row in one pass: the header (serial types, as record_prepare
+ * computes them) into hdr and the body into w->body, numbers encoded and
+ * text copied.  Returns the record's size, or 0 when the row takes the
+ * general way (record_prepare and cell_write): a record that would not
+ * fit on the leaf page (it spills to overflow pages, or is refused), or a
+ * bad value type (reported there).
+ */
+static uint64_t record_build(struct sqlw *w, const struct sqlw_value *row)
+{
+	uint8_t *h = w->hdr + 9, *b = w->body;
+	const uint8_t *end = w->body + w->max_local;
+	for (size_t c = 0; c < w->ncols; c++) {
+		const struct sqlw_value *v = &row[c];
+		switch (v->type) {
+		case SQLW_NULL:
+			*h++ = 0;
+			break;
+		case SQLW_INT: {
+			uint64_t x = (uint64_t)v->i;
+			if (x <= 1) {
+				*h++ = (uint8_t)(8 + x);
+				break;
+			}
+			uint64_t u = v->i < 0 ? ~x : x;
+			unsigned st, len;
+			if (u <= 127)
+				st = 1, len = 1;
+			else if (u <= 32767)
+				st = 2, len = 2;
+			else if (u <= 8388607)
+				st = 3, len = 3;
+			else if (u <= 2147483647)
+				st = 4, len = 4;
+			else if (u <= 0x7fffffffffffu)
+				st = 5, len = 6;
+			else
+				st = 6, len = 8;
+			*h++ = (uint8_t)st;
+			put64(b, x << (64 - 8 * len));   /* the low len bytes, big-endian */
+			b += len;
+			break;
+		}
+		case SQLW_REAL: {
+			if (isnan(v->r)) {
+				*h++ = 0;
+				break;
+			}
+			uint64_t x;
+			memcpy(&x, &v->r, 8);
+			*h++ = 7;
+			put64(b, x);
+			b += 8;
+			break;
+		}
+		case SQLW_TEXT: {
+			size_t len = v->len;
+			if (len > (size_t)(end - b))
+				return 0;
+			uint64_t st = 2 * (uint64_t)len + 13;
+			if (st <= 0x7f)
+				*h++ = (uint8_t)st;
+			else
+				h += put_varint(h, st);
+			copy_short(b, v->s, len);
+			b += len;
+			break;
+		}
+		default:
+			return 0;
+		}
+		if (b > end)
+			return 0;
+	}
+	size_t hlen = (size_t)(h - (w->hdr + 9)), vl = 1;
+	while (varint_len(hlen + vl) > vl)
+		vl++;
+	uint64_t payload = hlen + vl + (size_t)(b - w->body);
+	if (payload > w->max_local || hlen + vl > MAX_HEADER_BYTES)
+		return 0;
+	w->hdr_start = w->hdr + 9 - vl;
+	w->hdr_len = vl + hlen;
+	put_varint(w->hdr_start, hlen + vl);
+	return payload;
+}
+
+/* Room on the leaf for a cell of size bytes: flushes a full leaf first. */
+static int leaf_room(struct sqlw *w, size_t size, struct error *e)
+{
+	if (8 + 2 * ((size_t)w->leaf_ncell + 1) + size > w->leaf_top)
+		return leaf_flush(w, e);
+	return 0;
+}
+
+static void leaf_push(struct sqlw *w, int64_t rowid)
+{
+	put16(w->leaf + 8 + 2 * (size_t)w->leaf_ncell, w->leaf_top);
+	w->leaf_ncell++;
+	w->rows = rowid;
+}
+
 int sqlw_append(struct sqlw *w, const struct sqlw_value *row, struct error *e)
 {
 	if (w->failed)
 		return error_set(e, "%s: writer failed earlier", w->path);
-	uint64_t payload;
+	int64_t rowid = w->rows + 1;
+	uint64_t payload = record_build(w, row);
+	if (payload) {
+		size_t body = payload - w->hdr_len;
+		size_t size = varint_len(payload) + varint_len((uint64_t)rowid) + payload;
+		if (leaf_room(w, size, e))
+			return -1;
+		w->leaf_top -= (uint32_t)size;
+		uint8_t *dst = w->leaf + w->leaf_top;
+		dst += put_varint(dst, payload);
+		dst += put_varint(dst, (uint64_t)rowid);
+		memcpy(dst, w->hdr_start, w->hdr_len);
+		memcpy(dst + w->hdr_len, w->body, body);
+		leaf_push(w, rowid);
+		return 0;
+	}
 	if (record_prepare(w, row, w->ncols, &payload, e))
 		return -1;
-	int64_t rowid = w->rows + 1;
 	uint32_t local = local_size(w, payload);
 	size_t size = cell_size(rowid, payload, local);
-	if (8 + 2 * ((size_t)w->leaf_ncell + 1) + size > w->leaf_top) {
-		if (leaf_flush(w, e))
-			return -1;
-	}
+	if (leaf_room(w, size, e))
+		return -1;
 	w->leaf_top -= (uint32_t)size;
 	if (cell_write(w, w->leaf + w->leaf_top, rowid, row, w->ncols, payload, local, e)) {
 		w->failed = true;
 		return -1;
 	}
-	put16(w->leaf + 8 + 2 * (size_t)w->leaf_ncell, w->leaf_top);
-	w->leaf_ncell++;
-	w->rows = rowid;
+	leaf_push(w, rowid);
 	return 0;
 }
 
@@ -657,6 +798,7 @@ struct sqlw *sqlw_create(const char *path, uint32_t page_size, const char *table
 	w->part = xmalloc(parts * sizeof *w->part);
 	w->part_len = xmalloc(parts * sizeof *w->part_len);
 	w->num = xmalloc(8 * parts);
+	w->body = xmalloc(w->max_local + BODY_SLACK);
 	return w;
 }
 
@@ -675,6 +817,7 @@ static void sqlw_free(struct sqlw *w)
 	free(w->part);
 	free(w->part_len);
 	free(w->num);
+	free(w->body);
 	free(w);
 }
 

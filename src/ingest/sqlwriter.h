@@ -65,11 +65,13 @@ struct sqlw_value {
 		SQLW_REAL,
 		SQLW_TEXT,
 	} type;
-	int64_t i;      /* SQLW_INT */
-	double r;       /* SQLW_REAL; NaN is stored as NULL */
-	const char *s;  /* SQLW_TEXT: len bytes of UTF-8 (NUL bytes allowed;
-			 * s may be NULL when len is 0) */
-	size_t len;
+	size_t len;         /* SQLW_TEXT */
+	union {
+		int64_t i;      /* SQLW_INT */
+		double r;       /* SQLW_REAL; NaN is stored as NULL */
+		const char *s;  /* SQLW_TEXT: len bytes of UTF-8 (NUL bytes allowed;
+				 * s may be NULL when len is 0) */
+	};
 };
 
 struct sqlw;

@@ -210,7 +210,7 @@ static uint64_t lcg_next(uint64_t *s)
 	return *s >> 17;
 }
 
-/* utf8_valid_n (16 bytes at a time) against the byte-wise utf8_seqn. */
+/* utf8_valid_n (16 or 32 bytes at a time) against the byte-wise utf8_seqn. */
 static bool utf8_valid_slow(const char *s, size_t n)
 {
 	for (size_t i = 0; i < n;) {
@@ -222,21 +222,21 @@ static bool utf8_valid_slow(const char *s, size_t n)
 	return true;
 }
 
-static void test_utf8_blocks(void **state)
+static void check_utf8_blocks(void)
 {
-	(void)state;
 	static const unsigned char odd[] = { 0x00, 'a',  0x7F, 0x80, 0x8F, 0x90, 0x9F, 0xA0, 0xBF,
 					     0xC0, 0xC1, 0xC2, 0xDF, 0xE0, 0xE1, 0xEC, 0xED, 0xEE,
 					     0xEF, 0xF0, 0xF1, 0xF3, 0xF4, 0xF5, 0xFF };
 	const size_t nodd = sizeof odd;
 	char buf[64];
-	/* every sequence of up to four interesting bytes, across a block edge */
+	/* every sequence of up to four interesting bytes, across a 16-byte
+	 * block (or AVX2 lane) edge and a 32-byte one */
 	for (size_t a = 0; a < nodd; a++)
 		for (size_t b = 0; b < nodd; b++)
 			for (size_t c = 0; c < nodd; c++)
 				for (size_t d = 0; d <= nodd; d++) {
 					size_t len = d < nodd ? 4 : 3;
-					for (size_t at = 12; at <= 16; at += 2) {
+					for (size_t at = 12; at <= 32; at += at == 16 ? 12 : 2) {
 						memset(buf, 'x', sizeof buf);
 						buf[at] = (char)odd[a];
 						buf[at + 1] = (char)odd[b];
@@ -281,6 +281,15 @@ static void test_utf8_blocks(void **state)
 	assert_true(utf8_valid_n("", 0));
 	assert_true(utf8_valid_n("\xeb\x8c\x80\xea\xb5\xac", 6));   /* 대구 */
 	assert_false(utf8_valid_n("\xeb\x8c\x80\xea\xb5", 5));       /* cut */
+}
+
+static void test_utf8_blocks(void **state)
+{
+	(void)state;
+	check_utf8_blocks();             /* AVX2 where the CPU has it */
+	bool old = utf8_test_no_avx2(true);
+	check_utf8_blocks();             /* SSSE3 */
+	utf8_test_no_avx2(old);
 }
 
 static void test_sha256(void **state)
