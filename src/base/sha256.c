@@ -6,14 +6,13 @@
 #include "base/sha256.h"
 
 #include <openssl/evp.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "base/dynlib.h"
 
-/* libcrypto's functions without the EVP_ prefix.  Written once under
- * crypto_once, read-only after. */
+/* libcrypto's functions without the EVP_ prefix.  Written once by
+ * dynlib_ready, read-only after. */
 static struct {
 	__typeof__(EVP_DigestFinal_ex) *DigestFinal_ex;
 	__typeof__(EVP_DigestInit_ex) *DigestInit_ex;
@@ -22,29 +21,22 @@ static struct {
 	__typeof__(EVP_MD_CTX_new) *MD_CTX_new;
 	__typeof__(EVP_sha256) *sha256;
 } E;
-static pthread_once_t crypto_once = PTHREAD_ONCE_INIT;
-static struct error crypto_load_error;
-static int crypto_loaded = -1;
 
 #ifndef SHEAF_CRYPTO_SONAME
 #define SHEAF_CRYPTO_SONAME "libcrypto.so.3"
 #endif
 
-static void crypto_open(void)
-{
 #define SYM(f) { "EVP_" #f, &E.f }
-	static const struct dynlib_sym syms[] = {
-		SYM(DigestFinal_ex),
-		SYM(DigestInit_ex),
-		SYM(DigestUpdate),
-		SYM(MD_CTX_free),
-		SYM(MD_CTX_new),
-		SYM(sha256),
-	};
+static const struct dynlib_sym crypto_syms[] = {
+	SYM(DigestFinal_ex),
+	SYM(DigestInit_ex),
+	SYM(DigestUpdate),
+	SYM(MD_CTX_free),
+	SYM(MD_CTX_new),
+	SYM(sha256),
+};
 #undef SYM
-	crypto_loaded = dynlib_load(SHEAF_CRYPTO_SONAME, syms, sizeof syms / sizeof *syms,
-				    &crypto_load_error);
-}
+static struct dynlib_lazy crypto_lib = DYNLIB_LAZY(SHEAF_CRYPTO_SONAME, crypto_syms);
 
 struct sha256 {
 	EVP_MD_CTX *ctx;
@@ -58,11 +50,10 @@ static void die(void)
 
 struct sha256 *sha256_new(void)
 {
-	pthread_once(&crypto_once, crypto_open);
-	if (crypto_loaded < 0) {
+	struct error why;
+	if (dynlib_ready(&crypto_lib, &why) < 0) {
 		/* Same policy as a failed start: hashing has no error path. */
-		fprintf(stderr, "sheaf: SHA-256 needs OpenSSL's libcrypto: %s\n",
-			crypto_load_error.msg);
+		fprintf(stderr, "sheaf: SHA-256 needs OpenSSL's libcrypto: %s\n", why.msg);
 		abort();
 	}
 	struct sha256 *h = malloc(sizeof *h);

@@ -150,7 +150,7 @@ struct s3_call {
 
 /* libcurl, loaded on first use (base/dynlib.h): its functions without the
  * curl_ prefix (curl.h makes some of those names macros).  Written once
- * under curl_once, read-only after. */
+ * by dynlib_ready, read-only after. */
 static struct {
 	__typeof__(curl_easy_cleanup) *easy_cleanup;
 	__typeof__(curl_easy_init) *easy_init;
@@ -169,39 +169,37 @@ static struct {
 	__typeof__(curl_url_set) *url_set;
 } C;
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-static struct error curl_load_error;
-static int curl_loaded = -1;
 static CURLcode curl_init_rc;
 
 #ifndef SHEAF_CURL_SONAME
 #define SHEAF_CURL_SONAME "libcurl.so.4"
 #endif
 
-static void curl_init_once(void)
-{
 #define SYM(f) { "curl_" #f, &C.f }
-	static const struct dynlib_sym syms[] = {
-		SYM(easy_cleanup),
-		SYM(easy_init),
-		SYM(easy_perform),
-		SYM(easy_reset),
-		SYM(easy_setopt),
-		SYM(easy_strerror),
-		SYM(free),
-		SYM(getdate),
-		SYM(global_init),
-		SYM(slist_append),
-		SYM(slist_free_all),
-		SYM(url),
-		SYM(url_cleanup),
-		SYM(url_get),
-		SYM(url_set),
-	};
+static const struct dynlib_sym curl_syms[] = {
+	SYM(easy_cleanup),
+	SYM(easy_init),
+	SYM(easy_perform),
+	SYM(easy_reset),
+	SYM(easy_setopt),
+	SYM(easy_strerror),
+	SYM(free),
+	SYM(getdate),
+	SYM(global_init),
+	SYM(slist_append),
+	SYM(slist_free_all),
+	SYM(url),
+	SYM(url_cleanup),
+	SYM(url_get),
+	SYM(url_set),
+};
 #undef SYM
-	curl_loaded = dynlib_load(SHEAF_CURL_SONAME, syms, sizeof syms / sizeof *syms,
-				  &curl_load_error);
-	if (curl_loaded == 0)
-		curl_init_rc = C.global_init(CURL_GLOBAL_DEFAULT);
+static struct dynlib_lazy curl_lib = DYNLIB_LAZY(SHEAF_CURL_SONAME, curl_syms);
+
+/* curl_global_init, once, after the load. */
+static void curl_start(void)
+{
+	curl_init_rc = C.global_init(CURL_GLOBAL_DEFAULT);
 }
 
 static CURL *handle_get(struct s3_store *s)
@@ -786,11 +784,9 @@ struct blob_store *blob_s3_open(const char *spec, const struct blob_options *opt
 	static const struct blob_options none;
 	if (!opts)
 		opts = &none;
-	pthread_once(&curl_once, curl_init_once);
-	if (curl_loaded < 0) {
-		error_set(e, "%s", curl_load_error.msg);
+	if (dynlib_ready(&curl_lib, e) < 0)
 		return NULL;
-	}
+	pthread_once(&curl_once, curl_start);
 	if (curl_init_rc != CURLE_OK) {
 		error_set(e, "libcurl failed to start: %s", C.easy_strerror(curl_init_rc));
 		return NULL;

@@ -33,7 +33,7 @@ struct mhd_api {
 	__typeof__(MHD_suspend_connection) *suspend_connection;
 };
 
-/* Written once by mhd_load (under a pthread_once), read-only after. */
+/* Written once by mhd_load (through dynlib_ready), read-only after. */
 extern struct mhd_api mhd;
 
 /* Loads libmicrohttpd and fills mhd; from any thread, any number of times

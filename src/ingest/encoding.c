@@ -14,7 +14,6 @@
 
 #include <errno.h>
 #include <iconv.h>
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -34,7 +33,7 @@
 
 /* uchardet, loaded on first use (base/dynlib.h): only a sample that is not
  * valid UTF-8 needs it, and it brings the C++ runtime.  Its functions
- * without the uchardet_ prefix; written once under libuchardet_once,
+ * without the uchardet_ prefix; written once by dynlib_ready,
  * read-only after. */
 static struct {
 	__typeof__(uchardet_data_end) *data_end;
@@ -43,28 +42,21 @@ static struct {
 	__typeof__(uchardet_handle_data) *handle_data;
 	__typeof__(uchardet_new) *new;
 } U;
-static pthread_once_t libuchardet_once = PTHREAD_ONCE_INIT;
-static struct error libuchardet_load_error;
-static int libuchardet_loaded = -1;
 
 #ifndef SHEAF_UCHARDET_SONAME
 #define SHEAF_UCHARDET_SONAME "libuchardet.so.0"
 #endif
 
-static void libuchardet_open(void)
-{
 #define SYM(f) { "uchardet_" #f, &U.f }
-	static const struct dynlib_sym syms[] = {
-		SYM(data_end),
-		SYM(delete),
-		SYM(get_charset),
-		SYM(handle_data),
-		SYM(new),
-	};
+static const struct dynlib_sym uchardet_syms[] = {
+	SYM(data_end),
+	SYM(delete),
+	SYM(get_charset),
+	SYM(handle_data),
+	SYM(new),
+};
 #undef SYM
-	libuchardet_loaded = dynlib_load(SHEAF_UCHARDET_SONAME, syms,
-					 sizeof syms / sizeof *syms, &libuchardet_load_error);
-}
+static struct dynlib_lazy uchardet_lib = DYNLIB_LAZY(SHEAF_UCHARDET_SONAME, uchardet_syms);
 
 enum kind { KIND_UTF8, KIND_1252, KIND_ICONV, KIND_UTF16 /* BOM not seen yet */ };
 
@@ -216,11 +208,10 @@ int encoding_detect(const void *sample, size_t n, char out[ENCODING_NAME_MAX], s
 	if (bad == n)
 		return set_name(out, "UTF-8");
 
-	pthread_once(&libuchardet_once, libuchardet_open);
-	if (libuchardet_loaded < 0)
+	struct error why;
+	if (dynlib_ready(&uchardet_lib, &why) < 0)
 		return error_set(e, "encoding detection failed (not UTF-8, and %s); pass an "
-				 "encoding, one of: %s", libuchardet_load_error.msg,
-				 ENCODING_OVERRIDES);
+				 "encoding, one of: %s", why.msg, ENCODING_OVERRIDES);
 	uchardet_t ud = U.new();
 	if (!ud)
 		return error_set(e, "encoding detection failed (out of memory)");

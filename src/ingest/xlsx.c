@@ -15,7 +15,6 @@
 #include <stdarg.h>
 #include <expat.h>
 #include <math.h>
-#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,7 +26,7 @@
 #include "base/dynlib.h"
 
 /* libzip, loaded on first use (base/dynlib.h): only XLSX needs it.  Its
- * functions without the zip_ prefix; written once under libzip_once,
+ * functions without the zip_ prefix; written once by dynlib_ready,
  * read-only after. */
 static struct {
 	__typeof__(zip_discard) *discard;
@@ -48,47 +47,40 @@ static struct {
 	__typeof__(zip_stat_init) *stat_init;
 	__typeof__(zip_strerror) *strerror;
 } Z;
-static pthread_once_t libzip_once = PTHREAD_ONCE_INIT;
-static struct error libzip_load_error;
-static int libzip_loaded = -1;
 
 #ifndef SHEAF_ZIP_SONAME
 #define SHEAF_ZIP_SONAME "libzip.so.4"
 #endif
 
-static void libzip_open(void)
-{
 #define SYM(f) { "zip_" #f, &Z.f }
-	static const struct dynlib_sym syms[] = {
-		SYM(discard),
-		SYM(error_code_zip),
-		SYM(error_fini),
-		SYM(error_init),
-		SYM(error_strerror),
-		SYM(fclose),
-		SYM(file_strerror),
-		SYM(fopen_index),
-		SYM(fread),
-		SYM(name_locate),
-		SYM(open_from_source),
-		SYM(source_buffer_create),
-		SYM(source_file_create),
-		SYM(source_free),
-		SYM(stat_index),
-		SYM(stat_init),
-		SYM(strerror),
-	};
+static const struct dynlib_sym zip_syms[] = {
+	SYM(discard),
+	SYM(error_code_zip),
+	SYM(error_fini),
+	SYM(error_init),
+	SYM(error_strerror),
+	SYM(fclose),
+	SYM(file_strerror),
+	SYM(fopen_index),
+	SYM(fread),
+	SYM(name_locate),
+	SYM(open_from_source),
+	SYM(source_buffer_create),
+	SYM(source_file_create),
+	SYM(source_free),
+	SYM(stat_index),
+	SYM(stat_init),
+	SYM(strerror),
+};
 #undef SYM
-	libzip_loaded = dynlib_load(SHEAF_ZIP_SONAME, syms, sizeof syms / sizeof *syms,
-				    &libzip_load_error);
-}
+static struct dynlib_lazy zip_lib = DYNLIB_LAZY(SHEAF_ZIP_SONAME, zip_syms);
 
 /* 0 once libzip is there, or -1 with e set. */
 static int libzip_ready(struct error *e)
 {
-	pthread_once(&libzip_once, libzip_open);
-	if (libzip_loaded < 0)
-		return error_set(e, "cannot read XLSX: %s", libzip_load_error.msg);
+	struct error why;
+	if (dynlib_ready(&zip_lib, &why) < 0)
+		return error_set(e, "cannot read XLSX: %s", why.msg);
 	return 0;
 }
 

@@ -5,7 +5,6 @@
 #include "models/xgb.h"
 
 #include <math.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,7 +15,7 @@
 #include "base/dynlib.h"
 
 /* XGBoost, loaded on first use (base/dynlib.h): its functions by their own
- * names.  Written once under xgb_once, read-only after. */
+ * names.  Written once by dynlib_ready, read-only after. */
 static struct {
 	__typeof__(XGBGetLastError) *XGBGetLastError;
 	__typeof__(XGBoostVersion) *XGBoostVersion;
@@ -35,46 +34,39 @@ static struct {
 	__typeof__(XGDMatrixFree) *XGDMatrixFree;
 	__typeof__(XGDMatrixSetFloatInfo) *XGDMatrixSetFloatInfo;
 } X;
-static pthread_once_t xgb_once = PTHREAD_ONCE_INIT;
-static struct error xgb_load_error;
-static int xgb_loaded = -1;
 
 #ifndef SHEAF_XGBOOST_SONAME
 #define SHEAF_XGBOOST_SONAME "libxgboost.so.0"
 #endif
 
-static void xgb_open(void)
-{
 #define SYM(f) { #f, &X.f }
-	static const struct dynlib_sym syms[] = {
-		SYM(XGBGetLastError),
-		SYM(XGBoostVersion),
-		SYM(XGBoosterCreate),
-		SYM(XGBoosterEvalOneIter),
-		SYM(XGBoosterFeatureScore),
-		SYM(XGBoosterFree),
-		SYM(XGBoosterGetNumFeature),
-		SYM(XGBoosterLoadModelFromBuffer),
-		SYM(XGBoosterPredictFromDense),
-		SYM(XGBoosterSaveJsonConfig),
-		SYM(XGBoosterSaveModelToBuffer),
-		SYM(XGBoosterSetParam),
-		SYM(XGBoosterUpdateOneIter),
-		SYM(XGDMatrixCreateFromMat),
-		SYM(XGDMatrixFree),
-		SYM(XGDMatrixSetFloatInfo),
-	};
+static const struct dynlib_sym xgb_syms[] = {
+	SYM(XGBGetLastError),
+	SYM(XGBoostVersion),
+	SYM(XGBoosterCreate),
+	SYM(XGBoosterEvalOneIter),
+	SYM(XGBoosterFeatureScore),
+	SYM(XGBoosterFree),
+	SYM(XGBoosterGetNumFeature),
+	SYM(XGBoosterLoadModelFromBuffer),
+	SYM(XGBoosterPredictFromDense),
+	SYM(XGBoosterSaveJsonConfig),
+	SYM(XGBoosterSaveModelToBuffer),
+	SYM(XGBoosterSetParam),
+	SYM(XGBoosterUpdateOneIter),
+	SYM(XGDMatrixCreateFromMat),
+	SYM(XGDMatrixFree),
+	SYM(XGDMatrixSetFloatInfo),
+};
 #undef SYM
-	xgb_loaded = dynlib_load(SHEAF_XGBOOST_SONAME, syms, sizeof syms / sizeof *syms,
-				 &xgb_load_error);
-}
+static struct dynlib_lazy xgb_lib = DYNLIB_LAZY(SHEAF_XGBOOST_SONAME, xgb_syms);
 
 /* 0 once XGBoost is there, or -1 with e set. */
 static int xgb_ready(struct error *e)
 {
-	pthread_once(&xgb_once, xgb_open);
-	if (xgb_loaded < 0)
-		return error_set(e, "xgboost: %s", xgb_load_error.msg);
+	struct error why;
+	if (dynlib_ready(&xgb_lib, &why) < 0)
+		return error_set(e, "xgboost: %s", why.msg);
 	return 0;
 }
 
