@@ -33,6 +33,7 @@
 #include <sqlite3.h>
 
 #include "base/alloc.h"
+#include "base/bgwrite.h"
 
 /* SQLite never reads a record header larger than this (OP_Column). */
 #define MAX_HEADER_BYTES 98307
@@ -58,7 +59,6 @@ struct level {
 
 struct sqlw {
 	int fd;
-	bool direct;        /* fd is O_DIRECT: pages go to the disk, not the page cache */
 	char *path;
 	uint32_t usable;    /* U: page size (no reserved bytes) */
 	uint32_t max_local; /* X = U - 35 */
@@ -73,7 +73,8 @@ struct sqlw {
 	uint32_t leaf_ncell;
 	uint32_t leaf_top;  /* start of its cell content area */
 
-	uint8_t *out;       /* pages not yet written, in page order */
+	struct bgwrite *io; /* writes full output buffers on a thread of its own */
+	uint8_t *out;       /* pages not yet written, in page order (io's buffer) */
 	size_t out_len, out_cap;
 	uint32_t out_first; /* page number of out[0] */
 	uint32_t next_pgno; /* next page number to allocate */
@@ -159,46 +160,17 @@ static size_t put_varint(uint8_t *p, uint64_t v)
 	return n;
 }
 
-/* Direct I/O is refused after all (a file system that takes O_DIRECT at
- * open but not this write): write through the page cache from now on. */
-static bool leave_direct(struct sqlw *w)
-{
-	if (!w->direct)
-		return false;
-	w->direct = false;
-	int fl = fcntl(w->fd, F_GETFL);
-	return fl >= 0 && fcntl(w->fd, F_SETFL, fl & ~O_DIRECT) == 0;
-}
-
-static int write_all(struct sqlw *w, const uint8_t *p, size_t n, uint64_t off, struct error *e)
-{
-	while (n > 0) {
-		ssize_t k = pwrite(w->fd, p, n, (off_t)off);
-		if (k < 0) {
-			if (errno == EINTR || (errno == EINVAL && leave_direct(w)))
-				continue;
-			w->failed = true;
-			return error_set(e, "write %s: %s", w->path, strerror(errno));
-		}
-		p += k;
-		n -= (size_t)k;
-		off += (uint64_t)k;
-	}
-	return 0;
-}
-
+/* Hands the pages in out to the background writer and takes its next
+ * buffer. */
 static int flush_out(struct sqlw *w, struct error *e)
 {
 	if (w->out_len == 0)
 		return 0;
 	uint64_t off = (uint64_t)(w->out_first - 1) * w->usable;
-	if (write_all(w, w->out, w->out_len, off, e))
+	if (bgwrite_submit(w->io, w->out_len, off, e) < 0 || !(w->out = bgwrite_buffer(w->io, e))) {
+		w->failed = true;
 		return -1;
-	/* Through the page cache, start writing these pages to disk now,
-	 * without waiting: the caller's fsync of the finished file then has
-	 * little left to do. */
-	if (!w->direct)
-		sync_file_range(w->fd, (off_t)off, (off_t)w->out_len, SYNC_FILE_RANGE_WRITE);
+	}
 	w->out_first += (uint32_t)(w->out_len / w->usable);
 	w->out_len = 0;
 	return 0;
@@ -775,7 +747,6 @@ struct sqlw *sqlw_create(const char *path, uint32_t page_size, const char *table
 	}
 	struct sqlw *w = xcalloc(1, sizeof *w);
 	w->fd = fd;
-	w->direct = direct;
 	w->path = xstrdup(path);
 	w->usable = page_size;
 	w->max_local = page_size - 35;
@@ -788,7 +759,8 @@ struct sqlw *sqlw_create(const char *path, uint32_t page_size, const char *table
 	w->out_cap = SQLW_OUT_BYTES;
 	if (w->out_cap < 4 * (size_t)page_size)
 		w->out_cap = 4 * (size_t)page_size;
-	w->out = xmalloc_aligned(4096, w->out_cap);
+	w->io = bgwrite_new(fd, path, SQLW_OUT_BUFFERS, w->out_cap, direct);
+	w->out = bgwrite_buffer(w->io, e);   /* the first: never fails */
 	w->out_first = 2;
 	w->next_pgno = 2;
 	w->lock_pgno = pending_byte / page_size + 1;
@@ -812,7 +784,7 @@ static void sqlw_free(struct sqlw *w)
 	free(w->table_name);
 	free(w->create_sql);
 	free(w->leaf);
-	free(w->out);
+	bgwrite_free(w->io);
 	free(w->hdr);
 	free(w->part);
 	free(w->part_len);
@@ -825,6 +797,8 @@ void sqlw_abort(struct sqlw *w)
 {
 	if (!w)
 		return;
+	bgwrite_free(w->io);   /* before the close: no write may reach a reused fd */
+	w->io = NULL;
 	close(w->fd);
 	unlink(w->path);
 	sqlw_free(w);
@@ -893,10 +867,10 @@ static int write_page1(struct sqlw *w, uint32_t root, struct error *e)
 		memset(page1 + 100, 0, w->usable - 100);
 		page_header(page1 + 100, INTERIOR_TABLE, 0, w->usable, pgno);
 	}
-	if (flush_out(w, e))
+	if (flush_out(w, e) || bgwrite_drain(w->io, e))
 		return -1;
 	db_header(w, page1, w->next_pgno - 1);
-	return write_all(w, page1, w->usable, 0, e);
+	return bgwrite_now(w->io, page1, w->usable, 0, e);
 }
 
 int sqlw_finish(struct sqlw *w, struct error *e)
@@ -920,6 +894,8 @@ int sqlw_finish(struct sqlw *w, struct error *e)
 	}
 	if (write_page1(w, root, e))
 		goto out;
+	bgwrite_free(w->io);
+	w->io = NULL;
 	if (close(w->fd)) {
 		w->fd = -1;
 		error_set(e, "close %s: %s", w->path, strerror(errno));
@@ -929,6 +905,8 @@ int sqlw_finish(struct sqlw *w, struct error *e)
 	rc = 0;
 out:
 	if (rc) {
+		bgwrite_free(w->io);
+		w->io = NULL;
 		if (w->fd >= 0)
 			close(w->fd);
 		unlink(w->path);

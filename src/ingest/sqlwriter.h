@@ -35,8 +35,9 @@
  *
  * Memory is bounded by the page size, the row being appended and the
  * B-tree's depth, never by the table: one leaf page, one partly built
- * interior page per level, and an output buffer of SQLW_OUT_BYTES written
- * with one pwrite each time it fills.
+ * interior page per level, and SQLW_OUT_BUFFERS output buffers of
+ * SQLW_OUT_BYTES: each written with one pwrite when it fills, by a thread
+ * of its own (base/bgwrite.h) while the next one fills.
  *
  * Durability: sqlw_finish does not fsync.  The file becomes durable with
  * the next SQLite transaction on it (the importer's metadata tables) or an
@@ -52,6 +53,7 @@
 
 #define SQLW_DEFAULT_PAGE_SIZE 16384
 #define SQLW_OUT_BYTES (2u * 1024 * 1024)
+#define SQLW_OUT_BUFFERS 3
 /* One row's record, as SQLite's default SQLITE_MAX_LENGTH. */
 #define SQLW_MAX_ROW_BYTES 1000000000u
 /* SQLite's hard column ceiling; SQLite itself refuses more than its
