@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 static void oom(size_t n)
 {
@@ -50,6 +51,18 @@ void *xmalloc_aligned(size_t align, size_t n)
 	void *p;
 	if (posix_memalign(&p, align, n ? n : 1) != 0)
 		oom(n);
+	return p;
+}
+
+#define HUGE_PAGE (2u << 20)
+
+void *xmalloc_huge(size_t n)
+{
+	if (n < HUGE_PAGE / 2)
+		return xmalloc_aligned(4096, n);
+	size_t size = (n + HUGE_PAGE - 1) & ~(size_t)(HUGE_PAGE - 1);
+	void *p = xmalloc_aligned(HUGE_PAGE, size);
+	madvise(p, size, MADV_HUGEPAGE);   /* a hint: without it, small pages */
 	return p;
 }
 

@@ -108,7 +108,7 @@ struct bgwrite *bgwrite_new(int fd, const char *name, size_t nbuf, size_t cap, b
 	b->nbuf = nbuf < 2 ? 2 : nbuf > BGWRITE_MAX_BUFFERS ? BGWRITE_MAX_BUFFERS : nbuf;
 	b->cap = cap;
 	for (size_t i = 0; i < b->nbuf; i++)
-		b->buf[i] = xmalloc_aligned(BGWRITE_ALIGN, cap);
+		b->buf[i] = xmalloc_huge(cap);
 	pthread_mutex_init(&b->lock, NULL);
 	pthread_cond_init(&b->work, NULL);
 	pthread_cond_init(&b->done, NULL);

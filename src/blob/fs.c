@@ -221,7 +221,7 @@ static int copy_direct(struct fs_writer *w, int fd, struct error *e)
 {
 	if (!set_direct(w->fd, true))
 		return 0;
-	char *buf = xmalloc_aligned(DIRECT_ALIGN, DIRECT_CHUNK);
+	char *buf = xmalloc_huge(DIRECT_CHUNK);
 	int rc = -1;
 	for (;;) {
 		size_t n = 0;

@@ -900,6 +900,7 @@ struct utf8_check {
 	bool started;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
+	char *ring;                   /* the CHECK_RING buffers, in one block */
 	char *buf[CHECK_RING];
 	size_t len[CHECK_RING];
 	uint64_t filled, checked;     /* chunks handed over, chunks checked */
@@ -955,11 +956,11 @@ static int check_start(struct utf8_check *c)
 {
 	pthread_mutex_init(&c->mu, NULL);
 	pthread_cond_init(&c->cv, NULL);
+	c->ring = xmalloc_huge(CHECK_RING * READ_CHUNK);
 	for (unsigned k = 0; k < CHECK_RING; k++)
-		c->buf[k] = xmalloc(READ_CHUNK);
+		c->buf[k] = c->ring + k * READ_CHUNK;
 	if (pthread_create(&c->thread, NULL, check_utf8, c) != 0) {
-		for (unsigned k = 0; k < CHECK_RING; k++)
-			free(c->buf[k]);
+		free(c->ring);
 		pthread_cond_destroy(&c->cv);
 		pthread_mutex_destroy(&c->mu);
 		return -1;
@@ -1006,8 +1007,7 @@ static void check_end(struct utf8_check *c, bool early)
 	pthread_cond_broadcast(&c->cv);
 	pthread_mutex_unlock(&c->mu);
 	pthread_join(c->thread, NULL);
-	for (unsigned k = 0; k < CHECK_RING; k++)
-		free(c->buf[k]);
+	free(c->ring);
 	pthread_cond_destroy(&c->cv);
 	pthread_mutex_destroy(&c->mu);
 }
@@ -1046,7 +1046,7 @@ static int csv_run(struct importer *im, int fd, const char *encoding, char delim
 		goto out;
 	}
 	if (!check.started)
-		own = xmalloc(READ_CHUNK);
+		own = xmalloc_huge(READ_CHUNK);
 	if (lseek(fd, 0, SEEK_SET) < 0) {
 		stop(im, IMPORT_INTERNAL, "seeking the upload: %s", strerror(errno));
 		goto out;
