@@ -44,7 +44,9 @@
  *   (a set of 64-bit hashes, so two values that collide count once; at
  *   10,000 values the odds are about 1e-11), then a HyperLogLog sketch
  *   (precision 14, Ertl's improved estimator: standard error about 0.8%)
- *   with distinct_exact false.
+ *   with distinct_exact false.  Dates, datetimes and times are told apart
+ *   by their parsed fields (which their canonical text is a function of),
+ *   text that does not parse as one by its bytes.
  * - top: exact counts while distinct is exact, then a Space-Saving summary
  *   (Metwally's Stream-Summary, O(1) per value) of PROFILE_SUMMARY_COUNTERS
  *   counters seeded with the largest exact counts so far; a reported count

@@ -17,6 +17,7 @@
 #include <jansson.h>
 
 #include "ingest/profile.h"
+#include "ingest/value.h"
 
 #define S(lit) lit, strlen(lit)
 
@@ -418,6 +419,62 @@ static void test_datetime_and_time(void **state)
 	profile_free(p);
 }
 
+/* Distinct and top count a date or time by its value (profile_add_temporal
+ * hashes the parsed fields, not the text): one value fed as text and as a
+ * parsed value is one, and values that differ only in fraction digits or
+ * zone are different values, as their canonical texts are. */
+static void test_temporal_identity(void **state)
+{
+	(void)state;
+	struct profile *p = new_kind(COLUMN_DATETIME);
+	static const char *const d[] = {
+		"2024-03-05T10:00:00",   "2024-03-05T10:00:00.5", "2024-03-05T10:00:00.50",
+		"2024-03-05T10:00:00Z",  "2024-03-05T10:00:00+09:00",
+		"2024-03-05T10:00:00-09:00", "2024-03-05T00:00:00",
+	};
+	for (int round = 0; round < 3; round++)
+		for (size_t i = 0; i < sizeof d / sizeof *d; i++) {
+			struct value_datetime v;
+			assert_true(value_parse_datetime(d[i], strlen(d[i]), &v));
+			if (round == 1)
+				profile_add_temporal(p, d[i], strlen(d[i]), &v);
+			else
+				profile_add_text(p, d[i], strlen(d[i]));
+		}
+	/* A date in a datetime column is that day's midnight: the same value. */
+	struct value_datetime day;
+	assert_true(value_parse_date(S("2024-03-05"), &day));
+	profile_add_temporal(p, S("2024-03-05T00:00:00"), &day);
+	profile_add_text(p, S("not a date"));
+	profile_add_text(p, S("not a date"));
+	json_t *j = profile_json(p);
+	assert_int_equal(geti(j, "count"), 3 * 7 + 3);
+	assert_int_equal(geti(j, "distinct"), 8);
+	assert_true(getb(j, "distinct_exact"));
+	assert_string_equal(gets_(j, "top.0.value"), "2024-03-05T00:00:00");
+	assert_int_equal(geti(j, "top.0.count"), 4);
+	for (size_t i = 1; i < 8; i++) {
+		char value[32], count[32];
+		snprintf(value, sizeof value, "top.%zu.value", i);
+		snprintf(count, sizeof count, "top.%zu.count", i);
+		bool text = strcmp(gets_(j, value), "not a date") == 0;
+		assert_int_equal(geti(j, count), text ? 2 : 3);
+		assert_int_equal(i == 7, text);   /* the fewest: last */
+	}
+	json_decref(j);
+	profile_free(p);
+
+	/* Times: the same for fraction digits. */
+	p = new_kind(COLUMN_TIME);
+	profile_add_text(p, S("08:00:00.1"));
+	profile_add_text(p, S("08:00:00.10"));
+	profile_add_text(p, S("08:00:00.1"));
+	j = profile_json(p);
+	assert_int_equal(geti(j, "distinct"), 2);
+	json_decref(j);
+	profile_free(p);
+}
+
 static void test_text(void **state)
 {
 	(void)state;
@@ -813,6 +870,7 @@ int main(void)
 		cmocka_unit_test(test_bool),
 		cmocka_unit_test(test_dates),
 		cmocka_unit_test(test_datetime_and_time),
+		cmocka_unit_test(test_temporal_identity),
 		cmocka_unit_test(test_text),
 		cmocka_unit_test(test_distinct_bound),
 		cmocka_unit_test(test_top_summary_bounds),
