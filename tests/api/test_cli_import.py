@@ -131,6 +131,22 @@ def test_import_bad_file_fails_clearly_and_leaves_nothing(sheaf_factory, tmp_pat
         assert not [x for x in left if x.is_file()], left
 
 
+def test_import_with_a_broken_metadata_store_fails_and_leaves_nothing(tmp_path):
+    """The store opens on a thread of its own while the file is imported:
+    when it cannot be opened, the import stops, says why, and removes what
+    it stored."""
+    src = tmp_path / "a.csv"
+    src.write_bytes(b"a,b\n" + b"1,2\n" * 300000)
+    data_dir = tmp_path / "data"
+    (data_dir / "sheaf.db").mkdir(parents=True)   # not a database file
+    p = imp([src, "--data-dir", data_dir, "--quiet"])
+    assert p.returncode != 0, (p.stdout, p.stderr)
+    assert "metadata store" in p.stderr, p.stderr
+    assert "dataset " not in p.stdout
+    left = [x for x in data_dir.rglob("*") if x.is_file()]
+    assert not left, left
+
+
 def test_import_missing_file_and_no_file(tmp_path):
     p = imp([tmp_path / "nope.csv", "--data-dir", tmp_path / "d"])
     assert p.returncode != 0 and "nope.csv" in p.stderr
