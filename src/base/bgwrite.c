@@ -72,6 +72,15 @@ static int write_piece(struct bgwrite *b, const uint8_t *p, size_t n, uint64_t o
 	return 0;
 }
 
+/* Keeps the first failure's message; called with the lock held. */
+static void keep_failure(struct bgwrite *b, const char *msg)
+{
+	if (!b->failed) {
+		b->failed = true;
+		snprintf(b->msg, sizeof b->msg, "%s", msg);
+	}
+}
+
 static void *run(void *arg)
 {
 	struct bgwrite *b = arg;
@@ -88,10 +97,8 @@ static void *run(void *arg)
 		int rc = skip ? 0 : write_piece(b, b->buf[k], b->piece[k].len, b->piece[k].off,
 						 msg, sizeof msg);
 		pthread_mutex_lock(&b->lock);
-		if (rc < 0 && !b->failed) {
-			b->failed = true;
-			memcpy(b->msg, msg, sizeof msg);
-		}
+		if (rc < 0)
+			keep_failure(b, msg);
 		b->written++;
 		pthread_cond_signal(&b->done);
 	}
@@ -145,8 +152,7 @@ int bgwrite_submit(struct bgwrite *b, size_t len, uint64_t off, struct error *e)
 			size_t k = (size_t)(b->submitted % b->nbuf);
 			char msg[sizeof b->msg];
 			if (write_piece(b, b->buf[k], len, off, msg, sizeof msg) < 0) {
-				b->failed = true;
-				memcpy(b->msg, msg, sizeof msg);
+				keep_failure(b, msg);
 				rc = failed(b, e);
 			}
 			pthread_mutex_unlock(&b->lock);
@@ -180,8 +186,7 @@ int bgwrite_now(struct bgwrite *b, const void *p, size_t n, uint64_t off, struct
 	char msg[sizeof b->msg];
 	if (write_piece(b, p, n, off, msg, sizeof msg) < 0) {
 		pthread_mutex_lock(&b->lock);
-		b->failed = true;
-		memcpy(b->msg, msg, sizeof msg);
+		keep_failure(b, msg);
 		pthread_mutex_unlock(&b->lock);
 		return error_set(e, "%s", msg);
 	}

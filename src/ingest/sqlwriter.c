@@ -867,10 +867,10 @@ static int write_page1(struct sqlw *w, uint32_t root, struct error *e)
 		memset(page1 + 100, 0, w->usable - 100);
 		page_header(page1 + 100, INTERIOR_TABLE, 0, w->usable, pgno);
 	}
-	if (flush_out(w, e) || bgwrite_drain(w->io, e))
+	if (flush_out(w, e))
 		return -1;
 	db_header(w, page1, w->next_pgno - 1);
-	return bgwrite_now(w->io, page1, w->usable, 0, e);
+	return bgwrite_now(w->io, page1, w->usable, 0, e);   /* after the rest is written */
 }
 
 int sqlw_finish(struct sqlw *w, struct error *e)
